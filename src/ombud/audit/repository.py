@@ -1,0 +1,48 @@
+"""All SQL of the audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy import ScalarResult, select
+from sqlalchemy.orm import Session
+
+from ombud.models.audit import AuditEntry, AuditHead
+
+HEAD_ID = 1
+
+
+def lock_head(session: Session) -> AuditHead:
+    """Return the head row, locked for update (created on first use)."""
+    head = session.scalar(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update())
+    if head is None:
+        head = AuditHead(id=HEAD_ID, seq=0, hash="")
+        session.add(head)
+        session.flush()
+    return head
+
+
+def get_head(session: Session) -> AuditHead | None:
+    """Return the head row without locking it."""
+    return session.get(AuditHead, HEAD_ID)
+
+
+def add(session: Session, entry: AuditEntry) -> None:
+    """Insert one entry."""
+    session.add(entry)
+    session.flush()
+
+
+def iter_entries(session: Session, batch: int = 2000) -> ScalarResult[AuditEntry]:
+    """Return all entries in chain order, streamed; use it in ``with`` to close early."""
+    return session.scalars(
+        select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=batch)
+    )
+
+
+def for_subject(session: Session, *, subject_type: str, subject_id: str) -> list[AuditEntry]:
+    """Return the entries about one subject, oldest first."""
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.subject_type == subject_type, AuditEntry.subject_id == subject_id)
+        .order_by(AuditEntry.seq)
+    )
+    return list(session.scalars(stmt))

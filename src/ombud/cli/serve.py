@@ -1,0 +1,20 @@
+"""``ombud serve``: run the web server."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``serve`` command."""
+
+    @app.command("serve")
+    def serve(
+        host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+        port: int = typer.Option(8000, help="Port to listen on."),
+        workers: int = typer.Option(1, help="Worker processes."),
+    ) -> None:
+        """Serve the API (/api/v1, /docs) and the public privacy pages."""
+        import uvicorn
+
+        uvicorn.run("ombud.app:create_app", factory=True, host=host, port=port, workers=workers)

@@ -1,0 +1,49 @@
+"""``ombud users`` and ``ombud tokens``: staff accounts and API tokens."""
+
+from __future__ import annotations
+
+import typer
+
+from ombud.cli.common import cli_session, console
+from ombud.staff import service
+
+users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for staff.", no_args_is_help=True)
+
+
+@users_app.command("create")
+def create_user(
+    email: str = typer.Argument(..., help="Login email of the staff member."),
+    role: str = typer.Option("viewer", help="admin, privacy_officer or viewer."),
+    name: str = typer.Option("", help="Display name."),
+    password: str = typer.Option(
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="OMBUD_NEW_PASSWORD",
+        help="At least 12 characters (prompted if not given).",
+    ),
+) -> None:
+    """Create a staff account."""
+    with cli_session() as session:
+        user = service.create_user(session, email=email, password=password, role=role, name=name)
+        console.print(f"created {user.email} with role {user.role}")
+
+
+@tokens_app.command("create")
+def create_token(
+    email: str = typer.Argument(..., help="Staff user the token acts for."),
+    name: str = typer.Option("cli", help="What the token is for."),
+    role: str | None = typer.Option(None, help="Lesser role than the user's, if wanted."),
+    expires_in_days: int | None = typer.Option(None, help="Expire after this many days."),
+) -> None:
+    """Create an API token; it is printed once and only its hash is kept."""
+    with cli_session() as session:
+        issued = service.create_token(
+            session, email=email, name=name, role=role, expires_in_days=expires_in_days
+        )
+        console.print(
+            f"token for {email} (role {issued.token.role}); store it now, it is not shown again:"
+        )
+        typer.echo(issued.secret)

@@ -1,0 +1,61 @@
+"""Settings read from the environment (prefix ``OMBUD_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting Ombud reads; each maps to ``OMBUD_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="OMBUD_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./ombud.db",
+        description="SQLAlchemy URL of Ombud's own store (SQLite file or PostgreSQL).",
+    )
+    datamap_path: Path | None = Field(
+        default=None, description="Data map file or folder used when none has been applied."
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr("change-me-in-production"),
+        description="Key for signed links (exports, preferences, unsubscribe).",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public URL used in emails and links."
+    )
+    data_dir: Path = Field(default=Path("./var"), description="Exports and other files.")
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_tls: bool = Field(default=False, description="STARTTLS after connecting.")
+    smtp_ssl: bool = Field(default=False, description="Implicit TLS (SMTPS).")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_sender: str = "privacy@example.com"
+
+    verification_code_ttl_minutes: int = 30
+    verification_max_attempts: int = 5
+    rate_limit_per_ip: int = Field(default=20, description="Public requests per IP per hour.")
+    rate_limit_per_identity: int = Field(
+        default=5, description="Public requests per identity per hour."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis for rate limits shared by several workers."
+    )
+    ip_truncation: bool = Field(
+        default=True, description="Keep only the network of IPs in consent records (/24, /48)."
+    )
+    store_ip: bool = Field(default=True, description="False drops IPs from consent records.")
+    honour_dnt: bool = Field(default=False, description="Treat DNT: 1 like Sec-GPC: 1.")
+    link_ttl_hours: int = Field(default=72, description="Lifetime of signed links in emails.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return Settings()

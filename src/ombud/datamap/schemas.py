@@ -1,0 +1,311 @@
+"""The data map: Fides resources (datasets, systems, organization, policies) plus what a
+privacy statement needs and Fides lacks (recipients, retention, cookies, subscriptions,
+connections, statement text). Field-level docs live in ``docs/datamap.md``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """Ombud-only resources: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FidesLike(BaseModel):
+    """Fides resources: keys Ombud does not use are kept, so Fides files load unchanged."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# ---------------------------------------------------------------- organization
+class Address(Strict):
+    street: str = ""
+    city: str = ""
+    postcode: str = ""
+    region: str = ""
+    country: str = Field(description="ISO 3166-1 alpha-2 code, e.g. DE")
+
+
+class LegalEntity(Strict):
+    name: str
+    role: str = Field(
+        default="controller", description="controller, joint_controller, representative"
+    )
+    address: Address
+    registration: str = ""
+    email: str = ""
+
+
+class Contact(Strict):
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    url: str = ""
+    address: Address | None = None
+
+
+class Authority(Strict):
+    name: str
+    country: str = ""
+    url: str = ""
+    email: str = ""
+    address: Address | None = None
+
+
+class Organization(FidesLike):
+    fides_key: str
+    name: str
+    description: str = ""
+    website: str = ""
+    legal_entities: list[LegalEntity] = []
+    dpo: Contact | None = None
+    privacy_contact: Contact | None = None
+    supervisory_authority: Authority | None = None
+    dispute_resolution: Authority | None = None
+    security_measures: list[str] = []
+    jurisdictions: list[str] = Field(default_factory=lambda: ["gdpr"])
+    sells_personal_data: bool = False
+    children_min_age: int = 16
+
+
+# ---------------------------------------------------------------- recipients
+class RecipientRole(StrEnum):
+    processor = "processor"
+    partner = "partner"
+    affiliate = "affiliate"
+    authority = "authority"
+
+
+class Safeguard(StrEnum):
+    adequacy = "adequacy"
+    standard_contractual_clauses = "standard_contractual_clauses"
+    binding_corporate_rules = "binding_corporate_rules"
+    derogation = "derogation"
+
+
+class Recipient(Strict):
+    fides_key: str
+    name: str
+    role: RecipientRole
+    purpose: str
+    country: str = Field(description="ISO 3166-1 alpha-2 code of where the data is processed")
+    safeguard: Safeguard | None = None
+    safeguard_detail: str = ""
+    data_categories: list[str] = []
+    url: str = ""
+    sells_data: bool = False
+
+
+# ---------------------------------------------------------------- systems
+class LegalBasis(StrEnum):
+    consent = "consent"
+    contract = "contract"
+    legal_obligation = "legal_obligation"
+    vital_interests = "vital_interests"
+    public_task = "public_task"
+    legitimate_interests = "legitimate_interests"
+
+
+class PrivacyDeclaration(FidesLike):
+    name: str = ""
+    data_use: str
+    data_categories: list[str] = []
+    data_subjects: list[str] = []
+    legal_basis: LegalBasis | None = None
+    legitimate_interest: str = ""
+    retention: str = Field(default="", description="fides_key of a retention rule, or plain text")
+    recipients: list[str] = Field(default=[], description="fides_keys of recipients")
+    source: str = Field(default="provided", description="provided, automatic or third_party")
+    dataset_references: list[str] = []
+
+
+class System(FidesLike):
+    fides_key: str
+    name: str
+    description: str = ""
+    system_type: str = ""
+    privacy_declarations: list[PrivacyDeclaration] = []
+
+
+# ---------------------------------------------------------------- retention
+class RetentionAction(StrEnum):
+    delete = "delete"
+    anonymise = "anonymise"
+
+
+class RetentionRule(Strict):
+    fides_key: str
+    name: str = ""
+    data_categories: list[str] = []
+    collections: list[str] = Field(default=[], description="dataset.collection names")
+    period: str | None = Field(
+        default=None, description="ISO 8601 duration (P30D, P10Y) or '30 days', '10 years'"
+    )
+    action: RetentionAction = RetentionAction.delete
+    legal_hold: bool = Field(default=False, description="data is kept even against erasure")
+    reason: str = ""
+    legal_reference: str = ""
+    timestamp_field: str = Field(default="", description="field the period counts from")
+
+
+# ---------------------------------------------------------------- cookies
+class CookieCategory(StrEnum):
+    strictly_necessary = "strictly_necessary"
+    functional = "functional"
+    analytics = "analytics"
+    advertising = "advertising"
+
+
+class Cookie(Strict):
+    name: str
+    provider: str
+    category: CookieCategory
+    duration: str
+    purpose: str
+    domain: str = ""
+    kind: str = Field(default="cookie", description="cookie, local_storage, pixel, sdk")
+    recipient: str = Field(default="", description="fides_key of the recipient who reads it")
+
+
+# ---------------------------------------------------------------- subscriptions
+class Subscription(Strict):
+    """A marketing or notification purpose people opt in to (newsletter, statement updates)."""
+
+    fides_key: str
+    name: str
+    notice: str = Field(description="the text shown when asking for consent")
+    data_use: str = "marketing.communications.email"
+    double_opt_in: bool = True
+
+
+# ---------------------------------------------------------------- datasets (Fides form)
+class FieldReference(FidesLike):
+    dataset: str
+    field: str = Field(description="collection.field[.subfield]")
+    direction: str | None = Field(default=None, description="from or to")
+
+
+class FieldMeta(FidesLike):
+    identity: str | None = None
+    primary_key: bool | None = None
+    references: list[FieldReference] | None = None
+    data_type: str | None = None
+    length: int | None = None
+    return_all_elements: bool | None = None
+    read_only: bool | None = None
+    custom_request_field: str | None = None
+
+
+class MaskingStrategy(FidesLike):
+    strategy: str
+    configuration: dict[str, Any] = {}
+
+
+class DatasetField(FidesLike):
+    name: str
+    description: str | None = None
+    data_categories: list[str] | None = None
+    fides_meta: FieldMeta | None = None
+    fields: list[DatasetField] | None = None
+    masking_strategy_override: MaskingStrategy | None = None
+
+
+class CollectionMeta(FidesLike):
+    skip_processing: bool | None = None
+    erase_after: list[str] | None = None
+    after: list[str] | None = None
+    masking_strategy_override: MaskingStrategy | None = None
+
+
+class Collection(FidesLike):
+    name: str
+    description: str | None = None
+    data_categories: list[str] | None = None
+    fields: list[DatasetField]
+    fides_meta: CollectionMeta | None = None
+
+
+class DatasetMeta(FidesLike):
+    after: list[str] | None = None
+    namespace: dict[str, Any] | None = None
+
+
+class Dataset(FidesLike):
+    fides_key: str
+    name: str | None = None
+    description: str | None = None
+    data_categories: list[str] | None = None
+    collections: list[Collection]
+    fides_meta: DatasetMeta | None = None
+    connection: str | None = Field(default=None, description="name of a connection")
+
+
+# ---------------------------------------------------------------- connections
+class Connection(Strict):
+    name: str
+    url: str = Field(description="SQLAlchemy-style URL; ${VAR} is read from the environment")
+    engine: str | None = Field(default=None, description="postgresql, mysql or sqlite; from URL")
+
+
+# ---------------------------------------------------------------- statement text
+class SectionText(Strict):
+    mode: str = Field(default="append", description="append, prepend or replace")
+    markdown: str
+
+
+# ---------------------------------------------------------------- the whole map
+class DataMap(BaseModel):
+    """The normalised data map: every file merged into one document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organization: Organization
+    system: list[System] = []
+    dataset: list[Dataset] = []
+    recipient: list[Recipient] = []
+    retention: list[RetentionRule] = []
+    cookie: list[Cookie] = []
+    subscription: list[Subscription] = []
+    connection: list[Connection] = []
+    policy: list[dict[str, Any]] = []
+    jurisdiction: list[dict[str, Any]] = Field(
+        default=[], description="overrides of the shipped jurisdiction rules"
+    )
+    statement: dict[str, SectionText] = Field(
+        default={}, description="Markdown per statement section key"
+    )
+    taxonomy: dict[str, list[dict[str, Any]]] = Field(
+        default={}, description="custom data_category / data_use / data_subject entries"
+    )
+
+    def get_dataset(self, key: str) -> Dataset | None:
+        """Return the dataset with this fides_key."""
+        return next((d for d in self.dataset if d.fides_key == key), None)
+
+    def get_recipient(self, key: str) -> Recipient | None:
+        """Return the recipient with this fides_key."""
+        return next((r for r in self.recipient if r.fides_key == key), None)
+
+    def get_connection(self, name: str) -> Connection | None:
+        """Return the connection with this name."""
+        return next((c for c in self.connection if c.name == name), None)
+
+
+class DataMapVersionOut(BaseModel):
+    """A stored version as the API shows it."""
+
+    id: str
+    number: int
+    content_hash: str
+    author: str
+    created_at: str
+    document: dict[str, Any] | None = None
+
+
+class DataMapVersionList(BaseModel):
+    items: list[DataMapVersionOut]

@@ -1,0 +1,75 @@
+"""Sending email over SMTP with the configured host, port, TLS and sender."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from ombud.config import Settings
+from ombud.errors import Unavailable
+
+
+def build_message(
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """Build a message with a text part and an optional HTML alternative."""
+    msg = EmailMessage()
+    msg["From"] = settings.mail_sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=settings.mail_sender.rsplit("@", 1)[-1])
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def send(settings: Settings, msg: EmailMessage) -> str:
+    """Deliver ``msg``; return its Message-ID or raise ``Unavailable`` naming the server."""
+    context = ssl.create_default_context()
+    try:
+        smtp: smtplib.SMTP
+        if settings.smtp_ssl:
+            smtp = smtplib.SMTP_SSL(
+                settings.smtp_host, settings.smtp_port, timeout=15, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15)
+        with smtp:
+            if settings.smtp_tls and not settings.smtp_ssl:
+                smtp.starttls(context=context)
+            if settings.smtp_username and settings.smtp_password is not None:
+                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+            smtp.send_message(msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise Unavailable(
+            f"cannot send mail through {settings.smtp_host}:{settings.smtp_port}: {exc}"
+        ) from exc
+    return str(msg["Message-ID"])
+
+
+def send_mail(
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> str:
+    """Build and deliver one message; return its Message-ID."""
+    return send(
+        settings,
+        build_message(settings, to=to, subject=subject, text=text, html=html, headers=headers),
+    )

@@ -1,0 +1,32 @@
+"""All SQL of staff accounts and tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from ombud.models.staff import ApiToken, StaffUser
+
+
+def get_user_by_email(session: Session, email: str) -> StaffUser | None:
+    """Return the staff user with this email, if any."""
+    return session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    """Return all staff users by email."""
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.email)))
+
+
+def add(session: Session, obj: StaffUser | ApiToken) -> None:
+    """Insert a user or token."""
+    session.add(obj)
+    session.flush()
+
+
+def get_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
+    """Return the token with this hash and its user."""
+    stmt = (
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == token_hash)
+    )
+    return session.scalar(stmt)

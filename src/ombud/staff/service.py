@@ -1,0 +1,137 @@
+"""Staff accounts (argon2 password hashes) and API tokens (shown once, stored hashed)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from ombud.audit import service as audit
+from ombud.clock import utcnow
+from ombud.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from ombud.models.staff import ROLE_RANK, ApiToken, Role, StaffUser
+from ombud.staff import repository
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "ombud_"
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"unknown role {value!r}; use one of: {allowed}") from None
+
+
+def create_user(
+    session: Session, *, email: str, password: str, role: str, name: str = ""
+) -> StaffUser:
+    """Create a staff account; the password is kept only as an argon2 hash."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput(f"{email!r} is not an email address")
+    if len(password) < 12:
+        raise InvalidInput("password must have at least 12 characters")
+    checked = _role(role)
+    if repository.get_user_by_email(session, email) is not None:
+        raise Conflict(f"a staff user with email {email} already exists")
+    user = StaffUser(
+        email=email, name=name, role=checked.value, password_hash=_hasher.hash(password)
+    )
+    repository.add(session, user)
+    audit.record(
+        session,
+        action="staff.user_created",
+        actor="cli",
+        subject_type="staff",
+        subject_id=user.id,
+        data={"email": email, "role": checked.value},
+    )
+    return user
+
+
+def authenticate_password(session: Session, *, email: str, password: str) -> StaffUser:
+    """Return the user whose password matches, or raise ``Unauthorized``."""
+    user = repository.get_user_by_email(session, email.strip().lower())
+    if user is None or not user.active:
+        raise Unauthorized("wrong email or password")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthorized("wrong email or password") from None
+    return user
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of an API token (tokens are random, so SHA-256 suffices)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly created token; ``secret`` is shown once and never stored."""
+
+    token: ApiToken
+    secret: str
+
+
+def create_token(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str | None = None,
+    expires_in_days: int | None = None,
+) -> IssuedToken:
+    """Issue an API token for a user, with their role or a lesser one."""
+    user = repository.get_user_by_email(session, email.strip().lower())
+    if user is None:
+        raise NotFound(f"no staff user with email {email}")
+    wanted = _role(role or user.role)
+    if ROLE_RANK[wanted] > ROLE_RANK[Role(user.role)]:
+        raise Forbidden(f"{email} has role {user.role} and cannot hold a {wanted.value} token")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires: datetime | None = None
+    if expires_in_days is not None:
+        expires = utcnow() + timedelta(days=expires_in_days)
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=hash_token(secret),
+        role=wanted.value,
+        expires_at=expires,
+    )
+    repository.add(session, token)
+    audit.record(
+        session,
+        action="staff.token_created",
+        actor=user.email,
+        subject_type="staff",
+        subject_id=user.id,
+        data={"name": name, "role": wanted.value, "prefix": token.prefix},
+    )
+    return IssuedToken(token=token, secret=secret)
+
+
+def authenticate_token(session: Session, secret: str) -> ApiToken:
+    """Return the live token matching ``secret``, or raise ``Unauthorized``."""
+    token = repository.get_token_by_hash(session, hash_token(secret))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or not token.user.active:
+        raise Unauthorized("invalid API token")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthorized("API token has expired")
+    return token
+
+
+def require_role(token: ApiToken, role: Role) -> None:
+    """Raise ``Forbidden`` unless the token's role is at least ``role``."""
+    if ROLE_RANK[Role(token.role)] < ROLE_RANK[role]:
+        raise Forbidden(f"this action needs role {role.value}; the token has {token.role}")
