@@ -1,0 +1,90 @@
+"""Data subject requests and what is kept with them (messages, notes, verification codes)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ombud.models.base import Base, CreatedMixin, IdMixin, UTCDateTime
+
+
+class RequestType(StrEnum):
+    access = "access"
+    portability = "portability"
+    rectification = "rectification"
+    erasure = "erasure"
+    restriction = "restriction"
+    objection = "objection"
+    withdraw_consent = "withdraw_consent"
+    opt_out_sale = "opt_out_sale"
+    limit_sensitive = "limit_sensitive"
+
+
+class RequestStatus(StrEnum):
+    received = "received"
+    awaiting_verification = "awaiting_verification"
+    verified = "verified"
+    approved = "approved"
+    denied = "denied"
+    in_progress = "in_progress"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class PrivacyRequest(IdMixin, CreatedMixin, Base):
+    __tablename__ = "privacy_requests"
+
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32))
+    # Lower-cased email, kept apart for lookups and rate limits; None once purged.
+    email: Mapped[str | None] = mapped_column(String(320), index=True, nullable=True)
+    # {"email": ..., "phone": ..., "account_id": ...}; emptied when purged.
+    identities: Mapped[dict[str, str]] = mapped_column(JSON)
+    details: Mapped[str] = mapped_column(Text, default="")
+    # For rectification: {"field or data category": "new value"}.
+    rectification: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    agent: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    source: Mapped[str] = mapped_column(String(32), default="api")
+    external_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    extended_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    extension_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    acknowledge_by: Mapped[date | None] = mapped_column(Date, nullable=True)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    paused_days: Mapped[int] = mapped_column(Integer, default=0)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    denial_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What execution did: per collection counts, what was kept and why, package id.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    messages: Mapped[list[RequestMessage]] = relationship(
+        back_populates="request", lazy="raise", order_by="RequestMessage.sent_at"
+    )
+
+
+class RequestMessage(IdMixin, Base):
+    """Every message sent to the person, kept with the request."""
+
+    __tablename__ = "request_messages"
+
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("privacy_requests.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    to: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    request: Mapped[PrivacyRequest] = relationship(back_populates="messages", lazy="raise")
