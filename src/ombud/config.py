@@ -53,6 +53,21 @@ class Settings(BaseSettings):
     store_ip: bool = Field(default=True, description="False drops IPs from consent records.")
     honour_dnt: bool = Field(default=False, description="Treat DNT: 1 like Sec-GPC: 1.")
     link_ttl_hours: int = Field(default=72, description="Lifetime of signed links in emails.")
+    unsubscribe_ttl_days: int = Field(
+        default=365, description="Lifetime of one-click unsubscribe links (List-Unsubscribe)."
+    )
+    connections: dict[str, str] = Field(
+        default={},
+        description="Named target database connections {name: URL}; ${VAR} in a URL is read "
+        "from the environment at connect time (JSON in OMBUD_CONNECTIONS).",
+    )
+    masking_key: SecretStr | None = Field(
+        default=None, description="Key for HMAC masking on erasure; defaults to one derived "
+        "from secret_key.",
+    )
+    export_ttl_hours: int = Field(
+        default=168, description="Lifetime of access package download links."
+    )
 
 
 @lru_cache

@@ -1,9 +1,120 @@
-"""``ombud demo``."""
+"""``ombud demo``: the example company Postlicht Mail GmbH, written to a folder and served."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import typer
+
+from ombud.cli.common import console, fail
+from ombud.demo import setup
+from ombud.demo.setup import InitResult, StoreResult
+from ombud.errors import OmbudError
+
+
+def _say(text: str) -> None:
+    console.print(text, highlight=False, soft_wrap=True)
+
+
+def _print_init(result: InitResult) -> None:
+    where = result.directory
+    verb = "replaced the previous demo in" if result.replaced else "wrote the demo to"
+    _say(f"[bold]{verb} {where}[/bold]")
+    _say(f"  data map      {where / 'datamap'}/ ({len(result.datamap_files)} files)")
+    for path in result.datamap_files:
+        _say(f"                  {path.name}")
+    total = sum(result.counts.values())
+    _say(f"  application   {result.app_db} ({total:,} rows)")
+    for table, count in result.counts.items():
+        _say(f"                  {table:<20} {count:>9,}")
+
+
+def _print_next(where: Path) -> None:
+    _say("\n[bold]next[/bold]")
+    _say(f"  ombud datamap validate {where / 'datamap'}")
+    _say(f"  ombud demo --dir {where}      # serve it")
+    _say("  or with your own store:")
+    _say(f"  ombud db upgrade && ombud datamap apply {where / 'datamap'}")
+
+
+def _print_store(store: StoreResult, base_url: str) -> None:
+    _say(f"\n[bold]Ombud's store[/bold] {store.database_url}")
+    _say(f"  data map version {store.datamap_version} applied")
+    if store.admin_password is not None:
+        _say(f"  staff login   {store.admin_email}")
+        _say(f"  password      {store.admin_password}")
+    else:
+        _say(
+            f"  staff login   {store.admin_email} (password shown when it was created)",
+        )
+    _say(f"  API token     {store.api_token}")
+    _say("  (shown once; only hashes are stored)")
+    _say("\n[bold]open[/bold]")
+    for path, what in (
+        ("/docs", "API documentation (Authorize with the token)"),
+        ("/privacy/statement", "the privacy statement"),
+        ("/privacy/request", "the form for data subject requests"),
+        ("/api/v1/datamap", "the data map in force (token needed)"),
+    ):
+        _say(f"  {base_url}{path:<22} {what}")
+    _say("\nCtrl+C stops the server; the folder stays for the next run.\n")
 
 
 def register(root: typer.Typer) -> None:
     """Add the ``demo`` command."""
+
+    @root.command("demo")
+    def demo(
+        init: Path | None = typer.Option(
+            None,
+            "--init",
+            metavar="DIR",
+            help="Write the demo (data map and application database) into DIR; do not serve.",
+        ),
+        directory: Path | None = typer.Option(
+            None,
+            "--dir",
+            metavar="DIR",
+            help="Folder of the demo to serve (default: a new temporary folder). A previous "
+            "demo there is reused.",
+        ),
+        people: int = typer.Option(5000, min=1, max=2_000_000, help="How many people to generate."),
+        seed: int = typer.Option(1234, help="Seed of the generator: same seed, same people."),
+        host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+        port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    ) -> None:
+        """Write the example company Postlicht Mail GmbH (data map and a database of generated
+        people) and serve Ombud for it."""
+        if init is not None and directory is not None:
+            raise fail("give either --init DIR (write only) or --dir DIR (serve), not both")
+        try:
+            if init is not None:
+                setup.check_folder(init.expanduser().resolve())
+                _say(f"generating {people:,} people (seed {seed}) ...")
+                result = setup.init_demo(init, people=people, seed=seed)
+                _print_init(result)
+                _print_next(result.directory)
+                return
+            where = (directory or Path(tempfile.mkdtemp(prefix="ombud-demo-"))).expanduser()
+            where = where.resolve()
+            if setup.check_folder(where) and (where / "app.db").is_file():
+                _say(f"[bold]reusing the demo in {where}[/bold]")
+            else:
+                _say(f"generating {people:,} people (seed {seed}) ...")
+                _print_init(setup.init_demo(where, people=people, seed=seed))
+            base_url = f"http://{host}:{port}"
+            setup.use_demo_settings(where, base_url=base_url)
+            store = setup.prepare_store(where)
+        except OmbudError as exc:
+            if isinstance(exc.detail, list):
+                for line in exc.detail:
+                    _say(str(line))
+            raise fail(exc.message) from None
+        _print_store(store, base_url)
+
+        import uvicorn
+
+        from ombud.app import create_app
+
+        uvicorn.run(create_app(), host=host, port=port, log_level="info")

@@ -1,9 +1,164 @@
-"""Execution commands: ``requests run|preview``, ``plan``, ``connections``."""
+"""Execution commands: ``requests run|preview``, ``plan``, ``connections test``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from ombud.cli.common import cli_session, console, fail
+from ombud.config import get_settings
+from ombud.datamap import service as datamap_service
+from ombud.datamap.loader import parse_files, read_files
+from ombud.datamap.schemas import DataMap
+from ombud.db import get_engine
+from ombud.errors import OmbudError
+from ombud.execution import service, tasks
+from ombud.execution.planner import build_plan
+
+DATAMAP_OPTION = typer.Option(
+    None, "--datamap", help="Data map file or folder (default: the one applied to the store)."
+)
+
+
+def _datamap(path: Path | None) -> DataMap:
+    """The data map to plan with; a file is read for structure only, so that collections no
+    identity reaches are reported here rather than refused."""
+    if path is not None:
+        try:
+            return parse_files(read_files(path))
+        except OmbudError as exc:
+            for line in exc.detail or []:
+                console.print(str(line), highlight=False)
+            raise fail(exc.message) from None
+    with cli_session() as session:
+        return datamap_service.get_current(session)
+
+
+def plan(
+    request_type: str = typer.Option(
+        "access", "--request-type", help="access or erasure: what the plan shows per collection."
+    ),
+    datamap: Path | None = DATAMAP_OPTION,
+) -> None:
+    """Print the traversal plan: order, collection, reached from, via reference, action."""
+    if request_type not in ("access", "erasure"):
+        raise fail("--request-type must be access or erasure")
+    dm = _datamap(datamap)
+    the_plan = build_plan(dm, connections=get_settings().connections)
+    table = Table(title=f"Plan for {request_type} requests")
+    for column in ("Order", "Collection", "Reached from", "Via reference", "Action"):
+        table.add_column(column)
+    order = the_plan.steps if request_type == "access" else the_plan.erase_order()
+    for i, step in enumerate(order, 1):
+        identities = ", ".join(f"{k} ({f})" for f, k in step.identities.items())
+        via = ", ".join(f"{e.src} -> {e.dst.field}" for e in step.incoming)
+        if request_type == "access":
+            action = "export " + ", ".join(f.name for f in step.export_fields)
+        else:
+            action = step.erasure_action()
+            erased = [
+                f"{f.name}: {f.strategy.describe()}" for f in step.fields if f.erased and f.strategy
+            ]
+            held = [f.name for f in step.fields if f.hold and f.strategy]
+            if action == "mask":
+                action = "mask " + ", ".join(erased)
+            if held:
+                action += f" (kept: {', '.join(held)})"
+        table.add_row(str(i), step.name, identities or "-", via or "-", action)
+    console.print(table)
+    if the_plan.unreachable:
+        console.print("[yellow]Personal data no identity reaches (not searched):[/yellow]")
+        for ds, coll, reason in the_plan.unreachable:
+            console.print(f"  {ds}.{coll}: {reason}", highlight=False, soft_wrap=True)
+
+
+connections_app = typer.Typer(help="Target database connections.", no_args_is_help=True)
+
+
+@connections_app.command("test")
+def connections_test(name: str, datamap: Path | None = DATAMAP_OPTION) -> None:
+    """Connect to a named connection and print the server version."""
+    dm = _datamap(datamap) if datamap is not None else None
+    with cli_session() as session:
+        version = service.test_connection(session, name, settings=get_settings(), datamap=dm)
+    console.print(f"[green]ok[/green] {name}: {version}", highlight=False)
+
+
+def run(
+    ids: list[str] | None = typer.Argument(
+        None, help="Request ids (default: every approved or abandoned request)."
+    ),
+    batch: int = typer.Option(100, "--batch", min=1, help="Requests per batch."),
+    datamap: Path | None = DATAMAP_OPTION,
+) -> None:
+    """Execute approved requests (failed ones by id) with a progress bar."""
+    settings = get_settings()
+    dm = _datamap(datamap) if datamap is not None else None
+    engine = get_engine()
+    reports: list[tasks.RunReport] = []
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
+        task = bar.add_task("collections", total=None)
+
+        def tick(name: str) -> None:
+            bar.update(task, advance=1, description=name)
+
+        try:
+            if ids:
+                for start in range(0, len(ids), batch):
+                    chunk = ids[start : start + batch]
+                    reports += tasks.run_requests(
+                        engine, chunk, settings=settings, datamap=dm, progress=tick
+                    )
+            else:
+                reports = tasks.run_pending(
+                    engine, settings=settings, batch=batch, datamap=dm, progress=tick
+                )
+        except OmbudError as exc:
+            raise fail(exc.message) from None
+    for report in reports:
+        colour = {"completed": "green", "failed": "red"}.get(report.status, "yellow")
+        console.print(
+            f"[{colour}]{report.status}[/{colour}] {report.request_id} {report.message}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not reports:
+        console.print("nothing to run")
+    if any(r.status == "failed" for r in reports):
+        raise typer.Exit(1)
+
+
+def preview(request_id: str, datamap: Path | None = DATAMAP_OPTION) -> None:
+    """Dry run: list the rows and fields that would be exported or changed; changes nothing."""
+    dm = _datamap(datamap) if datamap is not None else None
+    with cli_session() as session:
+        result = service.preview(session, request_id, settings=get_settings(), datamap=dm)
+    table = Table(title=f"Preview of {result.type} request {result.request_id} (nothing changed)")
+    for column in ("Collection", "Action", "Rows", "Keys", "Fields", "Kept"):
+        table.add_column(column)
+    for line in result.lines:
+        keys = ", ".join(str(k) for k in line["keys"][:10]) + (" ..." if line["rows"] > 10 else "")
+        table.add_row(
+            line["collection"],
+            line["action"],
+            str(line["rows"]),
+            f"{line['key']}: {keys}" if keys else "-",
+            ", ".join(line["fields"]) or "-",
+            ", ".join(line["kept"]) or "-",
+        )
+    console.print(table)
+    for item in result.plan.unreachable_dicts():
+        console.print(f"[yellow]not searched:[/yellow] {item['collection']}: {item['reason']}")
 
 
 def register(root: typer.Typer, requests_app: typer.Typer) -> None:
     """Add execution commands to the root and ``requests`` groups."""
+    root.command("plan")(plan)
+    root.add_typer(connections_app, name="connections")
+    requests_app.command("run")(run)
+    requests_app.command("preview")(preview)

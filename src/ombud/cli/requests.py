@@ -1,7 +1,92 @@
-"""``ombud requests``."""
+"""``ombud requests``: list and show requests, purge old ones, yearly metrics."""
 
 from __future__ import annotations
 
-import typer
+import csv
+import io
+import json
+from enum import StrEnum
 
-app = typer.Typer(help="requests", no_args_is_help=True)
+import typer
+from rich.table import Table
+
+from ombud.cli.common import cli_session, console, fail
+from ombud.dsr import records, service
+
+app = typer.Typer(help="Data subject requests.", no_args_is_help=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command("list")
+def list_requests(
+    status: str | None = typer.Option(None, help="Only this status (default: all open)."),
+) -> None:
+    """The queue: open requests, nearest deadline first."""
+    with cli_session() as session:
+        items = service.queue(session, status=status)
+        table = Table("id", "type", "status", "jurisdiction", "deadline", "flag")
+        for item in items:
+            r = item.request
+            flag = "OVERDUE" if item.overdue else ("due soon" if item.due_soon else "")
+            table.add_row(r.id, r.type, r.status, r.jurisdiction, str(item.deadline or ""), flag)
+        console.print(table)
+        console.print(f"{len(items)} request(s)")
+
+
+@app.command("show")
+def show(request_id: str = typer.Argument(..., help="Request id.")) -> None:
+    """One request with its letters and notes."""
+    with cli_session() as session:
+        r = service.get(session, request_id)
+        item = service.flags(r)
+        console.print(f"[bold]{r.id}[/bold] {r.type} ({r.jurisdiction}) is {r.status}")
+        console.print(f"received {r.received_at:%Y-%m-%d %H:%M} UTC via {r.source}")
+        console.print(f"deadline {item.deadline} (first {r.due_on}, extended {r.extended_due_on})")
+        if r.denial_reason:
+            console.print(f"denied: {r.denial_reason}")
+        for m in service.messages(session, r.id):
+            console.print(f"letter {m.sent_at:%Y-%m-%d %H:%M} {m.kind}: {m.subject}")
+        for n in service.notes(session, r.id):
+            console.print(f"note {n.created_at:%Y-%m-%d %H:%M} {n.author}: {n.text}")
+
+
+@app.command("purge")
+def purge(
+    months: int = typer.Option(
+        records.KEEP_MONTHS, min=1, help="Keep closed requests this many months."
+    ),
+) -> None:
+    """Remove identities of requests closed longer ago than the retention period; keep counts."""
+    with cli_session() as session:
+        count = records.purge(session, months=months)
+    console.print(f"purged {count} request(s) closed more than {months} months ago")
+
+
+@app.command("metrics")
+def metrics(
+    year: int = typer.Option(..., min=2000, max=9999, help="Calendar year of receipt."),
+    format: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Per type: received, complied with in whole or part, denied, median and mean days."""
+    with cli_session() as session:
+        rows = [m.as_dict() for m in records.metrics(session, year=year)]
+    if not rows:
+        raise fail("no request types are known")
+    if format is Format.json:
+        typer.echo(json.dumps({"year": year, "types": rows}, indent=2))
+    elif format is Format.csv:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        typer.echo(buf.getvalue(), nl=False)
+    else:
+        table = Table(*rows[0].keys(), title=f"Requests received in {year}")
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row.values()))
+        console.print(table)

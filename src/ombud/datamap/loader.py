@@ -1,7 +1,8 @@
 """Read a data map from a YAML file or a folder of them into one ``DataMap``.
 
-Interface used by every domain: ``load_datamap(path) -> DataMap`` raising
-``DataMapInvalid`` whose ``problems`` carry ``file:line:column: message``."""
+Interface used by every domain: ``load_datamap(path) -> DataMap`` raising ``DataMapInvalid``
+whose ``problems`` carry ``file:line:column: message``. Positions come from the YAML node tree
+(``yaml.compose``), so structure errors from pydantic point at the offending key or value."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ombud.datamap.positions import Loc, Problem, SourceIndex
 from ombud.datamap.schemas import DataMap
 from ombud.errors import InvalidInput
+
+__all__ = ["DataMapInvalid", "Problem", "load_datamap", "parse_files", "read_files"]
 
 LIST_KEYS = (
     "system",
@@ -26,19 +30,9 @@ LIST_KEYS = (
     "policy",
     "jurisdiction",
 )
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the data map, located in its source file."""
-
-    file: str
-    line: int
-    column: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+MAP_KEYS = ("statement",)
+# Fides declares custom taxonomy entries as top-level lists; Ombud keeps them under `taxonomy`.
+TAXONOMY_KINDS = ("data_category", "data_use", "data_subject")
 
 
 class DataMapInvalid(InvalidInput):
@@ -64,56 +58,181 @@ def read_files(path: Path) -> dict[str, str]:
     if not path.exists():
         raise DataMapInvalid([Problem(str(path), 1, 1, "no such file or folder")])
     root = path if path.is_dir() else path.parent
-    return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in data_files(path)}
+    files: dict[str, str] = {}
+    problems: list[Problem] = []
+    for p in data_files(path):
+        try:
+            files[str(p.relative_to(root))] = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(p), 1, 1, f"cannot read this file: {exc}"))
+    if problems:
+        raise DataMapInvalid(problems)
+    if not files:
+        raise DataMapInvalid(
+            [Problem(str(path), 1, 1, "no data map files here (expected *.yml or *.yaml)")]
+        )
+    return files
 
 
-def merge_documents(docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Merge parsed files: lists are concatenated, one organization, statement maps joined."""
+@dataclass
+class Parsed:
+    """A structurally valid map and the index that locates any part of it in its files."""
+
+    datamap: DataMap
+    index: SourceIndex
+
+
+def _compose(name: str, text: str, index: SourceIndex) -> tuple[Any, yaml.Node | None]:
+    """Parse one file into (data, root node); record problems in ``index``."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = " ".join(p for p in (exc.context, exc.problem) if p) or "cannot parse"
+        index.add(name, line, col, f"malformed YAML: {what}")
+        return None, None
+    except yaml.YAMLError as exc:
+        index.add(name, 1, 1, f"malformed YAML: {exc}")
+        return None, None
+    finally:
+        loader.dispose()
+    if node is not None:
+        index.check_duplicate_keys(name, node)
+    return data, node
+
+
+def _merge(
+    docs: list[tuple[str, dict[str, Any], yaml.MappingNode]], index: SourceIndex
+) -> dict[str, Any]:
+    """Merge parsed files: lists concatenated, one organization, maps joined; record origins."""
     merged: dict[str, Any] = {}
-    for doc in docs.values():
+    for name, doc, node in docs:
         for key, value in doc.items():
+            key_node, value_node = index.child(node, key)
             if key == "organization":
-                value = value[0] if isinstance(value, list) and len(value) == 1 else value
+                if "organization" in merged:
+                    first = index.locate(("organization",))[0]
+                    index.add_at(
+                        name, key_node, f"organization is defined again (first in {first})"
+                    )
+                    continue
+                local: Loc = ("organization",)
+                if isinstance(value, list) and len(value) == 1:
+                    value = value[0]
+                    value_node = index.item(value_node, 0)
+                    local = ("organization", 0)
                 merged["organization"] = value
-            elif key in ("statement", "taxonomy") and isinstance(value, dict):
-                merged.setdefault(key, {}).update(value)
+                index.origin(("organization",), name, key_node, value_node, local)
             elif key in LIST_KEYS and isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
+                target = merged.setdefault(key, [])
+                for i, item in enumerate(value):
+                    node_i = index.item(value_node, i)
+                    index.origin((key, len(target)), name, None, node_i, (key, i))
+                    target.append(item)
+            elif key in TAXONOMY_KINDS and isinstance(value, list):
+                _merge_taxonomy(merged, {key: value}, name, {key: value_node}, index, ())
+            elif key == "taxonomy" and isinstance(value, dict):
+                nodes = {k: index.child(value_node, k)[1] for k in value}
+                _merge_taxonomy(merged, value, name, nodes, index, ("taxonomy",))
+            elif key in MAP_KEYS and isinstance(value, dict):
+                target_map = merged.setdefault(key, {})
+                for sub, item in value.items():
+                    sub_key, sub_value = index.child(value_node, sub)
+                    index.origin((key, sub), name, sub_key, sub_value)
+                    target_map[sub] = item
             else:
+                index.origin((key,), name, key_node, value_node)
                 merged[key] = value
     return merged
 
 
-def parse_files(files: dict[str, str]) -> DataMap:
-    """Parse file texts into a DataMap (structure only)."""
-    docs: dict[str, dict[str, Any]] = {}
-    problems: list[Problem] = []
+def _merge_taxonomy(
+    merged: dict[str, Any],
+    value: dict[str, Any],
+    name: str,
+    nodes: dict[str, yaml.Node | None],
+    index: SourceIndex,
+    local: Loc,
+) -> None:
+    taxonomy = merged.setdefault("taxonomy", {})
+    for kind, entries in value.items():
+        if not isinstance(entries, list):
+            index.origin(("taxonomy", kind), name, None, nodes.get(kind), (*local, kind))
+            taxonomy[kind] = entries
+            continue
+        target = taxonomy.setdefault(kind, [])
+        for i, entry in enumerate(entries):
+            index.origin(
+                ("taxonomy", kind, len(target)), name, None, index.item(nodes.get(kind), i)
+            )
+            target.append(entry)
+
+
+def _structure_message(error: Any, index: SourceIndex) -> tuple[Loc, str, bool]:
+    """(location, message, point at key?) for one pydantic error."""
+    loc: Loc = tuple(error["loc"])
+    where = index.describe(loc)
+    kind = error["type"]
+    if kind == "missing":
+        parent = index.describe(loc[:-1]) or "the data map"
+        return loc, f"{parent}: missing required key '{loc[-1]}'", False
+    if kind == "extra_forbidden":
+        parent = index.describe(loc[:-1]) or "the data map"
+        return loc, f"{parent}: unknown key '{loc[-1]}'", True
+    return loc, f"{where}: {error['msg']}", False
+
+
+def parse(files: dict[str, str], *, root: Path | None = None) -> Parsed:
+    """Parse file texts into a DataMap and its source index (structure only)."""
+    index = SourceIndex(root)
+    docs: list[tuple[str, dict[str, Any], yaml.MappingNode]] = []
     for name, text in files.items():
-        try:
-            doc = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            problems.append(Problem(name, line, col, f"malformed YAML: {exc}"))
+        index.note_file(name)
+        data, node = _compose(name, text, index)
+        if node is None and data is None:
             continue
-        if not isinstance(doc, dict):
-            problems.append(Problem(name, 1, 1, "a data map file must be a mapping of keys"))
+        if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+            line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node else (1, 1)
+            index.add(name, line, col, "a data map file must be a mapping of keys (key: value)")
             continue
-        docs[name] = doc
+        docs.append((name, data, node))
+    merged = _merge(docs, index)
+    if index.problems:
+        raise DataMapInvalid(index.sorted_problems())
+    try:
+        datamap = DataMap.model_validate(merged)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc, message, at_key = _structure_message(error, index)
+            index.problem(loc, message, at_key=at_key)
+        raise DataMapInvalid(index.sorted_problems()) from None
+    return Parsed(datamap, index)
+
+
+def parse_files(files: dict[str, str], *, root: Path | None = None) -> DataMap:
+    """Parse file texts into a DataMap (structure only)."""
+    return parse(files, root=root).datamap
+
+
+def check_files(files: dict[str, str], *, root: Path | None = None) -> DataMap:
+    """Parse and run every semantic check; raise ``DataMapInvalid`` listing all problems."""
+    from ombud.datamap.validate import validate
+
+    parsed = parse(files, root=root)
+    problems = validate(parsed.datamap, parsed.index)
     if problems:
         raise DataMapInvalid(problems)
-    try:
-        return DataMap.model_validate(merge_documents(docs))
-    except ValidationError as exc:
-        first = next(iter(files), "datamap")
-        raise DataMapInvalid(
-            [
-                Problem(first, 1, 1, f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
-                for e in exc.errors()
-            ]
-        ) from None
+    return parsed.datamap
+
+
+def display_root(path: Path) -> Path:
+    """The folder that problem file names are shown relative to."""
+    return path if path.is_dir() else path.parent
 
 
 def load_datamap(path: Path) -> DataMap:
-    """Load and check a data map from a file or folder."""
-    return parse_files(read_files(path))
+    """Load a data map from a file or folder and check it (structure and meaning)."""
+    return check_files(read_files(path), root=display_root(path))

@@ -1,24 +1,138 @@
-"""The current data map: the latest applied version, or the configured file."""
+"""The data map in force: applying immutable versions, reading the current one, checking files."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
 from sqlalchemy.orm import Session
 
+from ombud.audit import service as audit
 from ombud.config import get_settings
-from ombud.datamap.loader import load_datamap
-from ombud.datamap.schemas import DataMap
-from ombud.errors import NotFound
+from ombud.datamap import repository
+from ombud.datamap.loader import (
+    DataMapInvalid,
+    check_files,
+    display_root,
+    load_datamap,
+    read_files,
+)
+from ombud.datamap.positions import Problem
+from ombud.datamap.schemas import DataMap, DataMapVersionOut
+from ombud.errors import Conflict, NotFound
 from ombud.models.datamap import DataMapVersion
+
+NONE_APPLIED = "no data map has been applied: run 'ombud datamap apply PATH'"
+
+
+def normalise(datamap: DataMap) -> dict[str, Any]:
+    """The map as plain JSON data (defaults filled in): what is stored and hashed."""
+    return datamap.model_dump(mode="json")
+
+
+def content_hash(document: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a normalised document (sorted keys, no spaces)."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def check(files: dict[str, str]) -> list[Problem]:
+    """Every problem of a map given as {file name: YAML text}; empty when valid."""
+    try:
+        check_files(files)
+    except DataMapInvalid as exc:
+        return exc.problems
+    return []
+
+
+def apply(session: Session, *, path: Path, author: str) -> tuple[DataMapVersion, bool]:
+    """Store the map at ``path`` as a new version; (version, created). Unchanged content
+    returns the current version; an invalid map raises ``DataMapInvalid`` and stores nothing."""
+    files = read_files(path)
+    datamap = check_files(files, root=display_root(path))
+    return apply_map(session, datamap=datamap, files=files, author=author, source=str(path))
+
+
+def apply_map(
+    session: Session, *, datamap: DataMap, files: dict[str, str], author: str, source: str = ""
+) -> tuple[DataMapVersion, bool]:
+    """Store an already checked map as a new version unless it equals the current one."""
+    document = normalise(datamap)
+    digest = content_hash(document)
+    current = repository.get_latest(session)
+    if current is not None and current.content_hash == digest:
+        return current, False
+    earlier = repository.get_by_hash(session, digest)
+    if earlier is not None:
+        # Versions are unique by content; going back means changing something (even a comment
+        # in `description`) so the history stays a straight line.
+        raise Conflict(
+            f"this content is identical to version {earlier.number}, which is not the current "
+            "version; change the map to apply it again",
+        )
+    version = DataMapVersion(
+        number=repository.next_number(session),
+        content_hash=digest,
+        author=author,
+        source=source,
+        document=document,
+        files=dict(files),
+    )
+    repository.add(session, version)
+    audit.record(
+        session,
+        action="datamap.applied",
+        actor=author,
+        subject_type="datamap_version",
+        subject_id=version.id,
+        data={"number": version.number, "content_hash": digest, "source": source},
+    )
+    return version, True
+
+
+def get_current_version(session: Session) -> DataMapVersion:
+    """The latest applied version; ``NotFound`` if none."""
+    version = repository.get_latest(session)
+    if version is None:
+        raise NotFound(NONE_APPLIED)
+    return version
+
+
+def get_version(session: Session, number: int) -> DataMapVersion:
+    """Version ``number``; ``NotFound`` if it does not exist."""
+    version = repository.get_by_number(session, number)
+    if version is None:
+        latest = repository.get_latest(session)
+        have = f"versions are 1 to {latest.number}" if latest else NONE_APPLIED
+        raise NotFound(f"data map version {number} does not exist ({have})")
+    return version
+
+
+def list_versions(session: Session) -> list[DataMapVersion]:
+    """Every version, newest first (documents not loaded)."""
+    return repository.list_versions(session)
+
+
+def to_out(version: DataMapVersion, *, with_document: bool) -> DataMapVersionOut:
+    """The API shape of a version."""
+    return DataMapVersionOut(
+        id=version.id,
+        number=version.number,
+        content_hash=version.content_hash,
+        author=version.author,
+        created_at=version.created_at.isoformat(),
+        document=version.document if with_document else None,
+    )
 
 
 def get_current(session: Session) -> DataMap:
     """Return the data map in force; raise ``NotFound`` if none was applied or configured."""
-    # TODO(datamap helper): move SQL into repository.py
-    version = session.scalar(select(DataMapVersion).order_by(DataMapVersion.number.desc()).limit(1))
+    version = repository.get_latest(session)
     if version is not None:
         return DataMap.model_validate(version.document)
     path = get_settings().datamap_path
     if path is not None:
         return load_datamap(path)
-    raise NotFound("no data map has been applied: run 'ombud datamap apply PATH'")
+    raise NotFound(NONE_APPLIED)

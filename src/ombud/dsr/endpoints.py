@@ -1,7 +1,195 @@
-"""HTTP endpoints of this domain (none yet)."""
+"""``/api/v1/requests``: public intake and code check, and the staff queue and decisions."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-routers: list[APIRouter] = []
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from ombud.db import DbSession
+from ombud.deps import OfficerStaff, ViewerStaff
+from ombud.dsr import ratelimit, schemas, service
+from ombud.dsr.opendsr import router as opendsr_router
+from ombud.dsr.web import router as web_router
+from ombud.models.requests import PrivacyRequest as RequestRow
+from ombud.models.staff import ApiToken
+
+router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
+
+
+def _actor(token: ApiToken) -> str:
+    return token.user.email
+
+
+def to_schema(row: RequestRow) -> schemas.PrivacyRequest:
+    """A request with its deadline flags."""
+    item = service.flags(row)
+    out = schemas.PrivacyRequest.model_validate(row)
+    out.deadline, out.overdue, out.due_soon = item.deadline, item.overdue, item.due_soon
+    return out
+
+
+def _detail(session: DbSession, row: RequestRow) -> schemas.PrivacyRequestDetail:
+    out = schemas.PrivacyRequestDetail(**to_schema(row).model_dump())
+    out.messages = [schemas.Message.model_validate(m) for m in service.messages(session, row.id)]
+    out.notes = [schemas.Note.model_validate(n) for n in service.notes(session, row.id)]
+    return out
+
+
+# ---------------------------------------------------------------- public
+@router.post("", status_code=201, response_model=schemas.Receipt)
+def create_request(
+    body: schemas.PrivacyRequestCreate, request: Request, session: DbSession
+) -> schemas.Receipt:
+    """Make a request (public); a code is emailed to confirm it unless none is needed."""
+    ratelimit.check(request, identity=body.email)
+    row = service.submit(session, data=body, source="api")
+    waiting = row.status == "awaiting_verification"
+    message = (
+        f"we emailed a code to {row.email}; send it to confirm the request"
+        if waiting
+        else "your request is received; no confirmation is needed for this type"
+    )
+    return schemas.Receipt(id=row.id, status=row.status, due_on=row.due_on, message=message)
+
+
+@router.post("/{request_id}/verify", response_model=schemas.Receipt)
+def verify_request(
+    request_id: str, body: schemas.CodeSubmit, request: Request, session: DbSession
+) -> schemas.Receipt | JSONResponse:
+    """Confirm a request with the emailed code (public)."""
+    ratelimit.check(request)
+    outcome = service.verify(session, request_id, code=body.code)
+    if not outcome.ok:
+        # Returned, not raised, so the counted attempt is committed.
+        return JSONResponse(
+            {"error": outcome.message, "code": "verification_failed", "detail": None},
+            status_code=outcome.status,
+        )
+    row = outcome.request
+    return schemas.Receipt(id=row.id, status=row.status, due_on=row.due_on, message=outcome.message)
+
+
+@router.post("/{request_id}/resend", status_code=202, response_model=schemas.Receipt)
+def resend_code(request_id: str, request: Request, session: DbSession) -> schemas.Receipt:
+    """Email a new code, replacing the old one (public)."""
+    row = service.get(session, request_id)
+    ratelimit.check(request, identity=row.email)
+    row = service.resend(session, request_id)
+    return schemas.Receipt(
+        id=row.id, status=row.status, due_on=row.due_on, message="a new code was emailed"
+    )
+
+
+# ---------------------------------------------------------------- staff
+@router.get("", response_model=schemas.PrivacyRequestList)
+def list_requests(
+    session: DbSession,
+    _token: ViewerStaff,
+    status: Annotated[str | None, Query(description="only this status")] = None,
+    due_soon_days: Annotated[int, Query(ge=0, le=365)] = service.DUE_SOON_DAYS,
+) -> schemas.PrivacyRequestList:
+    """The queue: open requests (or one status), nearest deadline first, with flags."""
+    items = service.queue(session, status=status, due_soon_days=due_soon_days)
+    out = []
+    for item in items:
+        row = schemas.PrivacyRequest.model_validate(item.request)
+        row.deadline, row.overdue, row.due_soon = item.deadline, item.overdue, item.due_soon
+        out.append(row)
+    return schemas.PrivacyRequestList(items=out)
+
+
+@router.get("/{request_id}", response_model=schemas.PrivacyRequestDetail)
+def show_request(
+    request_id: str, session: DbSession, _token: ViewerStaff
+) -> schemas.PrivacyRequestDetail:
+    """One request with its messages and notes."""
+    return _detail(session, service.get(session, request_id))
+
+
+@router.get("/{request_id}/messages", response_model=list[schemas.Message])
+def list_messages(
+    request_id: str, session: DbSession, _token: ViewerStaff
+) -> list[schemas.Message]:
+    """Every letter sent to the person about this request."""
+    return [schemas.Message.model_validate(m) for m in service.messages(session, request_id)]
+
+
+@router.get("/{request_id}/notes", response_model=list[schemas.Note])
+def list_notes(request_id: str, session: DbSession, _token: ViewerStaff) -> list[schemas.Note]:
+    """Staff notes on this request."""
+    return [schemas.Note.model_validate(n) for n in service.notes(session, request_id)]
+
+
+@router.post("/{request_id}/notes", status_code=201, response_model=schemas.Note)
+def add_note(
+    request_id: str, body: schemas.NoteCreate, session: DbSession, token: OfficerStaff
+) -> schemas.Note:
+    """Add an internal note."""
+    note = service.add_note(session, request_id, actor=_actor(token), text=body.text)
+    return schemas.Note.model_validate(note)
+
+
+@router.post("/{request_id}/approve", response_model=schemas.PrivacyRequestDetail)
+def approve(
+    request_id: str,
+    session: DbSession,
+    token: OfficerStaff,
+    body: schemas.OptionalNote | None = None,
+) -> schemas.PrivacyRequestDetail:
+    """Approve a verified request for execution."""
+    note = body.note if body else ""
+    return _detail(session, service.approve(session, request_id, actor=_actor(token), note=note))
+
+
+@router.post("/{request_id}/deny", response_model=schemas.PrivacyRequestDetail)
+def deny(
+    request_id: str, body: schemas.Reason, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Refuse a request; the person gets the reasons and their right to complain."""
+    row = service.deny(session, request_id, actor=_actor(token), reason=body.reason)
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/extend", response_model=schemas.PrivacyRequestDetail)
+def extend(
+    request_id: str, body: schemas.Reason, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Extend the deadline once, before the first deadline, telling the person why."""
+    row = service.extend(session, request_id, actor=_actor(token), reason=body.reason)
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/cancel", response_model=schemas.PrivacyRequestDetail)
+def cancel(
+    request_id: str, body: schemas.Reason, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Cancel a request."""
+    row = service.cancel(session, request_id, actor=_actor(token), reason=body.reason)
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/request-proof", response_model=schemas.PrivacyRequestDetail)
+def request_proof(
+    request_id: str, body: schemas.Reason, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Ask the person for more proof of identity; the deadline clock pauses."""
+    row = service.request_proof(session, request_id, actor=_actor(token), message=body.reason)
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/proof-received", response_model=schemas.PrivacyRequestDetail)
+def proof_received(
+    request_id: str,
+    session: DbSession,
+    token: OfficerStaff,
+    body: schemas.OptionalNote | None = None,
+) -> schemas.PrivacyRequestDetail:
+    """Record the person's proof; the clock resumes and deadlines move by the paused days."""
+    note = body.note if body else ""
+    row = service.proof_received(session, request_id, actor=_actor(token), note=note)
+    return _detail(session, row)
+
+
+routers = [router, opendsr_router, web_router]

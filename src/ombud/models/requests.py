@@ -67,6 +67,11 @@ class PrivacyRequest(IdMixin, CreatedMixin, Base):
     # What execution did: per collection counts, what was kept and why, package id.
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Added by the request lifecycle: when receipt was confirmed, where the person lives,
+    # and where an OpenDSR caller wants status callbacks.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    callback_urls: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     messages: Mapped[list[RequestMessage]] = relationship(
         back_populates="request", lazy="raise", order_by="RequestMessage.sent_at"
@@ -88,3 +93,32 @@ class RequestMessage(IdMixin, Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     request: Mapped[PrivacyRequest] = relationship(back_populates="messages", lazy="raise")
+
+
+class VerificationCode(IdMixin, CreatedMixin, Base):
+    """A one-time code emailed to the person; only its keyed hash is stored."""
+
+    __tablename__ = "verification_codes"
+
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("privacy_requests.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set when a newer code replaced this one (resend).
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RequestNote(IdMixin, CreatedMixin, Base):
+    """An internal staff note on a request (never sent to the person)."""
+
+    __tablename__ = "request_notes"
+
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("privacy_requests.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(320))
+    text: Mapped[str] = mapped_column(Text)

@@ -1,7 +1,115 @@
-"""HTTP endpoints of this domain (none yet)."""
+"""Public pages: the statement, its versions, diffs, Atom feeds and the sub-processor list."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Any
 
-routers: list[APIRouter] = []
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from ombud.db import DbSession
+from ombud.deps import SettingsDep
+from ombud.notices import service
+from ombud.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def longdate(value: date) -> str:
+    """'1 March 2026'."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def _page(template: str, **ctx: Any) -> HTMLResponse:
+    return HTMLResponse(render(template, longdate=longdate, **ctx))
+
+
+@router.get("/privacy/statement", response_class=HTMLResponse)
+def statement(session: DbSession, settings: SettingsDep) -> HTMLResponse:
+    """The published statement, or a live draft when nothing is published yet."""
+    version = service.current_version(session)
+    body = version.html if version is not None else service.render_live(session, settings).html
+    return _page(
+        "notices/statement.html",
+        title="Privacy statement",
+        org_name=service.org_name(session),
+        version=version,
+        is_current=True,
+        body=Markup(body),
+    )
+
+
+@router.get("/privacy/statement/versions", response_class=HTMLResponse)
+def versions(session: DbSession) -> HTMLResponse:
+    """Every published version."""
+    return _page(
+        "notices/versions.html",
+        title="Privacy statement versions",
+        org_name=service.org_name(session),
+        versions=service.list_versions(session),
+    )
+
+
+@router.get("/privacy/statement/versions/{number}", response_class=HTMLResponse)
+def version(number: str, session: DbSession) -> HTMLResponse:
+    """One published version, as it was."""
+    found = service.get_version(session, number=service.parse_number(number, "version"))
+    latest = service.current_version(session)
+    return _page(
+        "notices/statement.html",
+        title=f"Privacy statement, version {found.number}",
+        org_name=service.org_name(session),
+        version=found,
+        is_current=latest is not None and latest.number == found.number,
+        body=Markup(found.html),
+    )
+
+
+@router.get("/privacy/statement/diff", response_class=HTMLResponse)
+def diff(
+    session: DbSession,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+) -> HTMLResponse:
+    """A word-level comparison of two versions."""
+    before, after, sections = service.diff(session, from_=from_, to=to)
+    return _page(
+        "notices/diff.html",
+        title=f"Privacy statement: version {before.number} to {after.number}",
+        org_name=service.org_name(session),
+        before=before,
+        after=after,
+        sections=sections,
+    )
+
+
+@router.get("/privacy/statement/feed.xml")
+def statement_feed(session: DbSession, settings: SettingsDep) -> Response:
+    """Atom feed of published versions."""
+    return Response(service.statement_feed(session, settings), media_type=ATOM)
+
+
+@router.get("/privacy/sub-processors", response_class=HTMLResponse)
+def subprocessors(session: DbSession, settings: SettingsDep) -> HTMLResponse:
+    """The processors we use, with country, purpose and safeguard."""
+    processors, number = service.subprocessors(session, settings)
+    return _page(
+        "notices/subprocessors.html",
+        title="Sub-processors",
+        org_name=service.org_name(session),
+        processors=processors,
+        number=number,
+    )
+
+
+@router.get("/privacy/sub-processors/feed.xml")
+def subprocessor_feed(session: DbSession, settings: SettingsDep) -> Response:
+    """Atom feed of sub-processor additions and removals."""
+    return Response(service.subprocessor_feed(session, settings), media_type=ATOM)
+
+
+routers: list[APIRouter] = [router]

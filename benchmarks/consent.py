@@ -1,0 +1,376 @@
+"""Benchmark of the consent ledger on SQLite and PostgreSQL.
+
+    .venv/bin/python benchmarks/consent.py [--stores sqlite,postgresql] [--records 10000000]
+        [--sqlite-records N] [--single 3000] [--bulk-batches 20] [--concurrency 8]
+
+For each store: a fresh migrated store with a small data map and one staff token; a real
+uvicorn server (``--workers`` processes) on a free localhost port; then
+1. single decisions: ``--single`` POSTs of ``/api/v1/consent/decisions`` from ``--concurrency``
+   client threads (keep-alive connections);
+2. bulk decisions: ``--bulk-batches`` POSTs of 1,000 decisions to ``/decisions/bulk``;
+3. the ledger is filled to ``--records`` records (PostgreSQL: COPY; SQLite: executemany) for
+   ``records / 10`` people with 10 decisions each over 5 purposes, plus the current state;
+4. bulk check of 100,000 identities (about half contactable) for one purpose, median of 5, in
+   process (``service.check_contactable``) and through HTTP (``POST /api/v1/consent/check``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psycopg
+from pydantic import SecretStr
+
+from ombud import config
+from ombud.config import Settings
+from ombud.consent import service
+from ombud.consent.purposes import list_purposes
+from ombud.consent.schemas import BulkCheckCreate
+from ombud.datamap import service as datamap_service
+from ombud.datamap.loader import load_datamap
+from ombud.db import make_engine, session_factory
+from ombud.migrations import upgrade
+from ombud.staff import service as staff_service
+
+try:
+    from benchmarks.consent_fill import PURPOSES, fill
+except ModuleNotFoundError:  # run as a script: benchmarks/ itself is on sys.path
+    from consent_fill import PURPOSES, fill  # type: ignore[no-redef,import-not-found]
+
+SECRET = "benchmark-secret-key"
+PG_ADMIN = os.environ.get("OMBUD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+CHECK_SIZE = 100_000
+DATAMAP = """
+organization:
+  - fides_key: bench
+    name: Bench Ltd
+    legal_entities:
+      - name: Bench Ltd
+        address: {city: Berlin, country: DE}
+system:
+  - fides_key: app
+    name: App
+    privacy_declarations:
+      - {name: Targeted advertising, data_use: marketing.advertising, legal_basis: consent}
+      - {name: Product analytics, data_use: analytics.reporting, legal_basis: consent}
+subscription:
+  - {fides_key: newsletter, name: Newsletter, notice: Monthly newsletter.}
+  - {fides_key: product_alerts, name: Product alerts, notice: Back in stock alerts.}
+  - {fides_key: privacy_statement_updates, name: Statement updates, notice: Changes.}
+"""
+
+
+def machine() -> str:
+    """One line describing the machine and the database servers."""
+    cpu = "?"
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    with psycopg.connect(PG_ADMIN) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    pg = row[0] if row else "?"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}"
+        f", SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def store(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh migrated store, dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    name = f"ombud_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield (
+            PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+            + "/"
+            + name
+        )
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(url: str, folder: Path) -> tuple[Settings, str]:
+    """Migrate, apply the data map, create a token; return settings and the token secret."""
+    settings = Settings(database_url=url, secret_key=SecretStr(SECRET), base_url="http://127.0.0.1")
+    config.get_settings = lambda: settings  # type: ignore[assignment]
+    upgrade(url)
+    dm_file = folder / "datamap.yml"
+    dm_file.write_text(DATAMAP, encoding="utf-8")
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        datamap_service.apply_map(session, datamap=load_datamap(dm_file), files={}, author="bench")
+        list_purposes(session)  # notice rows exist before concurrent writers start
+        staff_service.create_user(
+            session, email="bench@staff.test", password="benchmark password", role="privacy_officer"
+        )
+        token = staff_service.create_token(session, email="bench@staff.test", name="bench").secret
+        session.commit()
+    engine.dispose()
+    return settings, token
+
+
+@contextmanager
+def servers(url: str, count: int) -> Iterator[list[str]]:
+    """``count`` single-process uvicorn servers, each on its own port; clients spread over
+    them (uvicorn's --workers lets one process accept most keep-alive connections)."""
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(server(url)) for _ in range(count)]
+
+
+@contextmanager
+def server(url: str) -> Iterator[str]:
+    """A uvicorn server for ``url`` on a free port."""
+    port = free_port()
+    env = {**os.environ, "OMBUD_DATABASE_URL": url, "OMBUD_SECRET_KEY": SECRET}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ombud.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+class RawClient:
+    """A minimal keep-alive HTTP/1.1 client, so the client spends little of the 2 cores."""
+
+    def __init__(self, base: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.host = f"{host}:{port}"
+        self.sock = socket.create_connection((host, int(port)))
+        self.buf = b""
+
+    def post(self, path: str, token: str, body: bytes) -> tuple[int, bytes]:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.sock.sendall(head.encode() + body)
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self.sock.recv(65536)
+        header, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        status = int(header.split(b" ", 2)[1])
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in header.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        while len(self.buf) < length:
+            self.buf += self.sock.recv(65536)
+        data, self.buf = self.buf[:length], self.buf[length:]
+        return status, data
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def single(bases: list[str], token: str, total: int, concurrency: int) -> float:
+    """Decisions per second through POST /decisions from ``concurrency`` threads."""
+    per = total // concurrency
+    errors: list[str] = []
+    bodies = [
+        [
+            json.dumps(
+                {
+                    "email": f"single{n}-{i}@example.com",
+                    "purpose": PURPOSES[i % 5],
+                    "decision": "granted",
+                    "method": "api",
+                    "ip": "203.0.113.9",
+                }
+            ).encode()
+            for i in range(per)
+        ]
+        for n in range(concurrency)
+    ]
+
+    def worker(n: int) -> None:
+        client = RawClient(bases[n % len(bases)])
+        try:
+            for body in bodies[n]:
+                status, data = client.post("/api/v1/consent/decisions", token, body)
+                if status != 201:
+                    errors.append(data.decode(errors="replace"))
+                    return
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        # Reported, not fatal: SQLite stores hit this (see --sqlite-concurrency).
+        print(f"single decisions failed: {errors[0][:300]}", file=sys.stderr)
+        return float("nan")
+    return per * concurrency / elapsed
+
+
+def bulk(base: str, token: str, batches: int) -> float:
+    """Decisions per second through POST /decisions/bulk with 1,000 per request."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+        start = time.perf_counter()
+        for b in range(batches):
+            body = {
+                "decisions": [
+                    {
+                        "email": f"bulk{b}-{i}@example.com",
+                        "purpose": PURPOSES[i % 5],
+                        "decision": "granted",
+                        "method": "import",
+                    }
+                    for i in range(1000)
+                ]
+            }
+            res = client.post("/api/v1/consent/decisions/bulk", json=body)
+            if res.status_code != 201:
+                print(f"bulk decisions failed: {res.text[:300]}", file=sys.stderr)
+                return float("nan")
+        return batches * 1000 / (time.perf_counter() - start)
+
+
+def check(url: str, base: str, token: str, records: int, settings: Settings) -> tuple[float, float]:
+    """Median seconds of the bulk check in process and through HTTP."""
+    people = records // 10
+    # Spread over all people; about half contactable (even numbers kept their grant).
+    # An odd stride spreads the sample over everyone and keeps parity: half are granted.
+    identities = [f"user{(i * 7919) % people}@example.com" for i in range(CHECK_SIZE)]
+    body = BulkCheckCreate(purpose="newsletter", identities=identities)
+    engine = make_engine(url)
+    timings = []
+    result = None
+    for _ in range(5):
+        with session_factory(engine)() as session:
+            start = time.perf_counter()
+            result = service.check_contactable(session, body=body, settings=settings)
+            timings.append(time.perf_counter() - start)
+    engine.dispose()
+    assert result is not None and result.checked == CHECK_SIZE
+    assert 0.3 * CHECK_SIZE < len(result.contactable) < 0.7 * CHECK_SIZE, len(result.contactable)
+    http = []
+    payload = json.dumps({"purpose": "newsletter", "identities": identities})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+        for _ in range(5):
+            start = time.perf_counter()
+            res = client.post("/api/v1/consent/check", content=payload)
+            http.append(time.perf_counter() - start)
+            assert res.status_code == 200, res.text[:300]
+    return statistics.median(timings), statistics.median(http)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--records", type=int, default=10_000_000)
+    parser.add_argument("--sqlite-records", type=int, default=None)
+    parser.add_argument("--single", type=int, default=3000)
+    parser.add_argument("--bulk-batches", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="server processes (PostgreSQL)")
+    parser.add_argument(
+        "--sqlite-concurrency",
+        type=int,
+        default=1,
+        help="client threads on SQLite: concurrent write transactions there fail with "
+        "'database is locked' (deferred BEGIN upgraded to a write), so one at a time",
+    )
+    args = parser.parse_args()
+    print(machine())
+    rows = []
+    for kind in args.stores.split(","):
+        records = args.sqlite_records if kind == "sqlite" and args.sqlite_records else args.records
+        with tempfile.TemporaryDirectory() as tmp, store(kind, Path(tmp)) as url:
+            settings, token = prepare(url, Path(tmp))
+            sqlite = kind == "sqlite"
+            clients = args.sqlite_concurrency if sqlite else args.concurrency
+            workers = 1 if sqlite else args.workers
+            with servers(url, workers) as bases:
+                base = bases[0]
+                single_rate = single(bases, token, args.single, clients)
+                print(f"{kind}: single {single_rate:,.0f}/s", file=sys.stderr)
+                bulk_rate = bulk(base, token, args.bulk_batches)
+                print(f"{kind}: bulk {bulk_rate:,.0f}/s", file=sys.stderr)
+                load = fill(kind, url, records, settings)
+                print(f"{kind}: loaded {records:,} records in {load:.0f} s", file=sys.stderr)
+                in_proc, over_http = check(url, base, token, records, settings)
+        rows.append((kind, clients, single_rate, bulk_rate, records, load, in_proc, over_http))
+        print(f"{kind}: done", file=sys.stderr)
+    print()
+    print(
+        f"{'store':<11}{'single/s':>10}{'bulk/s':>10}{'ledger':>12}{'load s':>8}"
+        f"{'check 100k (service)':>22}{'check 100k (HTTP)':>19}"
+    )
+    for kind, c, s, b, n, load, ip, oh in rows:
+        print(
+            f"{kind + f' ({c}c)':<11}{s:>10,.0f}{b:>10,.0f}{n:>12,}{load:>8.0f}"
+            f"{ip:>20.3f} s{oh:>17.3f} s"
+        )
+    print(
+        f"(single: {args.single} requests from (N c) client threads; uvicorn workers: "
+        f"{args.workers} on PostgreSQL, 1 on SQLite; bulk: {args.bulk_batches} x 1,000; "
+        "check: median of 5)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""The ``Connector`` base class, the registry of engines and connection URL handling.
+
+URLs are SQLAlchemy-style (``postgresql+psycopg://user:${PG_PASSWORD}@host/db``); ``${VAR}`` is
+read from the environment when connecting, so the store only ever holds the unexpanded form."""
+
+from __future__ import annotations
+
+import os
+import re
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from ombud.datamap.schemas import Connection
+from ombud.errors import InvalidInput, Unavailable
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# (key value, {column: new value}) pairs handed to ``Connector.update``.
+RowUpdate = tuple[Any, Mapping[str, Any]]
+
+
+class ConnectionFailed(Unavailable):
+    """A target database cannot be reached; the message names the connection and host only."""
+
+    code = "connection_failed"
+
+
+def expand(url: str, *, name: str) -> str:
+    """Replace ``${VAR}`` by the environment's value; a missing variable is an error."""
+
+    def _sub(match: re.Match[str]) -> str:
+        var = match.group(1)
+        if var not in os.environ:
+            raise InvalidInput(
+                f"connection '{name}': environment variable {var} is not set (used in its URL)"
+            )
+        return os.environ[var]
+
+    return _VAR.sub(_sub, url)
+
+
+def parse(url: str, *, name: str) -> URL:
+    """Parse an expanded URL; the error never repeats the URL (it may hold a password)."""
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise InvalidInput(f"connection '{name}': its URL is not a valid database URL") from None
+
+
+def where(url: URL) -> str:
+    """Host, port and database of a URL, for messages (never the password)."""
+    if url.get_backend_name() == "sqlite":
+        return f"file {url.database or ':memory:'}"
+    host = url.host or "localhost"
+    port = f":{url.port}" if url.port else ""
+    return f"{host}{port}/{url.database or ''}"
+
+
+def chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Split ``values`` into slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def group_updates(
+    rows: Iterable[RowUpdate],
+) -> tuple[dict[tuple[tuple[str, Any], ...], list[Any]], dict[tuple[str, ...], list[RowUpdate]]]:
+    """Split updates into (same assignment -> keys) groups and per-row (columns -> rows) groups.
+
+    Rows that share their new values (null, a fixed string) become one ``WHERE key IN`` statement;
+    rows with values of their own (HMAC, random) go through ``executemany``."""
+    by_assignment: dict[tuple[tuple[str, Any], ...], list[Any]] = defaultdict(list)
+    for key, values in rows:
+        items = tuple(sorted(values.items()))
+        if all(isinstance(v, Hashable) for _, v in items):
+            by_assignment[items].append(key)
+        else:  # pragma: no cover - masked values are scalars
+            by_assignment[((str(id(values)), None),)].append(key)
+    shared: dict[tuple[tuple[str, Any], ...], list[Any]] = {}
+    single: dict[tuple[str, ...], list[RowUpdate]] = defaultdict(list)
+    for items, keys in by_assignment.items():
+        if len(keys) > 1:
+            shared[items] = keys
+        else:
+            single[tuple(k for k, _ in items)].append((keys[0], dict(items)))
+    return shared, dict(single)
+
+
+class Connector(ABC):
+    """One open connection to a target database; reads stream, writes wait for ``commit``."""
+
+    dialect: ClassVar[str]
+
+    def __init__(self, name: str, url: URL) -> None:
+        self.name = name
+        self.url = url
+
+    @classmethod
+    @abstractmethod
+    def open(cls, name: str, url: URL) -> Self:
+        """Connect; raise ``ConnectionFailed`` naming the connection and host."""
+
+    def failed(self, exc: BaseException, doing: str) -> ConnectionFailed:
+        """The error to raise when the server went away while ``doing``."""
+        return failed(self.name, self.url, exc, doing)
+
+    @abstractmethod
+    def quote(self, identifier: str) -> str:
+        """Quote a table or column name (``schema.table`` is quoted part by part)."""
+
+    @abstractmethod
+    def fetch(
+        self, collection: str, where: Mapping[str, Sequence[Any]], columns: Sequence[str]
+    ) -> Iterator[dict[str, Any]]:
+        """Stream rows whose ``field`` is one of its values, for any field of ``where`` (OR)."""
+
+    @abstractmethod
+    def update(self, collection: str, key: str, rows: Sequence[RowUpdate]) -> int:
+        """Set new values on the rows with these keys; return the number of statements' rows."""
+
+    @abstractmethod
+    def delete(self, collection: str, key: str, values: Sequence[Any]) -> int:
+        """Delete the rows whose ``key`` is one of ``values``; deleting nothing is fine."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Commit the open transaction."""
+
+    @abstractmethod
+    def rollback(self) -> None:
+        """Roll back the open transaction."""
+
+    @abstractmethod
+    def test(self) -> str:
+        """Run a trivial query; return the server's version text."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.rollback()
+        self.close()
+
+
+def failed(name: str, url: URL, exc: BaseException, doing: str) -> ConnectionFailed:
+    """A ``ConnectionFailed`` for connection ``name``; the driver text is scrubbed of secrets."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    return ConnectionFailed(
+        f"connection '{name}' ({url.get_backend_name()} at {where(url)}) failed while {doing}: "
+        f"{reason}"
+    )
+
+
+_REGISTRY: dict[str, type[Connector]] = {}
+
+
+def register(engine: str, cls: type[Connector]) -> None:
+    """Make ``cls`` the connector of URLs whose backend is ``engine``."""
+    _REGISTRY[engine] = cls
+
+
+def registered() -> list[str]:
+    """Names of the engines that have a connector."""
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def _load_builtin() -> None:
+    # Importing registers them; done lazily so the base module stays free of drivers.
+    from ombud.connectors import mysql, postgresql, sqlite  # noqa: F401
+
+
+def connector_for(connection: Connection) -> Connector:
+    """Open a connector for a named connection (``${VAR}`` expanded now, never stored)."""
+    _load_builtin()
+    url = parse(expand(connection.url, name=connection.name), name=connection.name)
+    engine = connection.engine or url.get_backend_name()
+    engine = {"postgres": "postgresql", "mariadb": "mysql"}.get(engine, engine)
+    cls = _REGISTRY.get(engine)
+    if cls is None:
+        raise InvalidInput(
+            f"connection '{connection.name}': no connector for engine '{engine}' "
+            f"(known: {', '.join(registered())})"
+        )
+    return cls.open(connection.name, url)
+
+
+class QueryFailed(Unavailable):
+    """A statement on a target database failed (missing table or column, constraint)."""
+
+    code = "query_failed"
+
+
+def query_failed(name: str, collection: str, exc: BaseException, doing: str) -> QueryFailed:
+    """A ``QueryFailed`` naming the connection, the collection and what was being done."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return QueryFailed(f"connection '{name}': {doing} collection '{collection}' failed: {reason}")

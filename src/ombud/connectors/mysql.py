@@ -1,0 +1,126 @@
+"""MariaDB / MySQL through PyMySQL: ``IN (...)`` chunks, unbuffered cursors for streaming."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Self
+
+import pymysql
+import pymysql.cursors
+from sqlalchemy.engine import URL
+
+from ombud.connectors.base import Connector, RowUpdate, failed, query_failed, register
+from ombud.connectors.sqlchunks import delete_statements, select_statements, update_statements
+
+CHUNK = 5_000
+
+
+class MySQLConnector(Connector):
+    """A PyMySQL connection with autocommit off."""
+
+    dialect = "mysql"
+
+    def __init__(self, name: str, url: URL, conn: pymysql.connections.Connection[Any]) -> None:
+        super().__init__(name, url)
+        self.conn = conn
+
+    @classmethod
+    def open(cls, name: str, url: URL) -> Self:
+        """Connect with PyMySQL (utf8mb4, autocommit off)."""
+        try:
+            conn = pymysql.connect(
+                host=url.host or "localhost",
+                port=url.port or 3306,
+                user=url.username or "root",
+                password=str(url.password or ""),
+                database=url.database,
+                charset="utf8mb4",
+                autocommit=False,
+                connect_timeout=int(url.query.get("connect_timeout", 5)),  # type: ignore[arg-type]
+            )
+        except pymysql.err.MySQLError as exc:
+            raise failed(name, url, exc, "connecting") from None
+        return cls(name, url, conn)
+
+    def quote(self, identifier: str) -> str:
+        """Backticks around each dotted part."""
+        return ".".join("`" + p.replace("`", "``") + "`" for p in identifier.split("."))
+
+    def _error(self, exc: pymysql.err.MySQLError, collection: str, doing: str) -> Exception:
+        if isinstance(exc, pymysql.err.OperationalError | pymysql.err.InterfaceError) and (
+            not self.conn.open or (exc.args and exc.args[0] in (2003, 2006, 2013))
+        ):
+            return self.failed(exc, f"{doing} {collection}")
+        self.rollback()
+        return query_failed(self.name, collection, exc, doing)
+
+    def fetch(
+        self, collection: str, where: Mapping[str, Sequence[Any]], columns: Sequence[str]
+    ) -> Iterator[dict[str, Any]]:
+        """Unbuffered ``SELECT`` per chunk of values."""
+        for text, params in select_statements(self.quote, "%s", collection, where, columns, CHUNK):
+            try:
+                with self.conn.cursor(pymysql.cursors.SSDictCursor) as cur:
+                    cur.execute(text, params)
+                    while batch := cur.fetchmany(5_000):
+                        yield from batch
+            except pymysql.err.MySQLError as exc:
+                raise self._error(exc, collection, "reading") from None
+
+    def update(self, collection: str, key: str, rows: Sequence[RowUpdate]) -> int:
+        """Shared values per ``IN`` chunk; per-row values with ``executemany``."""
+        single, many = update_statements(self.quote, "%s", collection, key, rows, CHUNK)
+        count = 0
+        try:
+            with self.conn.cursor() as cur:
+                for text, params in single:
+                    count += cur.execute(text, params)
+                for text, param_rows in many:
+                    cur.executemany(text, param_rows)
+                    count += len(param_rows)
+        except pymysql.err.MySQLError as exc:
+            raise self._error(exc, collection, "updating") from None
+        return count
+
+    def delete(self, collection: str, key: str, values: Sequence[Any]) -> int:
+        """``DELETE ... IN`` per chunk."""
+        count = 0
+        try:
+            with self.conn.cursor() as cur:
+                for text, params in delete_statements(
+                    self.quote, "%s", collection, key, values, CHUNK
+                ):
+                    count += cur.execute(text, params)
+        except pymysql.err.MySQLError as exc:
+            raise self._error(exc, collection, "deleting from") from None
+        return count
+
+    def commit(self) -> None:
+        """Commit."""
+        try:
+            self.conn.commit()
+        except pymysql.err.MySQLError as exc:
+            raise self.failed(exc, "committing") from None
+
+    def rollback(self) -> None:
+        """Roll back if still connected."""
+        if self.conn.open:
+            self.conn.rollback()
+
+    def test(self) -> str:
+        """``SELECT VERSION()``."""
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute("SELECT VERSION()")
+                row = cur.fetchone()
+        except pymysql.err.MySQLError as exc:
+            raise self.failed(exc, "testing") from None
+        return str(row[0]) if row else ""
+
+    def close(self) -> None:
+        """Close if still open."""
+        if self.conn.open:
+            self.conn.close()
+
+
+register("mysql", MySQLConnector)

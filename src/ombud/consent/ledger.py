@@ -1,0 +1,165 @@
+"""Writing the ledger: keyed identity hashes, IP truncation, records plus current state."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.orm import Session
+
+from ombud import config
+from ombud.clock import utcnow
+from ombud.config import Settings
+from ombud.consent import repository
+from ombud.consent.purposes import NoticeRef
+from ombud.consent.schemas import SubjectKind
+from ombud.errors import InvalidInput
+from ombud.models.consent import ConsentRecord
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One identity of a person, normalised, with its keyed hash."""
+
+    kind: str
+    value: str | None  # None once erased: the hash alone still finds the state
+    hash: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where and how a decision was collected (all optional)."""
+
+    source_url: str = ""
+    user_agent: str | None = None
+    ip: str | None = None
+    jurisdiction: str | None = None
+    actor: str = "subject"
+
+
+@dataclass
+class Entry:
+    """A decision ready to be written."""
+
+    subject: Subject
+    purpose: str
+    decision: str
+    method: str
+    notice: NoticeRef
+    jurisdiction: str
+    context: Context
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def _settings(settings: Settings | None) -> Settings:
+    return settings or config.get_settings()
+
+
+def normalise(kind: str, value: str) -> str:
+    """Canonical form of an identity: emails trimmed and lower-cased, ids trimmed."""
+    value = value.strip()
+    return value.lower() if kind == SubjectKind.email else value
+
+
+def subject_hash(kind: str, value: str, settings: Settings | None = None) -> str:
+    """HMAC-SHA256 of ``kind:value`` with the secret key (hex)."""
+    key = _settings(settings).secret_key.get_secret_value().encode()
+    msg = f"{kind}:{normalise(kind, value)}".encode()
+    return hmac.digest(key, msg, "sha256").hex()
+
+
+def hash_many(kind: str, values: Sequence[str], settings: Settings | None = None) -> list[str]:
+    """Keyed hashes of many identities (the bulk check's hot loop)."""
+    key = _settings(settings).secret_key.get_secret_value().encode()
+    prefix = f"{kind}:"
+    digest = hmac.digest
+    if kind == SubjectKind.email:
+        return [digest(key, (prefix + v.strip().lower()).encode(), "sha256").hex() for v in values]
+    return [digest(key, (prefix + v.strip()).encode(), "sha256").hex() for v in values]
+
+
+def make_subject(kind: str, value: str, settings: Settings | None = None) -> Subject:
+    """Validate and hash one identity; ``InvalidInput`` says which and why."""
+    value = normalise(kind, value)
+    if not value:
+        raise InvalidInput(f"{kind}: must not be empty")
+    if kind == SubjectKind.email:
+        try:
+            value = validate_email(value, check_deliverability=False).normalized.lower()
+        except EmailNotValidError as exc:
+            raise InvalidInput(f"email: '{value}' is not a valid address: {exc}") from None
+    return Subject(kind=kind, value=value, hash=subject_hash(kind, value, settings))
+
+
+def email_subject(email: str, settings: Settings | None = None) -> Subject:
+    """Shortcut for an email identity."""
+    return make_subject(SubjectKind.email, email, settings)
+
+
+def truncate_ip(ip: str | None, settings: Settings | None = None) -> str | None:
+    """Keep only the network (/24 IPv4, /48 IPv6), the full address, or nothing, per settings."""
+    s = _settings(settings)
+    if not ip or not s.store_ip:
+        return None
+    try:
+        addr = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        raise InvalidInput(f"ip: '{ip}' is not an IPv4 or IPv6 address") from None
+    if not s.ip_truncation:
+        return str(addr)
+    prefix = 24 if addr.version == 4 else 48
+    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+
+
+def write(session: Session, entries: Sequence[Entry]) -> list[ConsentRecord]:
+    """Append records and upsert current states in the caller's transaction."""
+    if not entries:
+        return []
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        rows.append(
+            {
+                "receipt_id": str(uuid.uuid4()),
+                "subject_hash": e.subject.hash,
+                "subject_kind": e.subject.kind,
+                "subject": e.subject.value,
+                "purpose": e.purpose,
+                "decision": e.decision,
+                "method": e.method,
+                "notice_id": e.notice.id,
+                "notice_version": e.notice.version,
+                "notice_hash": e.notice.content_hash,
+                "jurisdiction": e.jurisdiction,
+                "recorded_at": now,
+                "source_url": e.context.source_url,
+                "user_agent": e.context.user_agent,
+                "ip": e.context.ip,
+                "actor": e.context.actor,
+                "evidence": e.evidence,
+                "erased_at": None,
+            }
+        )
+    ids = repository.insert_records(session, rows)
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for row, rid in zip(rows, ids, strict=True):
+        row["id"] = rid
+        # Several decisions for one subject and purpose in a batch: the last one is the state.
+        latest[(row["purpose"], row["subject_hash"])] = {
+            "purpose": row["purpose"],
+            "subject_hash": row["subject_hash"],
+            "subject_kind": row["subject_kind"],
+            "subject": row["subject"],
+            "decision": row["decision"],
+            "method": row["method"],
+            "record_id": rid,
+            "updated_at": now,
+            "gpc_at": now if row["method"] == "gpc" else None,
+        }
+    repository.upsert_states(session, list(latest.values()))
+    return [ConsentRecord(**row) for row in rows]

@@ -1,0 +1,186 @@
+"""Public pages reached from email links: subscribe with double opt-in, confirm, one-click
+unsubscribe (RFC 8058) and receipts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+from ombud.consent import preferences, receipts, repository, service, tokens
+from ombud.consent.purposes import list_purposes
+from ombud.consent.web import _context, _link_error, _page
+from ombud.db import DbSession
+from ombud.deps import SettingsDep
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/privacy/subscribe", response_class=HTMLResponse)
+def subscribe_form(session: DbSession) -> HTMLResponse:
+    """A form to subscribe to a mailing (double opt-in)."""
+    subs = [
+        {"key": p.key, "title": p.definition.title, "notice_text": p.notice.text}
+        for p in list_purposes(session)
+        if p.definition.kind == "subscription"
+    ]
+    return _page("consent/subscribe.html", title="Subscribe", purposes=subs)
+
+
+@router.post("/privacy/subscribe", response_class=HTMLResponse)
+def subscribe(
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=320)],
+    purpose: Annotated[str, Form(max_length=200)],
+) -> HTMLResponse:
+    """Start a subscription; it is granted only once the mailed link is confirmed."""
+    result = preferences.request_subscription(
+        session,
+        email=email,
+        purpose=purpose,
+        context=_context(request, "/privacy/subscribe"),
+        settings=settings,
+    )
+    if result.pending:
+        return _page(
+            "consent/message.html",
+            title="Check your inbox",
+            message="We sent you an email. Your subscription starts only when you "
+            "follow the link in it.",
+        )
+    assert result.record is not None
+    return _page(
+        "consent/message.html",
+        title="Subscribed",
+        message="You are subscribed.",
+        receipt_url=receipts.receipt_link(result.record, settings),
+    )
+
+
+@router.get("/privacy/confirm/{token}", response_class=HTMLResponse)
+def confirm_page(token: str, session: DbSession, settings: SettingsDep) -> HTMLResponse:
+    """Show what is being confirmed; a button records it (mail scanners only GET)."""
+    try:
+        pending = preferences.load_pending(session, token=token, settings=settings)
+    except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
+        return _link_error(exc)
+    notice = repository.notices_by_id(session, [pending.notice_id])[pending.notice_id]
+    return _page(
+        "consent/confirm.html",
+        title="Confirm your subscription",
+        purpose_title=notice.title,
+        notice_text=notice.text,
+        notice_version=notice.version,
+        notice_hash=notice.content_hash,
+        action=f"/privacy/confirm/{token}",
+    )
+
+
+@router.post("/privacy/confirm/{token}", response_class=HTMLResponse)
+def confirm(
+    token: str, request: Request, session: DbSession, settings: SettingsDep
+) -> HTMLResponse:
+    """Grant the subscription the link was mailed for."""
+    try:
+        rec = preferences.confirm_subscription(
+            session,
+            token=token,
+            context=_context(request, "/privacy/confirm/…"),
+            settings=settings,
+        )
+    except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
+        return _link_error(exc)
+    if rec is None:
+        return _page(
+            "consent/message.html",
+            title="Already confirmed",
+            message="This subscription was already confirmed.",
+        )
+    return _page(
+        "consent/message.html",
+        title="Subscription confirmed",
+        message="Thank you: your subscription is confirmed.",
+        receipt_url=receipts.receipt_link(rec, settings),
+    )
+
+
+@router.get("/privacy/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_page(token: str, session: DbSession, settings: SettingsDep) -> HTMLResponse:
+    """A confirmation page with one button (GET never changes anything)."""
+    try:
+        _h, purpose = preferences.load_unsubscribe(token, settings)
+        title = next(p.definition.title for p in list_purposes(session) if p.key == purpose)
+    except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
+        return _link_error(exc)
+    except StopIteration:
+        return _link_error(
+            tokens.InvalidLink("this unsubscribe link is for a mailing that is no longer offered")
+        )
+    return _page(
+        "consent/unsubscribe.html",
+        title="Unsubscribe",
+        purpose_title=title,
+        action=f"/privacy/unsubscribe/{token}",
+    )
+
+
+@router.post("/privacy/unsubscribe/{token}")
+def unsubscribe(
+    token: str,
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+    one_click: Annotated[str | None, Form(alias="List-Unsubscribe", max_length=50)] = None,
+) -> Response:
+    """RFC 8058 one-click POST (short text reply) or the confirmation page's button (HTML)."""
+    try:
+        title, _rec = preferences.unsubscribe(
+            session,
+            token=token,
+            context=_context(request, "/privacy/unsubscribe/…"),
+            settings=settings,
+        )
+    except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
+        if one_click is not None:
+            return PlainTextResponse(exc.message, status_code=exc.status)
+        return _link_error(exc)
+    if one_click == "One-Click":
+        return PlainTextResponse("unsubscribed")
+    return _page(
+        "consent/message.html",
+        title="You are unsubscribed",
+        message=f"You will no longer receive {title}.",
+    )
+
+
+@router.get("/privacy/receipts/{token}")
+def receipt(
+    token: str,
+    session: DbSession,
+    settings: SettingsDep,
+    format: Annotated[str, Query(pattern="^(html|json)$")] = "html",
+) -> Response:
+    """The person's receipt of one decision, as a page or JSON."""
+    try:
+        data = tokens.load(
+            tokens.RECEIPT,
+            token,
+            max_age_seconds=10 * 365 * 86400,
+            what="receipt",
+            settings=settings,
+        )
+        rec = service.get_record(session, receipt_id=str(data.get("r", "")))
+    except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
+        return _link_error(exc)
+    body = receipts.build(session, rec, settings)
+    if format == "json":
+        return JSONResponse(body)
+    return _page(
+        "consent/receipt.html",
+        title="Consent receipt",
+        r=body,
+        json_url=f"/privacy/receipts/{token}?format=json",
+    )

@@ -1,0 +1,301 @@
+"""What the person does: open the preference center (link or one-time code), subscribe with
+double opt-in, and unsubscribe in one click (RFC 8058)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote
+
+from sqlalchemy.orm import Session
+
+from ombud import config
+from ombud.clock import utcnow
+from ombud.config import Settings
+from ombud.consent import ledger, repository, tokens
+from ombud.consent.ledger import Context, Entry, Subject
+from ombud.consent.purposes import NoticeRef, get_purpose
+from ombud.consent.schemas import DecisionKind, Method, SubjectKind
+from ombud.consent.service import current_jurisdiction
+from ombud.db import after_commit
+from ombud.errors import InvalidInput
+from ombud.mail import send_mail
+from ombud.models.consent import ConsentAccessCode, ConsentPending, ConsentRecord
+from ombud.web.render import render
+
+SESSION_MAX_AGE = 2 * 3600
+
+
+def _s(settings: Settings | None) -> Settings:
+    return settings or config.get_settings()
+
+
+def _url(settings: Settings, path: str) -> str:
+    return settings.base_url.rstrip("/") + path
+
+
+# ---------------------------------------------------------------- preference center access
+def preference_link(email: str, settings: Settings | None = None) -> str:
+    """A signed, expiring link that opens the preference center for ``email``."""
+    s = _s(settings)
+    subject = ledger.email_subject(email, s)
+    token = tokens.sign(tokens.PREFERENCES, {"e": subject.value}, s)
+    return _url(s, f"/privacy/preferences?t={token}")
+
+
+def open_link(token: str, settings: Settings | None = None) -> Subject:
+    """The subject of a preference link, or ``InvalidLink``/``ExpiredLink``."""
+    s = _s(settings)
+    data = tokens.load(
+        tokens.PREFERENCES,
+        token,
+        max_age_seconds=s.link_ttl_hours * 3600,
+        what="preference center",
+        settings=s,
+    )
+    return ledger.email_subject(str(data.get("e", "")), s)
+
+
+def session_token(subject: Subject, settings: Settings | None = None) -> str:
+    """Cookie value that keeps the preference center open for a while."""
+    return tokens.sign(tokens.SESSION, {"e": subject.value}, _s(settings))
+
+
+def load_session(token: str | None, settings: Settings | None = None) -> Subject | None:
+    """The subject of a session cookie, or None when absent, altered or expired."""
+    if not token:
+        return None
+    try:
+        data = tokens.load(
+            tokens.SESSION,
+            token,
+            max_age_seconds=SESSION_MAX_AGE,
+            what="session",
+            settings=settings,
+        )
+    except (tokens.InvalidLink, tokens.ExpiredLink):
+        return None
+    return ledger.email_subject(str(data.get("e", "")), settings)
+
+
+def _code_hash(subject: Subject, code: str, settings: Settings) -> str:
+    key = settings.secret_key.get_secret_value().encode()
+    return hmac.digest(key, f"code:{subject.hash}:{code}".encode(), "sha256").hex()
+
+
+def send_access_code(session: Session, *, email: str, settings: Settings | None = None) -> None:
+    """Store a one-time code for ``email`` and mail it (with a link) after commit."""
+    s = _s(settings)
+    subject = ledger.email_subject(email, s)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    now = utcnow()
+    repository.add(
+        session,
+        ConsentAccessCode(
+            subject_hash=subject.hash,
+            code_hash=_code_hash(subject, code, s),
+            expires_at=now + timedelta(minutes=s.verification_code_ttl_minutes),
+        ),
+    )
+    assert subject.value is not None
+    text = render(
+        "consent/code_email.txt",
+        code=code,
+        minutes=s.verification_code_ttl_minutes,
+        link=preference_link(subject.value, s),
+    )
+    to = subject.value
+
+    def _send() -> None:
+        send_mail(s, to=to, subject="Your privacy preferences code", text=text)
+
+    after_commit(session, _send)
+
+
+def verify_code(
+    session: Session, *, email: str, code: str, settings: Settings | None = None
+) -> Subject | None:
+    """The subject if ``code`` is the live code of ``email``; wrong tries are counted."""
+    s = _s(settings)
+    subject = ledger.email_subject(email, s)
+    row = repository.latest_code(session, subject.hash)
+    now = utcnow()
+    if row is None or row.expires_at <= now or row.attempts >= s.verification_max_attempts:
+        return None
+    if not hmac.compare_digest(row.code_hash, _code_hash(subject, code.strip(), s)):
+        row.attempts += 1
+        session.flush()
+        return None
+    row.used_at = now
+    session.flush()
+    return subject
+
+
+# ---------------------------------------------------------------- double opt-in
+@dataclass(frozen=True)
+class SubscribeResult:
+    pending: bool
+    record: ConsentRecord | None = None
+
+
+def request_subscription(
+    session: Session,
+    *,
+    email: str,
+    purpose: str,
+    context: Context,
+    method: str = Method.web_form,
+    settings: Settings | None = None,
+) -> SubscribeResult:
+    """Start a subscription: mail a confirmation link when the purpose needs double opt-in."""
+    s = _s(settings)
+    subject = ledger.email_subject(email, s)
+    p = get_purpose(session, purpose)
+    jurisdiction = context.jurisdiction or current_jurisdiction(session)
+    if not p.definition.double_opt_in:
+        entry = Entry(subject, purpose, "granted", method, p.notice, jurisdiction, context)
+        return SubscribeResult(False, ledger.write(session, [entry])[0])
+    pending = ConsentPending(
+        subject_hash=subject.hash,
+        subject=subject.value,
+        purpose=purpose,
+        notice_id=p.notice.id,
+        method=method,
+        jurisdiction=jurisdiction,
+        source_url=context.source_url,
+        user_agent=context.user_agent,
+        ip=context.ip,
+        expires_at=utcnow() + timedelta(hours=s.link_ttl_hours),
+    )
+    repository.add(session, pending)
+    link = _url(s, f"/privacy/confirm/{tokens.sign(tokens.CONFIRM, {'p': pending.id}, s)}")
+    text = render(
+        "consent/confirm_email.txt",
+        title=p.definition.title,
+        link=link,
+        notice=p.notice.text,
+        hours=s.link_ttl_hours,
+    )
+    to, mail_subject = str(subject.value), f"Please confirm: {p.definition.title}"
+
+    def _send() -> None:
+        send_mail(s, to=to, subject=mail_subject, text=text)
+
+    after_commit(session, _send)
+    return SubscribeResult(True)
+
+
+def load_pending(
+    session: Session, *, token: str, settings: Settings | None = None
+) -> ConsentPending:
+    """The pending subscription of a confirmation link, or a clear link error."""
+    s = _s(settings)
+    data = tokens.load(
+        tokens.CONFIRM,
+        token,
+        max_age_seconds=s.link_ttl_hours * 3600,
+        what="confirmation",
+        settings=s,
+    )
+    pending = repository.get_pending(session, str(data.get("p", "")))
+    if pending is None:
+        raise tokens.InvalidLink("this confirmation link is no longer valid")
+    return pending
+
+
+def confirm_subscription(
+    session: Session, *, token: str, context: Context, settings: Settings | None = None
+) -> ConsentRecord | None:
+    """Grant the pending subscription (once); None if it was already confirmed."""
+    pending = load_pending(session, token=token, settings=settings)
+    if pending.confirmed_at is not None:
+        return None
+    now = utcnow()
+    pending.confirmed_at = now
+    notice = NoticeRef.of(repository.notices_by_id(session, [pending.notice_id])[pending.notice_id])
+    subject = Subject(SubjectKind.email, pending.subject, pending.subject_hash)
+    evidence = {
+        "double_opt_in": {
+            "requested_at": pending.created_at.isoformat(),
+            "requested_via": pending.method,
+            "requested_from": pending.source_url,
+            "requested_ip": pending.ip,
+            "confirmed_at": now.isoformat(),
+        }
+    }
+    entry = Entry(
+        subject,
+        pending.purpose,
+        "granted",
+        Method.email_link,
+        notice,
+        pending.jurisdiction,
+        context,
+        evidence,
+    )
+    return ledger.write(session, [entry])[0]
+
+
+# ---------------------------------------------------------------- one-click unsubscribe
+def unsubscribe_headers(
+    *, email: str, purpose: str, settings: Settings | None = None
+) -> dict[str, str]:
+    """RFC 2369 / RFC 8058 header values for a message about ``purpose`` sent to ``email``."""
+    s = _s(settings)
+    subject = ledger.email_subject(email, s)
+    token = tokens.sign(tokens.UNSUBSCRIBE, {"h": subject.hash, "p": purpose}, s)
+    mailto = f"mailto:{s.mail_sender}?subject={quote('unsubscribe ' + purpose)}"
+    return {
+        "List-Unsubscribe": f"<{_url(s, '/privacy/unsubscribe/' + token)}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def load_unsubscribe(token: str, settings: Settings | None = None) -> tuple[str, str]:
+    """(subject hash, purpose) of an unsubscribe token, or a clear link error."""
+    s = _s(settings)
+    data = tokens.load(
+        tokens.UNSUBSCRIBE,
+        token,
+        max_age_seconds=s.unsubscribe_ttl_days * 86400,
+        what="unsubscribe",
+        settings=s,
+    )
+    h, p = data.get("h"), data.get("p")
+    if not isinstance(h, str) or not isinstance(p, str):
+        raise tokens.InvalidLink("this unsubscribe link is not valid")
+    return h, p
+
+
+def unsubscribe(
+    session: Session, *, token: str, context: Context, settings: Settings | None = None
+) -> tuple[str, ConsentRecord | None]:
+    """Withdraw (or refuse) the token's purpose; (purpose title, record or None if no change)."""
+    h, purpose = load_unsubscribe(token, settings)
+    try:
+        p = get_purpose(session, purpose)
+    except InvalidInput:
+        raise tokens.InvalidLink(
+            f"this unsubscribe link is for '{purpose}', which is no longer offered"
+        ) from None
+    state = repository.get_state(session, h, purpose)
+    if state is not None and state.decision != DecisionKind.granted:
+        return p.definition.title, None
+    decision = DecisionKind.withdrawn if state is not None else DecisionKind.refused
+    subject = Subject(
+        state.subject_kind if state else SubjectKind.email, state.subject if state else None, h
+    )
+    jurisdiction = context.jurisdiction or current_jurisdiction(session)
+    entry = Entry(
+        subject,
+        purpose,
+        decision,
+        Method.email_link,
+        p.notice,
+        jurisdiction,
+        context,
+        {"one_click": "RFC 8058"},
+    )
+    return p.definition.title, ledger.write(session, [entry])[0]

@@ -1,0 +1,240 @@
+"""Consentable purposes derived from the data map, and their versioned notices.
+
+Purpose keys: a privacy declaration with ``legal_basis: consent`` gives the purpose named by
+its ``data_use`` (a person consents to a use such as ``marketing.advertising``, not to one
+system; systems sharing a consented use share one consent). Each ``subscription`` gives the
+purpose named by its ``fides_key`` (newsletter, product_alerts, privacy_statement_updates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from ombud.consent import repository
+from ombud.datamap import service as datamap_service
+from ombud.datamap.schemas import DataMap, LegalBasis
+from ombud.db import after_commit
+from ombud.errors import InvalidInput
+from ombud.models.consent import ConsentNotice
+
+# Data uses that GPC (and DNT when honoured) opt out of: sale, sharing, targeted advertising.
+GPC_DATA_USES = ("marketing.advertising", "third_party_sharing")
+
+
+# Parsed map facts per applied data map version id (versions are immutable), and the
+# committed notice of each purpose under that version.
+_BY_VERSION: dict[str, MapInfo] = {}
+_NOTICES: dict[tuple[str, str], NoticeRef] = {}
+
+
+@dataclass(frozen=True)
+class NoticeRef:
+    """A notice version, detached from any session."""
+
+    id: str
+    purpose: str
+    version: int
+    content_hash: str
+    title: str
+    text: str
+
+    @classmethod
+    def of(cls, n: ConsentNotice) -> NoticeRef:
+        """Copy the fields of a notice row."""
+        return cls(n.id, n.purpose, n.version, n.content_hash, n.title, n.text)
+
+
+@dataclass(frozen=True)
+class PurposeDef:
+    """A purpose as the data map defines it (no database state)."""
+
+    key: str
+    title: str
+    kind: str  # "declaration" or "subscription"
+    data_use: str
+    notice_text: str
+    double_opt_in: bool
+    gpc_applies: bool
+    data_categories: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """A purpose with its current notice row."""
+
+    definition: PurposeDef
+    notice: NoticeRef
+
+    @property
+    def key(self) -> str:
+        return self.definition.key
+
+
+def notice_hash(text: str) -> str:
+    """SHA-256 of the notice text as shown (UTF-8), the proof of what the person saw."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _gpc_applies(data_use: str) -> bool:
+    return any(data_use == u or data_use.startswith(u + ".") for u in GPC_DATA_USES)
+
+
+def definitions(datamap: DataMap) -> list[PurposeDef]:
+    """Every consentable purpose of ``datamap``, declarations first, in map order."""
+    grouped: dict[str, list[tuple[str, str, list[str], list[str], str]]] = {}
+    for system in datamap.system:
+        for decl in system.privacy_declarations:
+            if decl.legal_basis != LegalBasis.consent:
+                continue
+            explicit = str((decl.model_extra or {}).get("notice", "") or "")
+            grouped.setdefault(decl.data_use, []).append(
+                (decl.name, system.name, decl.data_categories, decl.recipients, explicit)
+            )
+    out: list[PurposeDef] = []
+    for use, decls in grouped.items():
+        title = next((d[0] for d in decls if d[0]), use.replace(".", " ").replace("_", " "))
+        categories = sorted({c for d in decls for c in d[2]})
+        recipients = sorted({r for d in decls for r in d[3]})
+        text = next((d[4] for d in decls if d[4]), "")
+        if not text:
+            names = [datamap.get_recipient(r) for r in recipients]
+            text = f"{title}. Used by: {', '.join(sorted({d[1] for d in decls}))}."
+            if categories:
+                text += f" Data: {', '.join(categories)}."
+            if recipients:
+                text += f" Shared with: {', '.join(n.name if n else '?' for n in names)}."
+            text += " You can withdraw this consent at any time."
+        out.append(
+            PurposeDef(
+                key=use,
+                title=title,
+                kind="declaration",
+                data_use=use,
+                notice_text=text,
+                double_opt_in=False,
+                gpc_applies=_gpc_applies(use),
+                data_categories=tuple(categories),
+                recipients=tuple(recipients),
+            )
+        )
+    for sub in datamap.subscription:
+        out.append(
+            PurposeDef(
+                key=sub.fides_key,
+                title=sub.name,
+                kind="subscription",
+                data_use=sub.data_use,
+                notice_text=sub.notice,
+                double_opt_in=sub.double_opt_in,
+                gpc_applies=_gpc_applies(sub.data_use),
+                data_categories=("user.contact.email",),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class MapInfo:
+    """What the consent domain needs from the data map in force."""
+
+    version_key: str
+    purposes: tuple[PurposeDef, ...]
+    jurisdiction: str
+    controller: str
+    contact_email: str
+    address: str
+    website: str
+
+
+def map_info(datamap: DataMap, version_key: str = "") -> MapInfo:
+    """Purposes plus the controller facts a receipt names."""
+    org = datamap.organization
+    entity = org.legal_entities[0] if org.legal_entities else None
+    address = ""
+    if entity is not None:
+        a = entity.address
+        address = ", ".join(p for p in (a.street, a.postcode, a.city, a.country) if p)
+    contact = org.privacy_contact.email if org.privacy_contact else ""
+    return MapInfo(
+        version_key=version_key,
+        purposes=tuple(definitions(datamap)),
+        jurisdiction=org.jurisdictions[0] if org.jurisdictions else "gdpr",
+        controller=entity.name if entity else org.name,
+        contact_email=contact or (entity.email if entity else ""),
+        address=address,
+        website=org.website,
+    )
+
+
+def current_map(session: Session) -> MapInfo:
+    """Facts of the data map in force; parsed once per applied version (keyed by its id)."""
+    version_id = repository.latest_datamap_id(session)
+    if version_id is None:
+        return map_info(datamap_service.get_current(session))
+    cached = _BY_VERSION.get(version_id)
+    if cached is None:
+        if len(_BY_VERSION) > 64:
+            _BY_VERSION.clear()
+            _NOTICES.clear()
+        cached = map_info(datamap_service.get_current(session), version_id)
+        _BY_VERSION[version_id] = cached
+    return cached
+
+
+def current_definitions(session: Session) -> tuple[PurposeDef, ...]:
+    """Purposes of the data map in force."""
+    return current_map(session).purposes
+
+
+def current_notice(session: Session, definition: PurposeDef, version_key: str = "") -> NoticeRef:
+    """The notice for the definition's text, creating a new version when the text changed."""
+    cache_key = (version_key, definition.key)
+    if version_key and cache_key in _NOTICES:
+        return _NOTICES[cache_key]
+    digest = notice_hash(definition.notice_text)
+    latest = repository.latest_notice(session, definition.key)
+    if latest is not None and latest.content_hash == digest:
+        found = latest
+    else:
+        # Text went back to an older wording: that version (same hash and text) is shown again.
+        existing = repository.notice_by_hash(session, definition.key, digest)
+        if existing is None:
+            notice = ConsentNotice(
+                purpose=definition.key,
+                version=(latest.version if latest else 0) + 1,
+                content_hash=digest,
+                title=definition.title,
+                text=definition.notice_text,
+            )
+            repository.add(session, notice)
+            return NoticeRef.of(notice)
+        found = existing
+    ref = NoticeRef.of(found)
+    if version_key:
+        # Cache only once committed: a rolled-back row must never be referenced later.
+        after_commit(session, lambda: _NOTICES.__setitem__(cache_key, ref))
+    return ref
+
+
+def get_purpose(session: Session, key: str, info: MapInfo | None = None) -> Purpose:
+    """The purpose ``key`` with its current notice, or ``InvalidInput`` naming the known ones."""
+    info = info or current_map(session)
+    defs = info.purposes
+    for definition in defs:
+        if definition.key == key:
+            return Purpose(definition, current_notice(session, definition, info.version_key))
+    known = ", ".join(d.key for d in defs) or "none"
+    raise InvalidInput(
+        f"purpose: '{key}' is not a consent purpose in the data map (known: {known})",
+        detail={"purpose": key},
+    )
+
+
+def list_purposes(session: Session) -> list[Purpose]:
+    """Every purpose of the data map in force with its current notice."""
+    info = current_map(session)
+    return [Purpose(d, current_notice(session, d, info.version_key)) for d in info.purposes]

@@ -1,0 +1,251 @@
+"""Public consent pages: preference center, subscribe, confirm, unsubscribe, receipts, GPC."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ombud.config import Settings
+from ombud.consent import gpc, ledger, preferences, receipts, service, tokens
+from ombud.consent.ledger import Context, Subject
+from ombud.consent.purposes import list_purposes
+from ombud.db import DbSession
+from ombud.deps import SettingsDep
+from ombud.errors import InvalidInput, OmbudError
+from ombud.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+DEVICE_COOKIE = "ombud_device"
+SESSION_COOKIE = "ombud_prefs"
+LABELS = {"granted": "Given", "refused": "Refused", "withdrawn": "Withdrawn", None: "Not asked yet"}
+
+
+def _context(request: Request, source: str) -> Context:
+    ip = request.client.host if request.client else None
+    try:
+        ledger.truncate_ip(ip)
+    except InvalidInput:
+        ip = None  # test clients and unix sockets have no IP address
+    return Context(
+        source_url=str(request.base_url).rstrip("/") + source,
+        user_agent=request.headers.get("user-agent", "")[:500] or None,
+        ip=ledger.truncate_ip(ip),
+    )
+
+
+def _page(template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    return HTMLResponse(render(template, **ctx), status_code=status)
+
+
+def _link_error(exc: OmbudError) -> HTMLResponse:
+    title = "This link has expired" if exc.status == 410 else "This link is not valid"
+    return _page("consent/message.html", exc.status, title=title, message=exc.message, alert=True)
+
+
+def _csrf(settings: Settings, session_value: str) -> str:
+    key = settings.secret_key.get_secret_value().encode()
+    return hmac.digest(key, f"csrf:{session_value}".encode(), "sha256").hex()
+
+
+def _device_id(request: Request) -> tuple[str, bool]:
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    try:
+        return str(uuid.UUID(value)), False
+    except ValueError:
+        return str(uuid.uuid4()), True
+
+
+def _apply_gpc(
+    session: Session, request: Request, settings: Settings, subject: Subject | None
+) -> tuple[bool, str, bool]:
+    """Record a GPC/DNT signal for this browser (and the signed-in identity)."""
+    device, new = _device_id(request)
+    present, header = gpc.signal_present(request.headers, settings)
+    if present:
+        gpc.apply_signal(
+            session,
+            device_id=device,
+            email=subject.value if subject else None,
+            header=header,
+            context=_context(request, request.url.path),
+        )
+    return present, device, new
+
+
+def _remember_device(response: Response, settings: Settings, device: str, new: bool) -> None:
+    if new:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device,
+            max_age=2 * 365 * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=settings.base_url.startswith("https"),
+        )
+
+
+@router.get("/.well-known/gpc.json")
+def gpc_json() -> JSONResponse:
+    """State support for Global Privacy Control."""
+    return JSONResponse(gpc.well_known())
+
+
+@router.get("/privacy/preferences", response_class=HTMLResponse)
+def preference_center(
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+    t: Annotated[str | None, Query()] = None,
+    done: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Open the center from a signed link, or show it / the sign-in form."""
+    if t is not None:
+        try:
+            opened = preferences.open_link(t, settings)
+        except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
+            return _link_error(exc)
+        return _signed_in(opened, settings)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    subject = preferences.load_session(cookie, settings)
+    present, device, new = _apply_gpc(session, request, settings, subject)
+    if subject is None or cookie is None:
+        response: Response = _page("consent/signin.html", title="Your privacy preferences")
+    else:
+        response = _page(
+            "consent/preferences.html",
+            title="Your privacy preferences",
+            **_center(session, subject, settings),
+            csrf=_csrf(settings, cookie),
+            done=done,
+            gpc=present,
+        )
+    _remember_device(response, settings, device, new)
+    return response
+
+
+def _signed_in(subject: Subject, settings: Settings) -> RedirectResponse:
+    response = RedirectResponse("/privacy/preferences", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        preferences.session_token(subject, settings),
+        max_age=preferences.SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.base_url.startswith("https"),
+    )
+    return response
+
+
+def _center(session: Session, subject: Subject, settings: Settings) -> dict[str, Any]:
+    current = {s.purpose: s for s in service.states(session, subject=subject)}
+    items = []
+    for p in list_purposes(session):
+        st = current.get(p.key)
+        decision = st.decision if st else None
+        if decision == "granted":
+            actions = [("withdrawn", "Withdraw consent")]
+        elif decision is None:
+            actions = [("granted", "Yes, I agree"), ("refused", "No, thank you")]
+        else:
+            actions = [("granted", "Yes, I agree")]
+        items.append(
+            {
+                "key": p.key,
+                "title": p.definition.title,
+                "notice_text": p.notice.text,
+                "notice_version": p.notice.version,
+                "notice_hash": p.notice.content_hash,
+                "state_label": LABELS[decision],
+                "method": st.method if st else "",
+                "actions": actions,
+            }
+        )
+    history = [
+        {
+            "recorded_at": r.recorded_at.strftime("%Y-%m-%d %H:%M"),
+            "purpose": r.purpose,
+            "decision": r.decision,
+            "method": r.method,
+            "notice_version": r.notice_version,
+            "notice_hash": r.notice_hash,
+            "receipt_url": receipts.receipt_link(r, settings),
+        }
+        for r in reversed(service.history(session, subject=subject))
+    ]
+    return {"email": subject.value, "purposes": items, "history": history}
+
+
+@router.post("/privacy/preferences", response_class=HTMLResponse)
+def change_preference(
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+    purpose: Annotated[str, Form(max_length=200)],
+    decision: Annotated[str, Form(max_length=20)],
+    csrf: Annotated[str, Form(max_length=100)],
+) -> Response:
+    """Record one decision from the preference center, then show the center again."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    subject = preferences.load_session(cookie, settings)
+    if subject is None or cookie is None:
+        return _page(
+            "consent/message.html",
+            401,
+            title="Please sign in again",
+            message="Your preferences session has ended; sign in again.",
+            alert=True,
+        )
+    if not hmac.compare_digest(csrf, _csrf(settings, cookie)):
+        return _page(
+            "consent/message.html",
+            403,
+            title="Form expired",
+            message="This form is out of date; reload the page and try again.",
+            alert=True,
+        )
+    rec = service.record_decision(
+        session,
+        email=subject.value,
+        purpose=purpose,
+        decision=decision,
+        method="preference_center",
+        context=_context(request, "/privacy/preferences"),
+        evidence={"verified_by": "preference_session"},
+    )
+    return RedirectResponse(f"/privacy/preferences?done={rec.purpose}", status_code=303)
+
+
+@router.post("/privacy/preferences/code", response_class=HTMLResponse)
+def send_code(
+    session: DbSession, settings: SettingsDep, email: Annotated[str, Form(max_length=320)]
+) -> HTMLResponse:
+    """Mail a one-time code (and a link) that opens the center."""
+    subject = ledger.email_subject(email, settings)
+    preferences.send_access_code(session, email=email, settings=settings)
+    return _page("consent/signin.html", title="Enter your code", email=subject.value)
+
+
+@router.post("/privacy/preferences/verify", response_class=HTMLResponse)
+def verify_code(
+    session: DbSession,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=320)],
+    code: Annotated[str, Form(max_length=20)],
+) -> Response:
+    """Open the center when the code is right; wrong tries are counted and limited."""
+    subject = preferences.verify_code(session, email=email, code=code, settings=settings)
+    if subject is None:
+        return _page(
+            "consent/signin.html",
+            400,
+            title="Enter your code",
+            email=email,
+            error="That code is wrong or has expired. Check the email or ask for a new code.",
+        )
+    return _signed_in(subject, settings)

@@ -1,0 +1,162 @@
+"""Receiving a request and confirming the person's identity by an emailed code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ombud import config
+from ombud.audit import service as audit
+from ombud.clock import utcnow
+from ombud.dsr import jurisdictions, letters, repository, verification, workflow
+from ombud.dsr.deadlines import add_period
+from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.errors import Conflict, NotFound
+from ombud.models.requests import PrivacyRequest
+from ombud.models.requests import RequestStatus as S
+
+
+def submit(
+    session: Session,
+    *,
+    data: PrivacyRequestCreate,
+    source: str,
+    actor: str = "public",
+    external_id: str | None = None,
+    callback_urls: list[str] | None = None,
+    received_at: datetime | None = None,
+) -> PrivacyRequest:
+    """Record a request, set its deadlines, and send the code (or acknowledge it if no code)."""
+    rules_by_key = jurisdictions.load(session)
+    if data.jurisdiction:
+        juris = jurisdictions.get(rules_by_key, data.jurisdiction)
+    else:
+        juris = rules_by_key[
+            jurisdictions.infer(rules_by_key, country=data.country, region=data.region)
+        ]
+    rules = jurisdictions.rules_for(juris, data.type.value)
+    at = received_at or utcnow()
+    received_on = at.date()
+    email = data.email
+    identities = {"email": email}
+    if data.phone:
+        identities["phone"] = data.phone.strip()
+    if data.account_id:
+        identities["account_id"] = data.account_id.strip()
+    request = PrivacyRequest(
+        type=data.type.value,
+        status=S.received.value,
+        jurisdiction=juris.key,
+        email=email,
+        identities=identities,
+        details=data.details.strip(),
+        rectification=data.rectification,
+        agent=data.agent.model_dump() if data.agent else None,
+        source=source,
+        external_id=external_id,
+        callback_urls=callback_urls,
+        country=(data.country or "").upper() or None,
+        received_at=at,
+        received_on=received_on,
+        due_on=add_period(received_on, rules.deadline),
+        acknowledge_by=add_period(received_on, rules.acknowledge) if rules.acknowledge else None,
+        paused_days=0,
+    )
+    repository.add(session, request)
+    # No identities here: the audit log is append-only and outlives the purge.
+    audit.record(
+        session,
+        action="request.received",
+        actor=actor,
+        subject_type="privacy_request",
+        subject_id=request.id,
+        data={
+            "type": request.type,
+            "jurisdiction": request.jurisdiction,
+            "source": source,
+            "agent": request.agent is not None,
+            "due_on": request.due_on,
+            "verification": rules.verification,
+        },
+    )
+    if rules.verification:
+        _send_code(session, request, actor=actor, action="send code")
+    else:
+        workflow.move(session, request, S.verified, actor=actor, action="accept without code")
+        acknowledge(session, request, actor=actor)
+    return request
+
+
+def _send_code(session: Session, request: PrivacyRequest, *, actor: str, action: str) -> None:
+    workflow.move(session, request, S.awaiting_verification, actor=actor, action=action)
+    code = verification.issue(session, request.id)
+    link = f"/privacy/request/{request.id}/verify?code={code}"
+    ttl = config.get_settings().verification_code_ttl_minutes
+    letters.send(
+        session,
+        request,
+        "verification",
+        actor=actor,
+        secret={"code": code, "link_path": link},
+        ttl_minutes=ttl,
+    )
+
+
+def acknowledge(session: Session, request: PrivacyRequest, *, actor: str) -> None:
+    """Confirm receipt to the person with the deadline (once)."""
+    if request.acknowledged_at is not None:
+        return
+    letters.send(session, request, "acknowledgement", actor=actor)
+    request.acknowledged_at = utcnow()
+    session.flush()
+
+
+def _get_locked(session: Session, request_id: str) -> PrivacyRequest:
+    request = repository.get_for_update(session, request_id)
+    if request is None:
+        raise NotFound(f"no privacy request with id {request_id}")
+    return request
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of a code attempt; failures are returned (not raised) so the attempt is kept."""
+
+    ok: bool
+    status: int
+    message: str
+    request: PrivacyRequest
+
+
+def verify(session: Session, request_id: str, *, code: str) -> VerifyResult:
+    """Check a code; on success the request becomes verified and is acknowledged."""
+    request = _get_locked(session, request_id)
+    if request.status != S.awaiting_verification.value or request.paused_at is not None:
+        raise Conflict(f"request {request_id} is not waiting for a code (it is {request.status})")
+    result = verification.check(session, request.id, code)
+    if not result.ok:
+        audit.record(
+            session,
+            action="request.verification_failed",
+            actor="public",
+            subject_type="privacy_request",
+            subject_id=request.id,
+            data={"reason": result.reason},
+        )
+        status = 429 if result.reason == "locked" else 400
+        status = 410 if result.reason == "expired" else status
+        return VerifyResult(False, status, result.message, request)
+    workflow.move(session, request, S.verified, actor="public", action="confirm by code")
+    acknowledge(session, request, actor="public")
+    return VerifyResult(True, 200, "your request is confirmed", request)
+
+
+def resend(session: Session, request_id: str) -> PrivacyRequest:
+    """Send a new code, replacing the old one (which may be locked or expired)."""
+    request = _get_locked(session, request_id)
+    if request.status != S.awaiting_verification.value or request.paused_at is not None:
+        raise Conflict(f"request {request_id} is not waiting for a code (it is {request.status})")
+    _send_code(session, request, actor="public", action="send a new code")
+    return request

@@ -1,0 +1,159 @@
+"""Jurisdiction rules as data: the shipped YAML file merged with the data map's overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.orm import Session
+
+from ombud.dsr.deadlines import Period
+from ombud.errors import InvalidInput, NotFound
+from ombud.models.requests import RequestType
+
+RULES_FILE = Path(__file__).with_name("jurisdictions.yml")
+DEFAULT_KEY = "default"
+
+
+class TypeRule(BaseModel):
+    """Overrides for one request type; unset fields fall back to the jurisdiction's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deadline: Period | None = None
+    extension: Period | None = None
+    acknowledge: Period | None = None
+    verification: bool | None = None
+
+
+class Jurisdiction(BaseModel):
+    """The rules of one jurisdiction."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    name: str
+    countries: list[str] = []
+    deadline: Period
+    extension: Period | None = None
+    extension_rule: str = ""
+    acknowledge: Period | None = None
+    verification: bool = True
+    complaint_right: bool = True
+    legal_reference: str = ""
+    types: dict[RequestType, TypeRule]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The effective rules for one request type in one jurisdiction."""
+
+    jurisdiction: Jurisdiction
+    deadline: Period
+    extension: Period | None
+    acknowledge: Period | None
+    verification: bool
+
+
+@lru_cache
+def _shipped() -> tuple[dict[str, Any], ...]:
+    raw = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    return tuple(raw["jurisdictions"])
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = {**base, **{k: v for k, v in override.items() if k != "types"}}
+    if "types" in override:
+        types = dict(base.get("types") or {})
+        for name, rule in (override["types"] or {}).items():
+            if rule is None:
+                types.pop(name, None)  # the data map withdraws a type
+            else:
+                types[name] = {**(types.get(name) or {}), **rule}
+        merged["types"] = types
+    return merged
+
+
+def build(overrides: list[dict[str, Any]]) -> dict[str, Jurisdiction]:
+    """Merge data map overrides (matched by ``key``) into the shipped rules and check them."""
+    raw = {j["key"]: dict(j) for j in _shipped()}
+    for i, override in enumerate(overrides):
+        key = override.get("key")
+        if not isinstance(key, str) or not key:
+            raise InvalidInput(f"data map jurisdiction[{i}] needs a 'key'")
+        raw[key] = _merge(raw.get(key, {}), override)
+    out: dict[str, Jurisdiction] = {}
+    for key, value in raw.items():
+        try:
+            out[key] = Jurisdiction.model_validate(value)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InvalidInput(f"jurisdiction {key!r}: {where}: {first['msg']}") from None
+    return out
+
+
+def load(session: Session) -> dict[str, Jurisdiction]:
+    """The rules in force: shipped file plus the current data map's overrides, if any."""
+    from ombud.datamap import service as datamap_service
+
+    try:
+        overrides = datamap_service.get_current(session).jurisdiction
+    except NotFound:
+        overrides = []
+    return build(overrides)
+
+
+def infer(
+    jurisdictions: dict[str, Jurisdiction], *, country: str | None, region: str | None = None
+) -> str:
+    """The jurisdiction for a country (ISO code, optionally 'US-CA' or with a region)."""
+    if country:
+        code = country.strip().upper()
+        candidates = [code]
+        if region:
+            candidates.insert(0, f"{code}-{region.strip().upper()}")
+        for candidate in candidates:
+            for j in jurisdictions.values():
+                if candidate in (c.upper() for c in j.countries):
+                    return j.key
+    return DEFAULT_KEY if DEFAULT_KEY in jurisdictions else next(iter(jurisdictions))
+
+
+def rules_for(jurisdiction: Jurisdiction, request_type: str) -> Rules:
+    """Effective rules of a type; ``InvalidInput`` if the jurisdiction does not grant it."""
+    try:
+        kind = RequestType(request_type)
+    except ValueError:
+        allowed = ", ".join(t.value for t in RequestType)
+        raise InvalidInput(
+            f"unknown request type {request_type!r}; use one of: {allowed}"
+        ) from None
+    rule = jurisdiction.types.get(kind)
+    if rule is None:
+        granted = ", ".join(t.value for t in jurisdiction.types)
+        raise InvalidInput(
+            f"{jurisdiction.name} ({jurisdiction.key}) does not grant a {kind.value} request; "
+            f"it grants: {granted}"
+        )
+    fields = rule.model_fields_set
+    return Rules(
+        jurisdiction=jurisdiction,
+        deadline=rule.deadline or jurisdiction.deadline,
+        extension=rule.extension if "extension" in fields else jurisdiction.extension,
+        acknowledge=rule.acknowledge if "acknowledge" in fields else jurisdiction.acknowledge,
+        verification=jurisdiction.verification if rule.verification is None else rule.verification,
+    )
+
+
+def get(jurisdictions: dict[str, Jurisdiction], key: str) -> Jurisdiction:
+    """The jurisdiction named ``key`` or ``InvalidInput`` listing the known ones."""
+    found = jurisdictions.get(key.strip().lower())
+    if found is None:
+        known = ", ".join(sorted(jurisdictions))
+        raise InvalidInput(f"unknown jurisdiction {key!r}; use one of: {known}")
+    return found

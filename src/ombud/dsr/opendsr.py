@@ -1,0 +1,167 @@
+"""OpenDSR 2.0 (formerly OpenGDPR): a controller's system forwards requests here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from ombud.clock import utcnow
+from ombud.db import DbSession
+from ombud.deps import OfficerStaff, ViewerStaff
+from ombud.dsr import letters, repository, service
+from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.errors import Conflict, InvalidInput, NotFound
+from ombud.models.requests import PrivacyRequest
+from ombud.models.requests import RequestStatus as S
+
+API_VERSION = "2.0"
+SOURCE = "opendsr"
+SUPPORTED_TYPES = ("access", "portability", "erasure")
+REGULATIONS = {"gdpr": "gdpr", "ccpa": "ccpa"}
+
+# Ombud status -> OpenDSR status. Denied maps to cancelled: the request will not be carried out.
+STATUS_MAP: dict[S, str] = {
+    S.received: "pending",
+    S.awaiting_verification: "pending",
+    S.verified: "pending",
+    S.approved: "pending",
+    S.in_progress: "in_progress",
+    S.failed: "in_progress",
+    S.completed: "completed",
+    S.denied: "cancelled",
+    S.cancelled: "cancelled",
+}
+
+router = APIRouter(prefix="/opendsr", tags=["opendsr"])
+
+
+class SubjectIdentity(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    identity_type: str
+    identity_value: str = Field(min_length=1, max_length=320)
+    identity_format: Literal["raw", "sha1", "md5", "sha256"] = "raw"
+
+
+class OpenDsrRequestCreate(BaseModel):
+    """An OpenDSR request body; unknown keys are ignored for forward compatibility."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    subject_request_id: UUID
+    subject_request_type: Literal["access", "portability", "erasure"]
+    submitted_time: datetime
+    subject_identities: list[SubjectIdentity] = Field(min_length=1)
+    regulation: Literal["gdpr", "ccpa"] = "gdpr"
+    status_callback_urls: list[str] = []
+    extensions: dict[str, Any] | None = None
+    api_version: str | None = None
+
+
+class OpenDsrStatus(BaseModel):
+    controller_id: str
+    subject_request_id: str
+    request_status: str
+    received_time: datetime
+    expected_completion_time: datetime | None
+    api_version: str = API_VERSION
+    results_url: str | None = None
+    extensions: dict[str, Any] = {}
+
+
+def _email(body: OpenDsrRequestCreate) -> str:
+    for identity in body.subject_identities:
+        if identity.identity_type == "email" and identity.identity_format == "raw":
+            return identity.identity_value
+    raise InvalidInput(
+        "subject_identities: Ombud needs an email identity in raw format to confirm the "
+        "request with the person"
+    )
+
+
+def _status(session: Session, row: PrivacyRequest) -> OpenDsrStatus:
+    due = service.deadline(row)
+    result = row.result or {}
+    return OpenDsrStatus(
+        controller_id=letters.organization(session).name,
+        subject_request_id=row.external_id or row.id,
+        request_status=STATUS_MAP[S(row.status)],
+        received_time=row.received_at,
+        expected_completion_time=datetime.combine(due, time(23, 59, 59), UTC) if due else None,
+        results_url=result.get("download_url"),
+        extensions={"ombud": {"id": row.id, "status": row.status}},
+    )
+
+
+def _find(session: Session, subject_request_id: str) -> PrivacyRequest:
+    row = repository.get_external(session, source=SOURCE, external_id=subject_request_id.lower())
+    if row is None:
+        raise NotFound(f"no OpenDSR request with subject_request_id {subject_request_id}")
+    return row
+
+
+@router.get("/discovery")
+def discovery(request: Request) -> dict[str, Any]:
+    """What this endpoint supports."""
+    return {
+        "api_version": API_VERSION,
+        "supported_identities": [{"identity_type": "email", "identity_format": "raw"}],
+        "supported_subject_request_types": list(SUPPORTED_TYPES),
+        "supported_regulations": list(REGULATIONS),
+        "supported_status_callback": False,
+        "processor_certificate": None,
+    }
+
+
+@router.post("/requests", status_code=201, response_model=OpenDsrStatus)
+def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) -> OpenDsrStatus:
+    """Accept a forwarded request; the person still confirms it by emailed code."""
+    external_id = str(body.subject_request_id).lower()
+    if repository.get_external(session, source=SOURCE, external_id=external_id) is not None:
+        raise Conflict(f"subject_request_id {external_id} was already submitted")
+    data = PrivacyRequestCreate.model_validate(
+        {
+            "type": body.subject_request_type,
+            "email": _email(body),
+            "jurisdiction": REGULATIONS[body.regulation],
+        }
+    )
+    submitted = body.submitted_time
+    now = utcnow()
+    received = min(submitted, now) if submitted.tzinfo else now
+    row = service.submit(
+        session,
+        data=data,
+        source=SOURCE,
+        actor=token.user.email,
+        external_id=external_id,
+        callback_urls=body.status_callback_urls or None,
+        received_at=received,
+    )
+    return _status(session, row)
+
+
+@router.get("/requests/{subject_request_id}", response_model=OpenDsrStatus)
+def status(subject_request_id: str, session: DbSession, _token: ViewerStaff) -> OpenDsrStatus:
+    """The status of a forwarded request."""
+    return _status(session, _find(session, subject_request_id))
+
+
+@router.delete("/requests/{subject_request_id}", response_model=OpenDsrStatus)
+def cancel(subject_request_id: str, session: DbSession, token: OfficerStaff) -> OpenDsrStatus:
+    """Cancel a forwarded request, only while it is pending."""
+    row = _find(session, subject_request_id)
+    if STATUS_MAP[S(row.status)] != "pending":
+        raise Conflict(
+            f"OpenDSR request {subject_request_id} is {STATUS_MAP[S(row.status)]}; only "
+            "pending requests can be cancelled"
+        )
+    row = service.cancel(
+        session, row.id, actor=token.user.email, reason="cancelled by the forwarding system"
+    )
+    return _status(session, row)

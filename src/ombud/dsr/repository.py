@@ -1,0 +1,142 @@
+"""All SQL of data subject requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote, VerificationCode
+
+_DEADLINE = func.coalesce(PrivacyRequest.extended_due_on, PrivacyRequest.due_on)
+
+
+def get(session: Session, request_id: str) -> PrivacyRequest | None:
+    """The request with this id, or None."""
+    return session.get(PrivacyRequest, request_id)
+
+
+def get_for_update(session: Session, request_id: str) -> PrivacyRequest | None:
+    """The request with this id, locked against concurrent changes."""
+    stmt = select(PrivacyRequest).where(PrivacyRequest.id == request_id).with_for_update()
+    return session.scalars(stmt).first()
+
+
+def get_external(session: Session, *, source: str, external_id: str) -> PrivacyRequest | None:
+    """The request a caller created under its own id (e.g. an OpenDSR subject_request_id)."""
+    stmt = select(PrivacyRequest).where(
+        PrivacyRequest.source == source, PrivacyRequest.external_id == external_id
+    )
+    return session.scalars(stmt).first()
+
+
+def add(
+    session: Session, obj: PrivacyRequest | RequestMessage | RequestNote | VerificationCode
+) -> None:
+    """Insert a row."""
+    session.add(obj)
+    session.flush()
+
+
+def ids_by_status(session: Session, status: str, *, limit: int | None = None) -> list[str]:
+    """Ids of requests in ``status``, oldest deadline first."""
+    stmt = (
+        select(PrivacyRequest.id)
+        .where(PrivacyRequest.status == status)
+        .order_by(_DEADLINE.asc().nulls_last(), PrivacyRequest.received_at, PrivacyRequest.id)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def queue(session: Session, *, statuses: Sequence[str]) -> list[PrivacyRequest]:
+    """Requests in ``statuses``, nearest deadline first."""
+    stmt = (
+        select(PrivacyRequest)
+        .where(PrivacyRequest.status.in_(list(statuses)), PrivacyRequest.purged_at.is_(None))
+        .order_by(_DEADLINE.asc().nulls_last(), PrivacyRequest.received_at, PrivacyRequest.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def messages(session: Session, request_id: str) -> list[RequestMessage]:
+    """Messages sent about a request, oldest first."""
+    stmt = (
+        select(RequestMessage)
+        .where(RequestMessage.request_id == request_id)
+        .order_by(RequestMessage.sent_at, RequestMessage.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def notes(session: Session, request_id: str) -> list[RequestNote]:
+    """Staff notes on a request, oldest first."""
+    stmt = (
+        select(RequestNote)
+        .where(RequestNote.request_id == request_id)
+        .order_by(RequestNote.created_at, RequestNote.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def live_code(session: Session, request_id: str) -> VerificationCode | None:
+    """The newest code of a request that was neither used nor replaced."""
+    stmt = (
+        select(VerificationCode)
+        .where(
+            VerificationCode.request_id == request_id,
+            VerificationCode.used_at.is_(None),
+            VerificationCode.superseded_at.is_(None),
+        )
+        .order_by(VerificationCode.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return session.scalars(stmt).first()
+
+
+def supersede_codes(session: Session, request_id: str, *, at: datetime) -> None:
+    """Mark every open code of a request as replaced."""
+    session.execute(
+        update(VerificationCode)
+        .where(
+            VerificationCode.request_id == request_id,
+            VerificationCode.used_at.is_(None),
+            VerificationCode.superseded_at.is_(None),
+        )
+        .values(superseded_at=at)
+    )
+
+
+def closed_before(session: Session, cutoff: datetime) -> list[PrivacyRequest]:
+    """Closed requests not yet purged whose closing is older than ``cutoff``."""
+    stmt = (
+        select(PrivacyRequest)
+        .where(
+            PrivacyRequest.closed_at.is_not(None),
+            PrivacyRequest.closed_at < cutoff,
+            PrivacyRequest.purged_at.is_(None),
+        )
+        .order_by(PrivacyRequest.closed_at)
+    )
+    return list(session.scalars(stmt))
+
+
+def delete_personal_rows(session: Session, request_ids: Sequence[str]) -> None:
+    """Delete messages, notes and codes of requests (they hold identities)."""
+    ids = list(request_ids)
+    for model in (RequestMessage, RequestNote, VerificationCode):
+        session.execute(delete(model).where(model.request_id.in_(ids)))
+
+
+def received_between(session: Session, start: datetime, end: datetime) -> list[PrivacyRequest]:
+    """Requests received in ``[start, end)``."""
+    stmt = (
+        select(PrivacyRequest)
+        .where(PrivacyRequest.received_at >= start, PrivacyRequest.received_at < end)
+        .order_by(PrivacyRequest.received_at)
+    )
+    return list(session.scalars(stmt))

@@ -1,0 +1,154 @@
+"""What the request API accepts and returns."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ombud.models.requests import RequestType
+
+
+def _email(value: str) -> str:
+    # Self-hosted sites use internal and test domains, so special-use names are allowed.
+    try:
+        checked = validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+    return str(checked.normalized).lower()
+
+
+Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
+
+
+class Agent(BaseModel):
+    """An authorized agent acting for the person; the person still confirms by code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    contact: str = Field(min_length=3, max_length=320, description="email or phone of the agent")
+
+
+class PrivacyRequestCreate(BaseModel):
+    """A request as the person (or their agent) submits it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: RequestType
+    email: Email = Field(description="the person's email; the confirmation code goes here")
+    phone: str | None = Field(default=None, max_length=40)
+    account_id: str | None = Field(default=None, max_length=200)
+    jurisdiction: str | None = Field(
+        default=None, max_length=32, description="gdpr, uk_gdpr, ccpa, ...; inferred if omitted"
+    )
+    country: str | None = Field(
+        default=None, max_length=8, description="ISO 3166 code, e.g. DE or US-CA"
+    )
+    region: str | None = Field(default=None, max_length=8, description="e.g. CA for California")
+    details: str = Field(default="", max_length=5000)
+    rectification: dict[str, Any] | None = Field(
+        default=None, description="for rectification: {field or category: new value}"
+    )
+    agent: Agent | None = None
+
+
+class Message(BaseModel):
+    """A letter sent to the person, as kept (codes withheld)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    to: str
+    subject: str
+    body: str
+    sent_at: datetime
+
+
+class Note(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    author: str
+    text: str
+    created_at: datetime
+
+
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class Reason(BaseModel):
+    """Body of deny, extend and cancel: a reason the person is told."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=5000)
+
+
+class OptionalNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=5000)
+
+
+class CodeSubmit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=20)
+
+
+class PrivacyRequest(BaseModel):
+    """A request as staff see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    type: str
+    status: str
+    jurisdiction: str
+    email: str | None
+    identities: dict[str, str]
+    details: str
+    rectification: dict[str, Any] | None
+    agent: dict[str, Any] | None
+    source: str
+    external_id: str | None
+    received_at: datetime
+    due_on: date | None
+    extended_due_on: date | None
+    extension_reason: str | None
+    acknowledge_by: date | None
+    paused_at: datetime | None
+    paused_days: int
+    verified_at: datetime | None
+    decided_at: datetime | None
+    closed_at: datetime | None
+    denial_reason: str | None
+    result: dict[str, Any] | None
+    deadline: date | None = None
+    overdue: bool = False
+    due_soon: bool = False
+
+
+class PrivacyRequestDetail(PrivacyRequest):
+    messages: list[Message] = []
+    notes: list[Note] = []
+
+
+class PrivacyRequestList(BaseModel):
+    items: list[PrivacyRequest]
+
+
+class Receipt(BaseModel):
+    """What the public intake returns: enough to continue, nothing more."""
+
+    id: str
+    status: str
+    due_on: date | None
+    message: str

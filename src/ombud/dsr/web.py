@@ -1,0 +1,182 @@
+"""The public request form at ``/privacy/request`` (server-rendered, works without JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from ombud.db import DbSession
+from ombud.dsr import jurisdictions, letters, ratelimit, service
+from ombud.dsr.letters import TYPE_LABELS
+from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.errors import InvalidInput
+from ombud.web.render import render
+
+router = APIRouter(prefix="/privacy/request", include_in_schema=False)
+
+FIELDS = (
+    "type",
+    "email",
+    "phone",
+    "account_id",
+    "jurisdiction",
+    "country",
+    "details",
+    "agent_name",
+    "agent_contact",
+)
+
+
+def _page(session: Session, template: str, *, status: int = 200, **ctx: Any) -> HTMLResponse:
+    org = letters.organization(session)
+    rules = jurisdictions.load(session)
+    html = render(
+        template,
+        org_name=org.name,
+        types=TYPE_LABELS,
+        jurisdictions=[(j.key, j.name) for j in rules.values()],
+        **ctx,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+@router.get("", response_class=HTMLResponse)
+def form(session: DbSession) -> HTMLResponse:
+    """The empty request form."""
+    return _page(
+        session, "dsr/request_form.html", title="Make a privacy request", values={}, errors={}
+    )
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"]]
+        name = "agent_" + loc[1] if loc[0] == "agent" and len(loc) > 1 else loc[0]
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if loc[0] == "type":
+            message = "choose one of the request types listed"
+        errors.setdefault(name if name in FIELDS else "form", message)
+    return errors
+
+
+@router.post("", response_class=HTMLResponse)
+def submit(
+    request: Request,
+    session: DbSession,
+    type: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    account_id: Annotated[str, Form()] = "",
+    jurisdiction: Annotated[str, Form()] = "",
+    country: Annotated[str, Form()] = "",
+    details: Annotated[str, Form()] = "",
+    on_behalf: Annotated[str, Form()] = "",
+    agent_name: Annotated[str, Form()] = "",
+    agent_contact: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the form; show errors next to their fields or send the code and move on."""
+    values = {
+        "type": type,
+        "email": email,
+        "phone": phone,
+        "account_id": account_id,
+        "jurisdiction": jurisdiction,
+        "country": country,
+        "details": details,
+        "on_behalf": on_behalf,
+        "agent_name": agent_name,
+        "agent_contact": agent_contact,
+    }
+    raw: dict[str, Any] = {
+        "type": type,
+        "email": email.strip(),
+        "phone": phone.strip() or None,
+        "account_id": account_id.strip() or None,
+        "jurisdiction": jurisdiction or None,
+        "details": details,
+    }
+    code = country.strip().upper()
+    if "-" in code:
+        raw["country"], raw["region"] = code.split("-", 1)
+    else:
+        raw["country"] = code or None
+    if on_behalf:
+        raw["agent"] = {"name": agent_name.strip(), "contact": agent_contact.strip()}
+    errors: dict[str, str] = {}
+    data: PrivacyRequestCreate | None = None
+    try:
+        data = PrivacyRequestCreate.model_validate(raw)
+    except ValidationError as exc:
+        errors = _field_errors(exc)
+    if data is not None:
+        ratelimit.check(request, identity=data.email)
+        try:
+            row = service.submit(session, data=data, source="web")
+        except InvalidInput as exc:
+            field = "jurisdiction" if "unknown jurisdiction" in exc.message else "type"
+            errors = {field: exc.message}
+        else:
+            return RedirectResponse(f"/privacy/request/{row.id}/verify", status_code=303)
+    return _page(
+        session,
+        "dsr/request_form.html",
+        status=422,
+        title="Make a privacy request",
+        values=values,
+        errors=errors,
+    )
+
+
+@router.get("/{request_id}/verify", response_class=HTMLResponse)
+def verify_form(request_id: str, session: DbSession, code: str = "") -> HTMLResponse:
+    """Ask for the emailed code (the emailed link fills it in; confirming still needs a click)."""
+    row = service.get(session, request_id)
+    if row.status != "awaiting_verification":
+        return _page(session, "dsr/received.html", title="Request received", request=row)
+    return _page(
+        session, "dsr/verify.html", title="Confirm your request", request=row, code=code, error=""
+    )
+
+
+@router.post("/{request_id}/verify", response_class=HTMLResponse)
+def verify(
+    request_id: str, request: Request, session: DbSession, code: Annotated[str, Form()] = ""
+) -> HTMLResponse:
+    """Check the code; a wrong one shows the form again with the error."""
+    ratelimit.check(request)
+    outcome = service.verify(session, request_id, code=code)
+    if outcome.ok:
+        return _page(
+            session, "dsr/received.html", title="Request confirmed", request=outcome.request
+        )
+    return _page(
+        session,
+        "dsr/verify.html",
+        status=outcome.status,
+        title="Confirm your request",
+        request=outcome.request,
+        code="",
+        error=outcome.message,
+    )
+
+
+@router.post("/{request_id}/resend", response_class=HTMLResponse)
+def resend(request_id: str, request: Request, session: DbSession) -> HTMLResponse:
+    """Send a new code."""
+    row = service.get(session, request_id)
+    ratelimit.check(request, identity=row.email)
+    row = service.resend(session, request_id)
+    return _page(
+        session,
+        "dsr/verify.html",
+        title="Confirm your request",
+        request=row,
+        code="",
+        error="",
+        notice="We sent you a new code.",
+    )

@@ -1,0 +1,83 @@
+"""The request state machine: every allowed transition is listed in ONE table below."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ombud.audit import service as audit
+from ombud.clock import utcnow
+from ombud.errors import Conflict
+from ombud.models.requests import PrivacyRequest
+from ombud.models.requests import RequestStatus as S
+
+# from-state -> states it may move to. Anything else is refused with a 409.
+TRANSITIONS: dict[S, frozenset[S]] = {
+    S.received: frozenset({S.awaiting_verification, S.verified, S.denied, S.cancelled}),
+    # awaiting -> awaiting: a new code was sent, or staff asked for more proof.
+    S.awaiting_verification: frozenset(
+        {S.awaiting_verification, S.verified, S.denied, S.cancelled}
+    ),
+    S.verified: frozenset({S.awaiting_verification, S.approved, S.denied, S.cancelled}),
+    S.approved: frozenset({S.in_progress, S.cancelled}),
+    S.in_progress: frozenset({S.completed, S.failed}),
+    # A failed execution may be retried or given up.
+    S.failed: frozenset({S.in_progress, S.cancelled}),
+    S.denied: frozenset(),
+    S.completed: frozenset(),
+    S.cancelled: frozenset(),
+}
+
+CLOSED = frozenset({S.denied, S.completed, S.cancelled})
+OPEN = frozenset(S) - CLOSED
+
+
+def allowed(current: str, target: str) -> bool:
+    """True when the table allows ``current`` -> ``target``."""
+    return S(target) in TRANSITIONS[S(current)]
+
+
+def check(request: PrivacyRequest, target: S, *, action: str) -> None:
+    """Raise ``Conflict`` explaining why ``request`` cannot move to ``target``."""
+    current = S(request.status)
+    if target in TRANSITIONS[current]:
+        return
+    nexts = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "none, it is closed"
+    raise Conflict(
+        f"cannot {action} request {request.id}: it is {current.value}, and {current.value} "
+        f"cannot become {target.value} (allowed next states: {nexts})",
+        detail={"status": current.value, "target": target.value},
+    )
+
+
+def move(
+    session: Session,
+    request: PrivacyRequest,
+    target: S,
+    *,
+    actor: str,
+    action: str,
+    data: dict[str, Any] | None = None,
+) -> PrivacyRequest:
+    """Apply an allowed transition, stamp its time and audit it."""
+    check(request, target, action=action)
+    previous = request.status
+    now = utcnow()
+    request.status = target.value
+    if target is S.verified and request.verified_at is None:
+        request.verified_at = now
+    if target in (S.approved, S.denied):
+        request.decided_at = now
+    if target in CLOSED:
+        request.closed_at = now
+    session.flush()
+    audit.record(
+        session,
+        action="request.status_changed",
+        actor=actor,
+        subject_type="privacy_request",
+        subject_id=request.id,
+        data={"from": previous, "to": target.value, "action": action, **(data or {})},
+    )
+    return request

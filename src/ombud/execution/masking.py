@@ -1,0 +1,174 @@
+"""Masking strategies for erasure: null, fixed string, keyed HMAC, hash, random string, delete.
+
+Strategy names of Fides are accepted as they are (``null_rewrite``, ``string_rewrite``, ``hmac``,
+``random_string_rewrite``, ``hash``) next to Ombud's short names. Every strategy is a pure
+function of (key, request, row, field, old value), so computing it twice gives the same value:
+a crashed run that recomputes its changes cannot mask a value twice into something new."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+from ombud.datamap.schemas import DataMap, MaskingStrategy
+from ombud.errors import InvalidInput
+
+ALIASES = {
+    "null_rewrite": "null",
+    "null": "null",
+    "string_rewrite": "fixed",
+    "fixed": "fixed",
+    "fixed_string": "fixed",
+    "hmac": "hmac",
+    "random_string_rewrite": "random",
+    "random": "random",
+    "random_string": "random",
+    "hash": "hash",
+    "delete": "delete",
+    "delete_row": "delete",
+}
+# Strategies that write text; on a column of another type they fall back to null.
+TEXT_ONLY = frozenset({"fixed", "hmac", "random", "hash"})
+TEXT_TYPES = frozenset({"string", "str", "text", "varchar", "char", "object_id"})
+_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A normalised strategy: ``name`` is one of null, fixed, hmac, random, hash, delete."""
+
+    name: str
+    configuration: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    source: str = "default"
+
+    @classmethod
+    def from_fides(cls, spec: MaskingStrategy | dict[str, Any], source: str) -> Strategy:
+        """Read a Fides ``{strategy, configuration}``; unknown names are an error."""
+        if isinstance(spec, MaskingStrategy):
+            raw, conf = spec.strategy, dict(spec.configuration)
+        else:
+            raw, conf = str(spec.get("strategy", "")), dict(spec.get("configuration") or {})
+        name = ALIASES.get(raw)
+        if name is None:
+            raise InvalidInput(
+                f"{source}: unknown masking strategy '{raw}' (known: {', '.join(sorted(ALIASES))})"
+            )
+        return cls(name, conf, source)
+
+    def describe(self) -> str:
+        """Short text for plans and results."""
+        if self.name == "fixed":
+            return f"fixed '{self.configuration.get('rewrite_value', 'MASKED')}'"
+        return self.name
+
+
+NULL = Strategy("null")
+
+
+def effective(strategy: Strategy, data_type: str | None) -> Strategy:
+    """A text strategy on a non-text column becomes null (the database would refuse text)."""
+    if strategy.name in TEXT_ONLY and data_type and data_type.lower() not in TEXT_TYPES:
+        return Strategy("null", {}, f"{strategy.source} (null: column is {data_type})")
+    return strategy
+
+
+def mask(strategy: Strategy, value: Any, *, key: bytes, seed: str) -> Any:
+    """The new value of one field; ``seed`` names the row and field (for random strings)."""
+    if value is None or strategy.name == "null":
+        return None
+    new = _mask(strategy, value, key=key, seed=seed)
+    suffix = (strategy.configuration.get("format_preservation") or {}).get("suffix")
+    if suffix and isinstance(new, str) and not new.endswith(suffix):
+        new += str(suffix)  # Fides format_preservation: keep e.g. an email-shaped value
+    return new
+
+
+def _mask(strategy: Strategy, value: Any, *, key: bytes, seed: str) -> Any:
+    conf = strategy.configuration
+    if strategy.name == "fixed":
+        return str(conf.get("rewrite_value", "MASKED"))
+    text = value if isinstance(value, str) else str(value)
+    suffix = str((conf.get("format_preservation") or {}).get("suffix") or "")
+    if suffix and text.endswith(suffix):
+        text = text[: -len(suffix)]
+    if strategy.name in ("hmac", "hash") and _is_digest(text):
+        return text  # already masked by an earlier run: hashing again would change it
+    if strategy.name == "hmac":
+        algorithm = str(conf.get("algorithm", "SHA-256")).replace("-", "").lower()
+        return hmac.new(key, text.encode(), algorithm).hexdigest()
+    if strategy.name == "hash":
+        algorithm = str(conf.get("algorithm", "SHA-256")).replace("-", "").lower()
+        salt = str(conf.get("salt", ""))
+        return hashlib.new(algorithm, (text + salt).encode()).hexdigest()
+    if strategy.name == "random":
+        length = int(conf.get("length", 16))
+        stream = b""
+        counter = 0
+        while len(stream) < length:
+            stream += hmac.new(key, f"{seed}:{counter}".encode(), "sha256").digest()
+            counter += 1
+        return "".join(_ALPHABET[b % len(_ALPHABET)] for b in stream[:length])
+    raise InvalidInput(f"strategy '{strategy.name}' does not rewrite values")
+
+
+def _is_digest(text: str) -> bool:
+    return len(text) in (32, 40, 64, 128) and all(c in "0123456789abcdef" for c in text)
+
+
+# ------------------------------------------------------------------ category rules
+@dataclass(frozen=True)
+class CategoryRule:
+    """An erasure rule of a Fides policy: categories it targets and how they are masked."""
+
+    categories: tuple[str, ...]
+    strategy: Strategy
+
+
+def _targets(rule: dict[str, Any]) -> list[str]:
+    out = [str(t["data_category"]) for t in rule.get("targets") or [] if "data_category" in t]
+    cats = rule.get("data_categories")
+    if isinstance(cats, dict):
+        out.extend(str(c) for c in cats.get("values") or [])
+    elif isinstance(cats, list):
+        out.extend(str(c) for c in cats)
+    return out
+
+
+def erasure_rules(datamap: DataMap) -> list[CategoryRule] | None:
+    """Erasure rules of the data map's policies (``None`` when it has none: mask everything)."""
+    rules: list[CategoryRule] = []
+    policies = sorted(datamap.policy, key=lambda p: p.get("fides_key") != "default_erasure_policy")
+    for policy in policies:
+        for rule in policy.get("rules") or []:
+            if rule.get("action_type") != "erasure":
+                continue
+            where = f"policy {policy.get('fides_key')} rule {rule.get('fides_key', '?')}"
+            spec = rule.get("masking_strategy") or {"strategy": "null_rewrite"}
+            rules.append(CategoryRule(tuple(_targets(rule)), Strategy.from_fides(spec, where)))
+        if rules:
+            return rules
+    return None
+
+
+def matches(category: str, target: str) -> bool:
+    """``user.contact`` targets ``user.contact`` and ``user.contact.email``."""
+    return category == target or category.startswith(target + ".")
+
+
+def strategy_for_categories(
+    categories: list[str], rules: list[CategoryRule] | None
+) -> Strategy | None:
+    """The most specific rule matching one of ``categories``; None when no rule targets them."""
+    if rules is None:
+        return Strategy("null", {}, "default: no erasure policy in the data map")
+    best: tuple[int, Strategy] | None = None
+    for rule in rules:
+        for target in rule.categories:
+            if any(matches(c, target) for c in categories):
+                depth = target.count(".") + 1
+                if best is None or depth > best[0]:
+                    best = (depth, rule.strategy)
+    return best[1] if best else None

@@ -1,0 +1,173 @@
+"""Access packages: a ZIP with one JSON and one CSV per collection, a manifest and a summary
+of what GDPR Art. 15 requires besides the data; optionally age-encrypted; signed links."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyrage
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from ombud.clock import utcnow
+from ombud.config import Settings
+from ombud.datamap.schemas import DataMap
+from ombud.errors import Gone, InvalidInput, NotFound
+from ombud.execution.changes import Row
+from ombud.execution.planner import Plan
+from ombud.execution.summary import summary_html
+
+FORMAT = "ombud-access-package/1"
+
+
+@dataclass(frozen=True)
+class Export:
+    """A stored package."""
+
+    id: str
+    path: Path
+    sha256: str
+    size: int
+    encrypted: bool
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def package_files(plan: Plan, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
+    """{collection: rows limited to the fields the package shows}, collections with rows only."""
+    out: dict[str, list[Row]] = {}
+    for step in plan.steps:
+        found = rows.get(step.name, [])
+        names = [f.name for f in step.export_fields]
+        if found and names:
+            out[step.name] = [{n: r.get(n) for n in names} for r in found]
+    return out
+
+
+def build_zip(
+    datamap: DataMap,
+    plan: Plan,
+    *,
+    request_id: str,
+    rows: dict[str, list[Row]],
+    kept: list[dict[str, str]] | None = None,
+) -> bytes:
+    """The package as ZIP bytes."""
+    data = package_files(plan, rows)
+    buffer = io.BytesIO()
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "request_id": request_id,
+        "generated_at": utcnow().isoformat(),
+        "collections": [],
+        "unreachable": plan.unreachable_dicts(),
+    }
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, found in data.items():
+            step = plan.step(name)
+            as_json = json.dumps(found, indent=2, default=_json_default, ensure_ascii=False)
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=list(found[0]))
+            writer.writeheader()
+            for row in found:
+                writer.writerow({k: "" if v is None else _json_default(v) for k, v in row.items()})
+            files = {f"data/{name}.json": as_json, f"data/{name}.csv": text.getvalue()}
+            for path, content in files.items():
+                zf.writestr(path, content)
+            manifest["collections"].append(
+                {
+                    "name": name,
+                    "rows": len(found),
+                    "fields": [
+                        {"name": f.name, "categories": list(f.categories)}
+                        for f in step.export_fields
+                    ],
+                    "files": {p: hashlib.sha256(c.encode()).hexdigest() for p, c in files.items()},
+                }
+            )
+        zf.writestr("manifest.json", json.dumps(manifest, indent=2))
+        zf.writestr("summary.html", summary_html(datamap, plan, data, kept or []))
+    return buffer.getvalue()
+
+
+def encrypt(data: bytes, *, passphrase: str | None = None, recipient: str | None = None) -> bytes:
+    """Encrypt with age: to a passphrase or to an ``age1...`` recipient."""
+    if recipient:
+        try:
+            out: bytes = pyrage.encrypt(data, [pyrage.x25519.Recipient.from_str(recipient)])
+            return out
+        except pyrage.RecipientError as exc:
+            raise InvalidInput(f"not a valid age recipient: {exc}") from None
+    if passphrase:
+        locked: bytes = pyrage.passphrase.encrypt(data, passphrase)
+        return locked
+    return data
+
+
+def store(
+    settings: Settings,
+    export_id: str,
+    data: bytes,
+    *,
+    passphrase: str | None = None,
+    recipient: str | None = None,
+) -> Export:
+    """Write the package under ``data_dir/exports``, encrypted when asked."""
+    folder = settings.data_dir / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    encrypted = bool(passphrase or recipient)
+    payload = encrypt(data, passphrase=passphrase, recipient=recipient)
+    path = folder / f"{export_id}.zip{'.age' if encrypted else ''}"
+    path.write_bytes(payload)
+    return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), encrypted)
+
+
+def find(settings: Settings, export_id: str) -> Path:
+    """The stored file of an export, or ``Gone`` when it was removed."""
+    folder = settings.data_dir / "exports"
+    for suffix in (".zip", ".zip.age"):
+        path = folder / f"{export_id}{suffix}"
+        if path.is_file():
+            return path
+    raise Gone("this download is no longer available")
+
+
+# ------------------------------------------------------------------ signed links
+class _ClockSigner(TimestampSigner):
+    """Timestamps from Ombud's clock, so tests can move time past expiry."""
+
+    def get_timestamp(self) -> int:
+        return int(utcnow().timestamp())
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        settings.secret_key.get_secret_value(), salt="ombud-export", signer=_ClockSigner
+    )
+
+
+def sign(settings: Settings, *, export_id: str, request_id: str) -> tuple[str, str]:
+    """(download URL, expiry ISO time) of an export."""
+    token = _serializer(settings).dumps({"e": export_id, "r": request_id})
+    expires = utcnow() + timedelta(hours=settings.export_ttl_hours)
+    return f"{settings.base_url.rstrip('/')}/privacy/exports/{token}", expires.isoformat()
+
+
+def unsign(settings: Settings, token: str) -> tuple[str, str]:
+    """(export id, request id) of a link; ``Gone`` once expired, ``NotFound`` if forged."""
+    try:
+        data = _serializer(settings).loads(token, max_age=settings.export_ttl_hours * 3600)
+    except SignatureExpired:
+        raise Gone("this download link has expired; ask us for a new one") from None
+    except BadSignature:
+        raise NotFound("no such download") from None
+    return str(data["e"]), str(data["r"])

@@ -1,0 +1,83 @@
+"""All SQL of execution: runs and steps in Ombud's store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from ombud.models.execution import ExecutionRun, ExecutionStep
+from ombud.models.requests import PrivacyRequest
+
+
+def get_run(session: Session, request_id: str, *, lock: bool = False) -> ExecutionRun | None:
+    """The run of a request, or None."""
+    stmt = select(ExecutionRun).where(ExecutionRun.request_id == request_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def add_run(session: Session, run: ExecutionRun) -> None:
+    """Insert a run."""
+    session.add(run)
+    session.flush()
+
+
+def runs_by_request(session: Session, request_ids: Sequence[str]) -> dict[str, ExecutionRun]:
+    """Runs of these requests, by request id."""
+    stmt = select(ExecutionRun).where(ExecutionRun.request_id.in_(list(request_ids)))
+    return {r.request_id: r for r in session.scalars(stmt)}
+
+
+def in_progress_runs(session: Session) -> list[ExecutionRun]:
+    """Runs whose request is in progress (candidates for resuming)."""
+    stmt = (
+        select(ExecutionRun)
+        .join(PrivacyRequest, PrivacyRequest.id == ExecutionRun.request_id)
+        .where(PrivacyRequest.status == "in_progress")
+        .order_by(ExecutionRun.created_at)
+    )
+    return list(session.scalars(stmt))
+
+
+def steps(session: Session, request_ids: Sequence[str]) -> list[ExecutionStep]:
+    """Steps of these requests in their order."""
+    stmt = (
+        select(ExecutionStep)
+        .where(ExecutionStep.request_id.in_(list(request_ids)))
+        .order_by(ExecutionStep.request_id, ExecutionStep.position)
+    )
+    return list(session.scalars(stmt))
+
+
+def insert_steps(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert steps (``rows`` are column dicts)."""
+    if rows:
+        session.execute(insert(ExecutionStep), list(rows))
+
+
+def mark_done(session: Session, idents: Sequence[tuple[str, str, str]], *, at: datetime) -> None:
+    """Mark steps done and drop the values they carried."""
+    for request_id, collection, action in idents:
+        session.execute(
+            update(ExecutionStep)
+            .where(
+                ExecutionStep.request_id == request_id,
+                ExecutionStep.collection == collection,
+                ExecutionStep.action == action,
+            )
+            .values(status="done", done_at=at, payload={})
+        )
+
+
+def set_phase(session: Session, request_ids: Sequence[str], phase: str, **values: Any) -> None:
+    """Move runs to ``phase`` (and set other columns)."""
+    session.execute(
+        update(ExecutionRun)
+        .where(ExecutionRun.request_id.in_(list(request_ids)))
+        .values(phase=phase, **values)
+    )

@@ -1,0 +1,146 @@
+"""Execution services on a session: plans, previews, results and connection tests."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ombud.config import Settings
+from ombud.connectors.base import connector_for
+from ombud.datamap import service as datamap_service
+from ombud.datamap.schemas import Connection, DataMap
+from ombud.dsr import service as dsr_service
+from ombud.errors import InvalidInput, NotFound
+from ombud.execution.planner import ACCESS_TYPES, EXECUTABLE_TYPES, Plan, build_plan
+from ombud.execution.runner import (
+    ConnectorPool,
+    MemoryJournal,
+    RequestOutcome,
+    RequestSpec,
+    execute_batch,
+)
+from ombud.models.requests import PrivacyRequest
+
+
+def masking_key(settings: Settings) -> bytes:
+    """The HMAC key of masking (its own setting, else derived from ``secret_key``)."""
+    if settings.masking_key is not None:
+        return settings.masking_key.get_secret_value().encode()
+    secret = settings.secret_key.get_secret_value().encode()
+    return hashlib.sha256(b"ombud-masking\0" + secret).digest()
+
+
+def spec_for(request: PrivacyRequest) -> RequestSpec:
+    """What the engine needs of a stored request."""
+    if request.type not in EXECUTABLE_TYPES:
+        raise InvalidInput(
+            f"request {request.id} is a {request.type} request; execution handles "
+            f"{', '.join(sorted(EXECUTABLE_TYPES))}"
+        )
+    identities = {k: str(v) for k, v in (request.identities or {}).items() if v}
+    if not identities:
+        raise InvalidInput(f"request {request.id} has no identities left to search with")
+    return RequestSpec(request.id, request.type, identities, request.rectification)
+
+
+def current_plan(session: Session, settings: Settings, datamap: DataMap | None = None) -> Plan:
+    """The plan of the data map in force."""
+    dm = datamap or datamap_service.get_current(session)
+    return build_plan(dm, connections=settings.connections)
+
+
+def result_of(plan: Plan, outcome: RequestOutcome) -> dict[str, Any]:
+    """The result kept on the request: counts per collection, what was kept and why."""
+    collections: dict[str, dict[str, Any]] = {}
+    if outcome.spec.type in ACCESS_TYPES:
+        for step in plan.steps:
+            rows = outcome.rows.get(step.name, [])
+            collections[step.name] = {
+                "rows": len(rows),
+                "action": "access",
+                "fields": [f.name for f in step.export_fields],
+            }
+    for change in outcome.changes:
+        collections[change.collection] = change.summary()
+    return {
+        "type": outcome.spec.type,
+        "collections": collections,
+        "kept": outcome.kept(),
+        "unreachable": plan.unreachable_dicts(),
+    }
+
+
+@dataclass
+class Preview:
+    """A dry run: the rows and fields a request would export or change."""
+
+    request_id: str
+    type: str
+    plan: Plan
+    outcome: RequestOutcome
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+def preview(
+    session: Session, request_id: str, *, settings: Settings, datamap: DataMap | None = None
+) -> Preview:
+    """Find the person's rows and compute the changes, without changing anything anywhere."""
+    request = dsr_service.get(session, request_id)
+    spec = spec_for(request)
+    plan = current_plan(session, settings, datamap)
+    dm = datamap or datamap_service.get_current(session)
+    with ConnectorPool(dm, settings.connections) as pool:
+        outcome = execute_batch(
+            plan,
+            [spec],
+            pool=pool,
+            journal=MemoryJournal(),
+            key=masking_key(settings),
+            dry_run=True,
+        )[spec.id]
+    result = Preview(request.id, request.type, plan, outcome)
+    changes = {c.collection: c for c in outcome.changes}
+    for step in plan.steps:
+        rows = outcome.rows.get(step.name, [])
+        change = changes.get(step.name)
+        if spec.type in ACCESS_TYPES:
+            action, fields = "export", [f.name for f in step.export_fields]
+            keys = [r.get(step.key) for r in rows]
+        elif change is not None:
+            action, fields = change.action, change.fields
+            keys = change.deletes or [k for k, _ in change.updates]
+        else:
+            continue
+        result.lines.append(
+            {
+                "collection": step.name,
+                "action": action,
+                "rows": len(keys),
+                "key": step.key,
+                "keys": keys,
+                "fields": fields,
+                "kept": [k["field"] for k in change.kept] if change else [],
+            }
+        )
+    return result
+
+
+def test_connection(
+    session: Session, name: str, *, settings: Settings, datamap: DataMap | None = None
+) -> str:
+    """Connect to a named connection and return the server version."""
+    connections = {n: Connection(name=n, url=u) for n, u in settings.connections.items()}
+    try:
+        dm = datamap or datamap_service.get_current(session)
+        connections.update({c.name: c for c in dm.connection})
+    except NotFound:
+        if name not in connections:
+            raise
+    if name not in connections:
+        known = ", ".join(sorted(connections)) or "none"
+        raise NotFound(f"no connection named '{name}' (known: {known})")
+    with connector_for(connections[name]) as conn:
+        return conn.test()

@@ -1,0 +1,323 @@
+"""Running approved requests: claim them, execute a batch, record steps, complete or fail.
+
+Each stage commits on its own (``unit_of_work``): steps are recorded before any target is
+touched and marked done after each target commit, so a killed worker resumes where it stopped.
+These functions take ids and an engine, so a job queue can call them as they are."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from ombud.audit import service as audit
+from ombud.clock import utcnow
+from ombud.config import Settings
+from ombud.datamap import service as datamap_service
+from ombud.datamap.schemas import DataMap
+from ombud.db import unit_of_work
+from ombud.dsr import repository as dsr_repository
+from ombud.dsr import service as dsr_service
+from ombud.errors import OmbudError
+from ombud.execution import package, repository
+from ombud.execution.changes import Change
+from ombud.execution.planner import ACCESS_TYPES, Plan, build_plan
+from ombud.execution.runner import ConnectorPool, RequestOutcome, RequestSpec, execute_batch
+from ombud.execution.service import masking_key, result_of, spec_for
+from ombud.models.base import new_id
+from ombud.models.execution import ExecutionRun
+
+STALE_AFTER = timedelta(minutes=15)
+
+
+def worker_name() -> str:
+    """``host:pid`` of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(worker: str | None) -> bool:
+    """False when the worker ran on this host and its process is gone."""
+    if not worker:
+        return False
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stale(run: ExecutionRun) -> bool:
+    if run.worker == worker_name():
+        return True
+    if not _alive(run.worker):
+        return True
+    return run.heartbeat_at is None or utcnow() - run.heartbeat_at > STALE_AFTER
+
+
+class StoreJournal:
+    """The ``Journal`` kept in Ombud's store; every call is its own committed transaction."""
+
+    def __init__(self, engine: Engine | None, runs: dict[str, str], *, actor: str) -> None:
+        self.engine = engine
+        self.runs = runs  # request id -> run id
+        self.actor = actor
+
+    def planned(self, request_ids: Sequence[str]) -> dict[str, list[Change]]:
+        """Changes recorded by an earlier attempt."""
+        out: dict[str, list[Change]] = {}
+        with unit_of_work(self.engine) as session:
+            for step in repository.steps(session, request_ids):
+                if step.action == "access":
+                    continue
+                ident = (step.request_id, step.collection, step.action)
+                change = Change.restore(ident, step.payload, step.summary, step.kept)
+                out.setdefault(step.request_id, []).append(change)
+        return out
+
+    def record_planned(self, changes: Sequence[Change]) -> None:
+        """Insert the steps (pending) and move the runs to ``applying``."""
+        rows = [
+            {
+                "id": new_id(),
+                "run_id": self.runs[c.request_id],
+                "request_id": c.request_id,
+                "collection": c.collection,
+                "action": c.action,
+                "position": i,
+                "status": "pending",
+                "payload": c.payload(),
+                "summary": c.summary(),
+                "kept": c.kept,
+                "old_hashes": c.old_hashes,
+            }
+            for i, c in enumerate(changes)
+        ]
+        with unit_of_work(self.engine) as session:
+            repository.insert_steps(session, rows)
+            requests = sorted({c.request_id for c in changes})
+            repository.set_phase(session, requests, "applying", heartbeat_at=utcnow())
+
+    def done(self, request_ids: Sequence[str]) -> set[tuple[str, str, str]]:
+        """Steps already applied."""
+        with unit_of_work(self.engine) as session:
+            return {
+                (s.request_id, s.collection, s.action)
+                for s in repository.steps(session, request_ids)
+                if s.status == "done"
+            }
+
+    def mark_done(self, changes: Sequence[Change]) -> None:
+        """Mark steps done; rectifications leave the old values' hashes in the audit log."""
+        with unit_of_work(self.engine) as session:
+            repository.mark_done(session, [c.ident for c in changes], at=utcnow())
+            for c in changes:
+                if c.action == "rectify" and c.updates:
+                    audit.record(
+                        session,
+                        action="execution.rectified",
+                        actor=self.actor,
+                        subject_type="privacy_request",
+                        subject_id=c.request_id,
+                        data={
+                            "collection": c.collection,
+                            "fields": c.fields,
+                            "changed": len(c.updates),
+                            "old_value_sha256": c.old_hashes,
+                        },
+                    )
+            repository.set_phase(
+                session, sorted({c.request_id for c in changes}), "applying", heartbeat_at=utcnow()
+            )
+
+
+@dataclass
+class RunReport:
+    """What happened to one request in a run."""
+
+    request_id: str
+    status: str  # completed, failed, skipped
+    message: str = ""
+
+
+def claim(
+    engine: Engine | None, request_ids: Sequence[str], *, actor: str
+) -> tuple[list[RequestSpec], dict[str, str], list[RunReport]]:
+    """Move runnable requests to in_progress and take their runs; report the others."""
+    specs: list[RequestSpec] = []
+    runs: dict[str, str] = {}
+    skipped: list[RunReport] = []
+    with unit_of_work(engine) as session:
+        for rid in request_ids:
+            request = dsr_service.get(session, rid, lock=True)
+            run = repository.get_run(session, rid, lock=True)
+            if request.status == "in_progress" and run is not None and not _stale(run):
+                skipped.append(RunReport(rid, "skipped", f"being run by {run.worker}"))
+                continue
+            if request.status not in ("approved", "failed", "in_progress"):
+                skipped.append(RunReport(rid, "skipped", f"request is {request.status}"))
+                continue
+            try:
+                spec = spec_for(request)
+            except OmbudError as exc:
+                skipped.append(RunReport(rid, "skipped", exc.message))
+                continue
+            if request.status != "in_progress":
+                dsr_service.start_execution(session, rid, actor=actor)
+            if run is None:
+                run = ExecutionRun(request_id=rid, phase="collecting", attempts=0)
+                repository.add_run(session, run)
+            run.attempts += 1
+            run.worker, run.heartbeat_at, run.error = worker_name(), utcnow(), None
+            if run.phase in ("failed", "completed"):
+                run.phase = "collecting"
+            specs.append(spec)
+            runs[rid] = run.id
+    return specs, runs, skipped
+
+
+def _fail(engine: Engine | None, specs: Sequence[RequestSpec], error: str, actor: str) -> None:
+    with unit_of_work(engine) as session:
+        for spec in specs:
+            run = repository.get_run(session, spec.id, lock=True)
+            if run is not None:
+                run.phase, run.error, run.worker = "failed", error[:2000], None
+            dsr_service.fail_execution(session, spec.id, actor=actor, error=error)
+
+
+def _complete(
+    engine: Engine | None,
+    outcome: RequestOutcome,
+    plan: Plan,
+    datamap: DataMap,
+    *,
+    settings: Settings,
+    actor: str,
+) -> None:
+    spec = outcome.spec
+    result = result_of(plan, outcome)
+    if spec.type in ACCESS_TYPES:
+        data = package.build_zip(
+            datamap, plan, request_id=spec.id, rows=outcome.rows, kept=outcome.kept()
+        )
+        export = package.store(settings, spec.id.replace("-", "") + os.urandom(4).hex(), data)
+        url, expires = package.sign(settings, export_id=export.id, request_id=spec.id)
+        result.update(
+            download_url=url,
+            download_expires_at=expires,
+            export_id=export.id,
+            package_sha256=export.sha256,
+        )
+    with unit_of_work(engine) as session:
+        run = repository.get_run(session, spec.id, lock=True)
+        if spec.type in ACCESS_TYPES and run is not None:
+            repository.insert_steps(
+                session,
+                [
+                    {
+                        "id": new_id(),
+                        "run_id": run.id,
+                        "request_id": spec.id,
+                        "collection": name,
+                        "action": "access",
+                        "position": i,
+                        "status": "done",
+                        "payload": {},
+                        "summary": info,
+                        "kept": [],
+                        "old_hashes": {},
+                        "done_at": utcnow(),
+                    }
+                    for i, (name, info) in enumerate(result["collections"].items())
+                ],
+            )
+        if run is not None:
+            run.phase, run.finished_at, run.worker = "completed", utcnow(), None
+        dsr_service.complete_execution(session, spec.id, actor=actor, result=result)
+
+
+def run_requests(
+    engine: Engine | None,
+    request_ids: Sequence[str],
+    *,
+    settings: Settings,
+    actor: str = "system:execution",
+    datamap: DataMap | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[RunReport]:
+    """Run one batch of requests end to end; a failure leaves them ``failed`` (retriable)."""
+    specs, runs, reports = claim(engine, request_ids, actor=actor)
+    if not specs:
+        return reports
+    try:
+        if datamap is None:
+            with unit_of_work(engine) as session:
+                datamap = datamap_service.get_current(session)
+        plan = build_plan(datamap, connections=settings.connections)
+        with ConnectorPool(datamap, settings.connections) as pool:
+            outcomes = execute_batch(
+                plan,
+                specs,
+                pool=pool,
+                journal=StoreJournal(engine, runs, actor=actor),
+                key=masking_key(settings),
+                progress=progress,
+            )
+    except OmbudError as exc:
+        _fail(engine, specs, exc.message, actor)
+        return reports + [RunReport(s.id, "failed", exc.message) for s in specs]
+    for spec in specs:
+        _complete(engine, outcomes[spec.id], plan, datamap, settings=settings, actor=actor)
+        reports.append(RunReport(spec.id, "completed"))
+    return reports
+
+
+def runnable_ids(engine: Engine | None, *, limit: int) -> list[str]:
+    """Approved requests, then in-progress ones whose worker is gone."""
+    with unit_of_work(engine) as session:
+        ids = dsr_repository.ids_by_status(session, "approved", limit=limit)
+        for run in repository.in_progress_runs(session):
+            if len(ids) >= limit:
+                break
+            if _stale(run) and run.request_id not in ids:
+                ids.append(run.request_id)
+        # in_progress requests that crashed before their run row was committed
+        for rid in dsr_repository.ids_by_status(session, "in_progress", limit=limit):
+            if len(ids) < limit and rid not in ids and repository.get_run(session, rid) is None:
+                ids.append(rid)
+    return ids
+
+
+def run_pending(
+    engine: Engine | None,
+    *,
+    settings: Settings,
+    batch: int = 100,
+    actor: str = "system:execution",
+    datamap: DataMap | None = None,
+    progress: Callable[[str], None] | None = None,
+    on_batch: Callable[[list[str]], None] | None = None,
+) -> list[RunReport]:
+    """Run every approved (or abandoned) request, ``batch`` at a time."""
+    reports: list[RunReport] = []
+    tried: set[str] = set()
+    while True:
+        ids = [i for i in runnable_ids(engine, limit=batch + len(tried)) if i not in tried][:batch]
+        if not ids:
+            return reports
+        tried.update(ids)
+        if on_batch is not None:
+            on_batch(ids)
+        reports.extend(
+            run_requests(
+                engine, ids, settings=settings, actor=actor, datamap=datamap, progress=progress
+            )
+        )

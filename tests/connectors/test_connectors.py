@@ -1,0 +1,100 @@
+"""Connectors on the real servers: URLs from the environment, chunked reads, grouped writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
+
+from ombud.connectors import ConnectionFailed, Connector, connector_for
+from ombud.connectors.base import registered
+from ombud.datamap.schemas import Connection
+from ombud.errors import InvalidInput
+
+meta = MetaData()
+people = Table(
+    "people",
+    meta,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("email", String(100)),
+    Column("ref", Integer),
+)
+ROWS = 12_000  # more than one IN chunk
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with ``people`` on each engine."""
+    if request.param == "sqlite":
+        value = f"sqlite:///{tmp_path / 'c.db'}"
+    else:
+        value = request.getfixturevalue(
+            "postgres_url" if request.param == "postgresql" else "mysql_url"
+        )
+    engine = create_engine(value)
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(people), [{"id": i, "email": f"p{i}@x.test", "ref": i % 7} for i in range(ROWS)]
+        )
+    engine.dispose()
+    yield value
+
+
+def _open(url: str, monkeypatch: pytest.MonkeyPatch) -> Connector:
+    monkeypatch.setenv("CONN_TEST_URL", url)
+    return connector_for(Connection(name="target", url="${CONN_TEST_URL}"))
+
+
+def test_fetch_streams_every_match_once_per_chunk(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _open(url, monkeypatch) as conn:
+        assert conn.test()
+        ids = list(range(0, ROWS, 2))
+        rows = list(conn.fetch("people", {"id": ids}, ["id", "email"]))
+        assert sorted(r["id"] for r in rows) == ids
+        both = list(conn.fetch("people", {"id": [1], "email": ["p3@x.test"]}, ["id"]))
+        assert sorted(r["id"] for r in both) == [1, 3]
+        assert list(conn.fetch("people", {"id": []}, ["id"])) == []
+
+
+def test_update_and_delete_then_commit(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _open(url, monkeypatch) as conn:
+        shared = [(i, {"email": None}) for i in range(6_000)]
+        own = [(i, {"email": f"h{i}"}) for i in range(6_000, 6_010)]
+        conn.update("people", "id", shared + own)
+        assert conn.delete("people", "id", list(range(11_000, ROWS))) == 1_000
+        assert conn.delete("people", "id", list(range(11_000, ROWS))) == 0
+        conn.commit()
+    engine = create_engine(url)
+    with engine.connect() as db:
+        got = dict(db.execute(select(people.c.id, people.c.email)).all())
+    engine.dispose()
+    assert len(got) == 11_000
+    assert got[5_999] is None and got[6_005] == "h6005" and got[10_000] == "p10000@x.test"
+
+
+def test_unreachable_server_names_connection_and_host_not_password() -> None:
+    bad = Connection(name="crm", url="postgresql+psycopg://u:s3cret@127.0.0.1:1/crm")
+    with pytest.raises(ConnectionFailed) as err:
+        connector_for(bad)
+    assert "connection 'crm'" in err.value.message and "127.0.0.1:1/crm" in err.value.message
+    assert "s3cret" not in err.value.message and err.value.status == 503
+
+
+def test_missing_sqlite_file_is_not_created(tmp_path: Path) -> None:
+    with pytest.raises(ConnectionFailed, match="no database file"):
+        connector_for(Connection(name="f", url=f"sqlite:///{tmp_path / 'nope.db'}"))
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_url_variables_and_engines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    with pytest.raises(InvalidInput, match="NOT_SET_ANYWHERE is not set"):
+        connector_for(Connection(name="x", url="postgresql://u:${NOT_SET_ANYWHERE}@h/db"))
+    with pytest.raises(InvalidInput, match="no connector for engine 'oracle'"):
+        connector_for(Connection(name="x", url="oracle://u@h/db"))
+    assert registered() == ["mysql", "postgresql", "sqlite"]

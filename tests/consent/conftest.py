@@ -1,0 +1,49 @@
+"""Fixtures of the consent tests: a stored data map, settings seen by services, helpers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from ombud.config import Settings
+from ombud.consent import repository
+from ombud.datamap import service as datamap_service
+from ombud.datamap.loader import load_datamap
+from ombud.models.datamap import DataMapVersion
+
+DATAMAP_FILE = Path(__file__).with_name("datamap.yml")
+LINK_RE = re.compile(r"(http://testserver/\S+)")
+
+
+@pytest.fixture
+def consent_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Services that read ``get_settings()`` see the test settings (secret key, SMTP)."""
+    monkeypatch.setattr("ombud.config.get_settings", lambda: settings)
+    yield settings
+
+
+@pytest.fixture
+def datamap(db_session: Session, consent_settings: Settings) -> DataMapVersion:
+    """The consent test data map, applied and committed (inside the test's rollback)."""
+    version, _created = datamap_service.apply_map(
+        db_session, datamap=load_datamap(DATAMAP_FILE), files={}, author="test"
+    )
+    db_session.commit()
+    return version
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Row counts of every consent table."""
+    return repository.count_rows(session)
+
+
+def link_in(text: str, path: str) -> str:
+    """The first link in ``text`` whose path starts with ``path`` (relative to the server)."""
+    for url in LINK_RE.findall(text):
+        if url.startswith("http://testserver" + path):
+            return url.removeprefix("http://testserver")
+    raise AssertionError(f"no link to {path} in:\n{text}")
