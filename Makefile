@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test install lint typecheck pytest pytest-sqlite pytest-postgresql chromium clean
+.PHONY: demo test install lint typecheck pytest pytest-sqlite pytest-postgresql clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ demo: install
 	$(BIN)/ombud demo
 
 ## Install dev dependencies, lint, type-check and run the tests (SQLite store, then PostgreSQL).
-test: install chromium lint typecheck pytest
+test: install lint typecheck pytest
 
 lint:
 	$(BIN)/ruff check src tests benchmarks
@@ -38,15 +38,6 @@ pytest-sqlite:
 
 pytest-postgresql:
 	$(BIN)/pytest --store postgresql
-
-# Browser tests drive Debian's Chromium; install it when missing and we may.
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "could not install chromium: browser tests will skip"; \
-	  else echo "chromium missing and not root: browser tests will skip"; fi; \
-	fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/consent.py [--stores sqlite,postgresql] [--records 10000000]
         [--sqlite-records N] [--single 3000] [--bulk-batches 20] [--concurrency 8]
 
-For each store: a fresh migrated store with a small data map and one staff token; a real
-uvicorn server (``--workers`` processes) on a free localhost port; then
+For each store: a fresh migrated store with a small data map and one staff token; real
+uvicorn servers (``--workers`` single-process servers on free localhost ports, clients spread
+over them; one on SQLite); then
 1. single decisions: ``--single`` POSTs of ``/api/v1/consent/decisions`` from ``--concurrency``
-   client threads (keep-alive connections);
+   client threads (raw keep-alive sockets, so the client costs little CPU; SQLite uses
+   ``--sqlite-concurrency``);
 2. bulk decisions: ``--bulk-batches`` POSTs of 1,000 decisions to ``/decisions/bulk``;
 3. the ledger is filled to ``--records`` records (PostgreSQL: COPY; SQLite: executemany) for
    ``records / 10`` people with 10 decisions each over 5 purposes, plus the current state;

@@ -27,7 +27,7 @@ import psycopg
 from sqlalchemy import create_engine
 
 from ombud.datamap.loader import parse_files, read_files
-from ombud.datamap.schemas import Connection, DataMap, MaskingStrategy
+from ombud.datamap.schemas import Connection, DataMap
 from ombud.demo import appdb
 from ombud.execution.planner import build_plan
 from ombud.execution.runner import ConnectorPool, MemoryJournal, RequestSpec, execute_batch
@@ -111,18 +111,6 @@ def demo_map(url: str) -> DataMap:
     """The demo data map pointed at the benchmark database."""
     dm = parse_files(read_files(DEMO_MAP))
     dm.connection = [Connection(name=appdb.CONNECTION_NAME, url=url)]
-    # These NOT NULL columns would be nulled by default; rewrite them instead.
-    dataset = dm.get_dataset(appdb.DATASET_KEY)
-    assert dataset is not None
-    for coll in dataset.collections:
-        for f in coll.fields:
-            if (coll.name, f.name) in {
-                ("analytics_events", "device_id"),
-                ("analytics_events", "path"),
-            }:
-                f.masking_strategy_override = MaskingStrategy(
-                    strategy="string_rewrite", configuration={"rewrite_value": "erased"}
-                )
     return dm
 
 

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ombud.datamap import service
+from ombud.datamap import repository, service
 from ombud.datamap.loader import DataMapInvalid
-from ombud.errors import Conflict, NotFound
+from ombud.errors import NotFound
 from ombud.models.audit import AuditEntry
 from ombud.models.datamap import DataMapVersion
 from tests.datamap.helpers import VALID, map_with
@@ -48,7 +48,7 @@ def test_apply_is_idempotent_and_numbers_versions(db_session: Session, tmp_path:
     assert [a["number"] for a in actions] == [1, 2]
 
 
-def test_reverting_to_an_older_content_is_refused_clearly(
+def test_reverting_to_an_older_content_makes_a_new_version(
     db_session: Session, tmp_path: Path
 ) -> None:
     folder = _copy(tmp_path)
@@ -58,8 +58,10 @@ def test_reverting_to_an_older_content_is_refused_clearly(
     org.write_text(original.replace("Email hosting", "Mail hosting"))
     service.apply(db_session, path=folder, author="dana")
     org.write_text(original)
-    with pytest.raises(Conflict, match="identical to version 1"):
-        service.apply(db_session, path=folder, author="dana")
+    restored, created = service.apply(db_session, path=folder, author="dana")
+    first = repository.get_by_number(db_session, 1)
+    assert created and restored.number == 3
+    assert first is not None and restored.content_hash == first.content_hash
 
 
 def test_invalid_map_is_refused_and_nothing_stored(db_session: Session, tmp_path: Path) -> None:

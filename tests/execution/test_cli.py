@@ -46,9 +46,10 @@ def test_plan_prints_order_references_and_unreachable() -> None:
     res = runner.invoke(app, ["plan", "--request-type", "erasure", *MAP])
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
-    first = next(i for i, line in enumerate(lines) if "shop.cart_items" in line)
-    assert first < next(i for i, line in enumerate(lines) if "shop.carts " in line)
-    assert "shop.carts.id -> cart_id" in res.output
+    assert "Plan for erasure requests in dataset shop" in res.output
+    first = next(i for i, line in enumerate(lines) if "│ cart_items" in line)
+    assert first < next(i for i, line in enumerate(lines) if "│ carts " in line)
+    assert "carts.id → cart_id" in res.output
     assert "delete" in res.output and "kept: billing_name, amount_cents" in res.output
     assert "shop.legacy_log" in res.output
     access = runner.invoke(app, ["plan", "--request-type", "access", *MAP])

@@ -17,14 +17,16 @@ from typer.testing import CliRunner
 
 from ombud.cli.main import app as root_app
 from ombud.config import get_settings
+from ombud.consent import service as consent
 from ombud.datamap.schemas import DataMap
 from ombud.db import get_engine, make_engine, unit_of_work
 from ombud.models.statement import StatementDelivery
+from ombud.notices.notify import PURPOSE
 from tests.fixtures.smtp import Mailbox, SmtpServer
 from tests.notices.conftest import DATAMAP_DIR, assert_valid_html, store, with_recipient
 
 runner = CliRunner()
-SUBSCRIBERS = ["ann@example.test", "bo@example.test", "cy@example.test"]
+SUBSCRIBERS = ["ann@example.com", "bo@example.com", "cy@example.com"]
 
 
 @dataclass
@@ -38,8 +40,17 @@ class Env:
         get_settings.cache_clear()
 
     def subscribe(self, emails: list[str]) -> None:
-        # The simple subscriber list used until the consent domain provides contactable_emails.
-        (self.data_dir / "statement-subscribers.txt").write_text("\n".join(emails) + "\n")
+        """Make exactly ``emails`` subscribers, through the consent ledger."""
+        with unit_of_work(self.engine) as session:
+            current = set(consent.contactable_emails(session, purpose=PURPOSE))
+            for address in sorted(set(emails) - current):
+                consent.record_decision(
+                    session, email=address, purpose=PURPOSE, decision="granted", method="import"
+                )
+            for address in sorted(current - set(emails)):
+                consent.record_decision(
+                    session, email=address, purpose=PURPOSE, decision="withdrawn", method="api"
+                )
 
     def apply(self, datamap: DataMap) -> None:
         with unit_of_work(self.engine) as session:
@@ -105,8 +116,8 @@ def test_render_command(tmp_path: Path) -> None:
 def test_material_change_emails_every_subscriber_once(
     env: Env, smtp_server: SmtpServer, datamap: DataMap
 ) -> None:
-    env.subscribe(SUBSCRIBERS[:2])
     env.apply(datamap)
+    env.subscribe(SUBSCRIBERS[:2])
     res = invoke("publish", "--effective", "2026-03-01")
     assert res.exit_code == 0, res.output
     assert "published version 1" in res.output
@@ -174,8 +185,8 @@ def test_rerun_after_a_failure_midway_sends_once_per_subscriber(
     env: Env, smtp_server: SmtpServer, datamap: DataMap, flaky: tuple[Flaky, int]
 ) -> None:
     server, port = flaky
-    env.subscribe(SUBSCRIBERS)
     env.apply(datamap)
+    env.subscribe(SUBSCRIBERS)
     env.use_smtp(port)
     args = ("publish", "--material", "--summary", "First published statement.")
     res = invoke(*args)
@@ -200,8 +211,8 @@ def test_unsubscribed_before_their_turn_are_skipped(
 ) -> None:
     server, port = flaky
     server.accept = 0
-    env.subscribe(SUBSCRIBERS)
     env.apply(datamap)
+    env.subscribe(SUBSCRIBERS)
     env.use_smtp(port)
     assert invoke("publish", "--material", "--summary", "First.").exit_code == 1
     env.subscribe(SUBSCRIBERS[:1])  # two people unsubscribe meanwhile

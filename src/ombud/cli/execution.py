@@ -48,13 +48,20 @@ def plan(
         raise fail("--request-type must be access or erasure")
     dm = _datamap(datamap)
     the_plan = build_plan(dm, connections=get_settings().connections)
-    table = Table(title=f"Plan for {request_type} requests")
-    for column in ("Order", "Collection", "Reached from", "Via reference", "Action"):
-        table.add_column(column)
     order = the_plan.steps if request_type == "access" else the_plan.erase_order()
+    datasets = {step.dataset for step in order}
+    # One dataset (the usual case): name it once in the title so the table fits a terminal.
+    single = next(iter(datasets)) if len(datasets) == 1 else None
+    title = f"Plan for {request_type} requests" + (f" in dataset {single}" if single else "")
+    table = Table(title=title)
+    table.add_column("#", justify="right")
+    table.add_column("Collection", no_wrap=True)
+    table.add_column("Reached from")
+    table.add_column("Via reference")
+    table.add_column("Action")
     for i, step in enumerate(order, 1):
         identities = ", ".join(f"{k} ({f})" for f, k in step.identities.items())
-        via = ", ".join(f"{e.src} -> {e.dst.field}" for e in step.incoming)
+        via = "\n".join(f"{e.src.collection}.{e.src.field} → {e.dst.field}" for e in step.incoming)
         if request_type == "access":
             action = "export " + ", ".join(f.name for f in step.export_fields)
         else:
@@ -64,10 +71,11 @@ def plan(
             ]
             held = [f.name for f in step.fields if f.hold and f.strategy]
             if action == "mask":
-                action = "mask " + ", ".join(erased)
+                action = "mask\n" + "\n".join(erased)
             if held:
-                action += f" (kept: {', '.join(held)})"
-        table.add_row(str(i), step.name, identities or "-", via or "-", action)
+                action += f"\nkept: {', '.join(held)}"
+        name = step.collection if single else step.name
+        table.add_row(str(i), name, identities or "-", via or "-", action)
     console.print(table)
     if the_plan.unreachable:
         console.print("[yellow]Personal data no identity reaches (not searched):[/yellow]")

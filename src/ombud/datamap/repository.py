@@ -20,8 +20,13 @@ def get_by_number(session: Session, number: int) -> DataMapVersion | None:
 
 
 def get_by_hash(session: Session, content_hash: str) -> DataMapVersion | None:
-    """Return the version with this content hash, if any."""
-    stmt = select(DataMapVersion).where(DataMapVersion.content_hash == content_hash)
+    """Return the latest version with this content hash, if any."""
+    stmt = (
+        select(DataMapVersion)
+        .where(DataMapVersion.content_hash == content_hash)
+        .order_by(DataMapVersion.number.desc())
+        .limit(1)
+    )
     return session.scalar(stmt)
 
 

@@ -199,6 +199,8 @@ class FieldMeta(FidesLike):
     return_all_elements: bool | None = None
     read_only: bool | None = None
     custom_request_field: str | None = None
+    # Fides files commonly put a field's override here rather than on the field itself.
+    masking_strategy_override: MaskingStrategy | None = None
 
 
 class MaskingStrategy(FidesLike):

@@ -21,7 +21,7 @@ from ombud.datamap.loader import (
 )
 from ombud.datamap.positions import Problem
 from ombud.datamap.schemas import DataMap, DataMapVersionOut
-from ombud.errors import Conflict, NotFound
+from ombud.errors import NotFound
 from ombud.models.datamap import DataMapVersion
 
 NONE_APPLIED = "no data map has been applied: run 'ombud datamap apply PATH'"
@@ -64,14 +64,9 @@ def apply_map(
     current = repository.get_latest(session)
     if current is not None and current.content_hash == digest:
         return current, False
+    # Going back to an earlier content is a new version: history stays a straight line and
+    # the audit entry names the version it restores.
     earlier = repository.get_by_hash(session, digest)
-    if earlier is not None:
-        # Versions are unique by content; going back means changing something (even a comment
-        # in `description`) so the history stays a straight line.
-        raise Conflict(
-            f"this content is identical to version {earlier.number}, which is not the current "
-            "version; change the map to apply it again",
-        )
     version = DataMapVersion(
         number=repository.next_number(session),
         content_hash=digest,
@@ -87,7 +82,12 @@ def apply_map(
         actor=author,
         subject_type="datamap_version",
         subject_id=version.id,
-        data={"number": version.number, "content_hash": digest, "source": source},
+        data={
+            "number": version.number,
+            "content_hash": digest,
+            "source": source,
+            "restores": earlier.number if earlier is not None else None,
+        },
     )
     return version, True
 

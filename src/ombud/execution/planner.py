@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ombud.datamap.graph import DatasetGraph, Edge, build_graph
-from ombud.datamap.schemas import Collection, DataMap, Dataset, MaskingStrategy
+from ombud.datamap.schemas import Collection, DataMap, Dataset
 from ombud.datamap.taxonomy import is_personal_category
 from ombud.errors import InvalidInput
 from ombud.execution.holds import Hold, hold_for, holding_rules
@@ -171,11 +171,6 @@ def _connection(dataset: Dataset, datamap: DataMap, extra: dict[str, str]) -> st
     )
 
 
-def _meta_override(meta: Any) -> MaskingStrategy | None:
-    raw = (meta.model_extra or {}).get("masking_strategy_override") if meta else None
-    return MaskingStrategy.model_validate(raw) if isinstance(raw, dict) else None
-
-
 def _fields(
     dataset: Dataset,
     collection: Collection,
@@ -189,7 +184,7 @@ def _fields(
         categories = tuple(f.data_categories or inherited)
         data_type = meta.data_type if meta else None
         # Fides files put the override on the field or (commonly) inside its fides_meta.
-        override = f.masking_strategy_override or _meta_override(meta)
+        override = f.masking_strategy_override or (meta.masking_strategy_override if meta else None)
         if meta is not None and meta.read_only:
             strategy: Strategy | None = None  # Fides: read_only fields are never rewritten
         elif override is not None:

@@ -14,7 +14,7 @@ class DataMapVersion(IdMixin, CreatedMixin, Base):
     __tablename__ = "datamap_versions"
 
     number: Mapped[int] = mapped_column(Integer, unique=True)
-    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
     author: Mapped[str] = mapped_column(String(320))
     source: Mapped[str] = mapped_column(Text, default="")
     # The normalised map (DataMap.model_dump(mode="json")) and the raw files it came from.

@@ -7,16 +7,14 @@ marking it sent; that message would go out twice, which we accept over losing it
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ombud import clock
 from ombud.config import Settings
+from ombud.consent import service as consent
 from ombud.db import unit_of_work
 from ombud.errors import Unavailable
 from ombud.mail import send_mail
@@ -26,30 +24,17 @@ from ombud.notices.feed import diff_path
 from ombud.web.render import render
 
 PURPOSE = "privacy_statement_updates"
-FALLBACK_FILE = "statement-subscribers.txt"
 
 
-def subscribers(session: Session, settings: Settings) -> list[str]:
-    """Addresses subscribed to statement updates, from the consent domain.
-
-    Until ``ombud.consent.service.contactable_emails`` exists, a plain list in
-    ``<data_dir>/statement-subscribers.txt`` (one address per line) stands in for it."""
-    try:
-        consent: Any = importlib.import_module("ombud.consent.service")
-        contactable: Callable[..., list[str]] = consent.contactable_emails
-    except (ImportError, AttributeError):
-        path = settings.data_dir / FALLBACK_FILE
-        if not path.exists():
-            return []
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return sorted({line.strip().lower() for line in lines if line.strip()})
-    return sorted({e.lower() for e in contactable(session, purpose=PURPOSE)})
+def subscribers(session: Session) -> list[str]:
+    """Addresses whose consent to statement updates is granted now (the consent ledger)."""
+    return sorted({e.lower() for e in consent.contactable_emails(session, purpose=PURPOSE)})
 
 
 def prepare(session: Session, settings: Settings, *, version: StatementVersion) -> int:
     """Create pending deliveries for subscribers who have none for ``version``; return the count."""
     known = repository.delivery_emails(session, version_id=version.id)
-    missing = [e for e in subscribers(session, settings) if e not in known]
+    missing = [e for e in subscribers(session) if e not in known]
     return repository.add_deliveries(session, version_id=version.id, emails=missing)
 
 
@@ -90,7 +75,7 @@ def deliver(
         version = repository.by_number(session, version_number)
         if version is None:
             return report
-        current = set(subscribers(session, settings))
+        current = set(subscribers(session))
         version_id = version.id
         content = message(settings, version, org_name=org_name)
     failed_ids: list[str] = []

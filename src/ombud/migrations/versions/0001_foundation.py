@@ -65,9 +65,9 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("created_at", ombud.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_datamap_versions")),
-        sa.UniqueConstraint("content_hash", name=op.f("uq_datamap_versions_content_hash")),
         sa.UniqueConstraint("number", name=op.f("uq_datamap_versions_number")),
     )
+    op.create_index(op.f("ix_datamap_versions_content_hash"), "datamap_versions", ["content_hash"])
     op.create_table(
         "staff_users",
         sa.Column("email", sa.String(length=320), nullable=False),
@@ -114,6 +114,7 @@ def downgrade() -> None:
 
     op.drop_table("api_tokens")
     op.drop_table("staff_users")
+    op.drop_index(op.f("ix_datamap_versions_content_hash"), table_name="datamap_versions")
     op.drop_table("datamap_versions")
     op.drop_table("audit_head")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
