@@ -32,7 +32,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: concurrent writers wait (busy_timeout) instead of failing when a read
+            # transaction tries to become a write transaction.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -92,4 +94,6 @@ def get_session(request: Request) -> Iterator[Session]:
     _run_after_commit(session)
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client never sees success for a
+# transaction that then fails, and the next request sees this one's writes.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]

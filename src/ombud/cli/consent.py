@@ -11,8 +11,9 @@ from ombud.cli.common import cli_session, console, err_console
 from ombud.consent import preferences, service
 from ombud.consent.purposes import get_purpose
 
-app = typer.Typer(help="Consent ledger: purposes, unsubscribe headers, suppression lists.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Consent ledger: purposes, unsubscribe headers, suppression lists.", no_args_is_help=True
+)
 
 
 @app.command("unsubscribe-headers")
