@@ -62,8 +62,8 @@ class Settings(BaseSettings):
         "from the environment at connect time (JSON in OMBUD_CONNECTIONS).",
     )
     masking_key: SecretStr | None = Field(
-        default=None, description="Key for HMAC masking on erasure; defaults to one derived "
-        "from secret_key.",
+        default=None,
+        description="Key for HMAC masking on erasure; defaults to one derived from secret_key.",
     )
     export_ttl_hours: int = Field(
         default=168, description="Lifetime of access package download links."
