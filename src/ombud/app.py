@@ -47,8 +47,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = None
+        if settings.execute_in_server:
+            from ombud.execution.worker import BackgroundRunner
+
+            runner = BackgroundRunner(engine, settings)
+            runner.start()
+        app.state.execution_runner = runner
         yield
+        if runner is not None:
+            runner.stop()
         engine.dispose()
 
     app = FastAPI(

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
         default=None,
         description="Key for HMAC masking on erasure; defaults to one derived from secret_key.",
     )
+    execute_in_server: bool = Field(
+        default=False,
+        description="Run approved requests in a background thread of the server process.",
+    )
+    execution_interval_seconds: float = Field(
+        default=10.0, description="How often the server's background runner looks for work."
+    )
+    execution_batch: int = Field(default=100, description="Requests run together in a batch.")
     export_ttl_hours: int = Field(
         default=168, description="Lifetime of access package download links."
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from ombud.db import DbSession
+from ombud.db import DbSession, after_commit
 from ombud.deps import OfficerStaff, ViewerStaff
 from ombud.dsr import ratelimit, schemas, service
 from ombud.dsr.opendsr import router as opendsr_router
@@ -134,13 +134,19 @@ def add_note(
 @router.post("/{request_id}/approve", response_model=schemas.PrivacyRequestDetail)
 def approve(
     request_id: str,
+    request: Request,
     session: DbSession,
     token: OfficerStaff,
     body: schemas.OptionalNote | None = None,
 ) -> schemas.PrivacyRequestDetail:
     """Approve a verified request for execution."""
     note = body.note if body else ""
-    return _detail(session, service.approve(session, request_id, actor=_actor(token), note=note))
+    row = service.approve(session, request_id, actor=_actor(token), note=note)
+    runner = getattr(request.app.state, "execution_runner", None)
+    if runner is not None:
+        # The server runs requests itself: start now rather than at the next interval.
+        after_commit(session, runner.wake)
+    return _detail(session, row)
 
 
 @router.post("/{request_id}/deny", response_model=schemas.PrivacyRequestDetail)

@@ -1,0 +1,64 @@
+"""Running approved requests inside the server process, in a background thread.
+
+The thread only calls ``run_pending``, the same unit of work as ``ombud requests run``; several
+server processes may run it at once because requests are claimed in the store first."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import Engine
+
+from ombud.config import Settings
+from ombud.execution.tasks import RunReport, run_pending
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundRunner:
+    """Polls the store for approved requests and runs them until stopped."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="ombud-execution", daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        """Look for work now instead of at the next interval."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the thread to stop after its current batch and wait for it."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run_once(self) -> list[RunReport]:
+        """Run everything runnable now; errors are logged, never fatal to the server."""
+        try:
+            return run_pending(
+                self.engine,
+                settings=self.settings,
+                batch=self.settings.execution_batch,
+                actor="system:server",
+            )
+        except Exception:  # the loop must survive a bad batch; the request stays retriable
+            log.exception("background execution failed; will retry at the next interval")
+            return []
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.run_once()
+            self._wake.wait(self.settings.execution_interval_seconds)
+            self._wake.clear()
