@@ -1,0 +1,133 @@
+"""The whole system on the demo company: a person asks, confirms by email, staff approve,
+Ombud exports and then erases the person's rows in the demo database."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import Engine, create_engine, text
+
+from ombud.app import create_app
+from ombud.config import Settings
+from ombud.datamap import service as datamap_service
+from ombud.db import make_engine, unit_of_work
+from ombud.demo.setup import init_demo
+from ombud.execution.tasks import run_requests
+from ombud.staff import service as staff_service
+from tests.dsr.conftest import code_from
+from tests.fixtures.api import auth
+from tests.fixtures.smtp import Mailbox, SmtpServer
+
+LINK_RE = re.compile(r"(http://testserver/privacy/exports/\S+)")
+
+
+@pytest.fixture
+def system(
+    committed_store_url: str,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Settings, Engine, Engine, str]]:
+    """The demo written to a folder, its data map applied to a fresh store, an officer token."""
+    demo = init_demo(tmp_path / "demo", people=60, seed=7)
+    settings = Settings(
+        database_url=committed_store_url,
+        secret_key=SecretStr("end-to-end-key"),
+        data_dir=tmp_path / "data",
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        base_url="http://testserver",
+        mail_sender="privacy@postlicht.example",
+    )
+    monkeypatch.setattr("ombud.config.get_settings", lambda: settings)
+    store = make_engine(committed_store_url)
+    with unit_of_work(store) as session:
+        datamap_service.apply(session, path=demo.directory / "datamap", author="test")
+        staff_service.create_user(
+            session, email="dpo@postlicht.example", password="long enough secret", role="admin"
+        )
+        token = staff_service.create_token(session, email="dpo@postlicht.example", name="t").secret
+    app_db = create_engine(f"sqlite:///{demo.app_db}")
+    yield settings, store, app_db, token
+    app_db.dispose()
+    store.dispose()
+
+
+def _ask(client: TestClient, mailbox: Mailbox, kind: str, email: str, token: str) -> str:
+    res = client.post("/api/v1/requests", json={"type": kind, "email": email, "country": "DE"})
+    assert res.status_code == 201, res.text
+    rid: str = res.json()["id"]
+    code = code_from(mailbox, email)
+    res = client.post(f"/api/v1/requests/{rid}/verify", json={"code": code})
+    assert res.status_code == 200, res.text
+    res = client.post(f"/api/v1/requests/{rid}/approve", headers=auth(token), json={})
+    assert res.status_code == 200 and res.json()["status"] == "approved", res.text
+    return rid
+
+
+def test_access_then_erasure_on_the_demo_company(
+    system: tuple[Settings, Engine, Engine, str], smtp_server: SmtpServer
+) -> None:
+    settings, store, app_db, token = system
+    with app_db.connect() as conn:
+        account_id, email = conn.execute(
+            text(
+                "SELECT a.id, a.email FROM accounts a WHERE EXISTS "
+                "(SELECT 1 FROM invoices i WHERE i.account_id = a.id) ORDER BY a.id LIMIT 1"
+            )
+        ).one()
+        mailboxes = (
+            conn.execute(
+                text("SELECT address FROM mailboxes WHERE account_id = :a ORDER BY id"),
+                {"a": account_id},
+            )
+            .scalars()
+            .all()
+        )
+        invoices_before = conn.execute(
+            text("SELECT * FROM invoices WHERE account_id = :a ORDER BY id"), {"a": account_id}
+        ).all()
+    client = TestClient(create_app(settings))
+
+    # Access: the package holds exactly this person's account and mailboxes.
+    rid = _ask(client, smtp_server.mailbox, "access", email, token)
+    (report,) = run_requests(store, [rid], settings=settings)
+    assert report.status == "completed", report
+    assert client.get(f"/api/v1/requests/{rid}", headers=auth(token)).json()["status"] == (
+        "completed"
+    )
+    letter = Mailbox.text(smtp_server.mailbox.to(email)[-1])
+    link = LINK_RE.search(letter)
+    assert link is not None, letter
+    res = client.get(link.group(1).replace("http://testserver", ""))
+    assert res.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(res.content)) as zf:
+        names = zf.namelist()
+        accounts = json.loads(zf.read(next(n for n in names if n.endswith("accounts.json"))))
+        boxes = json.loads(zf.read(next(n for n in names if n.endswith("mailboxes.json"))))
+    assert [a["email"] for a in accounts] == [email]
+    assert [b["address"] for b in boxes] == list(mailboxes)
+
+    # Erasure: the account is masked, invoices are kept under the tax-law hold.
+    rid = _ask(client, smtp_server.mailbox, "erasure", email, token)
+    (report,) = run_requests(store, [rid], settings=settings)
+    assert report.status == "completed", report
+    with app_db.connect() as conn:
+        stored = conn.execute(
+            text("SELECT email FROM accounts WHERE id = :a"), {"a": account_id}
+        ).scalar_one()
+        invoices_after = conn.execute(
+            text("SELECT * FROM invoices WHERE account_id = :a ORDER BY id"), {"a": account_id}
+        ).all()
+    assert stored != email and stored.endswith("@erased.invalid")
+    assert invoices_after == invoices_before
+    letter = Mailbox.text(smtp_server.mailbox.to(email)[-1])
+    assert "invoices" in letter.lower()
