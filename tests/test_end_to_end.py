@@ -95,39 +95,38 @@ def test_access_then_erasure_on_the_demo_company(
         invoices_before = conn.execute(
             text("SELECT * FROM invoices WHERE account_id = :a ORDER BY id"), {"a": account_id}
         ).all()
-    client = TestClient(create_app(settings))
+    with TestClient(create_app(settings)) as client:
+        # Access: the package holds exactly this person's account and mailboxes.
+        rid = _ask(client, smtp_server.mailbox, "access", email, token)
+        (report,) = run_requests(store, [rid], settings=settings)
+        assert report.status == "completed", report
+        assert client.get(f"/api/v1/requests/{rid}", headers=auth(token)).json()["status"] == (
+            "completed"
+        )
+        letter = Mailbox.text(smtp_server.mailbox.to(email)[-1])
+        link = LINK_RE.search(letter)
+        assert link is not None, letter
+        res = client.get(link.group(1).replace("http://testserver", ""))
+        assert res.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(res.content)) as zf:
+            names = zf.namelist()
+            accounts = json.loads(zf.read(next(n for n in names if n.endswith("accounts.json"))))
+            boxes = json.loads(zf.read(next(n for n in names if n.endswith("mailboxes.json"))))
+        assert [a["email"] for a in accounts] == [email]
+        assert [b["address"] for b in boxes] == list(mailboxes)
 
-    # Access: the package holds exactly this person's account and mailboxes.
-    rid = _ask(client, smtp_server.mailbox, "access", email, token)
-    (report,) = run_requests(store, [rid], settings=settings)
-    assert report.status == "completed", report
-    assert client.get(f"/api/v1/requests/{rid}", headers=auth(token)).json()["status"] == (
-        "completed"
-    )
-    letter = Mailbox.text(smtp_server.mailbox.to(email)[-1])
-    link = LINK_RE.search(letter)
-    assert link is not None, letter
-    res = client.get(link.group(1).replace("http://testserver", ""))
-    assert res.status_code == 200
-    with zipfile.ZipFile(io.BytesIO(res.content)) as zf:
-        names = zf.namelist()
-        accounts = json.loads(zf.read(next(n for n in names if n.endswith("accounts.json"))))
-        boxes = json.loads(zf.read(next(n for n in names if n.endswith("mailboxes.json"))))
-    assert [a["email"] for a in accounts] == [email]
-    assert [b["address"] for b in boxes] == list(mailboxes)
-
-    # Erasure: the account is masked, invoices are kept under the tax-law hold.
-    rid = _ask(client, smtp_server.mailbox, "erasure", email, token)
-    (report,) = run_requests(store, [rid], settings=settings)
-    assert report.status == "completed", report
-    with app_db.connect() as conn:
-        stored = conn.execute(
-            text("SELECT email FROM accounts WHERE id = :a"), {"a": account_id}
-        ).scalar_one()
-        invoices_after = conn.execute(
-            text("SELECT * FROM invoices WHERE account_id = :a ORDER BY id"), {"a": account_id}
-        ).all()
-    assert stored != email and stored.endswith("@erased.invalid")
-    assert invoices_after == invoices_before
-    letter = Mailbox.text(smtp_server.mailbox.to(email)[-1])
-    assert "invoices" in letter.lower()
+        # Erasure: the account is masked, invoices are kept under the tax-law hold.
+        rid = _ask(client, smtp_server.mailbox, "erasure", email, token)
+        (report,) = run_requests(store, [rid], settings=settings)
+        assert report.status == "completed", report
+        with app_db.connect() as conn:
+            stored = conn.execute(
+                text("SELECT email FROM accounts WHERE id = :a"), {"a": account_id}
+            ).scalar_one()
+            invoices_after = conn.execute(
+                text("SELECT * FROM invoices WHERE account_id = :a ORDER BY id"), {"a": account_id}
+            ).all()
+        assert stored != email and stored.endswith("@erased.invalid")
+        assert invoices_after == invoices_before
+        letter = Mailbox.text(smtp_server.mailbox.to(email)[-1])
+        assert "invoices" in letter.lower()
