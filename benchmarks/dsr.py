@@ -233,13 +233,20 @@ def median_of(runs: int, fn: Callable[[], float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--rows", type=int, default=1_000_000, help="Rows over all tables (1000000, 10000000)."
+    )
     parser.add_argument(
         "--pg",
         default=os.environ.get("OMBUD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="Admin URL of the PostgreSQL server; a scratch database is created there.",
     )
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--single-runs", type=int, default=25)
+    parser.add_argument(
+        "--requests", type=int, default=1000, help="Requests per batch measurement."
+    )
+    parser.add_argument(
+        "--single-runs", type=int, default=25, help="Runs of the single request (median)."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     args = parser.parse_args()
 
