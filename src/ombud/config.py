@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     mail_sender: str = "privacy@example.com"
+    mail_outbox: Path | None = Field(
+        default=None,
+        description="Write outgoing mail as .eml files into this folder instead of using SMTP "
+        "(the demo does this when no SMTP host is set).",
+    )
 
     verification_code_ttl_minutes: int = 30
     verification_max_attempts: int = 5

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import uuid
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
+from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.errors import Unavailable
 
@@ -35,8 +38,18 @@ def build_message(
     return msg
 
 
+def _write_to_outbox(outbox: Path, msg: EmailMessage) -> str:
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S.%f")
+    path = outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+    path.write_bytes(msg.as_bytes())
+    return str(msg["Message-ID"])
+
+
 def send(settings: Settings, msg: EmailMessage) -> str:
     """Deliver ``msg``; return its Message-ID or raise ``Unavailable`` naming the server."""
+    if settings.mail_outbox is not None:
+        return _write_to_outbox(settings.mail_outbox, msg)
     context = ssl.create_default_context()
     try:
         smtp: smtplib.SMTP

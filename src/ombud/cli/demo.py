@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from ombud.cli.common import console, fail
+from ombud.config import get_settings
 from ombud.demo import setup
 from ombud.demo.setup import InitResult, StoreResult
 from ombud.errors import OmbudError
@@ -58,6 +59,9 @@ def _print_store(store: StoreResult, base_url: str) -> None:
         ("/api/v1/datamap", "the data map in force (token needed)"),
     ):
         _say(f"  {base_url}{path:<22} {what}")
+    outbox = get_settings().mail_outbox
+    if outbox is not None:
+        _say(f"\n[bold]mail[/bold] (codes, letters) is written to {outbox}/*.eml")
     _say("\nCtrl+C stops the server; the folder stays for the next run.\n")
 
 

@@ -171,6 +171,9 @@ def use_demo_settings(directory: Path, *, base_url: str) -> None:
     os.environ["OMBUD_BASE_URL"] = base_url
     os.environ["OMBUD_SECRET_KEY"] = read_marker(directory)["secret_key"]
     os.environ["OMBUD_MAIL_SENDER"] = f"privacy@{company_domain()}"
+    if "OMBUD_SMTP_HOST" not in os.environ:
+        # No mail server configured: keep the demo's mail as files the user can open.
+        os.environ.setdefault("OMBUD_MAIL_OUTBOX", str(directory / "outbox"))
     get_settings.cache_clear()
     get_engine.cache_clear()
 
