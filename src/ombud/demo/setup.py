@@ -174,6 +174,8 @@ def use_demo_settings(directory: Path, *, base_url: str) -> None:
     if "OMBUD_SMTP_HOST" not in os.environ:
         # No mail server configured: keep the demo's mail as files the user can open.
         os.environ.setdefault("OMBUD_MAIL_OUTBOX", str(directory / "outbox"))
+    # The demo server carries out approved requests itself (no separate `ombud requests run`).
+    os.environ.setdefault("OMBUD_EXECUTE_IN_SERVER", "true")
     get_settings.cache_clear()
     get_engine.cache_clear()
 
