@@ -89,7 +89,11 @@ def demo_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("DATABASE_URL", "DATAMAP_PATH", "DATA_DIR", "BASE_URL", "SECRET_KEY"):
         monkeypatch.setenv(f"OMBUD_{name}", "unset-by-test")
     monkeypatch.setenv("OMBUD_MAIL_SENDER", "unset-by-test")
+    before = {k: v for k, v in os.environ.items() if k.startswith("OMBUD_")}
     yield
+    # The demo may set more OMBUD_* variables than those above; none may leak into other tests.
+    for name in [k for k in os.environ if k.startswith("OMBUD_") and k not in before]:
+        del os.environ[name]
     get_engine().dispose()
     get_settings.cache_clear()
     get_engine.cache_clear()
