@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from ombud.cli.main import app
 from ombud.config import get_settings
-from ombud.db import get_engine, unit_of_work
+from ombud.db import unit_of_work
 from ombud.models.staff import ApiToken
 from ombud.staff import service
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_store(committed_store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point the CLI at a fresh committed store."""
-    monkeypatch.setenv("OMBUD_DATABASE_URL", committed_store_url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    yield committed_store_url
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def test_help_lists_commands() -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import yaml
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from ombud.cli.main import app
-from ombud.config import get_settings
-from ombud.db import get_engine, unit_of_work
+from ombud.db import unit_of_work
 from ombud.dsr import service
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.models.audit import AuditEntry
@@ -22,15 +19,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_store(
-    committed_store_url: str, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """A committed store with one completed request, the CLI pointed at it."""
-    monkeypatch.setenv("OMBUD_DATABASE_URL", committed_store_url)
-    monkeypatch.setenv("OMBUD_SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("OMBUD_SMTP_PORT", str(smtp_server.port))
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+def cli_store(cli_store: str, smtp_server: SmtpServer) -> str:
+    """The shared CLI store holding one approved request; returns its id."""
     with unit_of_work() as session:
         store_datamap(session, yaml.safe_load(DATAMAP_FILE.read_text(encoding="utf-8")))
         data = PrivacyRequestCreate(type="access", email="audit@example.test")
@@ -39,10 +29,7 @@ def cli_store(
         code = code_from(smtp_server.mailbox, "audit@example.test")
         assert service.verify(session, rid, code=code).ok
         service.approve(session, rid, actor="dpo@staff.test")
-    yield rid
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+    return rid
 
 
 def test_intact_log_verifies(cli_store: str) -> None:

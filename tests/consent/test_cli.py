@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,19 +12,17 @@ from ombud.config import get_settings
 from ombud.consent import service
 from ombud.datamap import service as datamap_service
 from ombud.datamap.loader import load_datamap
-from ombud.db import get_engine, unit_of_work
+from ombud.db import unit_of_work
 from tests.consent.conftest import DATAMAP_FILE
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def cli_store(committed_store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh committed store with the consent data map and a few decisions."""
-    monkeypatch.setenv("OMBUD_DATABASE_URL", committed_store_url)
+def cli_store(cli_store: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The shared CLI store with the consent data map and a few decisions."""
     monkeypatch.setenv("OMBUD_BASE_URL", "https://privacy.example")
     get_settings.cache_clear()
-    get_engine.cache_clear()
     with unit_of_work() as session:
         datamap_service.apply_map(
             session, datamap=load_datamap(DATAMAP_FILE), files={}, author="test"
@@ -40,10 +37,7 @@ def cli_store(committed_store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iter
                 session, email=email, purpose="newsletter", decision=decision, method="import"
             )
         service.erase_subject(session, email="d@example.com")
-    yield committed_store_url
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+    return cli_store
 
 
 def test_unsubscribe_headers(cli_store: str) -> None:

@@ -4,32 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from ombud.cli.main import app
-from ombud.config import get_settings
 from ombud.datamap import ropa
 from ombud.datamap.loader import load_datamap
-from ombud.db import get_engine
 from tests.datamap.helpers import FIDES, VALID, map_with
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_store(committed_store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point the CLI at a fresh committed store."""
-    monkeypatch.setenv("OMBUD_DATABASE_URL", committed_store_url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    yield committed_store_url
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def test_validate_valid_map_exits_0() -> None:

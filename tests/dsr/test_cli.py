@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +11,6 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from ombud.cli.main import app
-from ombud.config import get_settings
 from ombud.db import get_engine, unit_of_work
 from ombud.dsr import service
 from ombud.dsr.schemas import PrivacyRequestCreate
@@ -25,19 +23,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_env(
-    committed_store_url: str, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SmtpServer]:
-    monkeypatch.setenv("OMBUD_DATABASE_URL", committed_store_url)
-    monkeypatch.setenv("OMBUD_SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("OMBUD_SMTP_PORT", str(smtp_server.port))
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+def cli_env(cli_store: str, smtp_server: SmtpServer) -> SmtpServer:
+    """The shared CLI store holding the request tests' data map."""
     with unit_of_work() as session:
         store_datamap(session, yaml.safe_load(DATAMAP_FILE.read_text(encoding="utf-8")))
-    yield smtp_server
-    get_engine().dispose()
-    get_settings.cache_clear()
+    return smtp_server
     get_engine.cache_clear()
 
 

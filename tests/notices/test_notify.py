@@ -19,7 +19,7 @@ from ombud.cli.main import app as root_app
 from ombud.config import get_settings
 from ombud.consent import service as consent
 from ombud.datamap.schemas import DataMap
-from ombud.db import get_engine, make_engine, unit_of_work
+from ombud.db import make_engine, unit_of_work
 from ombud.models.statement import StatementDelivery
 from ombud.notices.notify import PURPOSE
 from tests.fixtures.smtp import Mailbox, SmtpServer
@@ -58,32 +58,14 @@ class Env:
 
 
 @pytest.fixture
-def env(
-    committed_store_url: str,
-    smtp_server: SmtpServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Env]:
-    """The CLI pointed at a fresh committed store, the test SMTP server and a data folder."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    for name, value in {
-        "OMBUD_DATABASE_URL": committed_store_url,
-        "OMBUD_SMTP_HOST": smtp_server.host,
-        "OMBUD_SMTP_PORT": str(smtp_server.port),
-        "OMBUD_DATA_DIR": str(data_dir),
-        "OMBUD_BASE_URL": "https://lumen.example",
-        "OMBUD_MAIL_SENDER": "privacy@lumen.example",
-    }.items():
-        monkeypatch.setenv(name, value)
+def env(cli_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    """The shared CLI store, with the statement's public URL and sender."""
+    monkeypatch.setenv("OMBUD_BASE_URL", "https://lumen.example")
+    monkeypatch.setenv("OMBUD_MAIL_SENDER", "privacy@lumen.example")
     get_settings.cache_clear()
-    get_engine.cache_clear()
-    engine = make_engine(committed_store_url)
-    yield Env(engine, data_dir, monkeypatch)
+    engine = make_engine(cli_store)
+    yield Env(engine, tmp_path / "data", monkeypatch)
     engine.dispose()
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def deliveries(engine: Engine) -> list[tuple[str, str]]:
