@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, text
 
 from ombud.app import create_app
@@ -23,7 +22,7 @@ from ombud.demo.setup import init_demo
 from ombud.execution.tasks import run_requests
 from ombud.staff import service as staff_service
 from tests.dsr.conftest import code_from
-from tests.fixtures.api import auth
+from tests.fixtures.api import auth, make_settings
 from tests.fixtures.smtp import Mailbox, SmtpServer
 
 LINK_RE = re.compile(r"(http://testserver/privacy/exports/\S+)")
@@ -38,14 +37,8 @@ def system(
 ) -> Iterator[tuple[Settings, Engine, Engine, str]]:
     """The demo written to a folder, its data map applied to a fresh store, an officer token."""
     demo = init_demo(tmp_path / "demo", people=60, seed=7)
-    settings = Settings(
-        database_url=committed_store_url,
-        secret_key=SecretStr("end-to-end-key"),
-        data_dir=tmp_path / "data",
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        base_url="http://testserver",
-        mail_sender="privacy@postlicht.example",
+    settings = make_settings(
+        committed_store_url, tmp_path, smtp_server, mail_sender="privacy@postlicht.example"
     )
     monkeypatch.setattr("ombud.config.get_settings", lambda: settings)
     store = make_engine(committed_store_url)

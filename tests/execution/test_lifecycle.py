@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import Engine, select
 
 from ombud.clock import utcnow
@@ -25,6 +24,7 @@ from ombud.models.audit import AuditEntry
 from ombud.models.requests import PrivacyRequest
 from tests.execution import shop
 from tests.execution.conftest import Target
+from tests.fixtures.api import make_settings
 from tests.fixtures.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,15 +38,7 @@ def store(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Settings, Engine]]:
     """Settings on a committed store and the test SMTP server, plus the store's engine."""
-    settings = Settings(
-        database_url=committed_store_url,
-        secret_key=SecretStr("test-secret-key"),
-        data_dir=tmp_path / "data",
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        base_url="http://testserver",
-        mail_sender="privacy@example.test",
-    )
+    settings = make_settings(committed_store_url, tmp_path, smtp_server)
     monkeypatch.setattr("ombud.config.get_settings", lambda: settings)
     engine = make_engine(committed_store_url)
     yield settings, engine
