@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,6 +62,16 @@ class Settings(BaseSettings):
     unsubscribe_ttl_days: int = Field(
         default=365, description="Lifetime of one-click unsubscribe links (List-Unsubscribe)."
     )
+    unsubscribe_mailbox: str | None = Field(
+        default=None,
+        description="Address whose mail is piped to 'ombud consent unsubscribe-mail'; when set, "
+        "List-Unsubscribe also offers mailto:LOCAL+TOKEN@DOMAIN.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For/-Proto are believed ('*': any); empty: none.",
+    )
     connections: dict[str, str] = Field(
         default={},
         description="Named target database connections {name: URL}; ${VAR} in a URL is read "
@@ -81,6 +92,45 @@ class Settings(BaseSettings):
     export_ttl_hours: int = Field(
         default=168, description="Lifetime of access package download links."
     )
+    token_cache_seconds: float = Field(
+        default=5.0,
+        description="How long a server process trusts an API token it has checked (0: check "
+        "every request); a revoked token stops working in other processes within this time.",
+    )
+
+    @field_validator("unsubscribe_mailbox")
+    @classmethod
+    def _check_mailbox(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        local, at, domain = value.strip().rpartition("@")
+        # RFC 5321 allows 64 octets before the @: the mailbox, "+" and the 40-character token.
+        if not at or not local or "." not in domain or "+" in local or len(local) > 23:
+            raise ValueError(
+                f"'{value}' must be an address like unsubscribe@example.com whose part before "
+                "the @ has at most 23 characters and no '+' (the token is added after a '+')"
+            )
+        return f"{local}@{domain.lower()}"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        items: list[str] = []
+        for item in (i.strip() for i in value.split(",") if i.strip()):
+            try:
+                # Canonical forms: uvicorn silently never matches a network with host bits set.
+                net = ipaddress.ip_network(item, strict=False) if item != "*" else None
+            except ValueError:
+                raise ValueError(
+                    f"'{item}' is not an IP address or network (e.g. 10.0.0.0/8) or '*'"
+                ) from None
+            if net is None:
+                items.append("*")
+            elif "/" in item:
+                items.append(str(net))
+            else:
+                items.append(str(net.network_address))
+        return "*" if "*" in items else ",".join(items)
 
 
 @lru_cache

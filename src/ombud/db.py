@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from ombud.config import get_settings
 
@@ -78,20 +80,39 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     _run_after_commit(session)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """FastAPI dependency: one session per request, committed when the endpoint returns."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
+def _finish(session: Session, ok: bool) -> None:
     try:
-        yield session
-        session.commit()
+        if ok:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         session.info.pop("after_commit", None)
         raise
     finally:
         session.close()
-    _run_after_commit(session)
+    if ok:
+        _run_after_commit(session)
+    else:
+        session.info.pop("after_commit", None)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """FastAPI dependency: one session per request, committed when the endpoint returns."""
+    # Async so that opening the session costs no thread hop; the commit (and the after-commit
+    # work, which may send mail) runs in the thread pool, shielded so a client hanging up
+    # cannot leave the transaction half-finished.
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_finish, session, False)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_finish, session, True)
 
 
 # scope="function": commit before the response is sent, so a client never sees success for a

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from ombud.config import Settings
 from ombud.db import DbSession
@@ -16,8 +17,11 @@ from ombud.staff import service as staff_service
 
 _bearer = HTTPBearer(auto_error=False, description="API token from `ombud tokens create`")
 
+# The cheap dependencies are ``async def`` on purpose: FastAPI runs a sync dependency in the
+# thread pool, and a thread hop per dependency costs more than the work itself.
 
-def get_settings_dep(request: Request) -> Settings:
+
+async def get_settings_dep(request: Request) -> Settings:
     """Return the settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -26,23 +30,31 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_current_token(
+async def get_current_token(
     session: DbSession,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiToken:
-    """Authenticate the bearer token of the request."""
+    """Authenticate the bearer token of the request (recently checked tokens skip the store)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing API token: send 'Authorization: Bearer <token>'")
-    return staff_service.authenticate_token(session, credentials.credentials)
+    max_age = settings.token_cache_seconds
+    if max_age > 0:
+        token = staff_service.cached_token(credentials.credentials, max_age)
+        if token is not None:
+            return token
+    return await run_in_threadpool(
+        staff_service.authenticate_token, session, credentials.credentials, cache=max_age > 0
+    )
 
 
 CurrentStaff = Annotated[ApiToken, Depends(get_current_token)]
 
 
-def role_required(role: Role) -> Callable[[ApiToken], ApiToken]:
+def role_required(role: Role) -> Callable[[ApiToken], Awaitable[ApiToken]]:
     """Build a dependency that admits tokens with at least ``role``."""
 
-    def _check(token: CurrentStaff) -> ApiToken:
+    async def _check(token: CurrentStaff) -> ApiToken:
         staff_service.require_role(token, role)
         return token
 

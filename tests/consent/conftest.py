@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from ombud.config import Settings
-from ombud.consent import repository
+from ombud.config import Settings, get_settings
+from ombud.consent import repository, service
 from ombud.datamap import service as datamap_service
 from ombud.datamap.loader import load_datamap
+from ombud.db import unit_of_work
 from ombud.models.datamap import DataMapVersion
 
 DATAMAP_FILE = Path(__file__).with_name("datamap.yml")
@@ -24,6 +25,31 @@ def consent_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Ite
     """Services that read ``get_settings()`` see the test settings (secret key, SMTP)."""
     monkeypatch.setattr("ombud.config.get_settings", lambda: settings)
     yield settings
+
+
+@pytest.fixture
+def cli_store(cli_store: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The shared CLI store with the consent data map, a few decisions and a mailbox for
+    mailto: unsubscribes."""
+    monkeypatch.setenv("OMBUD_BASE_URL", "https://privacy.example")
+    monkeypatch.setenv("OMBUD_UNSUBSCRIBE_MAILBOX", "unsubscribe@privacy.example")
+    get_settings.cache_clear()
+    with unit_of_work() as session:
+        datamap_service.apply_map(
+            session, datamap=load_datamap(DATAMAP_FILE), files={}, author="test"
+        )
+        for email, decision in [
+            ("a@example.com", "granted"),
+            ("b@example.com", "withdrawn"),
+            ("c@example.com", "refused"),
+            ("d@example.com", "withdrawn"),
+            ("e@example.com", "granted"),
+        ]:
+            service.record_decision(
+                session, email=email, purpose="newsletter", decision=decision, method="import"
+            )
+        service.erase_subject(session, email="d@example.com")
+    return cli_store
 
 
 @pytest.fixture

@@ -145,6 +145,40 @@ def test_bulk_check_and_contactable_emails(db_session: Session, datamap: DataMap
     assert service.contactable_emails(db_session, purpose="product_alerts") == []
 
 
+def test_bulk_check_keeps_order_and_duplicates_of_a_large_list(
+    db_session: Session, datamap: DataMapVersion
+) -> None:
+    for i in (3, 11_999, 7_000):
+        service.record_decision(
+            db_session,
+            email=f"q{i}@example.com",
+            purpose="newsletter",
+            decision="granted",
+            method="import",
+        )
+    service.record_decision(
+        db_session,
+        email="q5@example.com",
+        purpose="newsletter",
+        decision="refused",
+        method="import",
+    )
+    identities = [f"q{i}@example.com" for i in range(12_000)]
+    # Duplicates and another spelling of the same address are answered where they stand.
+    identities[100] = "Q7000@Example.com"
+    identities.append("q3@example.com")
+    body = BulkCheckCreate(purpose="newsletter", identities=identities)
+    result = service.check_contactable(db_session, body=body)
+    assert result.contactable == [
+        "q3@example.com",
+        "Q7000@Example.com",
+        "q7000@example.com",
+        "q11999@example.com",
+        "q3@example.com",
+    ]
+    assert (result.checked, result.not_contactable) == (12_001, 12_001 - 5)
+
+
 def test_erasure_keeps_anonymous_proof_only(db_session: Session, datamap: DataMapVersion) -> None:
     ctx = Context(user_agent="Mozilla/5.0", ip="198.51.100.9", source_url="https://x.example/")
     for decision in ("granted", "withdrawn"):

@@ -26,8 +26,8 @@ def _state(session: Session, email: str, purpose: str) -> str | None:
 
 def _unsub_path(settings: Settings, email: str, purpose: str) -> str:
     headers = preferences.unsubscribe_headers(email=email, purpose=purpose, settings=settings)
-    match = re.match(
-        r"<http://testserver(/privacy/unsubscribe/[^>]+)>, <mailto:", headers["List-Unsubscribe"]
+    match = re.fullmatch(
+        r"<http://testserver(/privacy/unsubscribe/[^>]+)>", headers["List-Unsubscribe"]
     )
     assert match, headers
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -171,6 +171,24 @@ def test_preference_center_by_link_one_click_per_change(
     )
     assert bad.status_code == 403
     assert _state(db_session, "ivy@example.com", "newsletter") == "granted"
+
+
+def test_pages_name_the_organisation_of_the_data_map(
+    client: TestClient, datamap: DataMapVersion, settings: Settings
+) -> None:
+    link = preferences.preference_link("ned@example.com", settings).removeprefix(
+        "http://testserver"
+    )
+    pages = [
+        client.get("/privacy/preferences"),  # sign-in form
+        client.get(link),  # the center itself
+        client.get("/privacy/subscribe"),
+        client.get("/privacy/unsubscribe/forged"),  # an error page too
+    ]
+    for page in pages:
+        assert '<p class="brand">Acme Shop</p>' in page.text, page.url
+        assert "<title>" in page.text and " · Acme Shop</title>" in page.text
+        assert '<p class="brand">Privacy</p>' not in page.text
 
 
 def test_preference_center_by_code(

@@ -7,12 +7,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ombud.cli.common import cli_session, console, err_console
+from ombud.cli import consent_mail as mailin_cli
+from ombud.cli.common import cli_session, console, err_console, fail
+from ombud.cli.consent_mail import EX_USAGE
 from ombud.consent import preferences, service
 from ombud.consent.purposes import get_purpose
 
 app = typer.Typer(
-    help="Consent ledger: purposes, unsubscribe headers, suppression lists.", no_args_is_help=True
+    help="Consent ledger: purposes, unsubscribe headers and mail, suppression lists.",
+    no_args_is_help=True,
 )
 
 
@@ -27,6 +30,50 @@ def unsubscribe_headers(
         headers = preferences.unsubscribe_headers(email=email, purpose=purpose)
     for name, value in headers.items():
         typer.echo(f"{name}: {value}")
+
+
+@app.command("unsubscribe-mail")
+def unsubscribe_mail(
+    message: Path | None = typer.Argument(
+        None, help="File holding one message (RFC 5322); default: standard input."
+    ),
+    maildir: Path | None = typer.Option(
+        None,
+        "--maildir",
+        metavar="DIR",
+        help="Process every message in DIR/new, then move it to DIR/cur (refused ones flagged).",
+    ),
+    recipient: str | None = typer.Option(
+        None,
+        "--recipient",
+        metavar="ADDRESS",
+        help="Envelope recipient passed by the mail server (e.g. Postfix ${original_recipient}); "
+        "searched before the headers.",
+    ),
+) -> None:
+    """Withdraw consent for mailto: unsubscribe messages (List-Unsubscribe, RFC 2369).
+
+    Reads one message from standard input or MESSAGE (as a mail server pipes it in from
+    /etc/aliases), or every message of a Maildir. The token is read from the recipient address
+    (unsubscribe+TOKEN@domain in X-Original-To, Delivered-To, Envelope-To, To or Cc) or the
+    subject, and must be genuine, unexpired and for the identity it names. Exit codes: 0 done
+    (or already unsubscribed), 65 refused (the reason is printed; mail servers bounce it),
+    75 store unavailable (mail servers keep the message and retry). See docs/consent.md."""
+    if maildir is not None:
+        if message is not None:
+            raise fail("give either a MESSAGE file or --maildir, not both", EX_USAGE)
+        raise typer.Exit(mailin_cli.run_maildir(maildir, recipient))
+    if message is not None:
+        try:
+            data = message.read_bytes()
+        except OSError as exc:
+            raise fail(f"cannot read {message}: {exc.strerror}", EX_USAGE) from None
+    else:
+        data = typer.get_binary_stream("stdin").read()
+    code, text = mailin_cli.run_one(data, recipient)
+    if code != 0:
+        raise fail(text, code)
+    typer.echo(text)
 
 
 @app.command("export-suppression")

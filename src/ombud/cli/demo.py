@@ -121,4 +121,4 @@ def register(root: typer.Typer) -> None:
 
         from ombud.app import create_app
 
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=False)

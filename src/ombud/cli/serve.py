@@ -17,4 +17,13 @@ def register(app: typer.Typer) -> None:
         """Serve the API (/api/v1, /docs) and the public privacy pages."""
         import uvicorn
 
-        uvicorn.run("ombud.app:create_app", factory=True, host=host, port=port, workers=workers)
+        # Proxy headers are trusted only as OMBUD_TRUSTED_PROXIES says (create_app), not by
+        # uvicorn's own default of trusting 127.0.0.1.
+        uvicorn.run(
+            "ombud.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=False,
+        )

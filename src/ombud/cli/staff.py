@@ -47,3 +47,23 @@ def create_token(
             f"token for {email} (role {issued.token.role}); store it now, it is not shown again:"
         )
         typer.echo(issued.secret)
+
+
+@tokens_app.command("list")
+def list_tokens() -> None:
+    """List API tokens: prefix, name, user, role, expiry and whether revoked."""
+    with cli_session() as session:
+        for t in service.list_tokens(session):
+            state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
+            expires = f"expires {t.expires_at:%Y-%m-%d}" if t.expires_at else "no expiry"
+            typer.echo(f"{t.prefix}  {t.name}  {t.user.email}  {t.role}  {expires}  {state}")
+
+
+@tokens_app.command("revoke")
+def revoke_token(
+    prefix: str = typer.Argument(..., help="The token's prefix as shown by `ombud tokens list`."),
+) -> None:
+    """Revoke an API token. Running servers stop accepting it within OMBUD_TOKEN_CACHE_SECONDS."""
+    with cli_session() as session:
+        token = service.revoke_token(session, prefix=prefix)
+        console.print(f"revoked token {token.prefix} ({token.name})")

@@ -6,7 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from ombud.config import Settings
 from ombud.consent import links, preferences, receipts, service, web
 from ombud.consent.purposes import get_purpose
 from ombud.consent.schemas import (
@@ -39,11 +42,17 @@ def list_purposes(session: DbSession, _staff: ViewerStaff) -> PurposeList:
 
 
 @router.post("/decisions", response_model=Decision, status_code=201)
-def record(
+async def record(
     body: DecisionCreate, session: DbSession, staff: OfficerStaff, settings: SettingsDep
 ) -> Decision:
     """Record one decision."""
-    recs = service.record_decisions(session, items=[body], actor=_actor(staff), settings=settings)
+    # The busiest endpoint: async so that FastAPI does not add a second thread hop to
+    # serialise the response; the store work itself runs in the thread pool.
+    return await run_in_threadpool(_record_one, session, body, _actor(staff), settings)
+
+
+def _record_one(session: Session, body: DecisionCreate, actor: str, settings: Settings) -> Decision:
+    recs = service.record_decisions(session, items=[body], actor=actor, settings=settings)
     return service.to_decision(recs[0])
 
 

@@ -145,21 +145,10 @@ def write(session: Session, entries: Sequence[Entry]) -> list[ConsentRecord]:
                 "erased_at": None,
             }
         )
-    ids = repository.insert_records(session, rows)
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    if len(rows) == 1:
+        ids = [repository.append_one(session, rows[0])]
+    else:
+        ids = repository.append_many(session, rows)
     for row, rid in zip(rows, ids, strict=True):
         row["id"] = rid
-        # Several decisions for one subject and purpose in a batch: the last one is the state.
-        latest[(row["purpose"], row["subject_hash"])] = {
-            "purpose": row["purpose"],
-            "subject_hash": row["subject_hash"],
-            "subject_kind": row["subject_kind"],
-            "subject": row["subject"],
-            "decision": row["decision"],
-            "method": row["method"],
-            "record_id": rid,
-            "updated_at": now,
-            "gpc_at": now if row["method"] == "gpc" else None,
-        }
-    repository.upsert_states(session, list(latest.values()))
     return [ConsentRecord(**row) for row in rows]

@@ -25,7 +25,7 @@ def subscribe_form(session: DbSession) -> HTMLResponse:
         for p in list_purposes(session)
         if p.definition.kind == "subscription"
     ]
-    return _page("consent/subscribe.html", title="Subscribe", purposes=subs)
+    return _page(session, "consent/subscribe.html", title="Subscribe", purposes=subs)
 
 
 @router.post("/privacy/subscribe", response_class=HTMLResponse)
@@ -46,6 +46,7 @@ def subscribe(
     )
     if result.pending:
         return _page(
+            session,
             "consent/message.html",
             title="Check your inbox",
             message="We sent you an email. Your subscription starts only when you "
@@ -53,6 +54,7 @@ def subscribe(
         )
     assert result.record is not None
     return _page(
+        session,
         "consent/message.html",
         title="Subscribed",
         message="You are subscribed.",
@@ -66,9 +68,10 @@ def confirm_page(token: str, session: DbSession, settings: SettingsDep) -> HTMLR
     try:
         pending = preferences.load_pending(session, token=token, settings=settings)
     except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
-        return _link_error(exc)
+        return _link_error(session, exc)
     notice = repository.notices_by_id(session, [pending.notice_id])[pending.notice_id]
     return _page(
+        session,
         "consent/confirm.html",
         title="Confirm your subscription",
         purpose_title=notice.title,
@@ -92,14 +95,16 @@ def confirm(
             settings=settings,
         )
     except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
-        return _link_error(exc)
+        return _link_error(session, exc)
     if rec is None:
         return _page(
+            session,
             "consent/message.html",
             title="Already confirmed",
             message="This subscription was already confirmed.",
         )
     return _page(
+        session,
         "consent/message.html",
         title="Subscription confirmed",
         message="Thank you: your subscription is confirmed.",
@@ -114,12 +119,14 @@ def unsubscribe_page(token: str, session: DbSession, settings: SettingsDep) -> H
         _h, purpose = preferences.load_unsubscribe(token, settings)
         title = next(p.definition.title for p in list_purposes(session) if p.key == purpose)
     except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
-        return _link_error(exc)
+        return _link_error(session, exc)
     except StopIteration:
         return _link_error(
-            tokens.InvalidLink("this unsubscribe link is for a mailing that is no longer offered")
+            session,
+            tokens.InvalidLink("this unsubscribe link is for a mailing that is no longer offered"),
         )
     return _page(
+        session,
         "consent/unsubscribe.html",
         title="Unsubscribe",
         purpose_title=title,
@@ -146,10 +153,11 @@ def unsubscribe(
     except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
         if one_click is not None:
             return PlainTextResponse(exc.message, status_code=exc.status)
-        return _link_error(exc)
+        return _link_error(session, exc)
     if one_click == "One-Click":
         return PlainTextResponse("unsubscribed")
     return _page(
+        session,
         "consent/message.html",
         title="You are unsubscribed",
         message=f"You will no longer receive {title}.",
@@ -174,11 +182,12 @@ def receipt(
         )
         rec = service.get_record(session, receipt_id=str(data.get("r", "")))
     except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
-        return _link_error(exc)
+        return _link_error(session, exc)
     body = receipts.build(session, rec, settings)
     if format == "json":
         return JSONResponse(body)
     return _page(
+        session,
         "consent/receipt.html",
         title="Consent receipt",
         r=body,

@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy.orm import Session
@@ -246,11 +247,22 @@ def unsubscribe_headers(
     s = _s(settings)
     subject = ledger.email_subject(email, s)
     token = tokens.sign(tokens.UNSUBSCRIBE, {"h": subject.hash, "p": purpose}, s)
-    mailto = f"mailto:{s.mail_sender}?subject={quote('unsubscribe ' + purpose)}"
+    targets = [_url(s, "/privacy/unsubscribe/" + token)]
+    if s.unsubscribe_mailbox:
+        targets.append(mailto_address(subject, purpose, s))
     return {
-        "List-Unsubscribe": f"<{_url(s, '/privacy/unsubscribe/' + token)}>, <{mailto}>",
+        "List-Unsubscribe": ", ".join(f"<{t}>" for t in targets),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+
+
+def mailto_address(subject: Subject, purpose: str, settings: Settings) -> str:
+    """``mailto:LOCAL+TOKEN@DOMAIN?subject=...`` for ``ombud consent unsubscribe-mail``."""
+    assert settings.unsubscribe_mailbox, "OMBUD_UNSUBSCRIBE_MAILBOX is not set"
+    local, _at, domain = settings.unsubscribe_mailbox.rpartition("@")
+    token = tokens.sign_mail(subject.hash, purpose, settings)
+    # The token is in the subject too, for mail systems that drop the "+..." of an address.
+    return f"mailto:{local}+{token}@{domain}?subject={quote('unsubscribe ' + token)}"
 
 
 def load_unsubscribe(token: str, settings: Settings | None = None) -> tuple[str, str]:
@@ -274,28 +286,44 @@ def unsubscribe(
 ) -> tuple[str, ConsentRecord | None]:
     """Withdraw (or refuse) the token's purpose; (purpose title, record or None if no change)."""
     h, purpose = load_unsubscribe(token, settings)
+    return withdraw(
+        session,
+        subject_hash=h,
+        purpose=purpose,
+        context=context,
+        evidence={"one_click": "RFC 8058"},
+    )
+
+
+def withdraw(
+    session: Session,
+    *,
+    subject_hash: str,
+    purpose: str,
+    context: Context,
+    evidence: dict[str, Any],
+    email: str | None = None,
+) -> tuple[str, ConsentRecord | None]:
+    """Withdraw a granted purpose (refuse one never decided) for a verified unsubscribe.
+
+    Returns the purpose title and the record, or None when already withdrawn or refused.
+    ``email`` names the person when no state holds the identity yet."""
     try:
         p = get_purpose(session, purpose)
     except InvalidInput:
         raise tokens.InvalidLink(
             f"this unsubscribe link is for '{purpose}', which is no longer offered"
         ) from None
-    state = repository.get_state(session, h, purpose)
+    state = repository.get_state(session, subject_hash, purpose)
     if state is not None and state.decision != DecisionKind.granted:
         return p.definition.title, None
     decision = DecisionKind.withdrawn if state is not None else DecisionKind.refused
-    subject = Subject(
-        state.subject_kind if state else SubjectKind.email, state.subject if state else None, h
-    )
+    if state is not None:
+        subject = Subject(state.subject_kind, state.subject, subject_hash)
+    else:
+        subject = Subject(SubjectKind.email, email, subject_hash)
     jurisdiction = context.jurisdiction or current_jurisdiction(session)
     entry = Entry(
-        subject,
-        purpose,
-        decision,
-        Method.email_link,
-        p.notice,
-        jurisdiction,
-        context,
-        {"one_click": "RFC 8058"},
+        subject, purpose, decision, Method.email_link, p.notice, jurisdiction, context, evidence
     )
     return p.definition.title, ledger.write(session, [entry])[0]

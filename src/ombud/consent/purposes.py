@@ -9,19 +9,24 @@ purpose named by its ``fides_key`` (newsletter, product_alerts, privacy_statemen
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
+from ombud.clock import utcnow
 from ombud.consent import repository
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap, LegalBasis
 from ombud.db import after_commit
-from ombud.errors import InvalidInput
+from ombud.errors import Conflict, InvalidInput, NotFound
+from ombud.models.base import new_id
 from ombud.models.consent import ConsentNotice
 
 # Data uses that GPC (and DNT when honoured) opt out of: sale, sharing, targeted advertising.
 GPC_DATA_USES = ("marketing.advertising", "third_party_sharing")
+
+# Tries to create a notice version while concurrent workers create others of the same purpose.
+NOTICE_ATTEMPTS = 5
 
 
 # Parsed map facts per applied data map version id (versions are immutable), and the
@@ -144,6 +149,7 @@ class MapInfo:
     version_key: str
     purposes: tuple[PurposeDef, ...]
     jurisdiction: str
+    org_name: str
     controller: str
     contact_email: str
     address: str
@@ -163,6 +169,7 @@ def map_info(datamap: DataMap, version_key: str = "") -> MapInfo:
         version_key=version_key,
         purposes=tuple(definitions(datamap)),
         jurisdiction=org.jurisdictions[0] if org.jurisdictions else "gdpr",
+        org_name=org.name,
         controller=entity.name if entity else org.name,
         contact_email=contact or (entity.email if entity else ""),
         address=address,
@@ -185,6 +192,14 @@ def current_map(session: Session) -> MapInfo:
     return cached
 
 
+def org_name(session: Session) -> str | None:
+    """The organisation's name for page headers, or None while no data map is in force."""
+    try:
+        return current_map(session).org_name
+    except NotFound:
+        return None
+
+
 def current_definitions(session: Session) -> tuple[PurposeDef, ...]:
     """Purposes of the data map in force."""
     return current_map(session).purposes
@@ -196,23 +211,32 @@ def current_notice(session: Session, definition: PurposeDef, version_key: str = 
     if version_key and cache_key in _NOTICES:
         return _NOTICES[cache_key]
     digest = notice_hash(definition.notice_text)
-    latest = repository.latest_notice(session, definition.key)
-    if latest is not None and latest.content_hash == digest:
-        found = latest
-    else:
+    for _attempt in range(NOTICE_ATTEMPTS):
+        latest = repository.latest_notice(session, definition.key)
+        if latest is not None and latest.content_hash == digest:
+            found = latest
+            break
         # Text went back to an older wording: that version (same hash and text) is shown again.
         existing = repository.notice_by_hash(session, definition.key, digest)
-        if existing is None:
-            notice = ConsentNotice(
-                purpose=definition.key,
-                version=(latest.version if latest else 0) + 1,
-                content_hash=digest,
-                title=definition.title,
-                text=definition.notice_text,
-            )
-            repository.add(session, notice)
-            return NoticeRef.of(notice)
-        found = existing
+        if existing is not None:
+            found = existing
+            break
+        new = NoticeRef(
+            id=new_id(),
+            purpose=definition.key,
+            version=(latest.version if latest else 0) + 1,
+            content_hash=digest,
+            title=definition.title,
+            text=definition.notice_text,
+        )
+        if repository.insert_notice(session, asdict(new) | {"created_at": utcnow()}):
+            return new
+        # Another worker created this version (or this text) meanwhile: read again.
+    else:
+        raise Conflict(
+            f"purpose '{definition.key}': could not create notice version after "
+            f"{NOTICE_ATTEMPTS} attempts; other workers keep changing it, try again"
+        )
     ref = NoticeRef.of(found)
     if version_key:
         # Cache only once committed: a rolled-back row must never be referenced later.

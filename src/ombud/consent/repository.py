@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ombud.models.consent import (
@@ -20,17 +32,20 @@ from ombud.models.consent import (
 )
 from ombud.models.datamap import DataMapVersion
 
-# Identities per query: SQLite allows 32,766 variables; on PostgreSQL (one array parameter)
-# 5,000 keeps the plan an index-only scan of ix_consent_states_granted, where 20,000+ tips
-# the planner into a sequential scan of the whole state table.
+# Identities per query on SQLite, which allows 32,766 variables.
 CHECK_CHUNK = 20_000
-CHECK_CHUNK_PG = 5_000
 
 
 def latest_datamap_id(session: Session) -> str | None:
     """Id of the latest applied data map version."""
-    stmt = select(DataMapVersion.id).order_by(DataMapVersion.number.desc()).limit(1)
-    return session.scalar(stmt)
+    return session.execute(_latest_datamap()).scalar()
+
+
+@cache
+def _latest_datamap() -> Any:
+    # Asked on every decision: a Core select built once skips the ORM's per-call work.
+    versions: Table = DataMapVersion.__table__  # type: ignore[assignment]
+    return select(versions.c.id).order_by(versions.c.number.desc()).limit(1)
 
 
 def latest_notice(session: Session, purpose: str) -> ConsentNotice | None:
@@ -72,26 +87,24 @@ def add(session: Session, obj: Any) -> None:
     session.flush()
 
 
-def insert_records(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Append ledger records in one statement; return their ids in the order given."""
-    if len(rows) == 1:  # the common case: a plain INSERT ... RETURNING, no executemany
-        return [
-            int(
-                session.execute(
-                    insert(ConsentRecord).returning(ConsentRecord.id), rows[0]
-                ).scalar_one()
-            )
-        ]
-    stmt = insert(ConsentRecord).returning(ConsentRecord.id, sort_by_parameter_order=True)
-    return [int(r[0]) for r in session.execute(stmt, list(rows))]
+_RECORDS: Table = ConsentRecord.__table__  # type: ignore[assignment]
+_STATES: Table = ConsentState.__table__  # type: ignore[assignment]
+_STATE_COLUMNS = (
+    "purpose",
+    "subject_hash",
+    "subject_kind",
+    "subject",
+    "decision",
+    "method",
+    "record_id",
+    "updated_at",
+    "gpc_at",
+)
 
 
-def upsert_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert or replace current states; a state never moves back to an older record."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConsentState)
+def _upsert(dialect: str) -> Any:
+    """``INSERT INTO consent_states ... ON CONFLICT DO UPDATE`` that never moves a state back."""
+    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_STATES)
     excluded = ins.excluded
     changes = {
         "subject_kind": excluded.subject_kind,
@@ -100,16 +113,98 @@ def upsert_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         "record_id": excluded.record_id,
         "updated_at": excluded.updated_at,
         # Keep a raw identity once known; erasure nulls it explicitly.
-        "subject": func.coalesce(excluded.subject, ConsentState.subject),
-        "gpc_at": func.coalesce(excluded.gpc_at, ConsentState.gpc_at),
+        "subject": func.coalesce(excluded.subject, _STATES.c.subject),
+        "gpc_at": func.coalesce(excluded.gpc_at, _STATES.c.gpc_at),
     }
-    stmt = ins.on_conflict_do_update(
-        index_elements=[ConsentState.purpose, ConsentState.subject_hash],
+    return ins, changes
+
+
+def _on_conflict(ins: Any, changes: dict[str, Any]) -> Any:
+    return ins.on_conflict_do_update(
+        index_elements=[_STATES.c.purpose, _STATES.c.subject_hash],
         set_=changes,
         # Concurrent writers: the record with the higher sequence is the last decision.
-        where=ConsentState.record_id < excluded.record_id,
+        where=_STATES.c.record_id < ins.excluded.record_id,
     )
+
+
+def append_one(session: Session, row: dict[str, Any]) -> int:
+    """Append one record and upsert its state; return the record id.
+
+    The hot path of single decisions: on PostgreSQL a single statement (the record insert as
+    a CTE feeding the state upsert) writes both in one round trip."""
+    if session.get_bind().dialect.name != "postgresql":
+        rid = int(session.execute(_insert_record(), row).scalar_one())
+        upsert_states(session, [_state_row(row, rid)])
+        return rid
+    return int(session.execute(_append_one_pg(), row).scalar_one())
+
+
+@cache
+def _insert_record() -> Any:
+    return insert(_RECORDS).returning(_RECORDS.c.id)
+
+
+@cache
+def _append_one_pg() -> Any:
+    """Built once: building this statement costs more than running it."""
+    values = {c.name: bindparam(c.name, type_=c.type) for c in _RECORDS.c if c.name != "id"}
+    rec = insert(_RECORDS).values(values).returning(*_RECORDS.c).cte("rec")
+    ins, changes = _upsert("postgresql")
+    gpc = case((rec.c.method == "gpc", rec.c.recorded_at), else_=None)
+    source = select(
+        rec.c.purpose,
+        rec.c.subject_hash,
+        rec.c.subject_kind,
+        rec.c.subject,
+        rec.c.decision,
+        rec.c.method,
+        rec.c.id,
+        rec.c.recorded_at,
+        gpc,
+    )
+    state = _on_conflict(ins.from_select(list(_STATE_COLUMNS), source), changes).cte("state")
+    return select(rec.c.id).add_cte(state)
+
+
+def _state_row(row: dict[str, Any], rid: int) -> dict[str, Any]:
+    at = row["recorded_at"]
+    return {
+        "purpose": row["purpose"],
+        "subject_hash": row["subject_hash"],
+        "subject_kind": row["subject_kind"],
+        "subject": row["subject"],
+        "decision": row["decision"],
+        "method": row["method"],
+        "record_id": rid,
+        "updated_at": at,
+        "gpc_at": at if row["method"] == "gpc" else None,
+    }
+
+
+def append_many(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Append records in one executemany and upsert the last decision per subject and purpose."""
+    stmt = insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True)
+    ids = [int(r[0]) for r in session.execute(stmt, list(rows))]
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for row, rid in zip(rows, ids, strict=True):
+        # Several decisions for one subject and purpose in a batch: the last one is the state.
+        latest[(row["purpose"], row["subject_hash"])] = _state_row(row, rid)
+    upsert_states(session, list(latest.values()))
+    return ids
+
+
+def upsert_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or replace current states; a state never moves back to an older record."""
+    if not rows:
+        return
+    stmt = _upsert_states(session.get_bind().dialect.name)
     session.execute(stmt, rows[0] if len(rows) == 1 else list(rows))
+
+
+@cache
+def _upsert_states(dialect: str) -> Any:
+    return _on_conflict(*_upsert(dialect))
 
 
 def get_state(session: Session, subject_hash: str, purpose: str) -> ConsentState | None:
@@ -143,25 +238,51 @@ def record_by_receipt(session: Session, receipt_id: str) -> ConsentRecord | None
     return session.scalar(select(ConsentRecord).where(ConsentRecord.receipt_id == receipt_id))
 
 
-def granted_hashes(session: Session, purpose: str, hashes: Sequence[str]) -> set[str]:
-    """Which of ``hashes`` are granted for ``purpose``: one indexed query per chunk."""
+def granted_positions(session: Session, purpose: str, hashes: Sequence[str]) -> list[int]:
+    """Positions in ``hashes`` (0-based, ascending) of subjects granted for ``purpose``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _granted_positions_pg(session, purpose, hashes)
     found: set[str] = set()
-    postgres = session.get_bind().dialect.name == "postgresql"
-    size = CHECK_CHUNK_PG if postgres else CHECK_CHUNK
-    ordered = sorted(hashes)  # neighbouring keys: each chunk walks one part of the index
-    for start in range(0, len(ordered), size):
-        chunk = ordered[start : start + size]
-        # PostgreSQL: one array parameter (= ANY) instead of 20,000 placeholders to parse.
-        cond = (
-            ConsentState.subject_hash == any_(bindparam("hashes", chunk, type_=ARRAY(String())))
-            if postgres
-            else ConsentState.subject_hash.in_(chunk)
-        )
+    ordered = sorted(set(hashes))  # neighbouring keys: each chunk walks one part of the index
+    for start in range(0, len(ordered), CHECK_CHUNK):
         stmt = select(ConsentState.subject_hash).where(
-            ConsentState.purpose == purpose, ConsentState.decision == "granted", cond
+            ConsentState.purpose == purpose,
+            ConsentState.decision == "granted",
+            ConsentState.subject_hash.in_(ordered[start : start + CHECK_CHUNK]),
         )
         found.update(session.scalars(stmt))
-    return found
+    return [i for i, h in enumerate(hashes) if h in found]
+
+
+def _granted_positions_pg(session: Session, purpose: str, hashes: Sequence[str]) -> list[int]:
+    # One array parameter joined to the partial index: for large lists PostgreSQL sorts the
+    # array and merge-joins it with one pass over the purpose's part of the index, far cheaper
+    # than one index probe per identity. Positions come back instead of 64-character hashes.
+    # A generic cached plan would assume a 10-element array and probe; force a custom plan.
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    if len(hashes) > 10_000:  # sort the array in memory, not in temporary files
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+    # Hex hashes joined into one string and split by the server: adapting a 100,000-element
+    # array parameter costs the client more than the whole query.
+    joined = bindparam("hashes", ",".join(hashes), type_=Text())
+    wanted = (
+        func.unnest(func.string_to_array(joined, ","))
+        .table_valued("value", with_ordinality="position")
+        .render_derived(name="wanted")
+    )
+    stmt = (
+        select(wanted.c.position)
+        .join(
+            ConsentState,
+            and_(
+                ConsentState.purpose == purpose,
+                ConsentState.decision == "granted",
+                ConsentState.subject_hash == wanted.c.value,
+            ),
+        )
+        .order_by(wanted.c.position)
+    )
+    return [int(p) - 1 for p in session.scalars(stmt)]
 
 
 def subjects_with(
@@ -223,3 +344,23 @@ def count_rows(session: Session) -> dict[str, int]:
     for model in (ConsentNotice, ConsentRecord, ConsentState, ConsentPending, ConsentAccessCode):
         out[model.__tablename__] = int(session.scalar(select(func.count()).select_from(model)) or 0)
     return out
+
+
+def insert_notice(session: Session, row: dict[str, Any]) -> bool:
+    """Insert a notice version unless its version or its text exists already; True if inserted."""
+    dialect = session.get_bind().dialect.name
+    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConsentNotice)
+    # Two workers creating the same version at once: the second one waits for the first to
+    # commit, then inserts nothing instead of failing on the unique key.
+    stmt = ins.values(**row).on_conflict_do_nothing().returning(ConsentNotice.id)
+    return session.execute(stmt).scalar() is not None
+
+
+def states_by_hash_prefix(session: Session, purpose: str, prefix: str) -> list[ConsentState]:
+    """States of ``purpose`` whose subject hash starts with the hex ``prefix`` (an index range)."""
+    pad = 64 - len(prefix)
+    stmt = select(ConsentState).where(
+        ConsentState.purpose == purpose,
+        ConsentState.subject_hash.between(prefix + "0" * pad, prefix + "f" * pad),
+    )
+    return list(session.scalars(stmt))

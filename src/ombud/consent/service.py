@@ -243,8 +243,8 @@ def check_contactable(
     """Which identities are granted for the purpose (no state means not contactable)."""
     get_purpose(session, body.purpose)
     hashes = ledger.hash_many(body.identity_type.value, body.identities, settings)
-    granted = repository.granted_hashes(session, body.purpose, list(set(hashes)))
-    contactable = [v for v, h in zip(body.identities, hashes, strict=True) if h in granted]
+    positions = repository.granted_positions(session, body.purpose, hashes)
+    contactable = [body.identities[i] for i in positions]
     return BulkCheck(
         purpose=body.purpose,
         checked=len(body.identities),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ombud.config import Settings
 from ombud.consent import gpc, ledger, preferences, receipts, service, tokens
 from ombud.consent.ledger import Context, Subject
-from ombud.consent.purposes import list_purposes
+from ombud.consent.purposes import list_purposes, org_name
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.errors import InvalidInput, OmbudError
@@ -39,13 +39,18 @@ def _context(request: Request, source: str) -> Context:
     )
 
 
-def _page(template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    return HTMLResponse(render(template, **ctx), status_code=status)
+def _page(session: Session, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    # The header names the organisation of the data map in force ("Privacy" without one).
+    name = org_name(session)
+    html = render(template, **({"org_name": name} if name else {}), **ctx)
+    return HTMLResponse(html, status_code=status)
 
 
-def _link_error(exc: OmbudError) -> HTMLResponse:
+def _link_error(session: Session, exc: OmbudError) -> HTMLResponse:
     title = "This link has expired" if exc.status == 410 else "This link is not valid"
-    return _page("consent/message.html", exc.status, title=title, message=exc.message, alert=True)
+    return _page(
+        session, "consent/message.html", exc.status, title=title, message=exc.message, alert=True
+    )
 
 
 def _csrf(settings: Settings, session_value: str) -> str:
@@ -109,15 +114,16 @@ def preference_center(
         try:
             opened = preferences.open_link(t, settings)
         except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
-            return _link_error(exc)
+            return _link_error(session, exc)
         return _signed_in(opened, settings)
     cookie = request.cookies.get(SESSION_COOKIE)
     subject = preferences.load_session(cookie, settings)
     present, device, new = _apply_gpc(session, request, settings, subject)
     if subject is None or cookie is None:
-        response: Response = _page("consent/signin.html", title="Your privacy preferences")
+        response: Response = _page(session, "consent/signin.html", title="Your privacy preferences")
     else:
         response = _page(
+            session,
             "consent/preferences.html",
             title="Your privacy preferences",
             **_center(session, subject, settings),
@@ -195,6 +201,7 @@ def change_preference(
     subject = preferences.load_session(cookie, settings)
     if subject is None or cookie is None:
         return _page(
+            session,
             "consent/message.html",
             401,
             title="Please sign in again",
@@ -203,6 +210,7 @@ def change_preference(
         )
     if not hmac.compare_digest(csrf, _csrf(settings, cookie)):
         return _page(
+            session,
             "consent/message.html",
             403,
             title="Form expired",
@@ -228,7 +236,7 @@ def send_code(
     """Mail a one-time code (and a link) that opens the center."""
     subject = ledger.email_subject(email, settings)
     preferences.send_access_code(session, email=email, settings=settings)
-    return _page("consent/signin.html", title="Enter your code", email=subject.value)
+    return _page(session, "consent/signin.html", title="Enter your code", email=subject.value)
 
 
 @router.post("/privacy/preferences/verify", response_class=HTMLResponse)
@@ -242,6 +250,7 @@ def verify_code(
     subject = preferences.verify_code(session, email=email, code=code, settings=settings)
     if subject is None:
         return _page(
+            session,
             "consent/signin.html",
             400,
             title="Enter your code",

@@ -30,3 +30,17 @@ def get_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
         select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == token_hash)
     )
     return session.scalar(stmt)
+
+
+def tokens_by_prefix(session: Session, prefix: str) -> list[ApiToken]:
+    """Tokens whose shown prefix starts with ``prefix``."""
+    stmt = select(ApiToken).where(ApiToken.prefix.startswith(prefix, autoescape=True))
+    return list(session.scalars(stmt))
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every token with its user, newest first."""
+    stmt = (
+        select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.created_at.desc())
+    )
+    return list(session.scalars(stmt))

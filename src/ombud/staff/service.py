@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,9 @@ from ombud.staff import repository
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "ombud_"
+_CACHE_MAX = 4096
+# Token hash -> (monotonic time it was checked, token): see OMBUD_TOKEN_CACHE_SECONDS.
+_checked: dict[str, tuple[float, ApiToken]] = {}
 
 
 def _role(value: str) -> Role:
@@ -120,15 +124,60 @@ def create_token(
     return IssuedToken(token=token, secret=secret)
 
 
-def authenticate_token(session: Session, secret: str) -> ApiToken:
+def cached_token(secret: str, max_age: float) -> ApiToken | None:
+    """The token checked for ``secret`` less than ``max_age`` seconds ago and not yet expired."""
+    hit = _checked.get(hash_token(secret))
+    if hit is None or time.monotonic() - hit[0] >= max_age:
+        return None
+    token = hit[1]
+    if token.expires_at is not None and token.expires_at <= utcnow():
+        return None
+    return token
+
+
+def authenticate_token(session: Session, secret: str, *, cache: bool = False) -> ApiToken:
     """Return the live token matching ``secret``, or raise ``Unauthorized``."""
-    token = repository.get_token_by_hash(session, hash_token(secret))
+    digest = hash_token(secret)
+    token = repository.get_token_by_hash(session, digest)
     now = utcnow()
     if token is None or token.revoked_at is not None or not token.user.active:
+        _checked.pop(digest, None)
         raise Unauthorized("invalid API token")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthorized("API token has expired")
+    if cache:
+        if len(_checked) >= _CACHE_MAX:
+            _checked.clear()
+        # Loaded attributes (and the joined user) stay readable once the session is closed.
+        _checked[digest] = (time.monotonic(), token)
     return token
+
+
+def revoke_token(session: Session, *, prefix: str, actor: str = "cli") -> ApiToken:
+    """Revoke the live token whose shown prefix is ``prefix``; it stops working at once here."""
+    matches = [t for t in repository.tokens_by_prefix(session, prefix) if t.revoked_at is None]
+    if not matches:
+        raise NotFound(f"no live API token with prefix {prefix!r} (see `ombud tokens list`)")
+    if len(matches) > 1:
+        raise Conflict(f"{len(matches)} live tokens start with {prefix!r}; give a longer prefix")
+    token = matches[0]
+    token.revoked_at = utcnow()
+    session.flush()
+    _checked.pop(token.token_hash, None)
+    audit.record(
+        session,
+        action="staff.token_revoked",
+        actor=actor,
+        subject_type="staff",
+        subject_id=token.user_id,
+        data={"name": token.name, "prefix": token.prefix},
+    )
+    return token
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every token with its user, newest first."""
+    return repository.list_tokens(session)
 
 
 def require_role(token: ApiToken, role: Role) -> None:

@@ -1,0 +1,68 @@
+"""The request session (``DbSession``) without test overrides: commit, rollback, after-commit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from ombud.app import create_app
+from ombud.db import DbSession, after_commit, make_engine, session_factory
+from ombud.errors import Conflict
+from ombud.models.staff import StaffUser
+from ombud.staff import service as staff_service
+from tests.fixtures.api import make_settings
+from tests.fixtures.smtp import SmtpServer
+
+
+def _app(url: str, tmp_path: Path, smtp_server: SmtpServer, done: list[str]) -> FastAPI:
+    app = create_app(make_settings(url, tmp_path, smtp_server))
+
+    def write(session: DbSession, email: str, fail: bool = False) -> dict[str, str]:
+        staff_service.create_user(
+            session, email=email, password="correct horse battery", role="viewer"
+        )
+        after_commit(session, lambda: done.append(email))
+        if fail:
+            raise Conflict(f"refusing {email} after writing it")
+        return {"created": email}
+
+    app.add_api_route("/test/write", write, methods=["POST"])
+    return app
+
+
+def _count(url: str, email: str) -> int:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            stmt = select(func.count()).select_from(StaffUser).where(StaffUser.email == email)
+            return int(session.scalar(stmt) or 0)
+    finally:
+        engine.dispose()
+
+
+def test_request_commits_then_runs_after_commit_work(
+    committed_store_url: str, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    done: list[str] = []
+    with TestClient(_app(committed_store_url, tmp_path, smtp_server, done)) as client:
+        res = client.post("/test/write", params={"email": "ok@staff.test"})
+    assert res.status_code == 200, res.text
+    assert _count(committed_store_url, "ok@staff.test") == 1
+    assert done == ["ok@staff.test"]
+
+
+def test_failed_request_rolls_back_and_skips_after_commit_work(
+    committed_store_url: str, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    done: list[str] = []
+    with TestClient(_app(committed_store_url, tmp_path, smtp_server, done)) as client:
+        res = client.post("/test/write", params={"email": "no@staff.test", "fail": True})
+        assert res.status_code == 409 and "refusing no@staff.test" in res.json()["error"]
+        # The session of the failed request is gone; the next one works normally.
+        assert client.post("/test/write", params={"email": "next@staff.test"}).status_code == 200
+    assert _count(committed_store_url, "no@staff.test") == 0
+    assert _count(committed_store_url, "next@staff.test") == 1
+    assert done == ["next@staff.test"]
