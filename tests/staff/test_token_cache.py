@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from ombud.app import create_app
 from ombud.cli.main import app as cli
 from ombud.clock import utcnow
 from ombud.config import Settings
@@ -15,7 +18,8 @@ from ombud.db import make_engine, session_factory
 from ombud.errors import NotFound, Unauthorized
 from ombud.models.staff import ApiToken
 from ombud.staff import service
-from tests.fixtures.api import Clock, auth
+from tests.fixtures.api import Clock, auth, make_settings
+from tests.fixtures.smtp import SmtpServer
 
 
 def _revoke_behind_the_cache(db_session: Session, secret: str) -> None:
@@ -105,3 +109,24 @@ def test_cli_lists_and_revokes_tokens(cli_store: str) -> None:
             service.authenticate_token(session, secret)
     finally:
         engine.dispose()
+
+
+def test_cached_token_survives_a_failed_request(
+    committed_store_url: str, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    engine = make_engine(committed_store_url)
+    with session_factory(engine)() as session:
+        service.create_user(
+            session, email="v@staff.test", password="correct horse battery", role="viewer"
+        )
+        secret = service.create_token(session, email="v@staff.test", name="v").secret
+        session.commit()
+    engine.dispose()
+    app = create_app(make_settings(committed_store_url, tmp_path, smtp_server))
+    with TestClient(app) as client:
+        # Too weak a role: the first request's session rolls back after the token was checked
+        # and cached.
+        denied = client.post("/api/v1/requests/nope/approve", headers=auth(secret))
+        assert denied.status_code == 403
+        again = client.get("/api/v1/me", headers=auth(secret))
+        assert again.status_code == 200 and again.json()["role"] == "viewer"

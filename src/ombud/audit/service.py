@@ -16,7 +16,17 @@ from ombud.models.audit import AuditEntry
 
 # Keys whose values must never reach the log (codes, secrets, export contents).
 FORBIDDEN_KEYS = frozenset(
-    {"code", "verification_code", "password", "token", "secret", "export", "contents", "rows"}
+    {
+        "code",
+        "verification_code",
+        "password",
+        "passphrase",
+        "token",
+        "secret",
+        "export",
+        "contents",
+        "rows",
+    }
 )
 
 

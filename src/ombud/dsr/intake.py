@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
-from ombud.dsr import jurisdictions, letters, repository, verification, workflow
+from ombud.dsr import jurisdictions, letters, repository, sealing, verification, workflow
 from ombud.dsr.deadlines import add_period
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, NotFound
@@ -64,6 +64,13 @@ def submit(
         acknowledge_by=add_period(received_on, rules.acknowledge) if rules.acknowledge else None,
         paused_days=0,
     )
+    if data.encryption is not None:
+        request.package_encryption = data.encryption.method
+        request.package_recipient = data.encryption.age_recipient
+        if data.encryption.passphrase is not None:
+            request.package_passphrase_sealed = sealing.seal(
+                config.get_settings(), data.encryption.passphrase.get_secret_value()
+            )
     repository.add(session, request)
     # No identities here: the audit log is append-only and outlives the purge.
     audit.record(
@@ -79,6 +86,7 @@ def submit(
             "agent": request.agent is not None,
             "due_on": request.due_on,
             "verification": rules.verification,
+            "package_encryption": request.package_encryption,
         },
     )
     if rules.verification:

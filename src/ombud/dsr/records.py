@@ -40,6 +40,8 @@ def purge(session: Session, *, months: int = KEEP_MONTHS, actor: str = "cli") ->
         row.result = None
         row.callback_urls = None
         row.country = None
+        row.package_recipient = None
+        row.package_passphrase_sealed = None
         row.purged_at = now
     session.flush()
     audit.record(

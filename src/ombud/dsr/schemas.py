@@ -6,9 +6,22 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from ombud.dsr.sealing import check_passphrase, check_recipient
 from ombud.models.requests import RequestType
+
+# Requests whose answer is a data package the person may have encrypted.
+PACKAGE_TYPES = frozenset({RequestType.access, RequestType.portability})
 
 
 def _email(value: str) -> str:
@@ -32,6 +45,36 @@ class Agent(BaseModel):
     contact: str = Field(min_length=3, max_length=320, description="email or phone of the agent")
 
 
+def _secret_passphrase(value: SecretStr) -> SecretStr:
+    check_passphrase(value.get_secret_value())
+    return value
+
+
+class PackageEncryption(BaseModel):
+    """How the person wants their data package encrypted with age: exactly one of the two."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age_recipient: Annotated[str, Field(max_length=128), AfterValidator(check_recipient)] | None = (
+        Field(default=None, description="an age public key (age1...) to encrypt the package to")
+    )
+    passphrase: Annotated[SecretStr, AfterValidator(_secret_passphrase)] | None = Field(
+        default=None,
+        description="a passphrase (12 characters or more) to open the package with age -d",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PackageEncryption:
+        if (self.age_recipient is None) == (self.passphrase is None):
+            raise ValueError("give either age_recipient or passphrase (exactly one)")
+        return self
+
+    @property
+    def method(self) -> str:
+        """'age_recipient' or 'passphrase'."""
+        return "age_recipient" if self.age_recipient else "passphrase"
+
+
 class PrivacyRequestCreate(BaseModel):
     """A request as the person (or their agent) submits it."""
 
@@ -53,6 +96,23 @@ class PrivacyRequestCreate(BaseModel):
         default=None, description="for rectification: {field or category: new value}"
     )
     agent: Agent | None = None
+    encryption: PackageEncryption | None = Field(
+        default=None,
+        description="access and portability: encrypt the data package with age (optional)",
+    )
+
+    @field_validator("encryption")
+    @classmethod
+    def _only_for_packages(
+        cls, value: PackageEncryption | None, info: ValidationInfo
+    ) -> PackageEncryption | None:
+        kind = info.data.get("type")
+        if value is not None and kind is not None and kind not in PACKAGE_TYPES:
+            raise ValueError(
+                f"{kind.value} requests produce no data package; encryption applies to "
+                "access and portability requests only"
+            )
+        return value
 
 
 class Message(BaseModel):
@@ -131,6 +191,10 @@ class PrivacyRequest(BaseModel):
     closed_at: datetime | None
     denial_reason: str | None
     result: dict[str, Any] | None
+    package_encryption: str | None = Field(
+        default=None, description="age_recipient or passphrase when the package is encrypted"
+    )
+    package_recipient: str | None = None
     deadline: date | None = None
     overdue: bool = False
     due_soon: bool = False

@@ -9,12 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
-from ombud.dsr import jurisdictions, letters, repository, workflow
+from ombud.dsr import jurisdictions, letters, repository, sealing, workflow
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
 from ombud.errors import Conflict, InvalidInput, NotFound
+from ombud.execution import package
 from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote
 from ombud.models.requests import RequestStatus as S
 
@@ -258,6 +260,8 @@ def complete_execution(
     workflow.check(request, S.completed, action="complete")
     # Through JSON once, so datetimes and other values the engine returns are storable.
     stored: dict[str, Any] = json.loads(json.dumps(result, default=str))
+    if request.package_encryption and stored.get("export_id"):
+        stored.update(_encrypt_package(request, str(stored["export_id"])))
     request.result = stored
     kept = [k for k in stored.get("kept", []) if isinstance(k, dict)]
     letters.send(
@@ -268,6 +272,8 @@ def complete_execution(
         kept=kept,
         download_url=stored.get("download_url"),
         download_expires_at=stored.get("download_expires_at"),
+        package_encryption=stored.get("package_encryption"),
+        package_file=stored.get("package_file"),
     )
     # Only the shape of the result: it may hold personal data or export details.
     return workflow.move(
@@ -278,6 +284,30 @@ def complete_execution(
         action="complete",
         data={"kept": len(kept), "result_keys": sorted(str(k) for k in result)},
     )
+
+
+def _encrypt_package(request: PrivacyRequest, export_id: str) -> dict[str, Any]:
+    """Encrypt the built package as the person chose; the sealed passphrase is opened here
+    only, and wiped when the request moves to completed."""
+    settings = config.get_settings()
+    passphrase = None
+    if request.package_encryption == "passphrase":
+        if not request.package_passphrase_sealed:
+            raise Conflict(
+                f"request {request.id} asked for a passphrase-encrypted package, but the "
+                "passphrase is no longer kept; ask the person to make the request again"
+            )
+        passphrase = sealing.unseal(
+            settings, request.package_passphrase_sealed, request_id=request.id
+        )
+    export = package.encrypt_stored(
+        settings, export_id, passphrase=passphrase, recipient=request.package_recipient
+    )
+    return {
+        "package_encryption": request.package_encryption,
+        "package_file": export.path.name,
+        "package_sha256": export.sha256,
+    }
 
 
 def fail_execution(session: Session, request_id: str, *, actor: str, error: str) -> PrivacyRequest:

@@ -28,6 +28,10 @@ FIELDS = (
     "details",
     "agent_name",
     "agent_contact",
+    "encryption",
+    "age_recipient",
+    "passphrase",
+    "passphrase_confirm",
 )
 
 
@@ -56,7 +60,11 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
         loc = [str(p) for p in error["loc"]]
-        name = "agent_" + loc[1] if loc[0] == "agent" and len(loc) > 1 else loc[0]
+        name = loc[0]
+        if loc[0] == "agent" and len(loc) > 1:
+            name = "agent_" + loc[1]
+        elif loc[0] == "encryption" and len(loc) > 1:
+            name = loc[1]
         message = str(error["msg"]).removeprefix("Value error, ")
         if loc[0] == "type":
             message = "choose one of the request types listed"
@@ -78,8 +86,12 @@ def submit(
     on_behalf: Annotated[str, Form()] = "",
     agent_name: Annotated[str, Form()] = "",
     agent_contact: Annotated[str, Form()] = "",
+    age_recipient: Annotated[str, Form()] = "",
+    passphrase: Annotated[str, Form()] = "",
+    passphrase_confirm: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the form; show errors next to their fields or send the code and move on."""
+    # The passphrase is never put back into the page: a page may be cached or shared.
     values = {
         "type": type,
         "email": email,
@@ -91,6 +103,7 @@ def submit(
         "on_behalf": on_behalf,
         "agent_name": agent_name,
         "agent_contact": agent_contact,
+        "age_recipient": age_recipient,
     }
     raw: dict[str, Any] = {
         "type": type,
@@ -107,12 +120,20 @@ def submit(
         raw["country"] = code or None
     if on_behalf:
         raw["agent"] = {"name": agent_name.strip(), "contact": agent_contact.strip()}
+    if age_recipient.strip() or passphrase:
+        raw["encryption"] = {
+            "age_recipient": age_recipient.strip() or None,
+            "passphrase": passphrase or None,
+        }
     errors: dict[str, str] = {}
     data: PrivacyRequestCreate | None = None
     try:
         data = PrivacyRequestCreate.model_validate(raw)
     except ValidationError as exc:
         errors = _field_errors(exc)
+    if passphrase != passphrase_confirm:
+        errors.setdefault("passphrase_confirm", "the two passphrases differ; type it again")
+        data = None
     if data is not None:
         ratelimit.check(request, identity=data.email)
         try:

@@ -71,6 +71,8 @@ def move(
         request.decided_at = now
     if target in CLOSED:
         request.closed_at = now
+        # Completed, denied or cancelled: no package will be built, so the passphrase goes.
+        request.package_passphrase_sealed = None
     session.flush()
     audit.record(
         session,

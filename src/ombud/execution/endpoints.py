@@ -1,20 +1,25 @@
-"""HTTP endpoints of execution: the signed package download and the plan for staff."""
+"""HTTP endpoints of execution: the signed package download, the plan, and previewing and
+running one request for staff."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
+from sqlalchemy import Engine
 
 from ombud.audit import service as audit
 from ombud.db import DbSession
-from ombud.deps import SettingsDep, ViewerStaff
-from ombud.execution import package
+from ombud.deps import OfficerStaff, SettingsDep, ViewerStaff
+from ombud.dsr import service as dsr_service
+from ombud.errors import Conflict
+from ombud.execution import package, schemas, service, tasks
 from ombud.execution.service import current_plan
 
 public = APIRouter(tags=["execution"])
 api = APIRouter(prefix="/api/execution", tags=["execution"])
+requests_api = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 
 
 @public.get("/privacy/exports/{token}", response_class=FileResponse)
@@ -55,4 +60,61 @@ def get_plan(session: DbSession, settings: SettingsDep, _staff: ViewerStaff) -> 
     }
 
 
-routers: list[APIRouter] = [public, api]
+@requests_api.get("/{request_id}/preview", response_model=schemas.RequestPreview)
+def preview_request(
+    request_id: str, session: DbSession, settings: SettingsDep, staff: ViewerStaff
+) -> schemas.RequestPreview:
+    """Dry run: the rows and fields the request would export or change; changes nothing."""
+    found = service.preview(session, request_id, settings=settings)
+    status = dsr_service.get(session, request_id).status
+    # Which rows belong to whom is personal data too: record who looked, not what they saw.
+    audit.record(
+        session,
+        action="execution.previewed",
+        actor=staff.user.email,
+        subject_type="privacy_request",
+        subject_id=request_id,
+        data={"collections": len(found.lines), "row_count": sum(x["rows"] for x in found.lines)},
+    )
+    return schemas.RequestPreview(
+        request_id=found.request_id,
+        type=found.type,
+        status=status,
+        lines=[schemas.PreviewLine.model_validate(line) for line in found.lines],
+        unreachable=found.plan.unreachable_dicts(),
+    )
+
+
+@requests_api.post("/{request_id}/run", response_model=schemas.RunResult)
+def run_request(
+    request_id: str,
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+    staff: OfficerStaff,
+) -> schemas.RunResult:
+    """Run an approved (or failed) request now, in this process, and return what it did."""
+    service.runnable(session, request_id)
+    # The run commits each stage in its own transaction (as ``ombud requests run`` does); end
+    # this one first so it holds no lock they would wait for (SQLite has a single writer).
+    session.commit()
+    engine: Engine = request.app.state.engine
+    (report,) = tasks.run_requests(engine, [request_id], settings=settings, actor=staff.user.email)
+    row = dsr_service.get(session, request_id)
+    session.refresh(row)  # the run changed it in its own transactions
+    if report.status == "skipped":
+        raise Conflict(
+            f"cannot run request {request_id}: {report.message}", detail={"status": row.status}
+        )
+    if report.status == "failed":
+        raise service.ExecutionFailed(
+            f"running request {request_id} failed: {report.message}; the request is failed "
+            "and can be run again once the cause is fixed",
+            detail={"status": row.status},
+        )
+    return schemas.RunResult(
+        request_id=row.id, status=row.status, message="the request was run", result=row.result
+    )
+
+
+routers: list[APIRouter] = [public, api, requests_api]

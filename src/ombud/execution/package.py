@@ -131,10 +131,32 @@ def store(
     return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), encrypted)
 
 
+def encrypt_stored(
+    settings: Settings,
+    export_id: str,
+    *,
+    passphrase: str | None = None,
+    recipient: str | None = None,
+) -> Export:
+    """Encrypt a stored package in place: ``.zip`` becomes ``.zip.age`` (already done: kept)."""
+    if not (passphrase or recipient):
+        raise InvalidInput(f"export {export_id}: give a passphrase or an age recipient")
+    path = find(settings, export_id)
+    if path.name.endswith(".age"):
+        payload = path.read_bytes()
+        return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), True)
+    locked = store(
+        settings, export_id, path.read_bytes(), passphrase=passphrase, recipient=recipient
+    )
+    path.unlink()
+    return locked
+
+
 def find(settings: Settings, export_id: str) -> Path:
     """The stored file of an export, or ``Gone`` when it was removed."""
     folder = settings.data_dir / "exports"
-    for suffix in (".zip", ".zip.age"):
+    # Encrypted first: if both exist (a crash while encrypting), never hand out the plain one.
+    for suffix in (".zip.age", ".zip"):
         path = folder / f"{export_id}{suffix}"
         if path.is_file():
             return path

@@ -13,7 +13,7 @@ from ombud.connectors.base import connector_for
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import Connection, DataMap
 from ombud.dsr import service as dsr_service
-from ombud.errors import InvalidInput, NotFound
+from ombud.errors import Conflict, InvalidInput, NotFound, OmbudError
 from ombud.execution.planner import ACCESS_TYPES, EXECUTABLE_TYPES, Plan, build_plan
 from ombud.execution.runner import (
     ConnectorPool,
@@ -44,6 +44,33 @@ def spec_for(request: PrivacyRequest) -> RequestSpec:
     if not identities:
         raise InvalidInput(f"request {request.id} has no identities left to search with")
     return RequestSpec(request.id, request.type, identities, request.rectification)
+
+
+class ExecutionFailed(OmbudError):
+    """A run failed (e.g. a target database is down); the request is ``failed``, retriable."""
+
+    status = 502
+    code = "execution_failed"
+
+
+# Statuses a request may be run from on demand: approved, or failed (a retry).
+RUNNABLE = frozenset({"approved", "failed"})
+
+
+def runnable(session: Session, request_id: str) -> PrivacyRequest:
+    """The request if it may be run now; ``Conflict`` saying why not, or ``InvalidInput``."""
+    request = dsr_service.get(session, request_id)
+    if request.status not in RUNNABLE:
+        why = {
+            "in_progress": "it is already being run",
+            "completed": "it is completed, and a request is run only once",
+        }.get(request.status, "only approved requests (or failed ones, to retry) can be run")
+        raise Conflict(
+            f"cannot run request {request_id}: it is {request.status}; {why}",
+            detail={"status": request.status},
+        )
+    spec_for(request)
+    return request
 
 
 def current_plan(session: Session, settings: Settings, datamap: DataMap | None = None) -> Plan:

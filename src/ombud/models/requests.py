@@ -72,6 +72,12 @@ class PrivacyRequest(IdMixin, CreatedMixin, Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     country: Mapped[str | None] = mapped_column(String(8), nullable=True)
     callback_urls: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # Encryption of the access package the person chose: "age_recipient" or "passphrase".
+    # The passphrase is kept only sealed (``ombud.dsr.sealing``) and wiped once the request
+    # closes; the method stays so staff and letters can say how the package was protected.
+    package_encryption: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    package_recipient: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    package_passphrase_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     messages: Mapped[list[RequestMessage]] = relationship(
         back_populates="request", lazy="raise", order_by="RequestMessage.sent_at"

@@ -148,7 +148,10 @@ def authenticate_token(session: Session, secret: str, *, cache: bool = False) ->
     if cache:
         if len(_checked) >= _CACHE_MAX:
             _checked.clear()
-        # Loaded attributes (and the joined user) stay readable once the session is closed.
+        # Detached, so that this request's rollback or commit cannot expire what later
+        # requests read; the joined user comes along.
+        session.expunge(token.user)
+        session.expunge(token)
         _checked[digest] = (time.monotonic(), token)
     return token
 
