@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
+from ombud import db
 from ombud.app import create_app
 from ombud.db import DbSession, after_commit, make_engine, session_factory
 from ombud.errors import Conflict
@@ -66,3 +70,31 @@ def test_failed_request_rolls_back_and_skips_after_commit_work(
     assert _count(committed_store_url, "no@staff.test") == 0
     assert _count(committed_store_url, "next@staff.test") == 1
     assert done == ["next@staff.test"]
+
+
+@pytest.mark.parametrize("idle", [True, False])
+def test_pooled_connection_killed_while_idle_is_replaced(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, idle: bool
+) -> None:
+    engine = make_engine(postgres_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        killer = make_engine(postgres_url, poolclass=NullPool)
+        with killer.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killer.dispose()
+        # Idle longer than the threshold: checked and replaced before use.
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0 if idle else 3600.0)
+        with engine.connect() as conn:
+            if idle:
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+            else:
+                # Returned moments ago: trusted, and the failure invalidates the pool ...
+                with pytest.raises(OperationalError):
+                    conn.execute(text("SELECT 1"))
+        # ... so that the next checkout gets a fresh connection either way.
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        engine.dispose()

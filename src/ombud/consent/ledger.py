@@ -118,6 +118,16 @@ def truncate_ip(ip: str | None, settings: Settings | None = None) -> str | None:
 
 def write(session: Session, entries: Sequence[Entry]) -> list[ConsentRecord]:
     """Append records and upsert current states in the caller's transaction."""
+    written = write_checked(session, entries, map_version=None)
+    assert written is not None  # unchecked writes always happen
+    return written
+
+
+def write_checked(
+    session: Session, entries: Sequence[Entry], *, map_version: str | None
+) -> list[ConsentRecord] | None:
+    """Like ``write``, but only while data map version ``map_version`` ("" for none) is the
+    latest; None, with nothing written, when it no longer is. None skips the check."""
     if not entries:
         return []
     now = utcnow()
@@ -146,8 +156,13 @@ def write(session: Session, entries: Sequence[Entry]) -> list[ConsentRecord]:
             }
         )
     if len(rows) == 1:
-        ids = [repository.append_one(session, rows[0])]
+        rid = repository.append_one(session, rows[0], map_version=map_version)
+        if rid is None:
+            return None
+        ids = [rid]
     else:
+        if map_version is not None and (repository.latest_datamap_id(session) or "") != map_version:
+            return None
         ids = repository.append_many(session, rows)
     for row, rid in zip(rows, ids, strict=True):
         row["id"] = rid

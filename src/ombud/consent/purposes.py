@@ -33,6 +33,7 @@ NOTICE_ATTEMPTS = 5
 # committed notice of each purpose under that version.
 _BY_VERSION: dict[str, MapInfo] = {}
 _NOTICES: dict[tuple[str, str], NoticeRef] = {}
+_LAST_SEEN: list[MapInfo] = []
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,16 @@ def current_map(session: Session) -> MapInfo:
             _NOTICES.clear()
         cached = map_info(datamap_service.get_current(session), version_id)
         _BY_VERSION[version_id] = cached
+    _LAST_SEEN[:] = [cached]
     return cached
+
+
+def latest_known_map(session: Session) -> MapInfo:
+    """The data map this process last saw in force, without asking the store.
+
+    Only for writes that check the version in the same statement (``ledger.write`` with
+    ``map_version``) and start again with ``current_map`` when it has changed."""
+    return _LAST_SEEN[0] if _LAST_SEEN else current_map(session)
 
 
 def org_name(session: Session) -> str | None:

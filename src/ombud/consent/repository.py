@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    String,
     Table,
     Text,
     and_,
@@ -128,28 +129,49 @@ def _on_conflict(ins: Any, changes: dict[str, Any]) -> Any:
     )
 
 
-def append_one(session: Session, row: dict[str, Any]) -> int:
+def append_one(
+    session: Session, row: dict[str, Any], *, map_version: str | None = None
+) -> int | None:
     """Append one record and upsert its state; return the record id.
 
-    The hot path of single decisions: on PostgreSQL a single statement (the record insert as
-    a CTE feeding the state upsert) writes both in one round trip."""
+    With ``map_version`` the record is written only while that data map version ("" for
+    none) is the latest, checked in the same statement; None when it no longer is. The hot
+    path of single decisions: on PostgreSQL one statement (the record insert as a CTE feeding
+    the state upsert) writes both in one round trip."""
+    checked = map_version is not None
+    params = row | {"map_version": map_version or None} if checked else row
     if session.get_bind().dialect.name != "postgresql":
-        rid = int(session.execute(_insert_record(), row).scalar_one())
-        upsert_states(session, [_state_row(row, rid)])
-        return rid
-    return int(session.execute(_append_one_pg(), row).scalar_one())
+        found = session.execute(_insert_record(checked), params).scalar()
+        if found is None:
+            return None
+        upsert_states(session, [_state_row(row, int(found))])
+        return int(found)
+    found = session.execute(_append_one_pg(checked), params).scalar()
+    return None if found is None else int(found)
+
+
+def _record_insert(checked: bool) -> Any:
+    """INSERT of one record; ``checked``: only while the data map version is the latest."""
+    columns = [c for c in _RECORDS.c if c.name != "id"]
+    if not checked:
+        return insert(_RECORDS).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
+    versions: Table = DataMapVersion.__table__  # type: ignore[assignment]
+    latest = select(versions.c.id).order_by(versions.c.number.desc()).limit(1).scalar_subquery()
+    values = select(*[bindparam(c.name, type_=c.type) for c in columns]).where(
+        latest.is_not_distinct_from(bindparam("map_version", type_=String()))
+    )
+    return insert(_RECORDS).from_select([c.name for c in columns], values)
 
 
 @cache
-def _insert_record() -> Any:
-    return insert(_RECORDS).returning(_RECORDS.c.id)
+def _insert_record(checked: bool) -> Any:
+    # Built once: building these statements costs more than running them.
+    return _record_insert(checked).returning(_RECORDS.c.id)
 
 
 @cache
-def _append_one_pg() -> Any:
-    """Built once: building this statement costs more than running it."""
-    values = {c.name: bindparam(c.name, type_=c.type) for c in _RECORDS.c if c.name != "id"}
-    rec = insert(_RECORDS).values(values).returning(*_RECORDS.c).cte("rec")
+def _append_one_pg(checked: bool) -> Any:
+    rec = _record_insert(checked).returning(*_RECORDS.c).cte("rec")
     ins, changes = _upsert("postgresql")
     gpc = case((rec.c.method == "gpc", rec.c.recorded_at), else_=None)
     source = select(
