@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    select,
+    update,
+)
 
 from ombud.connectors import ConnectionFailed, Connector, connector_for
-from ombud.connectors.base import registered
+from ombud.connectors.base import Rewrite, registered
 from ombud.datamap.schemas import Connection
 from ombud.errors import InvalidInput
 
@@ -20,6 +32,8 @@ people = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("email", String(100)),
     Column("ref", Integer),
+    Column("note", String(100), nullable=True),
+    Column("seen", Date, nullable=True),
 )
 ROWS = 12_000  # more than one IN chunk
 
@@ -55,17 +69,18 @@ def test_fetch_streams_every_match_once_per_chunk(
         assert conn.test()
         ids = list(range(0, ROWS, 2))
         rows = list(conn.fetch("people", {"id": ids}, ["id", "email"]))
-        assert sorted(r["id"] for r in rows) == ids
+        assert sorted(r[0] for r in rows) == ids
+        assert all(email == f"p{i}@x.test" for i, email in rows)
         both = list(conn.fetch("people", {"id": [1], "email": ["p3@x.test"]}, ["id"]))
-        assert sorted(r["id"] for r in both) == [1, 3]
+        assert sorted(r[0] for r in both) == [1, 3]
         assert list(conn.fetch("people", {"id": []}, ["id"])) == []
 
 
 def test_update_and_delete_then_commit(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with _open(url, monkeypatch) as conn:
-        shared = [(i, {"email": None}) for i in range(6_000)]
-        own = [(i, {"email": f"h{i}"}) for i in range(6_000, 6_010)]
-        conn.update("people", "id", shared + own)
+        assert conn.update("people", "id", Rewrite(list(range(6_000)), {"email": None})) == 6_000
+        own = Rewrite(range(6_000, 6_010), columns=["email"], values=[[f"h{i}"] for i in range(10)])
+        assert conn.update("people", "id", own) == 10
         assert conn.delete("people", "id", list(range(11_000, ROWS))) == 1_000
         assert conn.delete("people", "id", list(range(11_000, ROWS))) == 0
         conn.commit()
@@ -74,7 +89,35 @@ def test_update_and_delete_then_commit(url: str, monkeypatch: pytest.MonkeyPatch
         got = dict(db.execute(select(people.c.id, people.c.email)).all())
     engine.dispose()
     assert len(got) == 11_000
-    assert got[5_999] is None and got[6_005] == "h6005" and got[10_000] == "p10000@x.test"
+    assert got[5_999] is None and got[6_005] == "h5" and got[10_000] == "p10000@x.test"
+
+
+def test_masking_keeps_nulls_flags_ended_rows_and_counts(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(url)
+    with engine.begin() as db:
+        db.execute(update(people).where(people.c.id.in_([0, 2, 4, 12])).values(note="n"))
+        db.execute(update(people).where(people.c.id == 0).values(seen=date(2010, 1, 1)))
+        db.execute(update(people).where(people.c.id == 1).values(seen=date(2024, 1, 1)))
+    with _open(url, monkeypatch) as conn:
+        ended = {"e": ("seen", datetime(2020, 1, 1))}
+        rows = conn.fetch("people", {"id": [0, 1, 2]}, ["id"], ended=ended)
+        # 2 has no date: never past a period.
+        assert sorted((i, bool(flag)) for i, flag in rows) == [(0, True), (1, False), (2, False)]
+        per_ref = {r: sum(1 for i in range(ROWS) if i % 7 == r) for r in (1, 2)}
+        assert conn.count("people", "ref", [1, 2, 99]) == per_ref
+        conn.update("people", "id", Rewrite(range(6), {"note": "X"}, keep_null=True))
+        own = Rewrite([10, 12], columns=["note"], values=[["a"], ["b"]], keep_null=True)
+        conn.update("people", "id", own)
+        by_text = Rewrite(["p20@x.test", "p21@x.test"], columns=["note"], values=[["c"], ["d"]])
+        assert conn.update("people", "email", by_text) == 2
+        conn.commit()
+    with engine.connect() as db:
+        got = dict(db.execute(select(people.c.id, people.c.note).where(people.c.id < 30)).all())
+    engine.dispose()
+    assert [got[i] for i in range(6)] == ["X", None, "X", None, "X", None]
+    assert (got[10], got[12], got[20], got[21], got[22]) == (None, "b", "c", "d", None)
 
 
 def test_unreachable_server_names_connection_and_host_not_password() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Date,
     Engine,
     ForeignKey,
     Integer,
@@ -45,7 +47,8 @@ invoices = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, index=True),
     Column("billing_name", String(100), nullable=True),
-    Column("amount_cents", Integer, nullable=False),
+    Column("amount_cents", Integer, nullable=True),
+    Column("issued_on", Date, nullable=True),
 )
 carts = Table(
     "carts",
@@ -83,6 +86,8 @@ legacy_log = Table(
 )
 
 PEOPLE = 6
+# Inside the ten years invoices are held, by the real clock and by ``frozen_clock``.
+ISSUED = date(2025, 6, 1)
 
 
 def email(n: int) -> str:
@@ -116,7 +121,13 @@ def populate(engine: Engine, people: int = PEOPLE) -> None:
                 }
             )
             rows[invoices].append(
-                {"id": oid, "order_id": oid, "billing_name": f"Person {n}", "amount_cents": oid}
+                {
+                    "id": oid,
+                    "order_id": oid,
+                    "billing_name": f"Person {n}",
+                    "amount_cents": oid,
+                    "issued_on": ISSUED,
+                }
             )
             rows[cart_items].append({"id": n * 10 + k, "cart_id": n, "product": f"thing {k}"})
         rows[carts].append({"id": n, "customer_id": n, "note": f"gift for {n}"})

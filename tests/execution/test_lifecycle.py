@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from ombud.clock import utcnow
 from ombud.config import Settings
@@ -24,8 +25,8 @@ from ombud.models.audit import AuditEntry
 from ombud.models.requests import PrivacyRequest
 from tests.execution import shop
 from tests.execution.conftest import Target
-from tests.fixtures.api import make_settings
-from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.api import Clock, make_settings
+from tests.fixtures.smtp import Mailbox, SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -182,3 +183,32 @@ def test_rectification_keeps_old_values_as_hashes_in_the_audit_log(
         assert rectified[0].data["fields"] == ["phone"]
         assert list(rectified[0].data["old_value_sha256"]) == ["2:phone"]
         assert "+4930000002" not in str([e.data for e in entries])
+
+
+def test_result_and_letter_name_what_was_kept_and_what_was_erased_as_its_period_ended(
+    target: Target,
+    store: tuple[Settings, Engine],
+    shop_map: DataMap,
+    smtp_server: SmtpServer,
+    frozen_clock: Clock,
+) -> None:
+    settings, engine = store
+    with target.engine.begin() as conn:  # eleven years before the frozen clock's 2026-03-02
+        conn.execute(
+            update(shop.invoices).where(shop.invoices.c.id == 30).values(issued_on=date(2015, 3, 1))
+        )
+    rid = add_request(engine, "erasure", 3)
+    (report,) = run_requests(engine, [rid], settings=settings, datamap=shop_map)
+    assert report.status == "completed", report.message
+    invoices = {r["id"]: r for r in shop.snapshot(target.engine)["invoices"]}
+    assert invoices[30]["billing_name"] is None and invoices[31]["billing_name"] == "Person 3"
+    result = status_of(engine, rid).result
+    assert result is not None
+    summary = result["collections"]["shop.invoices"]
+    assert summary["held"] == {"rows": 1, "keys": [31]}
+    assert summary["retention_ended"] == {"rows": 1, "keys": [30]}
+    letter = Mailbox.text(smtp_server.mailbox.to(shop.email(3))[-1])
+    assert (
+        "shop.invoices: Invoices must be kept for tax purposes (§ 147 AO); kept for 10 years "
+        "from issued on; 1 older row past this period erased"
+    ) in " ".join(letter.split())

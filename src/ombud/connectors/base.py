@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
-from collections import defaultdict
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
@@ -21,8 +22,49 @@ from ombud.errors import InvalidInput, Unavailable
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-# (key value, {column: new value}) pairs handed to ``Connector.update``.
-RowUpdate = tuple[Any, Mapping[str, Any]]
+# Computed columns of ``Connector.fetch``: alias -> (timestamp column, cutoff). The column is
+# true when the timestamp is set and at or before the cutoff: a retention period has ended.
+Ended = Mapping[str, tuple[str, datetime]]
+
+
+@dataclass(slots=True)
+class Rewrite:
+    """New values for rows of one collection: ``assign`` on every row, ``columns`` per row.
+
+    ``values`` holds one sequence per key with a value for each of ``columns``. With
+    ``keep_null`` a NULL cell stays NULL (masking a missing value leaves it missing); a ``None``
+    in ``assign`` is written as NULL either way. Keys are unique."""
+
+    keys: Sequence[Any]
+    assign: Mapping[str, Any] = field(default_factory=dict)
+    columns: Sequence[str] = ()
+    values: Sequence[Sequence[Any]] = ()
+    keep_null: bool = False
+
+
+def assignments(
+    quote: Callable[[str], str], mark: str, rewrite: Rewrite, per_row: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """The ``SET`` list and the parameters of ``assign``; ``per_row`` are the expressions that
+    give each of ``columns`` its row's value (placeholders or columns of a joined list)."""
+
+    def one(column: str, expr: str) -> str:
+        col = quote(column)
+        if not rewrite.keep_null:
+            return f"{col} = {expr}"
+        # The column in the NULL branch also gives the CASE the column's type.
+        return f"{col} = CASE WHEN {col} IS NULL THEN {col} ELSE {expr} END"
+
+    sets: list[str] = []
+    params: list[Any] = []
+    for column, value in rewrite.assign.items():
+        if value is None:
+            sets.append(f"{quote(column)} = NULL")
+        else:
+            sets.append(one(column, mark))
+            params.append(value)
+    sets += [one(c, expr) for c, expr in zip(rewrite.columns, per_row, strict=True)]
+    return ", ".join(sets), params
 
 
 class ConnectionFailed(Unavailable):
@@ -68,30 +110,6 @@ def chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield values[start : start + size]
 
 
-def group_updates(
-    rows: Iterable[RowUpdate],
-) -> tuple[dict[tuple[tuple[str, Any], ...], list[Any]], dict[tuple[str, ...], list[RowUpdate]]]:
-    """Split updates into (same assignment -> keys) groups and per-row (columns -> rows) groups.
-
-    Rows that share their new values (null, a fixed string) become one ``WHERE key IN`` statement;
-    rows with values of their own (HMAC, random) go through ``executemany``."""
-    by_assignment: dict[tuple[tuple[str, Any], ...], list[Any]] = defaultdict(list)
-    for key, values in rows:
-        items = tuple(sorted(values.items()))
-        if all(isinstance(v, Hashable) for _, v in items):
-            by_assignment[items].append(key)
-        else:  # pragma: no cover - masked values are scalars
-            by_assignment[((str(id(values)), None),)].append(key)
-    shared: dict[tuple[tuple[str, Any], ...], list[Any]] = {}
-    single: dict[tuple[str, ...], list[RowUpdate]] = defaultdict(list)
-    for items, keys in by_assignment.items():
-        if len(keys) > 1:
-            shared[items] = keys
-        else:
-            single[tuple(k for k, _ in items)].append((keys[0], dict(items)))
-    return shared, dict(single)
-
-
 class Connector(ABC):
     """One open connection to a target database; reads stream, writes wait for ``commit``."""
 
@@ -116,13 +134,24 @@ class Connector(ABC):
 
     @abstractmethod
     def fetch(
-        self, collection: str, where: Mapping[str, Sequence[Any]], columns: Sequence[str]
-    ) -> Iterator[dict[str, Any]]:
-        """Stream rows whose ``field`` is one of its values, for any field of ``where`` (OR)."""
+        self,
+        collection: str,
+        where: Mapping[str, Sequence[Any]],
+        columns: Sequence[str],
+        *,
+        ended: Ended | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream rows whose ``field`` is one of its values, for any field of ``where`` (OR).
+
+        A row is a tuple of ``columns`` followed by one truth value per ``ended`` entry."""
 
     @abstractmethod
-    def update(self, collection: str, key: str, rows: Sequence[RowUpdate]) -> int:
-        """Set new values on the rows with these keys; return the number of statements' rows."""
+    def count(self, collection: str, field: str, values: Sequence[Any]) -> dict[Any, int]:
+        """Rows per stored value of ``field``, for the rows whose ``field`` is one of ``values``."""
+
+    @abstractmethod
+    def update(self, collection: str, key: str, rewrite: Rewrite) -> int:
+        """Apply ``rewrite`` to the rows with its keys; return the number of rows changed."""
 
     @abstractmethod
     def delete(self, collection: str, key: str, values: Sequence[Any]) -> int:

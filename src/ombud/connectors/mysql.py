@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Self
 
 import pymysql
 import pymysql.cursors
 from sqlalchemy.engine import URL
 
-from ombud.connectors.base import Connector, RowUpdate, failed, query_failed, register
-from ombud.connectors.sqlchunks import delete_statements, select_statements, update_statements
+from ombud.connectors.base import Connector, Ended, Rewrite, failed, query_failed, register
+from ombud.connectors.sqlchunks import (
+    count_statements,
+    delete_statements,
+    merge_counts,
+    select_statements,
+    update_statements,
+)
 
 CHUNK = 5_000
+
+
+def _ended(column: str) -> str:
+    return f"({column} IS NOT NULL AND {column} <= %s)"
+
+
+def _cutoff(value: datetime) -> datetime:
+    return value.replace(microsecond=0)
 
 
 class MySQLConnector(Connector):
@@ -55,21 +70,43 @@ class MySQLConnector(Connector):
         return query_failed(self.name, collection, exc, doing)
 
     def fetch(
-        self, collection: str, where: Mapping[str, Sequence[Any]], columns: Sequence[str]
-    ) -> Iterator[dict[str, Any]]:
+        self,
+        collection: str,
+        where: Mapping[str, Sequence[Any]],
+        columns: Sequence[str],
+        *,
+        ended: Ended | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
         """Unbuffered ``SELECT`` per chunk of values."""
-        for text, params in select_statements(self.quote, "%s", collection, where, columns, CHUNK):
+        computed = (_ended, _cutoff, ended) if ended else None
+        for text, params in select_statements(
+            self.quote, "%s", collection, where, columns, CHUNK, computed
+        ):
             try:
-                with self.conn.cursor(pymysql.cursors.SSDictCursor) as cur:
+                with self.conn.cursor(pymysql.cursors.SSCursor) as cur:
                     cur.execute(text, params)
                     while batch := cur.fetchmany(5_000):
                         yield from batch
             except pymysql.err.MySQLError as exc:
                 raise self._error(exc, collection, "reading") from None
 
-    def update(self, collection: str, key: str, rows: Sequence[RowUpdate]) -> int:
+    def count(self, collection: str, field: str, values: Sequence[Any]) -> dict[Any, int]:
+        """``COUNT(*) ... GROUP BY`` per chunk."""
+        pairs: list[Sequence[Any]] = []
+        try:
+            with self.conn.cursor() as cur:
+                for text, params in count_statements(
+                    self.quote, "%s", collection, field, values, CHUNK
+                ):
+                    cur.execute(text, params)
+                    pairs.extend(cur.fetchall())
+        except pymysql.err.MySQLError as exc:
+            raise self._error(exc, collection, "counting in") from None
+        return merge_counts(pairs)
+
+    def update(self, collection: str, key: str, rewrite: Rewrite) -> int:
         """Shared values per ``IN`` chunk; per-row values with ``executemany``."""
-        single, many = update_statements(self.quote, "%s", collection, key, rows, CHUNK)
+        single, many = update_statements(self.quote, "%s", collection, key, rewrite, CHUNK)
         count = 0
         try:
             with self.conn.cursor() as cur:

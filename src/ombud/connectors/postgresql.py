@@ -8,14 +8,15 @@ from typing import Any, Self
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 from sqlalchemy.engine import URL
 
 from ombud.connectors.base import (
     Connector,
-    RowUpdate,
+    Ended,
+    Rewrite,
+    assignments,
+    chunks,
     failed,
-    group_updates,
     query_failed,
     register,
 )
@@ -30,9 +31,10 @@ class PostgresConnector(Connector):
     fetch_size = 10_000
     server_cursor_over = 5_000
 
-    def __init__(self, name: str, url: URL, conn: psycopg.Connection[dict[str, Any]]) -> None:
+    def __init__(self, name: str, url: URL, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
         super().__init__(name, url)
         self.conn = conn
+        self.quoted: dict[str, str] = {}
 
     @classmethod
     def open(cls, name: str, url: URL) -> Self:
@@ -48,26 +50,42 @@ class PostgresConnector(Connector):
         if url.password is not None:
             params["password"] = str(url.password)
         try:
-            conn = psycopg.connect(**params, row_factory=dict_row)
+            conn = psycopg.connect(**params)
         except psycopg.Error as exc:
             raise failed(name, url, exc, "connecting") from None
         return cls(name, url, conn)
 
     def quote(self, identifier: str) -> str:
         """Quote each dotted part with double quotes."""
-        return ".".join(sql.Identifier(p).as_string(self.conn) for p in identifier.split("."))
+        quoted = self.quoted.get(identifier)
+        if quoted is None:
+            parts = identifier.split(".")
+            quoted = ".".join(sql.Identifier(p).as_string(self.conn) for p in parts)
+            self.quoted[identifier] = quoted
+        return quoted
 
     def fetch(
-        self, collection: str, where: Mapping[str, Sequence[Any]], columns: Sequence[str]
-    ) -> Iterator[dict[str, Any]]:
+        self,
+        collection: str,
+        where: Mapping[str, Sequence[Any]],
+        columns: Sequence[str],
+        *,
+        ended: Ended | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
         """One statement: ``WHERE f1 = ANY(%s) OR f2 = ANY(%s)``, streamed in chunks."""
         where = {f: list(v) for f, v in where.items() if v}
         if not where:
             return
+        exprs = [self.quote(c) for c in columns]
+        params: list[Any] = []
+        for column, cutoff in (ended or {}).values():
+            # A naive UTC timestamp: compared as is with ``timestamp`` and ``date`` columns.
+            exprs.append(f"({self.quote(column)} IS NOT NULL AND {self.quote(column)} <= %s)")
+            params.append(cutoff.replace(tzinfo=None, microsecond=0))
         text = "SELECT {} FROM {} WHERE {}".format(
-            ", ".join(self.quote(c) for c in columns),
+            ", ".join(exprs),
             self.quote(collection),
-            " OR ".join(f"{self.quote(f)} = ANY(%s)" for f in where),
+            " OR ".join(f"{self.quote(f)} = ANY({_array(v)})" for f, v in where.items()),
         )
         # Large value lists get a server-side cursor so memory stays bounded; small batches
         # (the common case) save its extra round trips.
@@ -76,7 +94,7 @@ class PostgresConnector(Connector):
             with (
                 self.conn.cursor(name=f"ombud_{next(_cursor_ids)}") if big else self.conn.cursor()
             ) as cur:
-                cur.execute(text, list(where.values()))
+                cur.execute(text, params + list(where.values()))
                 while batch := cur.fetchmany(self.fetch_size):
                     yield from batch
         except psycopg.OperationalError as exc:
@@ -85,31 +103,76 @@ class PostgresConnector(Connector):
             self.conn.rollback()
             raise query_failed(self.name, collection, exc, "reading") from None
 
-    def update(self, collection: str, key: str, rows: Sequence[RowUpdate]) -> int:
-        """Shared values in one ``= ANY`` statement each; per-row values pipelined."""
-        shared, single = group_updates(rows)
-        table, quoted_key, count = self.quote(collection), self.quote(key), 0
+    def count(self, collection: str, field: str, values: Sequence[Any]) -> dict[Any, int]:
+        """``SELECT field, count(*) ... WHERE field = ANY(%s) GROUP BY field``."""
+        values = list(values)
+        if not values:
+            return {}
+        f = self.quote(field)
         try:
             with self.conn.cursor() as cur:
-                for items, keys in shared.items():
-                    sets = ", ".join(f"{self.quote(c)} = %s" for c, _ in items)
+                cur.execute(
+                    f"SELECT {f}, count(*) FROM {self.quote(collection)} "
+                    f"WHERE {f} = ANY({_array(values)}) GROUP BY {f}",
+                    [values],
+                )
+                return {value: int(n) for value, n in cur}
+        except psycopg.OperationalError as exc:
+            raise self.failed(exc, f"counting in {collection}") from None
+        except psycopg.Error as exc:
+            self.conn.rollback()
+            raise query_failed(self.name, collection, exc, "counting in") from None
+
+    def update(self, collection: str, key: str, rewrite: Rewrite) -> int:
+        """One statement: ``WHERE key = ANY(%s)``, or a join on ``unnest`` of the keys and the
+        per-row values when text values (the masking strategies') come with the rows."""
+        table, qkey = self.quote(collection), self.quote(key)
+        keys = list(rewrite.keys)
+        if not keys:
+            return 0
+        try:
+            with self.conn.cursor() as cur:
+                if not rewrite.columns:
+                    sets, params = assignments(self.quote, "%s", rewrite, [])
                     cur.execute(
-                        f"UPDATE {table} SET {sets} WHERE {quoted_key} = ANY(%s)",
-                        [v for _, v in items] + [keys],
+                        f"UPDATE {table} SET {sets} WHERE {qkey} = ANY({_array(keys)})",
+                        [*params, keys],
                     )
-                    count += max(cur.rowcount, 0)
-                for cols, group in single.items():
-                    sets = ", ".join(f"{self.quote(c)} = %s" for c in cols)
-                    cur.executemany(
-                        f"UPDATE {table} SET {sets} WHERE {quoted_key} = %s",
-                        [[vals[c] for c in cols] + [k] for k, vals in group],
-                    )
-                    count += len(group)
+                    return max(cur.rowcount, 0)
+                if _joinable(keys, rewrite.values):
+                    return self._update_joined(cur, table, qkey, rewrite, keys)
+                sets, params = assignments(self.quote, "%s", rewrite, ["%s"] * len(rewrite.columns))
+                cur.executemany(
+                    f"UPDATE {table} SET {sets} WHERE {qkey} = %s",
+                    [[*params, *v, k] for k, v in zip(keys, rewrite.values, strict=True)],
+                )
+                return len(keys)
         except psycopg.OperationalError as exc:
             raise self.failed(exc, f"updating {collection}") from None
         except psycopg.Error as exc:
             self.conn.rollback()
             raise query_failed(self.name, collection, exc, "updating") from None
+
+    def _update_joined(
+        self, cur: psycopg.Cursor[Any], table: str, qkey: str, rewrite: Rewrite, keys: list[Any]
+    ) -> int:
+        names = [f"ombud_v.ombud_c{i}" for i in range(len(rewrite.columns))]
+        sets, params = assignments(self.quote, "%s", rewrite, names)
+        # Binary parameters are typed (bigint[], text[]), which unnest needs to choose its type.
+        arrays = ", ".join(["%b"] * (len(names) + 1))
+        columns = ", ".join(["ombud_k"] + [f"ombud_c{i}" for i in range(len(names))])
+        count = 0
+        # The key list again as ``= ANY``: without it the planner joins the whole table's index
+        # with the list (it cannot see how short the list is).
+        for part in chunks(range(len(keys)), 50_000):
+            values = [rewrite.values[i] for i in part]
+            ids = [keys[i] for i in part]
+            cur.execute(
+                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS ombud_v({columns}) "
+                f"WHERE {table}.{qkey} = ombud_v.ombud_k AND {table}.{qkey} = ANY(%b)",
+                [*params, ids, *(list(c) for c in zip(*values, strict=True)), ids],
+            )
+            count += max(cur.rowcount, 0)
         return count
 
     def delete(self, collection: str, key: str, values: Sequence[Any]) -> int:
@@ -118,9 +181,11 @@ class PostgresConnector(Connector):
             return 0
         try:
             with self.conn.cursor() as cur:
+                keys = list(values)
                 cur.execute(
-                    f"DELETE FROM {self.quote(collection)} WHERE {self.quote(key)} = ANY(%s)",
-                    [list(values)],
+                    f"DELETE FROM {self.quote(collection)} WHERE {self.quote(key)} "
+                    f"= ANY({_array(keys)})",
+                    [keys],
                 )
                 return max(cur.rowcount, 0)
         except psycopg.OperationalError as exc:
@@ -145,16 +210,32 @@ class PostgresConnector(Connector):
         """``SELECT version()``."""
         try:
             with self.conn.cursor() as cur:
-                cur.execute("SELECT version() AS v")
+                cur.execute("SELECT version()")
                 row = cur.fetchone()
             self.conn.rollback()
         except psycopg.Error as exc:
             raise self.failed(exc, "testing") from None
-        return str(row["v"]) if row else ""
+        return str(row[0]) if row else ""
 
     def close(self) -> None:
         """Close."""
         self.conn.close()
+
+
+def _array(values: Sequence[Any]) -> str:
+    """The placeholder of a list: binary for integers (nothing to escape, several times faster
+    to send); text otherwise, so strings stay untyped and compare as the column's type."""
+    return "%b" if values and all(type(v) is int for v in values) else "%s"
+
+
+def _joinable(keys: list[Any], values: Sequence[Sequence[Any]]) -> bool:
+    """True when keys are integers or text and every per-row value is text or NULL."""
+    if not isinstance(keys[0], int | str) or isinstance(keys[0], bool):
+        return False
+    kind = type(keys[0])
+    return all(type(k) is kind for k in keys) and all(
+        v is None or type(v) is str for row in values for v in row
+    )
 
 
 register("postgresql", PostgresConnector)

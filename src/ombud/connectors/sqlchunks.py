@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ombud.connectors.base import RowUpdate, chunks, group_updates
+from ombud.connectors.base import Ended, Rewrite, assignments, chunks
 
 # (statement, parameters) pairs.
 Statement = tuple[str, list[Any]]
@@ -18,19 +18,29 @@ def select_statements(
     where: Mapping[str, Sequence[Any]],
     columns: Sequence[str],
     size: int,
+    ended: tuple[Callable[[str], str], Callable[[Any], Any], Ended] | None = None,
 ) -> Iterator[Statement]:
     """``SELECT ... WHERE f1 IN (...) OR f2 IN (...)``, the value lists cut into chunks.
 
-    A row matching two fields in different chunks comes back twice; callers de-duplicate."""
+    ``ended`` is (SQL test of a quoted column, cutoff parameter, computed columns): each
+    computed column is appended to the select list. A row matching two fields in different
+    chunks comes back twice; callers de-duplicate."""
     lists = {f: list(v) for f, v in where.items() if v}
     if not lists:
         return
-    cols = ", ".join(quote(c) for c in columns)
+    exprs = [quote(c) for c in columns]
+    head: list[Any] = []
+    if ended is not None:
+        test, param, computed = ended
+        for column, cutoff in computed.values():
+            exprs.append(test(quote(column)))
+            head.append(param(cutoff))
+    cols = ", ".join(exprs)
     split = {f: list(chunks(v, size)) for f, v in lists.items()}
     rounds = max(len(parts) for parts in split.values())
     for i in range(rounds):
         clauses: list[str] = []
-        params: list[Any] = []
+        params: list[Any] = list(head)
         for f, parts in split.items():
             if i < len(parts):
                 clauses.append(f"{quote(f)} IN ({', '.join([mark] * len(parts[i]))})")
@@ -43,32 +53,56 @@ def update_statements(
     mark: str,
     collection: str,
     key: str,
-    rows: Sequence[RowUpdate],
+    rewrite: Rewrite,
     size: int,
 ) -> tuple[list[Statement], list[tuple[str, list[list[Any]]]]]:
-    """(single statements, executemany batches) that apply ``rows``."""
-    shared, single = group_updates(rows)
+    """(single statements, executemany batches) that apply ``rewrite``.
+
+    Without per-row values every chunk of keys is one ``UPDATE ... IN``; with them each row
+    gets its own parameters (one statement, so every row is written once)."""
     table, qkey = quote(collection), quote(key)
-    statements: list[Statement] = []
-    for items, keys in shared.items():
-        sets = ", ".join(f"{quote(c)} = {mark}" for c, _ in items)
-        for part in chunks(keys, size):
-            statements.append(
-                (
-                    f"UPDATE {table} SET {sets} WHERE {qkey} IN ({', '.join([mark] * len(part))})",
-                    [v for _, v in items] + list(part),
-                )
-            )
-    many: list[tuple[str, list[list[Any]]]] = []
-    for cols, group in single.items():
-        sets = ", ".join(f"{quote(c)} = {mark}" for c in cols)
-        many.append(
+    sets, params = assignments(quote, mark, rewrite, [mark] * len(rewrite.columns))
+    if not rewrite.columns:
+        return [
             (
-                f"UPDATE {table} SET {sets} WHERE {qkey} = {mark}",
-                [[vals[c] for c in cols] + [k] for k, vals in group],
+                f"UPDATE {table} SET {sets} WHERE {qkey} IN ({', '.join([mark] * len(part))})",
+                params + list(part),
             )
+            for part in chunks(list(rewrite.keys), size)
+        ], []
+    rows = [[*params, *values, k] for k, values in zip(rewrite.keys, rewrite.values, strict=True)]
+    return [], [(f"UPDATE {table} SET {sets} WHERE {qkey} = {mark}", rows)]
+
+
+def count_statements(
+    quote: Callable[[str], str],
+    mark: str,
+    collection: str,
+    field: str,
+    values: Sequence[Any],
+    size: int,
+) -> list[Statement]:
+    """``SELECT field, COUNT(*) ... WHERE field IN (...) GROUP BY field`` per chunk.
+
+    Two values the collation makes equal can sit in different chunks and count the same rows
+    twice: callers keep the largest count of a stored value, not the sum."""
+    f = quote(field)
+    return [
+        (
+            f"SELECT {f}, COUNT(*) FROM {quote(collection)} "
+            f"WHERE {f} IN ({', '.join([mark] * len(part))}) GROUP BY {f}",
+            list(part),
         )
-    return statements, many
+        for part in chunks(list(values), size)
+    ]
+
+
+def merge_counts(pairs: Iterable[Sequence[Any]]) -> dict[Any, int]:
+    """(stored value, count) pairs of several chunks as one mapping (largest count wins)."""
+    out: dict[Any, int] = {}
+    for value, n in pairs:
+        out[value] = max(out.get(value, 0), int(n))
+    return out
 
 
 def delete_statements(

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 from sqlalchemy.engine import URL
 
-from ombud.connectors.base import Connector, RowUpdate, failed, query_failed, register
-from ombud.connectors.sqlchunks import delete_statements, select_statements, update_statements
+from ombud.connectors.base import Connector, Ended, Rewrite, failed, query_failed, register
+from ombud.connectors.sqlchunks import (
+    count_statements,
+    delete_statements,
+    merge_counts,
+    select_statements,
+    update_statements,
+)
 
 # Under SQLite's default limit of 32,766 bound variables even with several fields.
 CHUNK = 5_000
+
+
+def _ended(column: str) -> str:
+    # SQLite has no date type: timestamps are compared as ISO 8601 text. A value stored any other
+    # way (a number of seconds, a Julian day) cannot be compared, so its row stays held.
+    return f"({column} IS NOT NULL AND typeof({column}) = 'text' AND {column} <= ?)"
+
+
+def _cutoff(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 class SQLiteConnector(Connector):
@@ -37,7 +54,6 @@ class SQLiteConnector(Connector):
             )
         except sqlite3.Error as exc:
             raise failed(name, url, exc, "connecting") from None
-        conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys=ON")
         return cls(name, url, conn)
 
@@ -50,23 +66,40 @@ class SQLiteConnector(Connector):
         return query_failed(self.name, collection, exc, doing)
 
     def fetch(
-        self, collection: str, where: Mapping[str, Sequence[Any]], columns: Sequence[str]
-    ) -> Iterator[dict[str, Any]]:
+        self,
+        collection: str,
+        where: Mapping[str, Sequence[Any]],
+        columns: Sequence[str],
+        *,
+        ended: Ended | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
         """``SELECT`` per chunk, iterating the cursor."""
-        for text, params in select_statements(self.quote, "?", collection, where, columns, CHUNK):
+        computed = (_ended, _cutoff, ended) if ended else None
+        for text, params in select_statements(
+            self.quote, "?", collection, where, columns, CHUNK, computed
+        ):
             try:
                 cur = self.conn.execute(text, params)
                 try:
-                    for row in cur:
-                        yield dict(row)
+                    yield from cur
                 finally:
                     cur.close()
             except sqlite3.Error as exc:
                 raise self._error(exc, collection, "reading") from None
 
-    def update(self, collection: str, key: str, rows: Sequence[RowUpdate]) -> int:
+    def count(self, collection: str, field: str, values: Sequence[Any]) -> dict[Any, int]:
+        """``COUNT(*) ... GROUP BY`` per chunk."""
+        pairs: list[Sequence[Any]] = []
+        try:
+            for text, params in count_statements(self.quote, "?", collection, field, values, CHUNK):
+                pairs.extend(self.conn.execute(text, params).fetchall())
+        except sqlite3.Error as exc:
+            raise self._error(exc, collection, "counting in") from None
+        return merge_counts(pairs)
+
+    def update(self, collection: str, key: str, rewrite: Rewrite) -> int:
         """Shared values per ``IN`` chunk; per-row values with ``executemany``."""
-        single, many = update_statements(self.quote, "?", collection, key, rows, CHUNK)
+        single, many = update_statements(self.quote, "?", collection, key, rewrite, CHUNK)
         count = 0
         try:
             for text, params in single:

@@ -2,26 +2,51 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
+from ombud.datamap.periods import Period, parse_period
 from ombud.datamap.schemas import DataMap, RetentionRule
 from ombud.execution.masking import matches
 
 
 @dataclass(frozen=True)
 class Hold:
-    """Why a field is kept: the rule's key and its reason for the person's letter."""
+    """Why a field is kept: the rule's key and its reason for the person's letter.
+
+    With a ``period`` and a ``timestamp_field`` the hold is per row: a row is held while its
+    timestamp plus the period lies in the future; without them every row is held."""
 
     rule: str
     reason: str
+    period: Period | None = None
+    timestamp_field: str | None = None
+
+    @property
+    def timed(self) -> bool:
+        """True if the hold ends per row."""
+        return self.period is not None and self.timestamp_field is not None
+
+    def cutoff(self, now: datetime) -> datetime:
+        """Rows whose timestamp is at or before this moment are past their period."""
+        assert self.period is not None
+        return self.period.subtract_from(now)
+
+    def untimed(self) -> Hold:
+        """The same hold on every row (its timestamp field is not in the collection)."""
+        return replace(self, timestamp_field=None)
 
 
 def _reason(rule: RetentionRule) -> str:
     text = rule.reason or rule.name or f"retention rule {rule.fides_key}"
     if rule.legal_reference:
         text = f"{text} ({rule.legal_reference})"
-    if rule.period:
-        text = f"{text}; kept for {rule.period}"
+    period = parse_period(rule.period or "")
+    length = str(period) if period else rule.period
+    if length and rule.timestamp_field:
+        text = f"{text}; kept for {length} from {rule.timestamp_field.replace('_', ' ')}"
+    elif length:
+        text = f"{text}; kept for {length}"
     return text
 
 
@@ -48,5 +73,6 @@ def hold_for(
             continue
         if not rule.collections and not rule.data_categories:
             continue
-        return Hold(rule.fides_key, _reason(rule))
+        period = parse_period(rule.period or "")
+        return Hold(rule.fides_key, _reason(rule), period, rule.timestamp_field or None)
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,14 @@ ALIASES = {
 TEXT_ONLY = frozenset({"fixed", "hmac", "random", "hash"})
 TEXT_TYPES = frozenset({"string", "str", "text", "varchar", "char", "object_id"})
 _ALPHABET = string.ascii_letters + string.digits
+# Byte b -> _ALPHABET[b % 62], for bytes.translate.
+_TO_ALPHABET = bytes(ord(_ALPHABET[b % len(_ALPHABET)]) for b in range(256))
+_HEX = "0123456789abcdef"
+_DIGEST_LENGTHS = frozenset({32, 40, 64, 128})
+# Strategies whose new value is the same for every row: applied as one SQL assignment.
+SHARED = frozenset({"null", "fixed"})
+# Strategies computed from the old value (the others need only the row's key).
+FROM_VALUE = frozenset({"hmac", "hash"})
 
 
 @dataclass(frozen=True)
@@ -86,10 +95,32 @@ def mask(strategy: Strategy, value: Any, *, key: bytes, seed: str) -> Any:
     return new
 
 
+# (old value, key, seed) -> new value
+Masker = Callable[[Any, bytes, str], Any]
+
+
+def masker(strategy: Strategy) -> Masker:
+    """``mask`` for one strategy, its configuration read once (masking runs per row)."""
+    if strategy.name != "random":
+        return lambda value, key, seed: mask(strategy, value, key=key, seed=seed)
+    length = int(strategy.configuration.get("length", 16))
+    suffix = str((strategy.configuration.get("format_preservation") or {}).get("suffix") or "")
+
+    def random_value(value: Any, key: bytes, seed: str) -> Any:
+        if value is None:
+            return None
+        new = _random(key, seed, length)
+        return new + suffix if suffix and not new.endswith(suffix) else new
+
+    return random_value
+
+
 def _mask(strategy: Strategy, value: Any, *, key: bytes, seed: str) -> Any:
     conf = strategy.configuration
     if strategy.name == "fixed":
         return str(conf.get("rewrite_value", "MASKED"))
+    if strategy.name == "random":
+        return _random(key, seed, int(conf.get("length", 16)))
     text = value if isinstance(value, str) else str(value)
     suffix = str((conf.get("format_preservation") or {}).get("suffix") or "")
     if suffix and text.endswith(suffix):
@@ -98,24 +129,39 @@ def _mask(strategy: Strategy, value: Any, *, key: bytes, seed: str) -> Any:
         return text  # already masked by an earlier run: hashing again would change it
     if strategy.name == "hmac":
         algorithm = str(conf.get("algorithm", "SHA-256")).replace("-", "").lower()
-        return hmac.new(key, text.encode(), algorithm).hexdigest()
+        return hmac.digest(key, text.encode(), algorithm).hex()
     if strategy.name == "hash":
         algorithm = str(conf.get("algorithm", "SHA-256")).replace("-", "").lower()
         salt = str(conf.get("salt", ""))
         return hashlib.new(algorithm, (text + salt).encode()).hexdigest()
-    if strategy.name == "random":
-        length = int(conf.get("length", 16))
-        stream = b""
-        counter = 0
-        while len(stream) < length:
-            stream += hmac.new(key, f"{seed}:{counter}".encode(), "sha256").digest()
-            counter += 1
-        return "".join(_ALPHABET[b % len(_ALPHABET)] for b in stream[:length])
     raise InvalidInput(f"strategy '{strategy.name}' does not rewrite values")
 
 
+def _random(key: bytes, seed: str, length: int) -> str:
+    """``length`` letters and digits drawn from HMAC-SHA256 of the seed: the same every time."""
+    if length <= 32:  # one digest: most strings
+        return (
+            hmac.digest(key, f"{seed}:0".encode(), "sha256")[:length]
+            .translate(_TO_ALPHABET)
+            .decode()
+        )
+    stream = b""
+    counter = 0
+    while len(stream) < length:
+        stream += hmac.digest(key, f"{seed}:{counter}".encode(), "sha256")
+        counter += 1
+    return stream[:length].translate(_TO_ALPHABET).decode()
+
+
 def _is_digest(text: str) -> bool:
-    return len(text) in (32, 40, 64, 128) and all(c in "0123456789abcdef" for c in text)
+    return len(text) in _DIGEST_LENGTHS and not text.strip(_HEX)
+
+
+def shared_value(strategy: Strategy) -> Any:
+    """The value a ``SHARED`` strategy writes on every row that has a value."""
+    if strategy.name == "null":
+        return None
+    return mask(strategy, "", key=b"", seed="")
 
 
 # ------------------------------------------------------------------ category rules

@@ -5,6 +5,7 @@ personal-data collections cannot be reached. Built on ``ombud.datamap.graph``.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ombud.datamap.graph import DatasetGraph, Edge, build_graph
@@ -13,6 +14,8 @@ from ombud.datamap.taxonomy import is_personal_category
 from ombud.errors import InvalidInput
 from ombud.execution.holds import Hold, hold_for, holding_rules
 from ombud.execution.masking import (
+    FROM_VALUE,
+    SHARED,
     CategoryRule,
     Strategy,
     effective,
@@ -46,13 +49,18 @@ class FieldPlan:
 
     @property
     def erased(self) -> bool:
-        """True if erasure rewrites this field."""
-        return self.strategy is not None and self.hold is None and not self.primary_key
+        """True if erasure rewrites this field on every row (no legal hold on it)."""
+        return self.erasable and self.hold is None
+
+    @property
+    def erasable(self) -> bool:
+        """True if erasure rewrites this field where no legal hold keeps it."""
+        return self.strategy is not None and not self.primary_key
 
 
 @dataclass
 class CollectionPlan:
-    """One collection of the plan."""
+    """One collection of the plan (not changed once built: derived values are cached)."""
 
     dataset: str
     collection: str
@@ -67,32 +75,66 @@ class CollectionPlan:
     erase_after: list[str] = field(default_factory=list)
     outgoing: set[str] = field(default_factory=set)
 
-    @property
+    @cached_property
     def name(self) -> str:
         """``dataset.collection``."""
         return f"{self.dataset}.{self.collection}"
 
-    @property
+    @cached_property
     def query_fields(self) -> list[str]:
         """Fields compared with identities or values from earlier collections."""
         names = list(self.identities)
         names += [e.dst.field for e in self.incoming if e.dst.field not in names]
         return names
 
-    @property
+    @cached_property
     def columns(self) -> list[str]:
         """Columns to read: key, query fields, reference sources and personal fields."""
         wanted = [self.primary_key] if self.primary_key else []
         wanted += self.query_fields + sorted(self.outgoing)
-        wanted += [f.name for f in self.fields if f.personal or f.erased]
+        wanted += [f.name for f in self.fields if f.personal or f.erasable]
         return list(dict.fromkeys(w for w in wanted if w))
 
-    @property
+    @cached_property
+    def erasure_columns(self) -> list[str]:
+        """Columns erasure reads: key, query fields, reference sources and the fields whose
+        masking is computed from the old value."""
+        wanted = [self.key, *self.query_fields, *sorted(self.outgoing)]
+        wanted += [
+            f.name
+            for f in self.fields
+            if f.erasable and f.strategy is not None and f.strategy.name in FROM_VALUE
+        ]
+        return list(dict.fromkeys(wanted))
+
+    @cached_property
+    def reference_field(self) -> str | None:
+        """The one query field erasure can match this collection's rows by, without reading
+        them: no other collection is reached through it, nothing in it is held, and every value
+        erasure writes is the same on each row (null, a fixed string, or deleting the row)."""
+        if self.outgoing or len(self.query_fields) != 1:
+            return None
+        if any(f.hold is not None for f in self.fields):
+            return None
+        shared = all(
+            f.strategy is not None and f.strategy.name in SHARED for f in self.fields if f.erased
+        )
+        if self.erasure_action() == "delete" or shared:
+            return self.query_fields[0]
+        return None
+
+    @cached_property
+    def timed_holds(self) -> list[Hold]:
+        """Legal holds on fields of this collection that end per row."""
+        holds = [f.hold for f in self.fields if f.hold is not None and f.hold.timed]
+        return list(dict.fromkeys(holds))
+
+    @cached_property
     def export_fields(self) -> list[FieldPlan]:
         """Fields that go into an access package."""
         return [f for f in self.fields if f.personal]
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The column rows are changed by: the primary key, else the first query field."""
         return self.primary_key or self.query_fields[0]
@@ -179,6 +221,7 @@ def _fields(
 ) -> list[FieldPlan]:
     out: list[FieldPlan] = []
     inherited = collection.data_categories or dataset.data_categories or []
+    names = {f.name for f in collection.fields}
     for f in collection.fields:
         meta = f.fides_meta
         categories = tuple(f.data_categories or inherited)
@@ -203,6 +246,9 @@ def _fields(
         if strategy is not None:
             strategy = effective(strategy, data_type)
         hold = hold_for(holds, dataset.fides_key, collection.name, list(categories))
+        if hold is not None and hold.timestamp_field not in names:
+            # Nothing to count the period from in this collection: every row is held.
+            hold = hold.untimed()
         out.append(
             FieldPlan(
                 name=f.name,

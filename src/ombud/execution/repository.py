@@ -60,18 +60,31 @@ def insert_steps(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(insert(ExecutionStep), list(rows))
 
 
+def done_steps(session: Session, request_ids: Sequence[str]) -> set[tuple[str, str, str]]:
+    """(request id, collection, action) of the steps of these requests that are done."""
+    stmt = select(ExecutionStep.request_id, ExecutionStep.collection, ExecutionStep.action).where(
+        ExecutionStep.request_id.in_(list(request_ids)), ExecutionStep.status == "done"
+    )
+    return {(r, c, a) for r, c, a in session.execute(stmt)}
+
+
 def mark_done(session: Session, idents: Sequence[tuple[str, str, str]], *, at: datetime) -> None:
-    """Mark steps done and drop the values they carried."""
+    """Mark steps done and drop the values they carried: one statement per (collection,
+    action), however many requests."""
+    groups: dict[tuple[str, str], list[str]] = {}
     for request_id, collection, action in idents:
-        session.execute(
-            update(ExecutionStep)
-            .where(
-                ExecutionStep.request_id == request_id,
-                ExecutionStep.collection == collection,
-                ExecutionStep.action == action,
+        groups.setdefault((collection, action), []).append(request_id)
+    for (collection, action), request_ids in groups.items():
+        for start in range(0, len(request_ids), 1000):
+            session.execute(
+                update(ExecutionStep)
+                .where(
+                    ExecutionStep.collection == collection,
+                    ExecutionStep.action == action,
+                    ExecutionStep.request_id.in_(request_ids[start : start + 1000]),
+                )
+                .values(status="done", done_at=at, payload={})
             )
-            .values(status="done", done_at=at, payload={})
-        )
 
 
 def set_phase(session: Session, request_ids: Sequence[str], phase: str, **values: Any) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -32,20 +33,24 @@ from ombud.models.base import new_id
 from ombud.models.execution import ExecutionRun
 
 STALE_AFTER = timedelta(minutes=15)
+HEARTBEAT_EVERY = timedelta(seconds=30)
 
 
 def worker_name() -> str:
-    """``host:pid`` of this process."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """``host:pid:thread`` of this thread (the server's background runner and an API call
+    may run requests in the same process at once)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
 def _alive(worker: str | None) -> bool:
-    """False when the worker ran on this host and its process is gone."""
+    """False when the worker ran on this host and its process (or thread) is gone."""
     if not worker:
         return False
-    host, _, pid = worker.rpartition(":")
+    host, pid, thread = [*worker.split(":"), "", ""][:3]
     if host != socket.gethostname() or not pid.isdigit():
         return True
+    if int(pid) == os.getpid():
+        return thread.isdigit() and int(thread) in {t.ident for t in threading.enumerate()}
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -70,6 +75,7 @@ class StoreJournal:
         self.engine = engine
         self.runs = runs  # request id -> run id
         self.actor = actor
+        self.beat: datetime | None = None
 
     def planned(self, request_ids: Sequence[str]) -> dict[str, list[Change]]:
         """Changes recorded by an earlier attempt."""
@@ -104,16 +110,13 @@ class StoreJournal:
         with unit_of_work(self.engine) as session:
             repository.insert_steps(session, rows)
             requests = sorted({c.request_id for c in changes})
-            repository.set_phase(session, requests, "applying", heartbeat_at=utcnow())
+            self.beat = utcnow()
+            repository.set_phase(session, requests, "applying", heartbeat_at=self.beat)
 
     def done(self, request_ids: Sequence[str]) -> set[tuple[str, str, str]]:
         """Steps already applied."""
         with unit_of_work(self.engine) as session:
-            return {
-                (s.request_id, s.collection, s.action)
-                for s in repository.steps(session, request_ids)
-                if s.status == "done"
-            }
+            return repository.done_steps(session, request_ids)
 
     def mark_done(self, changes: Sequence[Change]) -> None:
         """Mark steps done; rectifications leave the old values' hashes in the audit log."""
@@ -134,9 +137,12 @@ class StoreJournal:
                             "old_value_sha256": c.old_hashes,
                         },
                     )
-            repository.set_phase(
-                session, sorted({c.request_id for c in changes}), "applying", heartbeat_at=utcnow()
-            )
+            # The lease needs a sign of life now and then, not one write per run per collection.
+            now = utcnow()
+            if self.beat is None or now - self.beat > HEARTBEAT_EVERY:
+                requests = sorted({c.request_id for c in changes})
+                repository.set_phase(session, requests, "applying", heartbeat_at=now)
+                self.beat = now
 
 
 @dataclass

@@ -21,7 +21,8 @@ class ExecutionRun(IdMixin, CreatedMixin, Base):
     )
     phase: Mapped[str] = mapped_column(String(16), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # "host:pid" of the worker that holds the run; a dead pid on this host frees it at once.
+    # "host:pid:thread" of the worker that holds the run; a dead pid (or a finished thread of
+    # this process) on this host frees it at once.
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

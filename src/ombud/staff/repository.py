@@ -40,7 +40,5 @@ def tokens_by_prefix(session: Session, prefix: str) -> list[ApiToken]:
 
 def list_tokens(session: Session) -> list[ApiToken]:
     """Every token with its user, newest first."""
-    stmt = (
-        select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.created_at.desc())
-    )
+    stmt = select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.created_at.desc())
     return list(session.scalars(stmt))
