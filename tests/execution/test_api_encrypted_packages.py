@@ -7,12 +7,14 @@ import io
 import json
 import re
 import zipfile
+from typing import Any
 
 import pyrage
 import pytest
 from sqlalchemy import text
 
 from ombud.db import unit_of_work
+from ombud.execution import package
 from tests.dsr.conftest import code_from
 from tests.execution import shop, test_api_run
 from tests.execution.conftest import Target
@@ -61,11 +63,20 @@ def _download(system: System, letter: str) -> bytes:
 
 @pytest.mark.parametrize("target", ["sqlite"], indirect=True)
 def test_package_encrypted_to_the_persons_age_key(
-    system: System, target: Target, smtp_server: SmtpServer
+    system: System, target: Target, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     identity = pyrage.x25519.Identity.generate()
     recipient = str(identity.to_public())
+    written: list[bool] = []
+    real_store = package.store
+
+    def store(*args: Any, **kwargs: Any) -> package.Export:
+        written.append(bool(kwargs.get("recipient") or kwargs.get("passphrase")))
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(package, "store", store)
     rid, letter = _ask_and_run(system, smtp_server.mailbox, 4, {"age_recipient": recipient})
+    assert written == [True]  # encrypted before it was written: never a plain copy on disk
     assert "encrypted with age" in letter and "age -d -i YOUR-KEY-FILE" in letter
     assert recipient in letter
     locked = _download(system, letter)

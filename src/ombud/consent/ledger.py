@@ -113,7 +113,7 @@ def truncate_ip(ip: str | None, settings: Settings | None = None) -> str | None:
     if not s.ip_truncation:
         return str(addr)
     prefix = 24 if addr.version == 4 else 48
-    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+    return str(ipaddress.ip_network((addr, prefix), strict=False))
 
 
 def write(session: Session, entries: Sequence[Entry]) -> list[ConsentRecord]:

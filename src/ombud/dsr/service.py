@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
+from ombud.config import Settings
 from ombud.dsr import jurisdictions, letters, repository, sealing, workflow
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
@@ -286,23 +287,32 @@ def complete_execution(
     )
 
 
-def _encrypt_package(request: PrivacyRequest, export_id: str) -> dict[str, Any]:
-    """Encrypt the built package as the person chose; the sealed passphrase is opened here
-    only, and wiped when the request moves to completed."""
-    settings = config.get_settings()
-    passphrase = None
-    if request.package_encryption == "passphrase":
-        if not request.package_passphrase_sealed:
-            raise Conflict(
-                f"request {request.id} asked for a passphrase-encrypted package, but the "
-                "passphrase is no longer kept; ask the person to make the request again"
-            )
-        passphrase = sealing.unseal(
-            settings, request.package_passphrase_sealed, request_id=request.id
+def package_keys(
+    session: Session, request_id: str, *, settings: Settings | None = None
+) -> tuple[str | None, str | None]:
+    """The passphrase (unsealed) and age recipient the person chose for their package."""
+    request = get(session, request_id)
+    return _package_keys(request, settings or config.get_settings())
+
+
+def _package_keys(request: PrivacyRequest, settings: Settings) -> tuple[str | None, str | None]:
+    if request.package_encryption != "passphrase":
+        return None, request.package_recipient
+    if not request.package_passphrase_sealed:
+        raise Conflict(
+            f"request {request.id} asked for a passphrase-encrypted package, but the "
+            "passphrase is no longer kept; ask the person to make the request again"
         )
-    export = package.encrypt_stored(
-        settings, export_id, passphrase=passphrase, recipient=request.package_recipient
-    )
+    passphrase = sealing.unseal(settings, request.package_passphrase_sealed, request_id=request.id)
+    return passphrase, request.package_recipient
+
+
+def _encrypt_package(request: PrivacyRequest, export_id: str) -> dict[str, Any]:
+    """Encrypt the package as the person chose, unless the run already stored it encrypted;
+    the sealed passphrase is wiped when the request moves to completed."""
+    settings = config.get_settings()
+    passphrase, recipient = _package_keys(request, settings)
+    export = package.encrypt_stored(settings, export_id, passphrase=passphrase, recipient=recipient)
     return {
         "package_encryption": request.package_encryption,
         "package_file": export.path.name,

@@ -211,10 +211,19 @@ def _complete(
     spec = outcome.spec
     result = result_of(plan, outcome)
     if spec.type in ACCESS_TYPES:
+        with unit_of_work(engine) as session:
+            passphrase, recipient = dsr_service.package_keys(session, spec.id, settings=settings)
         data = package.build_zip(
             datamap, plan, request_id=spec.id, rows=outcome.rows, kept=outcome.kept()
         )
-        export = package.store(settings, spec.id.replace("-", "") + os.urandom(4).hex(), data)
+        # Encrypted before it is written, when the person asked: no plain copy on disk.
+        export = package.store(
+            settings,
+            spec.id.replace("-", "") + os.urandom(4).hex(),
+            data,
+            passphrase=passphrase,
+            recipient=recipient,
+        )
         url, expires = package.sign(settings, export_id=export.id, request_id=spec.id)
         result.update(
             download_url=url,
