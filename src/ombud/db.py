@@ -100,17 +100,14 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     session = session_factory(engine)()
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
-        session.info.pop("after_commit", None)
+        _finish(session, False)
         raise
-    finally:
-        session.close()
-    _run_after_commit(session)
+    _finish(session, True)
 
 
 def _finish(session: Session, ok: bool) -> None:
+    """Commit (then run the after-commit work) or roll back, and close."""
     try:
         if ok:
             session.commit()

@@ -103,9 +103,14 @@ _STATE_COLUMNS = (
 )
 
 
+def _insert_with_conflicts(dialect: str, table: Any) -> Any:
+    """An INSERT that takes ``ON CONFLICT`` clauses (PostgreSQL and SQLite have their own)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def _upsert(dialect: str) -> Any:
     """``INSERT INTO consent_states ... ON CONFLICT DO UPDATE`` that never moves a state back."""
-    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_STATES)
+    ins = _insert_with_conflicts(dialect, _STATES)
     excluded = ins.excluded
     changes = {
         "subject_kind": excluded.subject_kind,
@@ -155,8 +160,7 @@ def _record_insert(checked: bool) -> Any:
     columns = [c for c in _RECORDS.c if c.name != "id"]
     if not checked:
         return insert(_RECORDS).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
-    versions: Table = DataMapVersion.__table__  # type: ignore[assignment]
-    latest = select(versions.c.id).order_by(versions.c.number.desc()).limit(1).scalar_subquery()
+    latest = _latest_datamap().scalar_subquery()
     values = select(*[bindparam(c.name, type_=c.type) for c in columns]).where(
         latest.is_not_distinct_from(bindparam("map_version", type_=String()))
     )
@@ -370,8 +374,7 @@ def count_rows(session: Session) -> dict[str, int]:
 
 def insert_notice(session: Session, row: dict[str, Any]) -> bool:
     """Insert a notice version unless its version or its text exists already; True if inserted."""
-    dialect = session.get_bind().dialect.name
-    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConsentNotice)
+    ins = _insert_with_conflicts(session.get_bind().dialect.name, ConsentNotice)
     # Two workers creating the same version at once: the second one waits for the first to
     # commit, then inserts nothing instead of failing on the unique key.
     stmt = ins.values(**row).on_conflict_do_nothing().returning(ConsentNotice.id)
