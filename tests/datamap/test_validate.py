@@ -97,7 +97,7 @@ def test_missing_reference_targets(tmp_path: Path) -> None:
     f = f"{folder}/extra.yml"
     assert problems_of(folder) == [
         f"{f}:3:17: connection 'helpdesk' is not declared (declared: app)",
-        f"{f}:11:44: field 'uid' does not exist in 'app_db.accounts'",
+        f"{f}:11:44: field 'uid' does not exist in 'app_db.accounts'; did you mean 'id'?",
         f"{f}:12:29: dataset 'ghost' does not exist",
         f"{f}:13:44: collection 'users' does not exist in dataset 'app_db'",
         f"{f}:16:36: collection 'missing' does not exist in dataset 'support'",

@@ -6,7 +6,7 @@ whose ``problems`` carry ``file:line:column: message``. Positions come from the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,14 @@ import yaml
 from pydantic import ValidationError
 
 from ombud.datamap.positions import Loc, Problem, SourceIndex
+from ombud.datamap.recovery import (
+    Pruned,
+    ShiftedIndex,
+    keep_after_pruning,
+    plain_yaml_error,
+    prune,
+    suggest_key,
+)
 from ombud.datamap.schemas import DataMap
 from ombud.errors import InvalidInput
 
@@ -76,10 +84,17 @@ def read_files(path: Path) -> dict[str, str]:
 
 @dataclass
 class Parsed:
-    """A structurally valid map and the index that locates any part of it in its files."""
+    """A map and the index that locates any part of it in its files.
 
-    datamap: DataMap
+    ``problems`` holds what was found while reading (syntax and structure); when it is not
+    empty, ``datamap`` is what remained valid after setting the malformed parts aside (``None``
+    if nothing useful remained), so the semantic checks can still report the rest."""
+
+    datamap: DataMap | None
     index: SourceIndex
+    problems: list[Problem] = field(default_factory=list)
+    pruned: Pruned | None = None
+    lost_files: bool = False
 
 
 def _compose(name: str, text: str, index: SourceIndex) -> tuple[Any, yaml.Node | None]:
@@ -91,8 +106,7 @@ def _compose(name: str, text: str, index: SourceIndex) -> tuple[Any, yaml.Node |
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = " ".join(p for p in (exc.context, exc.problem) if p) or "cannot parse"
-        index.add(name, line, col, f"malformed YAML: {what}")
+        index.add(name, line, col, plain_yaml_error(exc.context, exc.problem))
         return None, None
     except yaml.YAMLError as exc:
         index.add(name, 1, 1, f"malformed YAML: {exc}")
@@ -181,13 +195,15 @@ def _structure_message(error: Any, index: SourceIndex) -> tuple[Loc, str, bool]:
         return loc, f"{parent}: missing required key '{loc[-1]}'", False
     if kind == "extra_forbidden":
         parent = index.describe(loc[:-1]) or "the data map"
-        return loc, f"{parent}: unknown key '{loc[-1]}'", True
+        near = suggest_key(loc)
+        hint = f"; did you mean '{near}'?" if near else ""
+        return loc, f"{parent}: unknown key '{loc[-1]}'{hint}", True
     return loc, f"{where}: {error['msg']}", False
 
 
-def parse(files: dict[str, str], *, root: Path | None = None) -> Parsed:
-    """Parse file texts into a DataMap and its source index (structure only)."""
-    index = SourceIndex(root)
+def _read_docs(
+    files: dict[str, str], index: SourceIndex
+) -> list[tuple[str, dict[str, Any], yaml.MappingNode]]:
     docs: list[tuple[str, dict[str, Any], yaml.MappingNode]] = []
     for name, text in files.items():
         index.note_file(name)
@@ -199,32 +215,61 @@ def parse(files: dict[str, str], *, root: Path | None = None) -> Parsed:
             index.add(name, line, col, "a data map file must be a mapping of keys (key: value)")
             continue
         docs.append((name, data, node))
+    return docs
+
+
+def read(files: dict[str, str], *, root: Path | None = None) -> Parsed:
+    """Parse file texts into a DataMap and its source index, keeping every problem found."""
+    index = SourceIndex(root)
+    docs = _read_docs(files, index)
+    lost_files = len(docs) < len(files)
     merged = _merge(docs, index)
-    if index.problems:
-        raise DataMapInvalid(index.sorted_problems())
     try:
         datamap = DataMap.model_validate(merged)
+        return Parsed(datamap, index, index.sorted_problems(), lost_files=lost_files)
     except ValidationError as exc:
-        for error in exc.errors():
-            loc, message, at_key = _structure_message(error, index)
-            index.problem(loc, message, at_key=at_key)
-        raise DataMapInvalid(index.sorted_problems()) from None
-    return Parsed(datamap, index)
+        errors = exc.errors()
+    for error in errors:
+        loc, message, at_key = _structure_message(error, index)
+        index.problem(loc, message, at_key=at_key)
+    pruned = prune(merged, errors)
+    problems = index.sorted_problems()
+    if pruned is None:
+        return Parsed(None, index, problems, lost_files=lost_files)
+    return Parsed(pruned.datamap, ShiftedIndex(index, pruned), problems, pruned, lost_files)
+
+
+def parse(files: dict[str, str], *, root: Path | None = None) -> Parsed:
+    """Parse file texts into a DataMap and its source index (structure only)."""
+    parsed = read(files, root=root)
+    if parsed.problems or parsed.datamap is None:
+        raise DataMapInvalid(parsed.problems)
+    return parsed
 
 
 def parse_files(files: dict[str, str], *, root: Path | None = None) -> DataMap:
     """Parse file texts into a DataMap (structure only)."""
-    return parse(files, root=root).datamap
+    datamap = parse(files, root=root).datamap
+    assert datamap is not None
+    return datamap
 
 
 def check_files(files: dict[str, str], *, root: Path | None = None) -> DataMap:
     """Parse and run every semantic check; raise ``DataMapInvalid`` listing all problems."""
     from ombud.datamap.validate import validate
 
-    parsed = parse(files, root=root)
-    problems = validate(parsed.datamap, parsed.index)
+    parsed = read(files, root=root)
+    problems = list(parsed.problems)
+    if parsed.datamap is not None:
+        found = validate(parsed.datamap, parsed.index)
+        if parsed.problems:
+            names = parsed.pruned.names if parsed.pruned else set()
+            found = keep_after_pruning(found, names, lost_files=parsed.lost_files)
+        problems += found
     if problems:
-        raise DataMapInvalid(problems)
+        unique = dict.fromkeys(problems)
+        raise DataMapInvalid(sorted(unique, key=lambda p: (p.file, p.line, p.column, p.message)))
+    assert parsed.datamap is not None
     return parsed.datamap
 
 

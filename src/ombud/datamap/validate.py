@@ -8,6 +8,7 @@ from ombud.datamap import taxonomy
 from ombud.datamap.graph import build_graph, iter_fields
 from ombud.datamap.periods import parse_period
 from ombud.datamap.positions import Loc, Problem, SourceIndex
+from ombud.datamap.recovery import suggest
 from ombud.datamap.schemas import DataMap, Dataset, DatasetField, Safeguard
 from ombud.datamap.transfers import ADEQUACY_COUNTRIES, has_adequacy, is_third_country
 
@@ -88,11 +89,14 @@ class Checker:
         coll_name, _, field_name = dotted.partition(".")
         coll = next((c for c in dataset.collections if c.name == coll_name), None)
         if coll is None:
-            return f"collection '{coll_name}' does not exist in dataset '{dataset.fides_key}'"
+            near = suggest(coll_name, (c.name for c in dataset.collections))
+            return f"collection '{coll_name}' does not exist in dataset '{dataset.fides_key}'{near}"
         if not field_name:
             return f"'{dotted}' names no field (expected collection.field)"
-        if field_name not in {name for name, _ in iter_fields(coll.fields)}:
-            return f"field '{field_name}' does not exist in '{dataset.fides_key}.{coll_name}'"
+        names = {name for name, _ in iter_fields(coll.fields)}
+        if field_name not in names:
+            near = suggest(field_name, names)
+            return f"field '{field_name}' does not exist in '{dataset.fides_key}.{coll_name}'{near}"
         return None
 
     def check_references(self) -> None:
@@ -106,10 +110,12 @@ class Checker:
                     for k, target in enumerate(getattr(meta, attr, None) or []):
                         self._collection_ref(target, (*cloc, "fides_meta", attr, k))
             if ds.connection and self.map.connection and not self.map.get_connection(ds.connection):
-                names = ", ".join(sorted(c.name for c in self.map.connection))
+                declared = sorted(c.name for c in self.map.connection)
+                near = suggest(ds.connection, declared)
                 self.add(
                     ("dataset", i, "connection"),
-                    f"connection '{ds.connection}' is not declared (declared: {names})",
+                    f"connection '{ds.connection}' is not declared{near} "
+                    f"(declared: {', '.join(declared)})",
                 )
         retention_keys = {r.fides_key for r in self.map.retention}
         for i, system in enumerate(self.map.system):
@@ -120,31 +126,36 @@ class Checker:
                 self._dataset_refs(datasets, decl.dataset_references, (*loc, "dataset_references"))
                 for k, key in enumerate(decl.recipients):
                     if self.map.get_recipient(key) is None:
-                        self.add((*loc, "recipients", k), f"recipient '{key}' is not declared")
+                        self.add((*loc, "recipients", k), self._undeclared_recipient(key))
                 ret = decl.retention.strip()
                 if ret and " " not in ret and ret not in retention_keys and not parse_period(ret):
-                    self.add((*loc, "retention"), f"retention rule '{ret}' is not declared")
+                    near = suggest(ret, retention_keys)
+                    self.add((*loc, "retention"), f"retention rule '{ret}' is not declared{near}")
         for i, rule in enumerate(self.map.retention):
             for k, target in enumerate(rule.collections):
                 self._collection_ref(target, ("retention", i, "collections", k))
         for i, cookie in enumerate(self.map.cookie):
             if cookie.recipient and self.map.get_recipient(cookie.recipient) is None:
-                self.add(
-                    ("cookie", i, "recipient"), f"recipient '{cookie.recipient}' is not declared"
-                )
+                self.add(("cookie", i, "recipient"), self._undeclared_recipient(cookie.recipient))
+
+    def _undeclared_recipient(self, key: str) -> str:
+        near = suggest(key, (r.fides_key for r in self.map.recipient))
+        return f"recipient '{key}' is not declared{near}"
 
     def _dataset_refs(self, datasets: dict[str, Dataset], refs: object, loc: Loc) -> None:
         for k, key in enumerate(refs if isinstance(refs, list) else []):
             if key not in datasets:
-                self.add((*loc, k), f"dataset '{key}' does not exist")
+                self.add((*loc, k), f"dataset '{key}' does not exist{suggest(str(key), datasets)}")
 
     def _collection_ref(self, target: str, loc: Loc) -> None:
         ds_key, _, coll_name = target.partition(".")
         ds = self.map.get_dataset(ds_key)
         if ds is None:
-            self.add(loc, f"dataset '{ds_key}' does not exist (expected dataset.collection)")
+            near = suggest(ds_key, (d.fides_key for d in self.map.dataset))
+            self.add(loc, f"dataset '{ds_key}' does not exist{near} (expected dataset.collection)")
         elif not any(c.name == coll_name for c in ds.collections):
-            self.add(loc, f"collection '{coll_name}' does not exist in dataset '{ds_key}'")
+            near = suggest(coll_name, (c.name for c in ds.collections))
+            self.add(loc, f"collection '{coll_name}' does not exist in dataset '{ds_key}'{near}")
 
     def _field_references(
         self, datasets: dict[str, Dataset], fields: list[DatasetField] | None, loc: Loc
@@ -156,7 +167,8 @@ class Checker:
                 rloc: Loc = (*floc, "fides_meta", "references", r)
                 target = datasets.get(ref.dataset)
                 if target is None:
-                    self.add((*rloc, "dataset"), f"dataset '{ref.dataset}' does not exist")
+                    near = suggest(ref.dataset, datasets)
+                    self.add((*rloc, "dataset"), f"dataset '{ref.dataset}' does not exist{near}")
                 elif missing := self._field_exists(target, ref.field):
                     self.add((*rloc, "field"), missing)
                 if ref.direction not in (None, "from", "to"):
