@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
+from ombud.dsr.jurisdictions import build, override_problems
+from ombud.models.requests import RequestType
 from tests.datamap.helpers import map_with, problems_of
 
 
@@ -161,3 +165,35 @@ def test_a_broken_file_does_not_hide_problems_in_the_others(tmp_path: Path) -> N
     problems = problems_of(folder)
     assert any(p.startswith(f"{folder}/extra.yml:") for p in problems)
     assert any(p.startswith(f"{folder}/more.yml:5:13: period 'forever'") for p in problems)
+
+
+def test_jurisdiction_overrides_are_checked_with_the_map(tmp_path: Path) -> None:
+    folder = map_with(
+        tmp_path,
+        """
+        jurisdiction:
+          - key: gdpr
+            deadlin: {months: 1}
+            types:
+              access: {deadline: {weeks: 2}}
+          - name: Somewhere
+        """,
+    )
+    assert problems_of(folder) == [
+        f"{folder}/extra.yml:3:5: jurisdiction 'gdpr': unknown key 'deadlin'; "
+        "did you mean 'deadline'?",
+        f"{folder}/extra.yml:5:27: jurisdiction 'gdpr': unknown key 'weeks' "
+        "(use months, days, business_days)",
+        f"{folder}/extra.yml:6:5: a jurisdiction override needs a 'key' (e.g. gdpr, ccpa)",
+    ]
+
+
+def test_documented_jurisdiction_example_is_valid() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "datamap.md").read_text(encoding="utf-8")
+    start = docs.index("jurisdiction:\n  - key: gdpr")
+    example = yaml.safe_load(docs[start : docs.index("```", start)])["jurisdiction"]
+    assert override_problems(example) == []
+    rules = build(example)
+    assert rules["gdpr"].deadline.days == 21 and rules["gdpr"].extension is None
+    assert RequestType.objection not in rules["gdpr"].types
+    assert rules["ch_fadp"].countries == ["CH"]

@@ -238,6 +238,15 @@ class Checker:
                     "or collections",
                 )
 
+    # ------------------------------------------------------------ jurisdictions
+    def check_jurisdictions(self) -> None:
+        # dsr depends on datamap, not the other way round: import where it is needed.
+        from ombud.dsr.jurisdictions import override_problems
+
+        for i, loc, message in override_problems(self.map.jurisdiction):
+            extra = loc[-1] if loc and "unknown key" in message else None
+            self.add(("jurisdiction", i, *loc), message, at_key=extra is not None)
+
     # ------------------------------------------------------------ duplicates
     def check_duplicates(self) -> None:
         groups: dict[str, list[str]] = {
@@ -282,5 +291,6 @@ def validate(datamap: DataMap, index: SourceIndex | None = None) -> list[Problem
     checker.check_transfers()
     checker.check_retention()
     checker.check_reachability()
+    checker.check_jurisdictions()
     unique = dict.fromkeys(checker.problems)
     return sorted(unique, key=lambda p: (p.file, p.line, p.column, p.message))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -94,6 +95,40 @@ def build(overrides: list[dict[str, Any]]) -> dict[str, Jurisdiction]:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise InvalidInput(f"jurisdiction {key!r}: {where}: {first['msg']}") from None
+    return out
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed where the unknown key at ``loc`` was written."""
+    if len(loc) >= 2 and loc[-2] in ("deadline", "extension", "acknowledge"):
+        return list(Period.model_fields)
+    return list(Jurisdiction.model_fields if len(loc) == 1 else TypeRule.model_fields)
+
+
+def override_problems(overrides: list[dict[str, Any]]) -> list[tuple[int, tuple[Any, ...], str]]:
+    """Every problem of the data map's jurisdiction overrides as (entry, location, message)."""
+    out: list[tuple[int, tuple[Any, ...], str]] = []
+    shipped = {j["key"]: j for j in _shipped()}
+    for i, override in enumerate(overrides):
+        key = override.get("key")
+        if not isinstance(key, str) or not key:
+            out.append((i, (), "a jurisdiction override needs a 'key' (e.g. gdpr, ccpa)"))
+            continue
+        try:
+            Jurisdiction.model_validate(_merge(dict(shipped.get(key, {})), override))
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                if error["type"] == "extra_forbidden":
+                    known = _known_keys(loc)
+                    near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.75)
+                    hint = f"; did you mean '{near[0]}'?" if near else f" (use {', '.join(known)})"
+                    message = f"unknown key '{loc[-1]}'{hint}"
+                elif error["type"] == "missing" and key not in shipped:
+                    message = f"missing required key '{loc[-1]}' (a new jurisdiction needs it)"
+                else:
+                    message = error["msg"]
+                out.append((i, loc, f"jurisdiction '{key}': {message}"))
     return out
 
 
