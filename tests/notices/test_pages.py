@@ -62,9 +62,10 @@ def test_publish_then_page_shows_version_and_effective_date(
     frozen_clock: Clock,
 ) -> None:
     publish_two(db_session, settings, datamap, frozen_clock)
+    frozen_clock.advance(days=20)  # 1 April 2026: version 2 takes effect
     page = client.get("/privacy/statement").text
     assert "Version 2, effective" in page and "1 April 2026" in page
-    assert "Draft" not in page
+    assert "Draft" not in page and "takes effect" not in page
     sharing = page.split('id="sharing"')[1].split("</section>")[0]
     assert "Textbird Inc." in sharing and "Statsly" not in sharing
     assert_valid_html(page)
@@ -77,6 +78,33 @@ def test_publish_then_page_shows_version_and_effective_date(
     assert "We now send text messages through Textbird." in listing
     assert "/privacy/statement/diff?from=1&amp;to=2" in listing
     assert_valid_html(listing)
+
+
+def test_a_version_with_a_later_effective_date_replaces_the_page_on_that_date(
+    client: TestClient,
+    db_session: Session,
+    settings: Settings,
+    datamap: DataMap,
+    frozen_clock: Clock,
+) -> None:
+    publish_two(db_session, settings, datamap, frozen_clock)  # now 12 March, v2 from 1 April
+    before = client.get("/privacy/statement").text
+    assert "Version 1, effective" in before and "Version 2, effective" not in before
+    assert "A new version takes effect on" in before and "1 April 2026" in before
+    assert "/privacy/statement/diff?from=1&amp;to=2" in before
+    sharing = before.split('id="sharing"')[1].split("</section>")[0]
+    assert "Statsly" in sharing and "Textbird" not in sharing
+    assert_valid_html(before)
+    ahead = client.get("/privacy/statement/versions/2").text
+    assert "This version takes effect on" in ahead and "earlier version" not in ahead
+    processors = client.get("/privacy/sub-processors").text
+    assert "Textbird" not in processors
+    frozen_clock.advance(days=19)  # 31 March: still version 1
+    assert "Version 1, effective" in client.get("/privacy/statement").text
+    frozen_clock.advance(days=1)  # 1 April
+    after = client.get("/privacy/statement").text
+    assert "Version 2, effective" in after and "A new version takes effect" not in after
+    assert "Textbird" in client.get("/privacy/sub-processors").text
 
 
 def test_identical_content_is_refused_and_dates_cannot_go_back(
@@ -180,6 +208,7 @@ def test_subprocessors_page_and_feed(
     draft = client.get("/privacy/sub-processors").text
     assert "Draft" in draft and "Statsly Analytics" in draft
     publish_two(db_session, settings, datamap, frozen_clock)
+    frozen_clock.advance(days=20)  # version 2 is in force from 1 April
     page = client.get("/privacy/sub-processors").text
     assert_valid_html(page)
     assert "version 2" in page

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from ombud.clock import utcnow
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.notices import service
@@ -25,19 +26,22 @@ def longdate(value: date) -> str:
 
 
 def _page(template: str, **ctx: Any) -> HTMLResponse:
-    return HTMLResponse(render(template, longdate=longdate, **ctx))
+    return HTMLResponse(render(template, longdate=longdate, today=utcnow().date(), **ctx))
 
 
 @router.get("/privacy/statement", response_class=HTMLResponse)
 def statement(session: DbSession, settings: SettingsDep) -> HTMLResponse:
     """The published statement, or a live draft when nothing is published yet."""
     version = service.current_version(session)
+    upcoming = service.upcoming_version(session)
+    # Before the first version takes effect, the live draft is what is shown.
     body = version.html if version is not None else service.render_live(session, settings).html
     return _page(
         "notices/statement.html",
         title="Privacy statement",
         org_name=service.org_name(session),
         version=version,
+        upcoming=upcoming,
         is_current=True,
         body=Markup(body),
     )
@@ -58,13 +62,14 @@ def versions(session: DbSession) -> HTMLResponse:
 def version(number: str, session: DbSession) -> HTMLResponse:
     """One published version, as it was."""
     found = service.get_version(session, number=service.parse_number(number, "version"))
-    latest = service.current_version(session)
+    current = service.current_version(session)
     return _page(
         "notices/statement.html",
         title=f"Privacy statement, version {found.number}",
         org_name=service.org_name(session),
         version=found,
-        is_current=latest is not None and latest.number == found.number,
+        upcoming=None,
+        is_current=current is not None and current.number == found.number,
         body=Markup(found.html),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,26 @@ def latest(session: Session) -> StatementVersion | None:
     """The most recently published version, if any."""
     return session.scalar(
         select(StatementVersion).order_by(StatementVersion.number.desc()).limit(1)
+    )
+
+
+def in_force(session: Session, today: date) -> StatementVersion | None:
+    """The newest version whose effective date has come."""
+    return session.scalar(
+        select(StatementVersion)
+        .where(StatementVersion.effective_date <= today)
+        .order_by(StatementVersion.number.desc())
+        .limit(1)
+    )
+
+
+def upcoming(session: Session, today: date) -> StatementVersion | None:
+    """The newest published version that takes effect after ``today``, if any."""
+    return session.scalar(
+        select(StatementVersion)
+        .where(StatementVersion.effective_date > today)
+        .order_by(StatementVersion.number.desc())
+        .limit(1)
     )
 
 

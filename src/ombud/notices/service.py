@@ -135,8 +135,14 @@ def list_versions(session: Session) -> list[StatementVersion]:
 
 
 def current_version(session: Session) -> StatementVersion | None:
-    """The latest published version."""
-    return repository.latest(session)
+    """The version in force: the newest whose effective date has come (a version published
+    with a later effective date replaces it on that date, not when it is published)."""
+    return repository.in_force(session, utcnow().date())
+
+
+def upcoming_version(session: Session) -> StatementVersion | None:
+    """A published version that is not in force yet, announced on the current page."""
+    return repository.upcoming(session, utcnow().date())
 
 
 def get_version(session: Session, *, number: int) -> StatementVersion:
@@ -200,8 +206,8 @@ def subprocessor_feed(session: Session, settings: Settings) -> bytes:
 
 
 def subprocessors(session: Session, settings: Settings) -> tuple[list[dict[str, Any]], int | None]:
-    """The processors of the published statement (or the live map when none): list and version."""
-    version = repository.latest(session)
+    """The processors of the statement in force (or the live map when none): list and version."""
+    version = current_version(session)
     if version is not None:
         return version.subprocessors, version.number
     return render_live(session, settings).subprocessors, None
