@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ombud.config import Settings
 from ombud.consent import ledger, preferences, repository, service
+from ombud.consent.cookies import OWN_COOKIES
 from ombud.models.consent import ConsentRecord
 from ombud.models.datamap import DataMapVersion
 from tests.consent.conftest import counts, link_in
@@ -230,6 +231,21 @@ def test_expired_preference_link_refused(
     frozen_clock.advance(hours=settings.link_ttl_hours + 1)
     page = client.get(link)
     assert page.status_code == 410 and "has expired" in page.text
+
+
+def test_device_cookie_only_with_a_signal_and_every_cookie_is_declared(
+    client: TestClient, datamap: DataMapVersion, settings: Settings
+) -> None:
+    link = preferences.preference_link("noa@example.com", settings).removeprefix(
+        "http://testserver"
+    )
+    client.get(link, follow_redirects=False)
+    client.get("/privacy/preferences")
+    assert client.cookies.get("ombud_device") is None  # no signal: nothing to remember
+    client.get("/privacy/preferences", headers={"Sec-GPC": "1"})
+    assert client.cookies.get("ombud_device")
+    declared = {c.name for c in OWN_COOKIES}
+    assert set(client.cookies.keys()) <= declared, "a cookie the statement does not list"
 
 
 def test_gpc_recorded_then_overridden_by_explicit_choice(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ombud.consent.cookies import OWN_COOKIES
 from ombud.datamap.loader import DataMapInvalid, check_files, load_datamap, read_files
 from ombud.datamap.schemas import DataMap, SectionText
 from ombud.errors import InvalidInput
@@ -117,6 +118,9 @@ def test_security_cookies_and_retention(datamap: DataMap) -> None:
         in t["cookies"]
     )
     assert "_stats | Statsly Analytics | Analytics | 1 year" in t["cookies"]
+    # The cookies Ombud's own pages set are listed too, as strictly necessary.
+    for own in OWN_COOKIES:
+        assert f"{own.name} | Lumen Mail | Strictly necessary | {own.duration} |" in t["cookies"]
     assert "change your choices at any time in the preference center" in t["cookies"]
     assert "Mailbox content | 30 days | deleted | after you close your account" in t["retention"]
     assert (

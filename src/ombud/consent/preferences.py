@@ -16,6 +16,7 @@ from ombud import config
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.consent import ledger, repository, tokens
+from ombud.consent.cookies import PREFERENCES_SESSION
 from ombud.consent.ledger import Context, Entry, Subject
 from ombud.consent.purposes import NoticeRef, get_purpose
 from ombud.consent.schemas import DecisionKind, Method, SubjectKind
@@ -26,7 +27,7 @@ from ombud.mail import send_mail
 from ombud.models.consent import ConsentAccessCode, ConsentPending, ConsentRecord
 from ombud.web.render import render
 
-SESSION_MAX_AGE = 2 * 3600
+SESSION_MAX_AGE = PREFERENCES_SESSION.max_age_seconds
 
 
 def _s(settings: Settings | None) -> Settings:

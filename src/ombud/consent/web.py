@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
+from ombud.consent import cookies as own_cookies
 from ombud.consent import gpc, ledger, preferences, receipts, service, tokens
 from ombud.consent.ledger import Context, Subject
 from ombud.consent.purposes import list_purposes, org_name
@@ -21,8 +22,8 @@ from ombud.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
-DEVICE_COOKIE = "ombud_device"
-SESSION_COOKIE = "ombud_prefs"
+DEVICE_COOKIE = own_cookies.DEVICE.name
+SESSION_COOKIE = own_cookies.PREFERENCES_SESSION.name
 LABELS = {"granted": "Given", "refused": "Refused", "withdrawn": "Withdrawn", None: "Not asked yet"}
 
 
@@ -88,7 +89,7 @@ def _remember_device(response: Response, settings: Settings, device: str, new: b
         response.set_cookie(
             DEVICE_COOKIE,
             device,
-            max_age=2 * 365 * 86400,
+            max_age=own_cookies.DEVICE.max_age_seconds,
             httponly=True,
             samesite="lax",
             secure=settings.base_url.startswith("https"),
@@ -131,7 +132,8 @@ def preference_center(
             done=done,
             gpc=present,
         )
-    _remember_device(response, settings, device, new)
+    # Strictly necessary only to keep honouring a signal: no signal, no cookie.
+    _remember_device(response, settings, device, new and present)
     return response
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ombud.consent.cookies import with_own_cookies
 from ombud.datamap.schemas import Authority
 from ombud.notices import words
 from ombud.notices.blocks import Address, Block, Items, Link, Para, Subheading, Table, Text, text
@@ -48,7 +49,8 @@ def technical_data(ctx: Context) -> list[Block]:
 def cookies(ctx: Context) -> list[Block]:
     """The cookie inventory and how to change choices."""
     order = list(words.COOKIE_CATEGORY)
-    inventory = sorted(ctx.datamap.cookie, key=lambda c: (order.index(c.category.value), c.name))
+    declared = with_own_cookies(list(ctx.datamap.cookie), ctx.datamap.organization.name)
+    inventory = sorted(declared, key=lambda c: (order.index(c.category.value), c.name))
     if not inventory:
         return [Para(text("We do not use cookies or similar technologies."))]
     rows = tuple(
