@@ -69,7 +69,11 @@ def test_declarations_name_a_legal_basis_a_declared_retention_and_recipients() -
     for system in datamap.system:
         for decl in system.privacy_declarations:
             assert decl.legal_basis is not None, decl.name
-            assert decl.retention in rules, decl.name
+            if system.fides_key == "privacy_operations":
+                # Ombud's own records are not a company collection: their period is in words.
+                assert decl.retention.startswith(("2 years", "3 years")), decl.name
+            else:
+                assert decl.retention in rules, decl.name
             assert decl.recipients, decl.name
             assert all(datamap.get_recipient(r) for r in decl.recipients)
             bases.add(decl.legal_basis.value)
