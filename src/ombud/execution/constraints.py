@@ -182,12 +182,15 @@ def check_step(step: CollectionPlan, columns: dict[str, ColumnInfo]) -> list[Unw
     return out
 
 
+def to_check(plan: Plan) -> list[CollectionPlan]:
+    """Collections whose columns erasure writes (not those it deletes or leaves alone)."""
+    return [s for s in plan.steps if s.erasure_action() != "delete" and any(written(s))]
+
+
 def unwritable(plan: Plan, pool: ConnectorPool, *, version: str | None = None) -> list[Unwritable]:
     """Every erasure strategy of ``plan`` its column cannot take (reads each table's columns)."""
     out: list[Unwritable] = []
-    for step in plan.steps:
-        if step.erasure_action() == "delete" or not any(written(step)):
-            continue
+    for step in to_check(plan):
         columns = table_columns(pool.get(step.connection), step.table, version=version)
         out.extend(check_step(step, columns))
     return out
