@@ -3,6 +3,7 @@ test`` and ``requests preview``, before any request runs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,10 @@ from typer.testing import CliRunner
 
 from ombud.cli.common import console
 from ombud.cli.main import app
-from ombud.config import Settings
+from ombud.config import Settings, get_settings
+from ombud.db import get_engine
 from tests.execution import shop
 from tests.execution.conftest import Target
-from tests.execution.test_cli import cli_env  # noqa: F401  (fixture)
 from tests.execution.test_lifecycle import add_request, status_of
 from tests.execution.variants import Document, field_of, variant
 
@@ -25,6 +26,22 @@ runner = CliRunner()
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lines wide enough not to wrap the messages the tests look for."""
     monkeypatch.setattr(console, "_width", 250)
+
+
+@pytest.fixture
+def cli_env(
+    store: tuple[Settings, Engine], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Settings, Engine]]:
+    """The CLI pointed at the committed store."""
+    settings, _engine = store
+    monkeypatch.setattr("ombud.cli.execution.get_settings", lambda: settings)
+    monkeypatch.setenv("OMBUD_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield store
+    get_engine().dispose()
+    get_engine.cache_clear()
+    get_settings.cache_clear()
 
 
 def _broken(doc: Document) -> None:
