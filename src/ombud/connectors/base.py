@@ -71,7 +71,7 @@ def assignments(
 class ColumnInfo:
     """What the database says about one column: its declared type, the kind of value it takes
     (``text``, ``integer``, ``decimal``, ``float``, ``boolean``, ``date``, ``datetime``,
-    ``time``, ``binary``, ``json``, ``uuid``, ``enum``, ``any`` or ``other``) and its
+    ``time``, ``binary``, ``json``, ``uuid``, ``enum``, ``array``, ``any`` or ``other``) and its
     constraints. ``max_length`` is in characters; ``unique`` means a single-column unique
     constraint or index, ``nulls_distinct=False`` one that also refuses two NULLs."""
 

@@ -222,9 +222,7 @@ class PostgresConnector(Connector):
                 unique[names[0]] = unique.get(names[0], True) and not not_distinct
         out: dict[str, ColumnInfo] = {}
         for name, declared, notnull, category, length in rows:
-            kind = "text" if category == "S" else kind_of(declared)
-            if category == "E":
-                kind = "enum"
+            kind = _CATEGORY_KINDS.get(category) or kind_of(declared)
             out[name] = ColumnInfo(
                 name=name,
                 type=declared,
@@ -265,6 +263,8 @@ class PostgresConnector(Connector):
         self.conn.close()
 
 
+# pg_type.typcategory decides where the name alone would mislead (``text[]``, ``int4range``).
+_CATEGORY_KINDS = {"S": "text", "A": "array", "E": "enum", "B": "boolean", "R": "other"}
 # typcategory 'S' is a string type (text, varchar, char, citext, a domain over them); the
 # type modifier of varchar(n) and char(n) is n + 4.
 _COLUMNS = """
