@@ -3,9 +3,10 @@
 Each stage commits on its own (``unit_of_work``): steps are recorded before any target is
 touched and marked done after each target commit, so a killed worker resumes where it stopped
 by replaying the recorded steps. A run that fails (an error reported, every uncommitted target
-rolled back) drops its pending steps, so a retry is planned again from the data map then in
-force; only a run that already committed in one database and failed in another keeps them, and
-its retry carries on with the recorded steps (the journal is what was done, not what was meant).
+rolled back) drops the pending steps it planned, so a retry is planned again from the data map
+then in force; a run that already committed in one database and failed in another keeps them,
+and so do steps replayed from a crashed run (their database may have committed before the
+crash): those retries carry on with the recorded steps. The journal is what was done.
 These functions take ids and an engine, so a job queue can call them as they are."""
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class StoreJournal:
         self.runs = runs  # request id -> run id
         self.actor = actor
         self.beat: datetime | None = None
+        # Requests whose steps this run planned (not replayed from an earlier, crashed run).
+        self.recorded: set[str] = set()
 
     def planned(self, request_ids: Sequence[str]) -> dict[str, list[Change]]:
         """Changes recorded by an earlier attempt."""
@@ -113,6 +116,7 @@ class StoreJournal:
         ]
         with unit_of_work(self.engine) as session:
             repository.insert_steps(session, rows)
+            self.recorded.update(c.request_id for c in changes)
             requests = sorted({c.request_id for c in changes})
             self.beat = utcnow()
             repository.set_phase(session, requests, "applying", heartbeat_at=self.beat)
@@ -194,9 +198,19 @@ def claim(
     return specs, runs, skipped
 
 
-def _fail(engine: Engine | None, specs: Sequence[RequestSpec], error: str, actor: str) -> None:
+def _fail(
+    engine: Engine | None,
+    specs: Sequence[RequestSpec],
+    error: str,
+    actor: str,
+    *,
+    planned: set[str] | None = None,
+) -> None:
+    """Leave the requests ``failed``; drop the pending steps this run ``planned`` (its target
+    transactions were rolled back). Steps replayed from a crashed run stay: their database may
+    have committed before the crash."""
     with unit_of_work(engine) as session:
-        repository.discard_pending(session, [s.id for s in specs])
+        repository.discard_pending(session, [s.id for s in specs if s.id in (planned or ())])
         for spec in specs:
             run = repository.get_run(session, spec.id, lock=True)
             if run is not None:
@@ -277,6 +291,7 @@ def run_requests(
     specs, runs, reports = claim(engine, request_ids, actor=actor)
     if not specs:
         return reports
+    journal = StoreJournal(engine, runs, actor=actor)
     try:
         if datamap is None:
             with unit_of_work(engine) as session:
@@ -292,13 +307,13 @@ def run_requests(
                 plan,
                 specs,
                 pool=pool,
-                journal=StoreJournal(engine, runs, actor=actor),
+                journal=journal,
                 key=masking_key(settings),
                 progress=progress,
                 version=version,
             )
     except OmbudError as exc:
-        _fail(engine, specs, exc.message, actor)
+        _fail(engine, specs, exc.message, actor, planned=journal.recorded)
         return reports + [RunReport(s.id, "failed", exc.message) for s in specs]
     for spec in specs:
         _complete(engine, outcomes[spec.id], plan, datamap, settings=settings, actor=actor)
