@@ -11,7 +11,15 @@ import typer
 
 from ombud.cli.common import cli_session, console
 from ombud.datamap import ropa, service
-from ombud.datamap.loader import DataMapInvalid, display_root, load_datamap, parse, read_files
+from ombud.datamap.loader import (
+    DataMapInvalid,
+    check_files,
+    display_root,
+    load_datamap,
+    read,
+    read_files,
+)
+from ombud.datamap.positions import Problem
 from ombud.datamap.schemas import DataMap
 
 app = typer.Typer(help="The data map: check it, apply it, write the ROPA.", no_args_is_help=True)
@@ -55,17 +63,23 @@ def validate(
     else:
         # Imported here: plain validation needs no database drivers.
         from ombud.config import get_settings
-        from ombud.datamap.validate import validate as check_meaning
         from ombud.execution.validation import connection_problems
 
         try:
-            parsed = parse(read_files(path), root=display_root(path))
+            files = read_files(path)
         except DataMapInvalid as exc:
             raise _print_problems(exc) from None
-        datamap = parsed.datamap
-        # Every problem in one pass: the map's own and those only the databases show.
-        problems = check_meaning(datamap, parsed.index)
-        problems += connection_problems(datamap, parsed.index, get_settings().connections)
+        problems: list[Problem] = []
+        try:
+            datamap = check_files(files, root=display_root(path))
+        except DataMapInvalid as exc:
+            problems = list(exc.problems)
+        parsed = read(files, root=display_root(path))
+        # Every problem in one pass: the map's own, and (when its structure is sound, so that
+        # what is checked is what was written) those only the databases show.
+        if parsed.datamap is not None and not parsed.problems:
+            datamap = parsed.datamap
+            problems += connection_problems(datamap, parsed.index, get_settings().connections)
         if problems:
             ordered = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))
             raise _print_problems(DataMapInvalid(ordered))
