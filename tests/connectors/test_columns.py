@@ -82,15 +82,19 @@ def test_columns_report_types_and_constraints(url: str, monkeypatch: pytest.Monk
 def test_postgresql_nulls_not_distinct(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = create_engine(postgres_url)
     with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TYPE mood AS ENUM ('ok', 'meh')")
         conn.exec_driver_sql(
-            'CREATE TABLE "Tokens" (id int PRIMARY KEY, code varchar(8), '
-            "CONSTRAINT one_code UNIQUE NULLS NOT DISTINCT (code))"
+            'CREATE TABLE "Tokens" (id int PRIMARY KEY, code varchar(8), tags text[], '
+            "feeling mood, span int4range, CONSTRAINT one_code UNIQUE NULLS NOT DISTINCT (code))"
         )
     engine.dispose()
     monkeypatch.setenv("COLS_URL", postgres_url)
     with connector_for(Connection(name="c", url="${COLS_URL}")) as conn:
-        code = conn.columns("public.Tokens")["code"]
+        cols = conn.columns("public.Tokens")
+    code = cols["code"]
     assert code.unique and not code.nulls_distinct and code.max_length == 8
+    # What the type's name alone would get wrong: an array of text, an enum, a range of ints.
+    assert [cols[c].kind for c in ("tags", "feeling", "span")] == ["array", "enum", "other"]
 
 
 @pytest.mark.parametrize(
