@@ -86,12 +86,10 @@ def _check_erased(target: Target, before: dict[str, list[dict[str, object]]], ke
     assert mine["shop.invoices"] == shop.rows_of(before, 3)["shop.invoices"]
 
 
-@pytest.mark.parametrize("crash_after", [2, 6])
 def test_killed_worker_resumes_without_erasing_twice(
     target: Target,
     store: tuple[Settings, Engine],
     smtp_server: SmtpServer,
-    crash_after: int,
 ) -> None:
     settings, engine = store
     before = shop.snapshot(target.engine)
@@ -114,15 +112,17 @@ def test_killed_worker_resumes_without_erasing_twice(
         "--datamap",
         str(shop.DATAMAP),
     ]
+    # The shop is one database: the batch commits there once; the worker dies right after that
+    # commit, before the journal says so.
     crashed = subprocess.run(
-        cmd, env={**env, CRASH_ENV: str(crash_after)}, capture_output=True, text=True, cwd=ROOT
+        cmd, env={**env, CRASH_ENV: "1"}, capture_output=True, text=True, cwd=ROOT
     )
     assert crashed.returncode == 70, crashed.stderr
     assert status_of(engine, rid).status == "in_progress"
     with unit_of_work(engine) as session:
         steps = repository.steps(session, [rid])
-        done = [s for s in steps if s.status == "done"]
-        assert 0 < len(done) < len(steps)
+        assert steps and all(s.status == "pending" for s in steps)
+    assert shop.rows_of(shop.snapshot(target.engine), 3)["shop.carts"] == []
     resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     request = status_of(engine, rid)

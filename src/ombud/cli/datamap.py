@@ -11,7 +11,15 @@ import typer
 
 from ombud.cli.common import cli_session, console
 from ombud.datamap import ropa, service
-from ombud.datamap.loader import DataMapInvalid, load_datamap
+from ombud.datamap.loader import (
+    DataMapInvalid,
+    check_files,
+    display_root,
+    load_datamap,
+    read,
+    read_files,
+)
+from ombud.datamap.positions import Problem
 from ombud.datamap.schemas import DataMap
 
 app = typer.Typer(help="The data map: check it, apply it, write the ROPA.", no_args_is_help=True)
@@ -39,13 +47,46 @@ def _summary(datamap: DataMap) -> str:
 @app.command("validate")
 def validate(
     path: Path = typer.Argument(..., help="Data map file or folder of YAML files."),
+    connections: bool = typer.Option(
+        False,
+        "--connections",
+        help="Also read each table's columns from its database and report erasure strategies "
+        "a column cannot take (NULL into NOT NULL, too long, wrong type).",
+    ),
 ) -> None:
     """Check a data map; print every problem as file:line:column: message."""
-    try:
-        datamap = load_datamap(path)
-    except DataMapInvalid as exc:
-        raise _print_problems(exc) from None
-    typer.echo(f"{path}: valid data map of {datamap.organization.name}: {_summary(datamap)}")
+    if not connections:
+        try:
+            datamap = load_datamap(path)
+        except DataMapInvalid as exc:
+            raise _print_problems(exc) from None
+    else:
+        # Imported here: plain validation needs no database drivers.
+        from ombud.config import get_settings
+        from ombud.execution.validation import connection_problems
+
+        try:
+            files = read_files(path)
+        except DataMapInvalid as exc:
+            raise _print_problems(exc) from None
+        problems: list[Problem] = []
+        try:
+            datamap = check_files(files, root=display_root(path))
+        except DataMapInvalid as exc:
+            problems = list(exc.problems)
+        parsed = read(files, root=display_root(path))
+        # Every problem in one pass: the map's own, and (when its structure is sound, so that
+        # what is checked is what was written) those only the databases show.
+        if parsed.datamap is not None and not parsed.problems:
+            datamap = parsed.datamap
+            problems += connection_problems(datamap, parsed.index, get_settings().connections)
+        if problems:
+            ordered = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))
+            raise _print_problems(DataMapInvalid(ordered))
+    checked = " (erasure strategies fit their columns)" if connections else ""
+    typer.echo(
+        f"{path}: valid data map of {datamap.organization.name}: {_summary(datamap)}{checked}"
+    )
 
 
 @app.command("apply")

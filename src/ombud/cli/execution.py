@@ -88,11 +88,21 @@ connections_app = typer.Typer(help="Target database connections.", no_args_is_he
 
 @connections_app.command("test")
 def connections_test(name: str, datamap: Path | None = DATAMAP_OPTION) -> None:
-    """Connect to a named connection and print the server version."""
+    """Connect to a named connection, print the server version, and check that the erasure
+    strategies of the data map fit the columns of its tables (exit 1 if one does not)."""
     dm = _datamap(datamap) if datamap is not None else None
     with cli_session() as session:
-        version = service.test_connection(session, name, settings=get_settings(), datamap=dm)
+        version, problems = service.check_connection(
+            session, name, settings=get_settings(), datamap=dm
+        )
     console.print(f"[green]ok[/green] {name}: {version}", highlight=False)
+    for problem in problems:
+        console.print(f"[red]cannot erase[/red] {problem}", highlight=False, soft_wrap=True)
+    if problems:
+        raise fail(
+            f"{len(problems)} erasure strateg{'y' if len(problems) == 1 else 'ies'} "
+            "cannot be written to their columns; erasure requests would be refused"
+        )
 
 
 def run(
@@ -162,6 +172,8 @@ def preview(request_id: str, datamap: Path | None = DATAMAP_OPTION) -> None:
     console.print(table)
     for item in result.plan.unreachable_dicts():
         console.print(f"[yellow]not searched:[/yellow] {item['collection']}: {item['reason']}")
+    for problem in result.unwritable:
+        console.print(f"[red]would be refused:[/red] {problem}", highlight=False, soft_wrap=True)
 
 
 def register(root: typer.Typer, requests_app: typer.Typer) -> None:

@@ -67,6 +67,24 @@ def assignments(
     return ", ".join(sets), params
 
 
+@dataclass(frozen=True, slots=True)
+class ColumnInfo:
+    """What the database says about one column: its declared type, the kind of value it takes
+    (``text``, ``integer``, ``decimal``, ``float``, ``boolean``, ``date``, ``datetime``,
+    ``time``, ``binary``, ``json``, ``uuid``, ``enum``, ``array``, ``any`` or ``other``) and its
+    constraints. ``max_length`` is in characters; ``unique`` means a single-column unique
+    constraint or index, ``nulls_distinct=False`` one that also refuses two NULLs."""
+
+    name: str
+    type: str
+    kind: str
+    nullable: bool = True
+    primary_key: bool = False
+    unique: bool = False
+    max_length: int | None = None
+    nulls_distinct: bool = True
+
+
 class ConnectionFailed(Unavailable):
     """A target database cannot be reached; the message names the connection and host only."""
 
@@ -156,6 +174,10 @@ class Connector(ABC):
     @abstractmethod
     def delete(self, collection: str, key: str, values: Sequence[Any]) -> int:
         """Delete the rows whose ``key`` is one of ``values``; deleting nothing is fine."""
+
+    @abstractmethod
+    def columns(self, collection: str) -> dict[str, ColumnInfo]:
+        """The columns of a table with their constraints; empty when the table does not exist."""
 
     @abstractmethod
     def commit(self) -> None:

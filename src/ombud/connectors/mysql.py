@@ -10,7 +10,16 @@ import pymysql
 import pymysql.cursors
 from sqlalchemy.engine import URL
 
-from ombud.connectors.base import Connector, Ended, Rewrite, failed, query_failed, register
+from ombud.connectors.base import (
+    ColumnInfo,
+    Connector,
+    Ended,
+    Rewrite,
+    failed,
+    query_failed,
+    register,
+)
+from ombud.connectors.columns import kind_of
 from ombud.connectors.sqlchunks import (
     count_statements,
     delete_statements,
@@ -131,6 +140,50 @@ class MySQLConnector(Connector):
         except pymysql.err.MySQLError as exc:
             raise self._error(exc, collection, "deleting from") from None
         return count
+
+    def columns(self, collection: str) -> dict[str, ColumnInfo]:
+        """``information_schema.COLUMNS`` and ``STATISTICS`` (unique indexes) of the table, in
+        the connection's database unless the name says ``schema.table``."""
+        schema, _, table = collection.rpartition(".")
+        where = "TABLE_SCHEMA = " + ("%s" if schema else "DATABASE()") + " AND TABLE_NAME = %s"
+        params = [schema, table] if schema else [table]
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(
+                    "SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, "
+                    "CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS "
+                    f"WHERE {where} ORDER BY ORDINAL_POSITION",
+                    params,
+                )
+                rows = cur.fetchall()
+                cur.execute(
+                    "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+                    f"WHERE {where} AND NON_UNIQUE = 0",
+                    params,
+                )
+                keys = cur.fetchall()
+        except pymysql.err.MySQLError as exc:
+            raise self._error(exc, collection, "reading the columns of") from None
+        indexes: dict[str, list[str]] = {}
+        for index, column in keys:
+            indexes.setdefault(str(index), []).append(str(column))
+        primary = set(indexes.pop("PRIMARY", []))
+        unique = {cols[0] for cols in indexes.values() if len(cols) == 1}
+        out: dict[str, ColumnInfo] = {}
+        for name, column_type, data_type, nullable, length in rows:
+            kind = kind_of(str(data_type))
+            if str(column_type).lower().startswith("tinyint(1)"):
+                kind = "boolean"
+            out[str(name)] = ColumnInfo(
+                name=str(name),
+                type=str(column_type),
+                kind=kind,
+                nullable=nullable == "YES" and name not in primary,
+                primary_key=name in primary,
+                unique=name in unique,
+                max_length=int(length) if length and data_type in ("char", "varchar") else None,
+            )
+        return out
 
     def commit(self) -> None:
         """Commit."""

@@ -11,6 +11,7 @@ from psycopg import sql
 from sqlalchemy.engine import URL
 
 from ombud.connectors.base import (
+    ColumnInfo,
     Connector,
     Ended,
     Rewrite,
@@ -20,6 +21,7 @@ from ombud.connectors.base import (
     query_failed,
     register,
 )
+from ombud.connectors.columns import kind_of
 
 _cursor_ids = itertools.count()
 
@@ -194,6 +196,45 @@ class PostgresConnector(Connector):
             self.conn.rollback()
             raise query_failed(self.name, collection, exc, "deleting from") from None
 
+    def columns(self, collection: str) -> dict[str, ColumnInfo]:
+        """Columns from ``pg_attribute``, keys from ``pg_index`` (unique indexes included, which
+        ``information_schema`` leaves out), the table found as queries find it."""
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(_COLUMNS, [self.quote(collection)])
+                rows = cur.fetchall()
+                # NULLS NOT DISTINCT exists from PostgreSQL 15 on.
+                new = self.conn.info.server_version >= 150000
+                nulls = "i.indnullsnotdistinct" if new else "false"
+                cur.execute(_KEYS.format(nulls=nulls), [self.quote(collection)])
+                keys = cur.fetchall()
+        except psycopg.OperationalError as exc:
+            raise self.failed(exc, f"reading the columns of {collection}") from None
+        except psycopg.Error as exc:
+            self.conn.rollback()
+            raise query_failed(self.name, collection, exc, "reading the columns of") from None
+        primary: set[str] = set()
+        unique: dict[str, bool] = {}  # column -> NULLs distinct
+        for is_primary, is_unique, not_distinct, names in keys:
+            if is_primary:
+                primary.update(names)
+            elif is_unique and len(names) == 1:
+                unique[names[0]] = unique.get(names[0], True) and not not_distinct
+        out: dict[str, ColumnInfo] = {}
+        for name, declared, notnull, category, length in rows:
+            kind = _CATEGORY_KINDS.get(category) or kind_of(declared)
+            out[name] = ColumnInfo(
+                name=name,
+                type=declared,
+                kind=kind,
+                nullable=not notnull,
+                primary_key=name in primary,
+                unique=name in unique,
+                max_length=length,
+                nulls_distinct=unique.get(name, True),
+            )
+        return out
+
     def commit(self) -> None:
         """Commit."""
         try:
@@ -220,6 +261,28 @@ class PostgresConnector(Connector):
     def close(self) -> None:
         """Close."""
         self.conn.close()
+
+
+# pg_type.typcategory decides where the name alone would mislead (``text[]``, ``int4range``).
+_CATEGORY_KINDS = {"S": "text", "A": "array", "E": "enum", "B": "boolean", "R": "other"}
+# typcategory 'S' is a string type (text, varchar, char, citext, a domain over them); the
+# type modifier of varchar(n) and char(n) is n + 4.
+_COLUMNS = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, t.typcategory,
+       CASE WHEN t.typcategory = 'S' AND a.atttypmod > 4 THEN a.atttypmod - 4 END
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+# Indexes on plain columns only (an expression index names no column).
+_KEYS = """
+SELECT i.indisprimary, i.indisunique, {nulls}, array_agg(a.attname::text)
+FROM pg_index i
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+WHERE i.indrelid = to_regclass(%s) AND (i.indisprimary OR i.indisunique)
+GROUP BY i.indexrelid, i.indisprimary, i.indisunique, {nulls}, i.indnkeyatts
+HAVING count(*) = i.indnkeyatts
+"""
 
 
 def _array(values: Sequence[Any]) -> str:

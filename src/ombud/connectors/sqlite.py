@@ -10,7 +10,16 @@ from typing import Any, Self
 
 from sqlalchemy.engine import URL
 
-from ombud.connectors.base import Connector, Ended, Rewrite, failed, query_failed, register
+from ombud.connectors.base import (
+    ColumnInfo,
+    Connector,
+    Ended,
+    Rewrite,
+    failed,
+    query_failed,
+    register,
+)
+from ombud.connectors.columns import declared_length, kind_of
 from ombud.connectors.sqlchunks import (
     count_statements,
     delete_statements,
@@ -120,6 +129,40 @@ class SQLiteConnector(Connector):
         except sqlite3.Error as exc:
             raise self._error(exc, collection, "deleting from") from None
         return count
+
+    def columns(self, collection: str) -> dict[str, ColumnInfo]:
+        """``PRAGMA table_info`` and ``index_list``. SQLite does not enforce a declared length
+        (``VARCHAR(40)``); it is reported all the same, as what the schema means."""
+        schema, _, table = collection.rpartition(".")
+        prefix = self.quote(schema) + "." if schema else ""
+        name = self.quote(table)
+        try:
+            info = self.conn.execute(f"PRAGMA {prefix}table_info({name})").fetchall()
+            unique: set[str] = set()
+            for _seq, index, is_unique, _origin, *_ in self.conn.execute(
+                f"PRAGMA {prefix}index_list({name})"
+            ).fetchall():
+                if not is_unique:
+                    continue
+                cols = self.conn.execute(
+                    f"PRAGMA {prefix}index_info({self.quote(index)})"
+                ).fetchall()
+                if len(cols) == 1 and cols[0][2] is not None:
+                    unique.add(cols[0][2])
+        except sqlite3.Error as exc:
+            raise self._error(exc, collection, "reading the columns of") from None
+        out: dict[str, ColumnInfo] = {}
+        for _cid, column, declared, notnull, _default, pk in info:
+            out[column] = ColumnInfo(
+                name=column,
+                type=declared or "",
+                kind=kind_of(declared or ""),
+                nullable=not notnull and not pk,
+                primary_key=bool(pk),
+                unique=column in unique,
+                max_length=declared_length(declared or ""),
+            )
+        return out
 
     def commit(self) -> None:
         """Commit."""

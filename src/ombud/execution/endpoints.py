@@ -82,6 +82,7 @@ def preview_request(
         status=status,
         lines=[schemas.PreviewLine.model_validate(line) for line in found.lines],
         unreachable=found.plan.unreachable_dicts(),
+        unwritable=found.unwritable,
     )
 
 

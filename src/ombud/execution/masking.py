@@ -16,6 +16,13 @@ from typing import Any
 
 from ombud.datamap.schemas import DataMap, MaskingStrategy
 from ombud.errors import InvalidInput
+from ombud.execution.policy import (
+    DEFAULT_ERASURE_POLICY,
+    Targets,
+    policy_rules,
+    rule_targets,
+)
+from ombud.execution.policy import matches as matches
 
 ALIASES = {
     "null_rewrite": "null",
@@ -169,39 +176,23 @@ def shared_value(strategy: Strategy) -> Any:
 class CategoryRule:
     """An erasure rule of a Fides policy: categories it targets and how they are masked."""
 
-    categories: tuple[str, ...]
+    targets: Targets
     strategy: Strategy
 
-
-def _targets(rule: dict[str, Any]) -> list[str]:
-    out = [str(t["data_category"]) for t in rule.get("targets") or [] if "data_category" in t]
-    cats = rule.get("data_categories")
-    if isinstance(cats, dict):
-        out.extend(str(c) for c in cats.get("values") or [])
-    elif isinstance(cats, list):
-        out.extend(str(c) for c in cats)
-    return out
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The categories it targets (before exclusions)."""
+        return self.targets.include
 
 
 def erasure_rules(datamap: DataMap) -> list[CategoryRule] | None:
     """Erasure rules of the data map's policies (``None`` when it has none: mask everything)."""
     rules: list[CategoryRule] = []
-    policies = sorted(datamap.policy, key=lambda p: p.get("fides_key") != "default_erasure_policy")
-    for policy in policies:
-        for rule in policy.get("rules") or []:
-            if rule.get("action_type") != "erasure":
-                continue
-            where = f"policy {policy.get('fides_key')} rule {rule.get('fides_key', '?')}"
-            spec = rule.get("masking_strategy") or {"strategy": "null_rewrite"}
-            rules.append(CategoryRule(tuple(_targets(rule)), Strategy.from_fides(spec, where)))
-        if rules:
-            return rules
-    return None
-
-
-def matches(category: str, target: str) -> bool:
-    """``user.contact`` targets ``user.contact`` and ``user.contact.email``."""
-    return category == target or category.startswith(target + ".")
+    for rule in policy_rules(datamap, "erasure", DEFAULT_ERASURE_POLICY):
+        where = f"policy {rule['_policy']} rule {rule.get('fides_key', rule.get('key', '?'))}"
+        spec = rule.get("masking_strategy") or {"strategy": "null_rewrite"}
+        rules.append(CategoryRule(rule_targets(rule), Strategy.from_fides(spec, where)))
+    return rules or None
 
 
 def strategy_for_categories(
@@ -212,9 +203,7 @@ def strategy_for_categories(
         return Strategy("null", {}, "default: no erasure policy in the data map")
     best: tuple[int, Strategy] | None = None
     for rule in rules:
-        for target in rule.categories:
-            if any(matches(c, target) for c in categories):
-                depth = target.count(".") + 1
-                if best is None or depth > best[0]:
-                    best = (depth, rule.strategy)
+        depth = max((rule.targets.depth(c) for c in categories), default=0)
+        if depth and (best is None or depth > best[0]):
+            best = (depth, rule.strategy)
     return best[1] if best else None

@@ -4,7 +4,7 @@ personal-data collections cannot be reached. Built on ``ombud.datamap.graph``.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -22,6 +22,7 @@ from ombud.execution.masking import (
     erasure_rules,
     strategy_for_categories,
 )
+from ombud.execution.policy import Targets, access_rules, exported
 
 ACCESS_TYPES = frozenset({"access", "portability"})
 ERASURE_TYPES = frozenset({"erasure"})
@@ -41,6 +42,8 @@ class FieldPlan:
     data_type: str | None
     strategy: Strategy | None
     hold: Hold | None
+    # Whether an access request exports it: decided by the access rules of the policy.
+    exported: bool = False
 
     @property
     def personal(self) -> bool:
@@ -131,8 +134,8 @@ class CollectionPlan:
 
     @cached_property
     def export_fields(self) -> list[FieldPlan]:
-        """Fields that go into an access package."""
-        return [f for f in self.fields if f.personal]
+        """Fields that go into an access package: personal ones the access policy covers."""
+        return [f for f in self.fields if f.personal and f.exported]
 
     @cached_property
     def key(self) -> str:
@@ -218,6 +221,7 @@ def _fields(
     collection: Collection,
     rules: list[CategoryRule] | None,
     holds: list[Any],
+    access: tuple[Targets, ...] | None = None,
 ) -> list[FieldPlan]:
     out: list[FieldPlan] = []
     inherited = collection.data_categories or dataset.data_categories or []
@@ -257,6 +261,7 @@ def _fields(
                 data_type=data_type,
                 strategy=strategy,
                 hold=hold,
+                exported=exported(categories, access if access is not None else ()),
             )
         )
     return out
@@ -272,6 +277,7 @@ def build_plan(
     """Plan every collection the given identity types reach (all identities if None)."""
     graph = graph or build_graph(datamap)
     rules = erasure_rules(datamap)
+    access = access_rules(datamap)
     holds = holding_rules(datamap)
     extra = connections or {}
     reached = graph.reachable(identity_types)
@@ -280,7 +286,7 @@ def build_plan(
         dataset = datamap.get_dataset(ds_key)
         assert dataset is not None
         collection = graph.collections[(ds_key, coll_name)]
-        fields = _fields(dataset, collection, rules, holds)
+        fields = _fields(dataset, collection, rules, holds, access)
         pk = next((f.name for f in fields if f.primary_key), None)
         idents = {
             a.field: kind
@@ -300,14 +306,7 @@ def build_plan(
             fields = [
                 f
                 if f.strategy is None or f.strategy.source.endswith("masking_strategy_override")
-                else FieldPlan(
-                    f.name,
-                    f.categories,
-                    f.primary_key,
-                    f.data_type,
-                    effective(delete_row, f.data_type),
-                    f.hold,
-                )
+                else replace(f, strategy=effective(delete_row, f.data_type))
                 for f in fields
             ]
             delete_row = None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ombud.models.execution import ExecutionRun, ExecutionStep
@@ -66,6 +66,29 @@ def done_steps(session: Session, request_ids: Sequence[str]) -> set[tuple[str, s
         ExecutionStep.request_id.in_(list(request_ids)), ExecutionStep.status == "done"
     )
     return {(r, c, a) for r, c, a in session.execute(stmt)}
+
+
+def discard_pending(session: Session, request_ids: Sequence[str]) -> list[str]:
+    """Delete the pending steps of those requests none of whose steps is done (a failed batch
+    rolled all its changes back: what was planned is no longer true); return their ids."""
+    ids = list(request_ids)
+    if not ids:
+        return []
+    started = set(
+        session.scalars(
+            select(ExecutionStep.request_id).where(
+                ExecutionStep.request_id.in_(ids), ExecutionStep.status == "done"
+            )
+        )
+    )
+    clean = [r for r in ids if r not in started]
+    if clean:
+        session.execute(
+            delete(ExecutionStep).where(
+                ExecutionStep.request_id.in_(clean), ExecutionStep.status == "pending"
+            )
+        )
+    return clean
 
 
 def mark_done(session: Session, idents: Sequence[tuple[str, str, str]], *, at: datetime) -> None:

@@ -1,5 +1,7 @@
 """Batch execution: one query per collection per batch for N requests (``reading.py``), then
-the changes, each (batch x collection) applied in one target transaction and journalled as done.
+the changes. Within one database a batch's changes are one transaction: committed together once
+that database's last collection is written, then journalled as done; a failure rolls back every
+database not yet committed. Erasure strategies a column cannot take are refused first.
 
 ``execute_batch`` needs no store: a ``Journal`` records planned and done steps (the store's
 journal lives in ``tasks.py``; ``MemoryJournal`` serves benchmarks and previews)."""
@@ -17,6 +19,7 @@ from typing import Any, Protocol
 
 from ombud.connectors.base import Rewrite
 from ombud.execution.changes import Change, Eraser, Row, rectification_change
+from ombud.execution.constraints import refuse_unwritable
 from ombud.execution.planner import (
     ACCESS_TYPES,
     ERASURE_TYPES,
@@ -129,8 +132,11 @@ def _signature(rw: Rewrite) -> Hashable:
     return signature
 
 
-def apply_collection(pool: ConnectorPool, step: CollectionPlan, changes: Iterable[Change]) -> int:
-    """Unit of work: apply a batch's changes to one collection in one target transaction.
+def apply_collection(
+    pool: ConnectorPool, step: CollectionPlan, changes: Iterable[Change], *, commit: bool = True
+) -> int:
+    """Unit of work: apply a batch's changes to one collection (and commit, unless the caller
+    commits several collections of one database together).
 
     Rewrites with the same assignments are merged, so a batch issues one statement per kind of
     rewrite (usually one); a row two requests share is written once (the later one wins)."""
@@ -153,7 +159,8 @@ def apply_collection(pool: ConnectorPool, step: CollectionPlan, changes: Iterabl
             count += conn.update(step.table, key, _merge(rewrites))
         if deletes:
             count += conn.delete(step.table, key, list(dict.fromkeys(deletes)))
-    conn.commit()
+    if commit:
+        conn.commit()
     return count
 
 
@@ -223,8 +230,14 @@ def execute_batch(
     key: bytes,
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,
+    version: str | None = None,
 ) -> dict[str, RequestOutcome]:
-    """Run a batch: collect once for all, then apply erasure/rectification per collection."""
+    """Run a batch: collect once for all, then apply erasure/rectification per collection.
+
+    A batch with erasures is refused (``StrategyRefused``) before anything is read or written
+    when a strategy cannot be written to its column; ``version`` keys the cached columns."""
+    if not dry_run and any(s.type in ERASURE_TYPES for s in specs):
+        refuse_unwritable(plan, pool, version=version)
     with cycle_collection_paused():
         return _execute(plan, specs, pool, journal, key, dry_run, progress)
 
@@ -270,13 +283,37 @@ def _execute(
         for c in outcome.changes:
             if not done or c.ident not in done:
                 by_collection[c.collection].append(c)
-    for step in plan.erase_order():
-        pending = by_collection.get(step.name, [])
-        if not pending:
-            continue
-        if apply_collection(pool, step, pending) or any(c.rewrites or c.deletes for c in pending):
-            _maybe_crash()
-        journal.mark_done(pending)
-        if progress is not None:
-            progress(step.name)
+    _apply(plan, pool, journal, by_collection, progress)
     return outcomes
+
+
+def _apply(
+    plan: Plan,
+    pool: ConnectorPool,
+    journal: Journal,
+    by_collection: dict[str, list[Change]],
+    progress: Callable[[str], None] | None,
+) -> None:
+    """Apply in erase order; each database commits once, after its last collection, and its
+    steps are journalled as done after that commit. Committing a database when its own work
+    ends (not all at the end) keeps the erase order across databases: rows that refer to
+    others are gone before what they refer to."""
+    order = [s for s in plan.erase_order() if by_collection.get(s.name)]
+    last = {s.connection: i for i, s in enumerate(order)}
+    waiting: dict[str, list[Change]] = defaultdict(list)
+    try:
+        for i, step in enumerate(order):
+            pending = by_collection[step.name]
+            apply_collection(pool, step, pending, commit=False)
+            waiting[step.connection].extend(pending)
+            if last[step.connection] == i:
+                pool.get(step.connection).commit()
+                if any(c.rewrites or c.deletes for c in waiting[step.connection]):
+                    _maybe_crash()
+                journal.mark_done(waiting.pop(step.connection))
+            if progress is not None:
+                progress(step.name)
+    except BaseException:
+        for name in waiting:
+            pool.get(name).rollback()
+        raise

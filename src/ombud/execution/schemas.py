@@ -27,6 +27,10 @@ class RequestPreview(BaseModel):
     status: str
     lines: list[PreviewLine]
     unreachable: list[dict[str, str]]
+    unwritable: list[str] = Field(
+        default=[],
+        description="erasure strategies a column cannot take: running would be refused",
+    )
 
 
 class RunResult(BaseModel):

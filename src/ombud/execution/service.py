@@ -14,7 +14,14 @@ from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import Connection, DataMap
 from ombud.dsr import service as dsr_service
 from ombud.errors import Conflict, InvalidInput, NotFound, OmbudError
-from ombud.execution.planner import ACCESS_TYPES, EXECUTABLE_TYPES, Plan, build_plan
+from ombud.execution import constraints
+from ombud.execution.planner import (
+    ACCESS_TYPES,
+    ERASURE_TYPES,
+    EXECUTABLE_TYPES,
+    Plan,
+    build_plan,
+)
 from ombud.execution.runner import (
     ConnectorPool,
     MemoryJournal,
@@ -109,6 +116,8 @@ class Preview:
     plan: Plan
     outcome: RequestOutcome
     lines: list[dict[str, Any]] = field(default_factory=list)
+    # Erasure strategies a column cannot take: running the request would be refused.
+    unwritable: list[str] = field(default_factory=list)
 
 
 def preview(
@@ -119,7 +128,13 @@ def preview(
     spec = spec_for(request)
     plan = current_plan(session, settings, datamap)
     dm = datamap or datamap_service.get_current(session)
+    version = datamap_service.content_hash(datamap_service.normalise(dm))
     with ConnectorPool(dm, settings.connections) as pool:
+        problems = (
+            constraints.unwritable(plan, pool, version=version)
+            if spec.type in ERASURE_TYPES
+            else []
+        )
         outcome = execute_batch(
             plan,
             [spec],
@@ -128,7 +143,7 @@ def preview(
             key=masking_key(settings),
             dry_run=True,
         )[spec.id]
-    result = Preview(request.id, request.type, plan, outcome)
+    result = Preview(request.id, request.type, plan, outcome, unwritable=[str(p) for p in problems])
     changes = {c.collection: c for c in outcome.changes}
     for step in plan.steps:
         rows = outcome.rows.get(step.name, [])
@@ -159,7 +174,16 @@ def test_connection(
     session: Session, name: str, *, settings: Settings, datamap: DataMap | None = None
 ) -> str:
     """Connect to a named connection and return the server version."""
+    return check_connection(session, name, settings=settings, datamap=datamap)[0]
+
+
+def check_connection(
+    session: Session, name: str, *, settings: Settings, datamap: DataMap | None = None
+) -> tuple[str, list[constraints.Unwritable]]:
+    """Connect to a named connection: the server version, and the erasure strategies of the
+    data map (when there is one) that its tables' columns cannot take."""
     connections = {n: Connection(name=n, url=u) for n, u in settings.connections.items()}
+    dm: DataMap | None = None
     try:
         dm = datamap or datamap_service.get_current(session)
         connections.update({c.name: c for c in dm.connection})
@@ -170,4 +194,17 @@ def test_connection(
         known = ", ".join(sorted(connections)) or "none"
         raise NotFound(f"no connection named '{name}' (known: {known})")
     with connector_for(connections[name]) as conn:
-        return conn.test()
+        version = conn.test()
+        if dm is None:
+            return version, []
+        plan = build_plan(dm, connections=settings.connections)
+        key = datamap_service.content_hash(datamap_service.normalise(dm))
+        problems = [
+            problem
+            for step in constraints.to_check(plan)
+            if step.connection == name
+            for problem in constraints.check_step(
+                step, constraints.table_columns(conn, step.table, version=key)
+            )
+        ]
+        return version, problems

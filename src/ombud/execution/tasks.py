@@ -1,7 +1,12 @@
 """Running approved requests: claim them, execute a batch, record steps, complete or fail.
 
 Each stage commits on its own (``unit_of_work``): steps are recorded before any target is
-touched and marked done after each target commit, so a killed worker resumes where it stopped.
+touched and marked done after each target commit, so a killed worker resumes where it stopped
+by replaying the recorded steps. A run that fails (an error reported, every uncommitted target
+rolled back) drops the pending steps it planned, so a retry is planned again from the data map
+then in force; a run that already committed in one database and failed in another keeps them,
+and so do steps replayed from a crashed run (their database may have committed before the
+crash): those retries carry on with the recorded steps. The journal is what was done.
 These functions take ids and an engine, so a job queue can call them as they are."""
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ from ombud.db import unit_of_work
 from ombud.dsr import repository as dsr_repository
 from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
-from ombud.execution import package, repository
+from ombud.execution import constraints, package, repository
 from ombud.execution.changes import Change
-from ombud.execution.planner import ACCESS_TYPES, Plan, build_plan
+from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan, build_plan
 from ombud.execution.runner import ConnectorPool, RequestOutcome, RequestSpec, execute_batch
 from ombud.execution.service import masking_key, result_of, spec_for
 from ombud.models.base import new_id
@@ -76,6 +81,8 @@ class StoreJournal:
         self.runs = runs  # request id -> run id
         self.actor = actor
         self.beat: datetime | None = None
+        # Requests whose steps this run planned (not replayed from an earlier, crashed run).
+        self.recorded: set[str] = set()
 
     def planned(self, request_ids: Sequence[str]) -> dict[str, list[Change]]:
         """Changes recorded by an earlier attempt."""
@@ -109,6 +116,7 @@ class StoreJournal:
         ]
         with unit_of_work(self.engine) as session:
             repository.insert_steps(session, rows)
+            self.recorded.update(c.request_id for c in changes)
             requests = sorted({c.request_id for c in changes})
             self.beat = utcnow()
             repository.set_phase(session, requests, "applying", heartbeat_at=self.beat)
@@ -190,8 +198,19 @@ def claim(
     return specs, runs, skipped
 
 
-def _fail(engine: Engine | None, specs: Sequence[RequestSpec], error: str, actor: str) -> None:
+def _fail(
+    engine: Engine | None,
+    specs: Sequence[RequestSpec],
+    error: str,
+    actor: str,
+    *,
+    planned: set[str] | None = None,
+) -> None:
+    """Leave the requests ``failed``; drop the pending steps this run ``planned`` (its target
+    transactions were rolled back). Steps replayed from a crashed run stay: their database may
+    have committed before the crash."""
     with unit_of_work(engine) as session:
+        repository.discard_pending(session, [s.id for s in specs if s.id in (planned or ())])
         for spec in specs:
             run = repository.get_run(session, spec.id, lock=True)
             if run is not None:
@@ -272,27 +291,56 @@ def run_requests(
     specs, runs, reports = claim(engine, request_ids, actor=actor)
     if not specs:
         return reports
+    journal = StoreJournal(engine, runs, actor=actor)
     try:
         if datamap is None:
             with unit_of_work(engine) as session:
                 datamap = datamap_service.get_current(session)
         plan = build_plan(datamap, connections=settings.connections)
+        version = datamap_service.content_hash(datamap_service.normalise(datamap))
         with ConnectorPool(datamap, settings.connections) as pool:
+            specs, refused = _refuse_unwritable(engine, plan, pool, specs, version, actor)
+            reports += refused
+            if not specs:
+                return reports
             outcomes = execute_batch(
                 plan,
                 specs,
                 pool=pool,
-                journal=StoreJournal(engine, runs, actor=actor),
+                journal=journal,
                 key=masking_key(settings),
                 progress=progress,
+                version=version,
             )
     except OmbudError as exc:
-        _fail(engine, specs, exc.message, actor)
+        _fail(engine, specs, exc.message, actor, planned=journal.recorded)
         return reports + [RunReport(s.id, "failed", exc.message) for s in specs]
     for spec in specs:
         _complete(engine, outcomes[spec.id], plan, datamap, settings=settings, actor=actor)
         reports.append(RunReport(spec.id, "completed"))
     return reports
+
+
+def _refuse_unwritable(
+    engine: Engine | None,
+    plan: Plan,
+    pool: ConnectorPool,
+    specs: list[RequestSpec],
+    version: str,
+    actor: str,
+) -> tuple[list[RequestSpec], list[RunReport]]:
+    """Fail the erasures of the batch whose strategies a column cannot take (nothing is
+    written); the other requests run on."""
+    erasing = [s for s in specs if s.type in ERASURE_TYPES]
+    if not erasing:
+        return specs, []
+    problems = constraints.unwritable(plan, pool, version=version)
+    if not problems:
+        return specs, []
+    error = constraints.StrategyRefused(problems).message
+    _fail(engine, erasing, error, actor)
+    rest = [s for s in specs if s.type not in ERASURE_TYPES]
+    return rest, [RunReport(s.id, "failed", error) for s in erasing]
 
 
 def runnable_ids(engine: Engine | None, *, limit: int) -> list[str]:
