@@ -185,6 +185,17 @@ class MySQLConnector(Connector):
             )
         return out
 
+    def rows(
+        self, text: str, params: Sequence[Any], *, collection: str, doing: str
+    ) -> list[tuple[Any, ...]]:
+        """Execute and fetch every row."""
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(text, list(params))
+                return list(cur.fetchall())
+        except pymysql.err.MySQLError as exc:
+            raise self._error(exc, collection, doing) from None
+
     def commit(self) -> None:
         """Commit."""
         try:
