@@ -146,6 +146,8 @@ def status() -> None:
             row["last_run"] or "never",
             row["last_status"] or "-",
             changed,
-            "yes" if row["overdue"] else "no",
+            "yes"
+            if row["overdue"]
+            else ("no" if row["enforced"] else f"not enforced: {row['note']}"),
         )
     console.print(table)
