@@ -96,6 +96,7 @@ def test_run_changes_exactly_the_expired_rows(
         "analytics": "completed",
         "account_data": "completed",
         "dispute": "completed",  # a hold that only reports: nothing to change
+        "ombud.requests": "completed",  # Ombud's own request records
     }
     # Children first: notes, sessions and orders go before the accounts they refer to, so
     # accounts 1 and 5 can go in the same run; 2 is held, 3 is open, 4 has a 2020 order.
@@ -108,7 +109,7 @@ def test_run_changes_exactly_the_expired_rows(
         "id": 1, "device": "gone", "account_id": None, "path": "/a", "at": None
     }  # fmt: skip
     assert events[1]["device"] == "d2" and events[1]["account_id"] == 3
-    changed = {o.rule: o.changed for o in outcomes}
+    changed = {o.rule: o.changed for o in outcomes if o.rule != service.OWN_RULE}
     assert changed["account_data"] == {"app.notes": 2, "app.accounts": 2}
     with Session(store_engine) as session:
         entries = session.scalars(
@@ -162,3 +163,13 @@ def test_a_rule_another_runner_holds_is_skipped(
     frozen_clock.advance(minutes=6)  # the other runner's lock expired: it died
     [outcome] = service.run(opener(store_engine), target.datamap(), rule="sessions")
     assert outcome.status == "completed" and target.ids(app_db, "sessions") == [1]
+
+
+def test_a_rule_that_deletes_before_a_hold_ends_is_refused_naming_both() -> None:
+    from ombud.datamap.validate import validate
+
+    problems = [p.message for p in validate(target.datamap())]
+    assert problems == [
+        "retention rule 'account_data' would delete app.accounts after 30 days, but legal hold "
+        "'dispute' keeps it for 1 year: make the period at least 1 year or narrow the hold"
+    ]

@@ -16,6 +16,7 @@ from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.connectors.base import Rewrite
 from ombud.datamap.schemas import DataMap
+from ombud.dsr import records
 from ombud.errors import Conflict, NotFound
 from ombud.execution.runner import ConnectorPool
 from ombud.models.retention import RetentionRun
@@ -136,6 +137,8 @@ def run(
     # one could have run, so rows referring to its collections are gone first.
     last = {s.rule: i for i, s in enumerate(steps)}
     rules = sorted(last, key=last.__getitem__)
+    if rule is None:
+        outcomes.append(_own_records(open_session, actor))
     with ConnectorPool(datamap, connections) as pool:
         for key in rules:
             outcomes.append(
@@ -159,6 +162,16 @@ def _extend(session: Session, rule: str, me: str) -> bool:
     now = utcnow()
     until = now + timedelta(seconds=LOCK_SECONDS)
     return repository.acquire(session, f"rule:{rule}", me, now=now, until=until)
+
+
+OWN_RULE = "ombud.requests"
+
+
+def _own_records(open_session: Callable[[], Any], actor: str) -> RuleOutcome:
+    """Ombud's own records: identities and letters of requests closed long ago."""
+    with open_session() as session:
+        purged = records.purge(session, actor=actor)
+    return RuleOutcome(OWN_RULE, "completed", changed={"privacy_requests": purged})
 
 
 def _start(session: Session, rule: str, me: str, trigger: str) -> RetentionRun | None:
