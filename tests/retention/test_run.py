@@ -124,8 +124,9 @@ def test_run_changes_exactly_the_expired_rows(
 
 
 def test_a_killed_run_resumes_without_doing_anything_twice(
-    app_db: Engine, store_engine: Engine, frozen_clock: Clock
+    app_db: Engine, store_engine: Engine, frozen_clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(service, "SAVE_EVERY_SECONDS", 0.0)  # record every batch's progress
     calls: list[tuple[str, int]] = []
 
     def kill_after_first_note(collection: str, done: int, total: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
 from ombud.clock import utcnow
-from ombud.connectors.base import Rewrite
+from ombud.connectors.base import Rewrite, chunks
 from ombud.datamap.schemas import DataMap
 from ombud.dsr import records
 from ombud.errors import Conflict, NotFound
@@ -25,7 +26,11 @@ from ombud.retention.planner import Step, build_steps
 from ombud.retention.targets import Counts, Query
 
 LOCK_SECONDS = 15 * 60
-DEFAULT_BATCH = 1_000
+DEFAULT_BATCH = 5_000
+# Progress is written to the store at most this often (and at the end of each collection): a
+# crash loses only the counts of the last second, never correctness (done rows are not
+# selected again).
+SAVE_EVERY_SECONDS = 1.0
 
 
 @dataclass
@@ -262,29 +267,37 @@ def _apply(
     query = Query(conn, step, as_of)
     total = entry.get("changed", 0) + (query.counts().to_change if progress else 0)
     conn.rollback()
-    while keys := query.next_keys(entry.get("last_key"), batch):
-        if step.action == "delete":
-            conn.delete(step.table, step.key, keys)
-        else:
-            assign = {m.field: m.value for m in step.masks}
-            conn.update(step.table, step.key, Rewrite(keys=keys, assign=assign))
-        conn.commit()
-        entry["changed"] = int(entry.get("changed", 0)) + len(keys)
-        entry["last_key"] = keys[-1]
-        with open_session() as session:
-            stored = repository.get(session, run_id)
-            assert stored is not None
-            stored.steps = {**(stored.steps or {}), step.collection: dict(entry)}
-            now = utcnow()
-            repository.acquire(
-                session,
-                f"rule:{step.rule}",
-                me,
-                now=now,
-                until=now + timedelta(seconds=LOCK_SECONDS),
-            )
+    saved = time.monotonic()
+    window = batch
+    while True:
+        after = entry.get("last_key")
+        upper = query.window_end(after, window)
+        keys = query.keys_between(after, upper)
+        for part in chunks(keys, batch):
+            if step.action == "delete":
+                conn.delete(step.table, step.key, part)
+            else:
+                assign = {m.field: m.value for m in step.masks}
+                conn.update(step.table, step.key, Rewrite(keys=part, assign=assign))
+            conn.commit()
+            entry["changed"] = int(entry.get("changed", 0)) + len(part)
+        conn.rollback()  # end the read transaction of an empty slice too
+        entry["last_key"] = keys[-1] if upper is None and keys else upper
+        # Few expired rows in this slice: read a larger one next time (bounded, so one slice
+        # never holds more than a few batches); many: a smaller one.
+        window = min(window * 2, batch * 64) if len(keys) < batch // 2 else max(batch, window // 2)
+        done = upper is None
+        if done or time.monotonic() - saved >= SAVE_EVERY_SECONDS:
+            with open_session() as session:
+                stored = repository.get(session, run_id)
+                assert stored is not None
+                stored.steps = {**(stored.steps or {}), step.collection: dict(entry)}
+                _extend(session, step.rule, me)
+            saved = time.monotonic()
         if progress is not None:
             progress(step.collection, int(entry["changed"]), int(total))
+        if done:
+            break
 
 
 def _save(open_session: Callable[[], Any], run_id: str, journal: dict[str, Any]) -> None:
