@@ -189,6 +189,10 @@ class Connector(ABC):
 
         Errors name the connection, ``collection`` and what was being done (``doing``)."""
 
+    @abstractmethod
+    def execute(self, text: str, params: Sequence[Any], *, collection: str, doing: str) -> int:
+        """Run one data-changing statement built by a domain; the number of rows it changed."""
+
     def ended(self, column_sql: str) -> str:
         """SQL that is true when a timestamp is set and at or before the cutoff parameter."""
         return f"({column_sql} IS NOT NULL AND {column_sql} <= {self.mark})"

@@ -174,6 +174,13 @@ class SQLiteConnector(Connector):
         except sqlite3.Error as exc:
             raise self._error(exc, collection, doing) from None
 
+    def execute(self, text: str, params: Sequence[Any], *, collection: str, doing: str) -> int:
+        """Execute; the rows changed."""
+        try:
+            return int(self.conn.execute(text, list(params)).rowcount)
+        except sqlite3.Error as exc:
+            raise self._error(exc, collection, doing) from None
+
     def ended(self, column_sql: str) -> str:
         """Timestamps compared as ISO 8601 text (see ``_ended``)."""
         return _ended(column_sql)

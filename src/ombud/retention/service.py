@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
 from ombud.clock import utcnow
-from ombud.connectors.base import Rewrite, chunks
 from ombud.datamap.schemas import DataMap
 from ombud.dsr import records
 from ombud.errors import Conflict, NotFound
@@ -272,20 +271,18 @@ def _apply(
     while True:
         after = entry.get("last_key")
         upper = query.window_end(after, window)
-        keys = query.keys_between(after, upper)
-        for part in chunks(keys, batch):
-            if step.action == "delete":
-                conn.delete(step.table, step.key, part)
-            else:
-                assign = {m.field: m.value for m in step.masks}
-                conn.update(step.table, step.key, Rewrite(keys=part, assign=assign))
-            conn.commit()
-            entry["changed"] = int(entry.get("changed", 0)) + len(part)
-        conn.rollback()  # end the read transaction of an empty slice too
-        entry["last_key"] = keys[-1] if upper is None and keys else upper
-        # Few expired rows in this slice: read a larger one next time (bounded, so one slice
-        # never holds more than a few batches); many: a smaller one.
-        window = min(window * 2, batch * 64) if len(keys) < batch // 2 else max(batch, window // 2)
+        changed = query.apply_between(after, upper)
+        conn.commit()
+        entry["changed"] = int(entry.get("changed", 0)) + changed
+        if upper is not None:
+            entry["last_key"] = upper
+        # A slice is one statement and one transaction: few expired rows in it, read a larger
+        # one next time (at most 8 batches of rows, so a transaction stays short); many, a
+        # smaller one.
+        if changed < batch // 2:
+            window = min(window * 2, batch * 8)
+        elif changed > batch:
+            window = max(batch, window // 2)
         done = upper is None
         if done or time.monotonic() - saved >= SAVE_EVERY_SECONDS:
             with open_session() as session:

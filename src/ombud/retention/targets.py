@@ -159,20 +159,34 @@ class Query:
         rows = self.conn.rows(text, params, collection=self.step.collection, doing="reading")
         return rows[0][0] if rows else None
 
-    def keys_between(self, after: Any, upper: Any) -> list[Any]:
-        """Keys of the changeable rows with ``after < key <= upper`` (None: unbounded)."""
-        assert self.step.key is not None
-        key = f"ombud_t.{self.conn.quote(self.step.key)}"
+    def apply_between(self, after: Any, upper: Any) -> int:
+        """Delete or anonymise the changeable rows with ``after < key <= upper`` (None:
+        unbounded) in one statement; the number of rows changed."""
+        step, q, mark = self.step, self.conn.quote, self.conn.mark
+        assert step.key is not None
+        key = f"ombud_t.{q(step.key)}"
         where, params = self.changeable()
         if after is not None:
-            where += f" AND {key} > {self.conn.mark}"
+            where += f" AND {key} > {mark}"
             params.append(after)
         if upper is not None:
-            where += f" AND {key} <= {self.conn.mark}"
+            where += f" AND {key} <= {mark}"
             params.append(upper)
-        text = f"SELECT {key} FROM {self.source} WHERE {where} ORDER BY {key}"
-        rows = self.conn.rows(text, params, collection=self.step.collection, doing="reading")
-        return [r[0] for r in rows]
+        inner = f"SELECT {key} AS ombud_k FROM {self.source} WHERE {where}"
+        if self.conn.dialect == "mysql":
+            # MariaDB refuses a subquery on the table being changed unless it is materialised.
+            inner = f"SELECT ombud_k FROM ({inner}) ombud_x"
+        table, cond = q(step.table), f"{q(step.key)} IN ({inner})"
+        if step.action == "delete":
+            text, values = f"DELETE FROM {table} WHERE {cond}", params
+        else:
+            sets = ", ".join(
+                f"{q(m.field)} = NULL" if m.value is None else f"{q(m.field)} = {mark}"
+                for m in step.masks
+            )
+            values = [m.value for m in step.masks if m.value is not None] + params
+            text = f"UPDATE {table} SET {sets} WHERE {cond}"
+        return self.conn.execute(text, values, collection=step.collection, doing="changing")
 
 
 def _moment(value: Any) -> datetime | None:
