@@ -56,7 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runner = BackgroundRunner(engine, settings)
             runner.start()
         app.state.execution_runner = runner
+        from ombud.retention.tasks import RetentionScheduler
+
+        scheduler = RetentionScheduler(engine, settings)
+        scheduler.start()
         yield
+        scheduler.stop()
         if runner is not None:
             runner.stop()
         engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -92,6 +93,11 @@ class Settings(BaseSettings):
     export_ttl_hours: int = Field(
         default=168, description="Lifetime of access package download links."
     )
+    retention_schedule: str = Field(
+        default="30 3 * * *",
+        description="When the server applies the retention rules, in cron syntax (UTC; default "
+        "03:30 every night); empty: never (run 'ombud retention run' yourself).",
+    )
     token_cache_seconds: float = Field(
         default=5.0,
         description="How long a server process trusts an API token it has checked (0: check "
@@ -111,6 +117,21 @@ class Settings(BaseSettings):
                 "the @ has at most 23 characters and no '+' (the token is added after a '+')"
             )
         return f"{local}@{domain.lower()}"
+
+    @field_validator("retention_schedule")
+    @classmethod
+    def _check_schedule(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if value:
+            from cronsim import CronSim, CronSimError
+
+            try:
+                CronSim(value, datetime(2026, 1, 1))
+            except CronSimError as exc:
+                raise ValueError(
+                    f"'{value}' is not a cron schedule such as '30 3 * * *' ({exc})"
+                ) from None
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

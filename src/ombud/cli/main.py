@@ -13,6 +13,7 @@ from ombud.cli import (
     demo,
     execution,
     requests,
+    retention,
     serve,
     staff,
     statement,
@@ -50,6 +51,7 @@ app.add_typer(requests.app, name="requests")
 app.add_typer(audit.app, name="audit")
 app.add_typer(consent.app, name="consent")
 app.add_typer(statement.app, name="statement")
+app.add_typer(retention.app, name="retention")
 execution.register(app, requests.app)
 serve.register(app)
 demo.register(app)

@@ -132,6 +132,8 @@ class Connector(ABC):
     """One open connection to a target database; reads stream, writes wait for ``commit``."""
 
     dialect: ClassVar[str]
+    # The driver's parameter placeholder.
+    mark: ClassVar[str] = "%s"
 
     def __init__(self, name: str, url: URL) -> None:
         self.name = name
@@ -178,6 +180,26 @@ class Connector(ABC):
     @abstractmethod
     def columns(self, collection: str) -> dict[str, ColumnInfo]:
         """The columns of a table with their constraints; empty when the table does not exist."""
+
+    @abstractmethod
+    def rows(
+        self, text: str, params: Sequence[Any], *, collection: str, doing: str
+    ) -> list[tuple[Any, ...]]:
+        """Run one statement built by a domain (with ``quote`` and ``mark``); all its rows.
+
+        Errors name the connection, ``collection`` and what was being done (``doing``)."""
+
+    @abstractmethod
+    def execute(self, text: str, params: Sequence[Any], *, collection: str, doing: str) -> int:
+        """Run one data-changing statement built by a domain; the number of rows it changed."""
+
+    def ended(self, column_sql: str) -> str:
+        """SQL that is true when a timestamp is set and at or before the cutoff parameter."""
+        return f"({column_sql} IS NOT NULL AND {column_sql} <= {self.mark})"
+
+    def cutoff(self, value: datetime) -> Any:
+        """A cutoff moment as the parameter ``ended`` compares with (naive UTC)."""
+        return value.replace(tzinfo=None, microsecond=0)
 
     @abstractmethod
     def commit(self) -> None:

@@ -185,6 +185,25 @@ class MySQLConnector(Connector):
             )
         return out
 
+    def execute(self, text: str, params: Sequence[Any], *, collection: str, doing: str) -> int:
+        """Execute; the rows changed."""
+        try:
+            with self.conn.cursor() as cur:
+                return int(cur.execute(text, list(params)))
+        except pymysql.err.MySQLError as exc:
+            raise self._error(exc, collection, doing) from None
+
+    def rows(
+        self, text: str, params: Sequence[Any], *, collection: str, doing: str
+    ) -> list[tuple[Any, ...]]:
+        """Execute and fetch every row."""
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(text, list(params))
+                return list(cur.fetchall())
+        except pymysql.err.MySQLError as exc:
+            raise self._error(exc, collection, doing) from None
+
     def commit(self) -> None:
         """Commit."""
         try:

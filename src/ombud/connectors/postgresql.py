@@ -235,6 +235,32 @@ class PostgresConnector(Connector):
             )
         return out
 
+    def execute(self, text: str, params: Sequence[Any], *, collection: str, doing: str) -> int:
+        """Execute; the rows changed."""
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(text, list(params))
+                return max(cur.rowcount, 0)
+        except psycopg.OperationalError as exc:
+            raise self.failed(exc, f"{doing} {collection}") from None
+        except psycopg.Error as exc:
+            self.conn.rollback()
+            raise query_failed(self.name, collection, exc, doing) from None
+
+    def rows(
+        self, text: str, params: Sequence[Any], *, collection: str, doing: str
+    ) -> list[tuple[Any, ...]]:
+        """Execute and fetch every row."""
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(text, list(params))
+                return list(cur.fetchall()) if cur.description else []
+        except psycopg.OperationalError as exc:
+            raise self.failed(exc, f"{doing} {collection}") from None
+        except psycopg.Error as exc:
+            self.conn.rollback()
+            raise query_failed(self.name, collection, exc, doing) from None
+
     def commit(self) -> None:
         """Commit."""
         try:

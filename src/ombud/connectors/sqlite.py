@@ -46,6 +46,7 @@ class SQLiteConnector(Connector):
     """A sqlite3 connection; the file must exist (a typo must not create an empty database)."""
 
     dialect = "sqlite"
+    mark = "?"
 
     def __init__(self, name: str, url: URL, conn: sqlite3.Connection) -> None:
         super().__init__(name, url)
@@ -163,6 +164,30 @@ class SQLiteConnector(Connector):
                 max_length=declared_length(declared or ""),
             )
         return out
+
+    def rows(
+        self, text: str, params: Sequence[Any], *, collection: str, doing: str
+    ) -> list[tuple[Any, ...]]:
+        """Execute and fetch every row."""
+        try:
+            return self.conn.execute(text, list(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, collection, doing) from None
+
+    def execute(self, text: str, params: Sequence[Any], *, collection: str, doing: str) -> int:
+        """Execute; the rows changed."""
+        try:
+            return int(self.conn.execute(text, list(params)).rowcount)
+        except sqlite3.Error as exc:
+            raise self._error(exc, collection, doing) from None
+
+    def ended(self, column_sql: str) -> str:
+        """Timestamps compared as ISO 8601 text (see ``_ended``)."""
+        return _ended(column_sql)
+
+    def cutoff(self, value: datetime) -> Any:
+        """The cutoff as ISO 8601 text."""
+        return _cutoff(value)
 
     def commit(self) -> None:
         """Commit."""

@@ -42,6 +42,16 @@ class Period:
             seconds=self.seconds,
         )
 
+    def approximate_days(self) -> float:
+        """The length in days, months and years by their average length (for comparing)."""
+        return (
+            self.years * 365.2425
+            + self.months * 30.436875
+            + self.weeks * 7
+            + self.days
+            + (self.hours * 3600 + self.minutes * 60 + self.seconds) / 86400
+        )
+
     def subtract_from(self, end: datetime) -> datetime:
         """``end`` minus this period (the oldest moment still inside the period)."""
         negative = Period(*(-v for v in self._values()))

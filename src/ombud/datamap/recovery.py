@@ -27,25 +27,27 @@ _DANGLING = re.compile(r"not declared|does not exist|no identity reaches it")
 
 
 # ------------------------------------------------------------------ YAML in plain words
-def plain_yaml_error(context: str | None, problem: str | None) -> str:
-    """A PyYAML parser message in plain words (the original kept for search engines)."""
+def plain_yaml_error(context: str | None, problem: str | None, char: str = "") -> str:
+    """A YAML parser message (PyYAML's or libyaml's) in plain words, the original kept after it;
+    ``char`` is the character at the problem's position."""
     original = " ".join(p for p in (context, problem) if p) or "cannot parse"
-    text = problem or ""
-    if "mapping values are not allowed here" in text:
+    text, where = problem or "", context or ""
+    block_end = "expected <block end>" in text or "did not find expected" in text
+    if "mapping values are not allowed" in text:
         plain = (
             "a ':' here would start a new key, but this line is indented more than the one "
             "above it, or a value contains ': ' (indent it like its neighbours, or put the "
             "value in quotes)"
         )
-    elif "expected <block end>" in text and "block mapping" in (context or ""):
-        plain = "this line is indented less than the key above it but more than its parent"
-    elif "expected <block end>" in text and "block collection" in (context or ""):
-        plain = "a key is mixed into a list here (each list item starts with '- ')"
-    elif "'\\t'" in text or "\\t" in text:
+    elif char == "\t" or "'\\t'" in text:
         plain = "a tab character: YAML indents with spaces only"
-    elif "quoted scalar" in (context or "") and "end of stream" in text:
+    elif block_end and "block mapping" in where:
+        plain = "this line is indented less than the key above it but more than its parent"
+    elif block_end and "block collection" in where:
+        plain = "a key is mixed into a list here (each list item starts with '- ')"
+    elif "quoted scalar" in where and "end of stream" in text:
         plain = "a quote is opened but never closed"
-    elif "flow sequence" in (context or "") or "flow mapping" in (context or ""):
+    elif "flow sequence" in where or "flow mapping" in where:
         plain = "a '[' or '{' is opened but not closed on the same item (missing ']' or '}'?)"
     elif "undefined alias" in text:
         plain = f"{text} (a '*' starts an alias; put the value in quotes)"

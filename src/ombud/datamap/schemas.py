@@ -136,6 +136,7 @@ class System(FidesLike):
 class RetentionAction(StrEnum):
     delete = "delete"
     anonymise = "anonymise"
+    report = "report"  # only counted and reported (e.g. a hold that keeps, never deletes)
 
 
 class RetentionRule(Strict):

@@ -247,6 +247,29 @@ class Checker:
             extra = loc[-1] if loc and "unknown key" in message else None
             self.add(("jurisdiction", i, *loc), message, at_key=extra is not None)
 
+    def check_retention_conflicts(self) -> None:
+        """A rule that deletes or anonymises before a legal hold on the same collection ends
+        would promise what the hold prevents: name both rules."""
+        holds = [(i, r) for i, r in enumerate(self.map.retention) if r.legal_hold]
+        for i, rule in enumerate(self.map.retention):
+            period = parse_period(rule.period or "")
+            if rule.legal_hold or period is None or rule.action.value == "report":
+                continue
+            for _, hold in holds:
+                hold_period = parse_period(hold.period or "")
+                shared = sorted(set(rule.collections) & set(hold.collections))
+                same_clock = (hold.timestamp_field or "") == (rule.timestamp_field or "")
+                if not shared or hold_period is None or not same_clock:
+                    continue
+                if period.approximate_days() < hold_period.approximate_days():
+                    self.add(
+                        ("retention", i, "period"),
+                        f"retention rule '{rule.fides_key}' would {rule.action.value} "
+                        f"{shared[0]} after {period}, but legal hold '{hold.fides_key}' keeps it "
+                        f"for {hold_period}: make the period at least {hold_period} or narrow "
+                        "the hold",
+                    )
+
     # ------------------------------------------------------------ duplicates
     def check_duplicates(self) -> None:
         groups: dict[str, list[str]] = {
@@ -290,6 +313,7 @@ def validate(datamap: DataMap, index: SourceIndex | None = None) -> list[Problem
     checker.check_references()
     checker.check_transfers()
     checker.check_retention()
+    checker.check_retention_conflicts()
     checker.check_reachability()
     checker.check_jurisdictions()
     unique = dict.fromkeys(checker.problems)

@@ -1,6 +1,15 @@
 """All tables; importing this module registers every one on ``Base.metadata``."""
 
-from ombud.models import audit, consent, datamap, execution, requests, staff, statement  # noqa: F401
+from ombud.models import (  # noqa: F401
+    audit,
+    consent,
+    datamap,
+    execution,
+    requests,
+    retention,
+    staff,
+    statement,
+)
 from ombud.models.base import Base
 
 __all__ = ["Base"]

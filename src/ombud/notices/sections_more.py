@@ -94,7 +94,7 @@ def retention(ctx: Context) -> list[Block]:
     for rule in rules:
         what = rule.name or words.join_words([ctx.category(k) for k in rule.data_categories])
         what = what or words.join_words(rule.collections) or rule.fides_key.replace("_", " ")
-        then = "deleted" if rule.action.value == "delete" else "anonymised"
+        then = {"delete": "deleted", "anonymise": "anonymised"}.get(rule.action.value, "reviewed")
         why = words.with_reference(rule.reason, rule.legal_reference)
         rows.append(
             (text(what), text(words.period(rule.period)), text(then), text(why or "\u2014"))

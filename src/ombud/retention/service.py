@@ -1,0 +1,361 @@
+"""Retention use cases: plan (a dry run), run (resumable, in batches), status."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ombud.audit import service as audit
+from ombud.clock import utcnow
+from ombud.datamap.schemas import DataMap
+from ombud.dsr import records
+from ombud.errors import Conflict, NotFound
+from ombud.execution.runner import ConnectorPool
+from ombud.models.retention import RetentionRun
+from ombud.retention import repository
+from ombud.retention.planner import Step, build_steps
+from ombud.retention.targets import Counts, Query
+
+LOCK_SECONDS = 15 * 60
+DEFAULT_BATCH = 5_000
+# Progress is written to the store at most this often (and at the end of each collection): a
+# crash loses only the counts of the last second, never correctness (done rows are not
+# selected again).
+SAVE_EVERY_SECONDS = 1.0
+
+
+@dataclass
+class StepPlan:
+    """One collection of one rule, as it stands now."""
+
+    step: Step
+    counts: Counts | None
+    error: str | None = None
+
+    def as_dict(self, now: datetime) -> dict[str, Any]:
+        """Plain data for JSON and tables."""
+        s, c = self.step, self.counts
+        oldest = c.oldest if c is not None else None
+        age = (now.replace(tzinfo=None) - oldest).days if oldest is not None else None
+        return {
+            "rule": s.rule,
+            "rule_name": s.rule_name,
+            "collection": s.collection,
+            "action": s.action,
+            "period": str(s.period) if s.period else None,
+            "counts_from": s.counts_from(),
+            "rows": c.rows if c else None,
+            "past_period": c.past if c else None,
+            "no_timestamp": c.no_timestamp if c else None,
+            "held": dict(c.held) if c else {},
+            "held_by": s.held_by.rule if s.held_by else None,
+            "still_referenced": c.referenced if c else None,
+            "to_change": (c.to_change if c and s.runnable else 0) if c else None,
+            "oldest_age_days": age,
+            "masks": [m.describe() for m in s.masks],
+            "problem": s.problem or self.error,
+        }
+
+
+def plan(
+    datamap: DataMap,
+    *,
+    rule: str | None = None,
+    connections: dict[str, str] | None = None,
+    now: datetime | None = None,
+) -> list[StepPlan]:
+    """What each rule would do now, per collection; changes nothing."""
+    steps = _steps(datamap, rule)
+    now = now or utcnow()
+    out: list[StepPlan] = []
+    with ConnectorPool(datamap, connections) as pool:
+        for step in steps:
+            if step.problem is not None or step.period is None:
+                out.append(StepPlan(step, None))
+                continue
+            conn = pool.get(step.connection)
+            try:
+                out.append(StepPlan(step, Query(conn, step, now).counts()))
+            finally:
+                conn.rollback()
+    return out
+
+
+def _steps(datamap: DataMap, rule: str | None) -> list[Step]:
+    if rule is not None and all(r.fides_key != rule for r in datamap.retention):
+        known = ", ".join(r.fides_key for r in datamap.retention) or "none"
+        raise NotFound(f"no retention rule '{rule}' in the data map (rules: {known})")
+    return build_steps(datamap, rule_key=rule)
+
+
+def holder() -> str:
+    """This runner: host, process and thread."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+@dataclass
+class RuleOutcome:
+    """What one rule's run did."""
+
+    rule: str
+    status: str  # completed, skipped (another runner has it), failed
+    run_id: str | None = None
+    changed: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+
+
+# Progress callback: (collection, rows changed so far in this step, rows to change in it).
+Progress = Callable[[str, int, int], None]
+
+
+def run(
+    open_session: Callable[[], Any],
+    datamap: DataMap,
+    *,
+    rule: str | None = None,
+    batch: int = DEFAULT_BATCH,
+    trigger: str = "cli",
+    actor: str = "cli",
+    connections: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> list[RuleOutcome]:
+    """Apply every rule (or one) in batches; each batch commits on the target and then its
+    progress in the store, so a crash resumes where it stopped and changes nothing twice.
+
+    ``open_session`` opens a unit of work on the store (one per batch; jobs own their sessions).
+    """
+    if batch < 1:
+        raise Conflict(f"batch must be at least 1, not {batch}")
+    steps = _steps(datamap, rule)
+    me = holder()
+    outcomes: list[RuleOutcome] = []
+    # Steps come children first across all rules; a rule runs once all steps before its last
+    # one could have run, so rows referring to its collections are gone first.
+    last = {s.rule: i for i, s in enumerate(steps)}
+    rules = sorted(last, key=last.__getitem__)
+    if rule is None:
+        outcomes.append(_own_records(open_session, actor))
+    with ConnectorPool(datamap, connections) as pool:
+        for key in rules:
+            outcomes.append(
+                _run_rule(
+                    open_session,
+                    pool,
+                    key,
+                    [s for s in steps if s.rule == key],
+                    me,
+                    batch=batch,
+                    trigger=trigger,
+                    actor=actor,
+                    progress=progress,
+                )
+            )
+    return outcomes
+
+
+def _extend(session: Session, rule: str, me: str) -> bool:
+    """Take (or keep) the rule's lock for another ``LOCK_SECONDS``."""
+    now = utcnow()
+    until = now + timedelta(seconds=LOCK_SECONDS)
+    return repository.acquire(session, f"rule:{rule}", me, now=now, until=until)
+
+
+OWN_RULE = "ombud.requests"
+
+
+def _own_records(open_session: Callable[[], Any], actor: str) -> RuleOutcome:
+    """Ombud's own records: identities and letters of requests closed long ago."""
+    with open_session() as session:
+        purged = records.purge(session, actor=actor)
+    return RuleOutcome(OWN_RULE, "completed", changed={"privacy_requests": purged})
+
+
+def _start(session: Session, rule: str, me: str, trigger: str) -> RetentionRun | None:
+    now = utcnow()
+    if not _extend(session, rule, me):
+        return None
+    run = repository.unfinished(session, rule)
+    if run is None:
+        run = repository.add(
+            session,
+            RetentionRun(
+                rule=rule,
+                status="running",
+                trigger=trigger,
+                started_at=now,
+                as_of=now,
+                steps={},
+                error="",
+            ),
+        )
+    return run
+
+
+def _run_rule(
+    open_session: Callable[[], Any],
+    pool: ConnectorPool,
+    rule: str,
+    steps: list[Step],
+    me: str,
+    *,
+    batch: int,
+    trigger: str,
+    actor: str,
+    progress: Progress | None,
+) -> RuleOutcome:
+    with open_session() as session:
+        run = _start(session, rule, me, trigger)
+        if run is None:
+            return RuleOutcome(rule, "skipped", error="another runner is applying this rule")
+        run_id, as_of, journal = run.id, run.as_of, dict(run.steps or {})
+    outcome = RuleOutcome(rule, "completed", run_id)
+    try:
+        for step in steps:
+            entry = dict(journal.get(step.collection) or {})
+            entry.setdefault("action", step.action if step.runnable else "none")
+            entry.setdefault("changed", 0)
+            if step.runnable and not entry.get("done"):
+                _apply(open_session, pool, step, run_id, as_of, entry, batch, me, progress)
+            entry["done"] = True
+            outcome.changed[step.collection] = int(entry["changed"])
+            journal[step.collection] = entry
+            _save(open_session, run_id, journal)
+    except Exception as exc:
+        outcome.status, outcome.error = "failed", str(exc)
+    with open_session() as session:
+        stored = repository.get(session, run_id)
+        assert stored is not None
+        stored.status = outcome.status
+        stored.error = outcome.error
+        stored.finished_at = utcnow()
+        repository.release(session, f"rule:{rule}", me)
+        # Counts only: the audit log never holds row contents.
+        audit.record(
+            session,
+            action=f"retention.{outcome.status}",
+            actor=actor,
+            subject_type="retention_rule",
+            subject_id=rule,
+            data={"run": run_id, "changed": outcome.changed, "error": outcome.error[:500]},
+        )
+    return outcome
+
+
+def _apply(
+    open_session: Callable[[], Any],
+    pool: ConnectorPool,
+    step: Step,
+    run_id: str,
+    as_of: datetime,
+    entry: dict[str, Any],
+    batch: int,
+    me: str,
+    progress: Progress | None,
+) -> None:
+    """Change the step's expired rows batch by batch, from the last key done."""
+    assert step.key is not None
+    conn = pool.get(step.connection)
+    query = Query(conn, step, as_of)
+    total = entry.get("changed", 0) + (query.counts().to_change if progress else 0)
+    conn.rollback()
+    saved = time.monotonic()
+    window = batch
+    while True:
+        after = entry.get("last_key")
+        upper = query.window_end(after, window)
+        changed = query.apply_between(after, upper)
+        conn.commit()
+        entry["changed"] = int(entry.get("changed", 0)) + changed
+        if upper is not None:
+            entry["last_key"] = upper
+        # A slice is one statement and one transaction: few expired rows in it, read a larger
+        # one next time (at most 8 batches of rows, so a transaction stays short); many, a
+        # smaller one.
+        if changed < batch // 2:
+            window = min(window * 2, batch * 8)
+        elif changed > batch:
+            window = max(batch, window // 2)
+        done = upper is None
+        if done or time.monotonic() - saved >= SAVE_EVERY_SECONDS:
+            with open_session() as session:
+                stored = repository.get(session, run_id)
+                assert stored is not None
+                stored.steps = {**(stored.steps or {}), step.collection: dict(entry)}
+                _extend(session, step.rule, me)
+            saved = time.monotonic()
+        if progress is not None:
+            progress(step.collection, int(entry["changed"]), int(total))
+        if done:
+            break
+
+
+def _save(open_session: Callable[[], Any], run_id: str, journal: dict[str, Any]) -> None:
+    with open_session() as session:
+        stored = repository.get(session, run_id)
+        assert stored is not None
+        stored.steps = dict(journal)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _why_not(steps: list[Step]) -> str:
+    """Why a rule changes nothing in the databases."""
+    if not steps:
+        return "it names no collection (and no collection holds its categories)"
+    reasons = []
+    for s in steps:
+        if s.problem:
+            reasons.append(f"{s.collection}: {s.problem}")
+        elif s.action == "report":
+            reasons.append(f"{s.collection}: only reported")
+        elif s.held_by is not None:
+            reasons.append(f"{s.collection}: every row is held by {s.held_by.rule}")
+    return "; ".join(reasons)
+
+
+def status(session: Session, datamap: DataMap | None) -> list[dict[str, Any]]:
+    """Per rule: the last run, what it changed, and whether a run is overdue (none in a day)."""
+    latest = repository.latest_per_rule(session)
+    completed = repository.last_completed(session)
+    rules = [r.fides_key for r in datamap.retention] if datamap is not None else list(latest)
+    steps = build_steps(datamap) if datamap is not None else []
+    now = utcnow()
+    out = []
+    for key in rules:
+        last, done = latest.get(key), completed.get(key)
+        own = [s for s in steps if s.rule == key]
+        enforced = datamap is None or any(s.runnable for s in own)
+        note = "" if enforced else _why_not(own)
+        out.append(
+            {
+                "rule": key,
+                "last_run": last.started_at.isoformat() if last else None,
+                "last_status": last.status if last else None,
+                "last_completed": done.finished_at.isoformat()
+                if done and done.finished_at
+                else None,
+                "changed": {c: e.get("changed", 0) for c, e in (done.steps or {}).items()}
+                if done
+                else {},
+                "enforced": enforced,
+                "note": note,
+                "overdue": enforced
+                and (
+                    done is None
+                    or done.finished_at is None
+                    or now - done.finished_at > timedelta(days=1, hours=6)
+                ),
+                "error": last.error if last and last.status == "failed" else "",
+            }
+        )
+    return out
