@@ -12,7 +12,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
-from ombud import config
+from ombud import config, keys
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.consent import repository
@@ -66,16 +66,21 @@ def normalise(kind: str, value: str) -> str:
     return value.lower() if kind == SubjectKind.email else value
 
 
+def identity_key(settings: Settings | None = None) -> bytes:
+    """Key of the identity hashes: stable across rotation, or stored states would be lost."""
+    return keys.stable(_settings(settings), keys.CONSENT_IDENTITY)
+
+
 def subject_hash(kind: str, value: str, settings: Settings | None = None) -> str:
-    """HMAC-SHA256 of ``kind:value`` with the secret key (hex)."""
-    key = _settings(settings).secret_key.get_secret_value().encode()
+    """HMAC-SHA256 of ``kind:value`` with the identity key (hex)."""
+    key = identity_key(settings)
     msg = f"{kind}:{normalise(kind, value)}".encode()
     return hmac.digest(key, msg, "sha256").hex()
 
 
 def hash_many(kind: str, values: Sequence[str], settings: Settings | None = None) -> list[str]:
     """Keyed hashes of many identities (the bulk check's hot loop)."""
-    key = _settings(settings).secret_key.get_secret_value().encode()
+    key = identity_key(settings)
     prefix = f"{kind}:"
     digest = hmac.digest
     if kind == SubjectKind.email:

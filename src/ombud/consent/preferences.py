@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
-from ombud import config
+from ombud import config, keys
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.consent import ledger, repository, tokens
@@ -83,7 +83,7 @@ def load_session(token: str | None, settings: Settings | None = None) -> Subject
 
 
 def _code_hash(subject: Subject, code: str, settings: Settings) -> str:
-    key = settings.secret_key.get_secret_value().encode()
+    key = keys.current(settings, keys.CONSENT_CODES)
     return hmac.digest(key, f"code:{subject.hash}:{code}".encode(), "sha256").hex()
 
 

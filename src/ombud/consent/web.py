@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ombud import keys
 from ombud.config import Settings
 from ombud.consent import cookies as own_cookies
 from ombud.consent import gpc, ledger, preferences, receipts, service, tokens
@@ -54,9 +55,17 @@ def _link_error(session: Session, exc: OmbudError) -> HTMLResponse:
     )
 
 
-def _csrf(settings: Settings, session_value: str) -> str:
-    key = settings.secret_key.get_secret_value().encode()
+def _csrf(settings: Settings, session_value: str, key: bytes | None = None) -> str:
+    key = key or keys.current(settings, keys.CSRF)
     return hmac.digest(key, f"csrf:{session_value}".encode(), "sha256").hex()
+
+
+def _csrf_ok(settings: Settings, session_value: str, sent: str) -> bool:
+    # A page rendered just before a key rotation still posts.
+    return any(
+        hmac.compare_digest(sent, _csrf(settings, session_value, key))
+        for key in keys.accepted(settings, keys.CSRF)
+    )
 
 
 def _device_id(request: Request) -> tuple[str, bool]:
@@ -210,7 +219,7 @@ def change_preference(
             message="Your preferences session has ended; sign in again.",
             alert=True,
         )
-    if not hmac.compare_digest(csrf, _csrf(settings, cookie)):
+    if not _csrf_ok(settings, cookie, csrf):
         return _page(
             session,
             "consent/message.html",

@@ -16,6 +16,7 @@ from typing import Any
 import pyrage
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from ombud import keys
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.datamap.schemas import DataMap
@@ -172,8 +173,9 @@ class _ClockSigner(TimestampSigner):
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    # Signs with the current key; links made with an old key stay valid until they expire.
     return URLSafeTimedSerializer(
-        settings.secret_key.get_secret_value(), salt="ombud-export", signer=_ClockSigner
+        keys.signer_keys(settings, keys.EXPORT_LINKS), salt="ombud-export", signer=_ClockSigner
     )
 
 
