@@ -68,7 +68,7 @@ def hkdf(secret: bytes, info: bytes, length: int = 32, salt: bytes = b"") -> byt
 def key_material(text: str) -> bytes:
     """The bytes a key string stands for: hex or base64 decoded when it is one, else UTF-8."""
     text = text.strip()
-    if len(text) >= 2 * MIN_KEY_BYTES and len(text) % 2 == 0 and _HEX.fullmatch(text):
+    if len(text) >= MIN_KEY_BYTES and len(text) % 2 == 0 and _HEX.fullmatch(text):
         return bytes.fromhex(text)
     if _B64.fullmatch(text):
         padded = text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4)
