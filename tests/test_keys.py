@@ -62,7 +62,7 @@ def test_a_weak_old_key_is_refused() -> None:
 
 def test_missing_key_is_named() -> None:
     with pytest.raises(keys.SecretKeyError, match="OMBUD_SECRET_KEY is not set"):
-        keys.require(Settings())
+        keys.require(Settings(secret_key=None))
 
 
 def test_each_purpose_has_its_own_key() -> None:

@@ -158,7 +158,7 @@ def request_subscription(
     jurisdiction = context.jurisdiction or current_jurisdiction(session)
     if not p.definition.double_opt_in:
         entry = Entry(subject, purpose, "granted", method, p.notice, jurisdiction, context)
-        return SubscribeResult(False, ledger.write(session, [entry])[0])
+        return SubscribeResult(False, ledger.write(session, [entry], s)[0])
     pending = ConsentPending(
         subject_hash=subject.hash,
         subject=subject.value,
@@ -168,7 +168,7 @@ def request_subscription(
         jurisdiction=jurisdiction,
         source_url=context.source_url,
         user_agent=context.user_agent,
-        ip=context.ip,
+        ip=ledger.truncate_ip(context.ip, s),  # stored here: truncated here
         expires_at=utcnow() + timedelta(hours=s.link_ttl_hours),
     )
     repository.add(session, pending)

@@ -29,15 +29,17 @@ LABELS = {"granted": "Given", "refused": "Refused", "withdrawn": "Withdrawn", No
 
 
 def _context(request: Request, source: str) -> Context:
+    """Where a decision comes from, with the client's full address: the ledger truncates it
+    where it is stored (truncating here too made every choice fail)."""
     ip = request.client.host if request.client else None
     try:
-        ledger.truncate_ip(ip)
+        ledger.check_ip(ip)
     except InvalidInput:
         ip = None  # test clients and unix sockets have no IP address
     return Context(
         source_url=str(request.base_url).rstrip("/") + source,
         user_agent=request.headers.get("user-agent", "")[:500] or None,
-        ip=ledger.truncate_ip(ip),
+        ip=ip,
     )
 
 
