@@ -124,7 +124,7 @@ def preference_center(
     """Open the center from a signed link, or show it / the sign-in form."""
     if t is not None:
         try:
-            opened = preferences.open_link(t, settings)
+            opened = preferences.open_link(session, t, settings)
         except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
             return _link_error(session, exc)
         return _signed_in(opened, settings)
