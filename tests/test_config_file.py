@@ -103,10 +103,11 @@ def test_demo_settings_file_serves_other_shells(
     key = os.environ["OMBUD_SECRET_KEY"]
     assert key in env_file.read_text(encoding="utf-8")
 
-    # Another shell: nothing set but OMBUD_CONFIG, started in another folder.
+    # Another shell: nothing set but OMBUD_CONFIG, started in another folder. (Plain dels:
+    # these variables were set by the demo, and monkeypatch would restore them afterwards.)
     for name in [k for k in os.environ if k.startswith("OMBUD_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("OMBUD_CONFIG", str(env_file))
+        del os.environ[name]
+    os.environ["OMBUD_CONFIG"] = str(env_file)
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     get_engine.cache_clear()
@@ -127,3 +128,13 @@ def test_demo_settings_file_serves_other_shells(
     assert page.status_code == 200, page.text
     assert "Postlicht newsletter" in page.text
     get_engine().dispose()
+
+
+def test_a_weak_key_is_a_message_not_a_traceback(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMBUD_SECRET_KEY", "short")
+    res = runner.invoke(app, ["requests", "list"])
+    assert res.exit_code == 2
+    assert "invalid settings: OMBUD_SECRET_KEY" in " ".join(res.output.split())
+    assert "Traceback" not in res.output and "short" not in res.output

@@ -30,6 +30,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 @contextmanager
 def cli_session() -> Iterator[Session]:
     """A committed unit of work whose errors become a clear message and exit code 1."""
+    load_settings()  # a bad setting or settings file: a message, not a traceback
     try:
         with unit_of_work() as session:
             yield session
