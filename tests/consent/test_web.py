@@ -238,9 +238,9 @@ def test_expired_preference_link_refused(
 
 
 def test_device_cookie_only_with_a_signal_and_every_cookie_is_declared(
-    client: TestClient, datamap: DataMapVersion, settings: Settings
+    client: TestClient, db_session: Session, datamap: DataMapVersion, settings: Settings
 ) -> None:
-    link = preferences.preference_link("noa@example.com", settings).removeprefix(
+    link = preferences.preference_link(db_session, "noa@example.com", settings).removeprefix(
         "http://testserver"
     )
     client.get(link, follow_redirects=False)
