@@ -56,7 +56,7 @@ try:
 except ModuleNotFoundError:  # run as a script: benchmarks/ itself is on sys.path
     from consent_fill import PURPOSES, fill  # type: ignore[no-redef,import-not-found]
 
-SECRET = "benchmark-secret-key"
+SECRET = "bQ7nX2kP9vR4tW8yZ1cF5hJ3mL6dS0gA_-eUoIiPqWtYrEzXcVbN"  # fixed: runs compare
 PG_ADMIN = os.environ.get("OMBUD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHECK_SIZE = 100_000
 DATAMAP = """

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from ombud import __version__
+from ombud import __version__, keys
 from ombud.config import Settings, get_settings
 from ombud.db import make_engine, session_factory
 from ombud.errors import install_error_handlers
@@ -45,6 +45,7 @@ def collect_routers() -> list[APIRouter]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (default: read from the environment)."""
     settings = settings or get_settings()
+    keys.require(settings)  # no server without a strong OMBUD_SECRET_KEY
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ombud import keys
+
+ENV_FILE = "ombud.env"
 
 
 class Settings(BaseSettings):
     """Every setting Ombud reads; each maps to ``OMBUD_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="OMBUD_", env_file=".env", extra="ignore")
+    # The file named by OMBUD_CONFIG replaces these (see get_settings); variables set in the
+    # environment win over any file.
+    model_config = SettingsConfigDict(
+        env_prefix="OMBUD_",
+        env_file=(".env", ENV_FILE),
+        extra="ignore",
+        hide_input_in_errors=True,  # a rejected key is never echoed
+    )
 
     database_url: str = Field(
         default="sqlite:///./ombud.db",
@@ -23,9 +35,15 @@ class Settings(BaseSettings):
     datamap_path: Path | None = Field(
         default=None, description="Data map file or folder used when none has been applied."
     )
-    secret_key: SecretStr = Field(
-        default=SecretStr("change-me-in-production"),
-        description="Key for signed links (exports, preferences, unsubscribe).",
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="At least 32 random bytes (hex, base64 or text); every key Ombud uses is "
+        "derived from it. No default: the server refuses to start without it.",
+    )
+    secret_keys_old: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated previous secret keys, newest first: they still verify "
+        "links and seals made with them, and never sign anything new.",
     )
     base_url: str = Field(
         default="http://127.0.0.1:8000", description="Public URL used in emails and links."
@@ -80,7 +98,8 @@ class Settings(BaseSettings):
     )
     masking_key: SecretStr | None = Field(
         default=None,
-        description="Key for HMAC masking on erasure; defaults to one derived from secret_key.",
+        description="Key for HMAC masking on erasure; defaults to one derived from the oldest "
+        "listed secret key.",
     )
     execute_in_server: bool = Field(
         default=False,
@@ -103,6 +122,29 @@ class Settings(BaseSettings):
         description="How long a server process trusts an API token it has checked (0: check "
         "every request); a revoked token stops working in other processes within this time.",
     )
+
+    @field_validator("secret_key", "secret_keys_old")
+    @classmethod
+    def _check_keys(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for i, text in enumerate(_split_keys(value.get_secret_value())):
+            problem = keys.weakness(text)
+            if problem:
+                # Never echo the key itself: only where it sits in the list.
+                name = f"OMBUD_{str(info.field_name).upper()}"
+                where = f"key #{i + 1} of {name}" if "," in value.get_secret_value() else name
+                raise ValueError(
+                    f"{where} is not a usable secret key: {problem}; it needs at least "
+                    f"{keys.MIN_KEY_BYTES} random bytes; {keys.GENERATE_HINT}"
+                )
+        return value
+
+    def old_secret_keys(self) -> list[str]:
+        """The previous secret keys, newest first."""
+        if self.secret_keys_old is None:
+            return []
+        return _split_keys(self.secret_keys_old.get_secret_value())
 
     @field_validator("unsubscribe_mailbox")
     @classmethod
@@ -154,7 +196,29 @@ class Settings(BaseSettings):
         return "*" if "*" in items else ",".join(items)
 
 
+def _split_keys(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class ConfigFileError(RuntimeError):
+    """OMBUD_CONFIG names a file that cannot be read."""
+
+
+def config_file() -> Path | None:
+    """The settings file named by OMBUD_CONFIG (None: ``.env``/``ombud.env`` in the folder)."""
+    name = os.environ.get("OMBUD_CONFIG", "").strip()
+    if not name:
+        return None
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise ConfigFileError(f"OMBUD_CONFIG names {path}, which is not a readable file")
+    return path
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """Return the process-wide settings, read once."""
+    """Return the process-wide settings, read once (environment over OMBUD_CONFIG's file)."""
+    path = config_file()
+    if path is not None:
+        return Settings(_env_file=path)
     return Settings()

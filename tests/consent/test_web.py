@@ -131,7 +131,7 @@ def test_forged_expired_and_foreign_tokens_refused_with_page(
         f"/privacy/unsubscribe/{payload}.{stamp}.{sig[:-2]}xx",
         f"/privacy/unsubscribe/{other.rsplit('.', 2)[0]}.{stamp}.{sig}",  # other purpose
         "/privacy/unsubscribe/"
-        + preferences.preference_link("hal@example.com", settings).split("t=")[
+        + preferences.preference_link(db_session, "hal@example.com", settings).split("t=")[
             1
         ],  # a token made for another use
     ]
@@ -151,7 +151,7 @@ def test_forged_expired_and_foreign_tokens_refused_with_page(
 def test_preference_center_by_link_one_click_per_change(
     client: TestClient, db_session: Session, datamap: DataMapVersion, settings: Settings
 ) -> None:
-    link = preferences.preference_link("ivy@example.com", settings)
+    link = preferences.preference_link(db_session, "ivy@example.com", settings)
     page = client.get(link.removeprefix("http://testserver"))
     assert page.status_code == 200 and "Signed in as <strong>ivy@example.com" in page.text
     for title in ("Targeted advertising", "Newsletter", "Privacy statement updates"):
@@ -175,9 +175,9 @@ def test_preference_center_by_link_one_click_per_change(
 
 
 def test_pages_name_the_organisation_of_the_data_map(
-    client: TestClient, datamap: DataMapVersion, settings: Settings
+    client: TestClient, db_session: Session, datamap: DataMapVersion, settings: Settings
 ) -> None:
-    link = preferences.preference_link("ned@example.com", settings).removeprefix(
+    link = preferences.preference_link(db_session, "ned@example.com", settings).removeprefix(
         "http://testserver"
     )
     pages = [
@@ -223,9 +223,13 @@ def test_preference_center_by_code(
 
 
 def test_expired_preference_link_refused(
-    client: TestClient, datamap: DataMapVersion, settings: Settings, frozen_clock: Clock
+    client: TestClient,
+    db_session: Session,
+    datamap: DataMapVersion,
+    settings: Settings,
+    frozen_clock: Clock,
 ) -> None:
-    link = preferences.preference_link("kim@example.com", settings).removeprefix(
+    link = preferences.preference_link(db_session, "kim@example.com", settings).removeprefix(
         "http://testserver"
     )
     frozen_clock.advance(hours=settings.link_ttl_hours + 1)
@@ -234,9 +238,9 @@ def test_expired_preference_link_refused(
 
 
 def test_device_cookie_only_with_a_signal_and_every_cookie_is_declared(
-    client: TestClient, datamap: DataMapVersion, settings: Settings
+    client: TestClient, db_session: Session, datamap: DataMapVersion, settings: Settings
 ) -> None:
-    link = preferences.preference_link("noa@example.com", settings).removeprefix(
+    link = preferences.preference_link(db_session, "noa@example.com", settings).removeprefix(
         "http://testserver"
     )
     client.get(link, follow_redirects=False)
@@ -252,7 +256,7 @@ def test_gpc_recorded_then_overridden_by_explicit_choice(
     client: TestClient, db_session: Session, datamap: DataMapVersion, settings: Settings
 ) -> None:
     gpc = {"Sec-GPC": "1"}
-    link = preferences.preference_link("lea@example.com", settings).removeprefix(
+    link = preferences.preference_link(db_session, "lea@example.com", settings).removeprefix(
         "http://testserver"
     )
     client.get(link, follow_redirects=False)

@@ -153,6 +153,19 @@ def test_demo_serves_the_example(tmp_path: Path) -> None:
         assert re.search(r"password\s+\S{12,}", output)
         for path in ("/docs", "/privacy/statement", "/privacy/request"):
             assert f"{base}{path}" in output
+        # Another shell, with nothing but the printed line, uses the demo's store and key.
+        line = re.search(r"export OMBUD_CONFIG=(\S+)", output)
+        assert line is not None, output
+        other = subprocess.run(
+            [sys.executable, "-c", "from ombud.cli.main import main; main()", "requests", "list"],
+            env={**env, "OMBUD_CONFIG": line[1]},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert other.returncode == 0, other.stderr
+        assert "request(s)" in other.stdout
     finally:
         proc.terminate()
         try:

@@ -14,7 +14,7 @@ from ombud.dsr import sealing
 from ombud.errors import Conflict
 from ombud.models.datamap import DataMapVersion
 from tests.dsr.conftest import counts
-from tests.fixtures.api import auth
+from tests.fixtures.api import OTHER_SECRET_KEY, auth
 from tests.fixtures.smtp import SmtpServer
 
 PASSPHRASE = "plum-tree-harbour-1987"
@@ -162,6 +162,6 @@ def test_recipient_is_kept_with_the_request(
 def test_a_sealed_passphrase_needs_the_same_secret_key(settings: Settings) -> None:
     sealed = sealing.seal(settings, PASSPHRASE)
     assert PASSPHRASE not in sealed
-    other = settings.model_copy(update={"secret_key": SecretStr("another-key")})
+    other = settings.model_copy(update={"secret_key": SecretStr(OTHER_SECRET_KEY)})
     with pytest.raises(Conflict, match="sealed with another OMBUD_SECRET_KEY"):
         sealing.unseal(other, sealed, request_id="r1")

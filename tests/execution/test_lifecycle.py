@@ -97,7 +97,7 @@ def test_killed_worker_resumes_without_erasing_twice(
     env = {
         **os.environ,
         "OMBUD_DATABASE_URL": settings.database_url,
-        "OMBUD_SECRET_KEY": "test-secret-key",
+        "OMBUD_SECRET_KEY": settings.secret_key.get_secret_value() if settings.secret_key else "",
         "OMBUD_DATA_DIR": str(settings.data_dir),
         "OMBUD_SMTP_HOST": smtp_server.host,
         "OMBUD_SMTP_PORT": str(smtp_server.port),

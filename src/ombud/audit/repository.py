@@ -46,3 +46,8 @@ def for_subject(session: Session, *, subject_type: str, subject_id: str) -> list
         .order_by(AuditEntry.seq)
     )
     return list(session.scalars(stmt))
+
+
+def hash_at(session: Session, seq: int) -> str | None:
+    """The stored hash of entry ``seq``, or None when there is no such entry."""
+    return session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq))

@@ -1,8 +1,10 @@
-"""Append to and verify the hash-chained audit log."""
+"""Append to and verify the audit log: a chain of HMACs keyed with a key derived from the
+secret key, so the store alone can neither forge nor re-hash it (see docs/security.md)."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,8 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ombud import config, keys
 from ombud.audit import repository
 from ombud.clock import utcnow
+from ombud.config import Settings
 from ombud.models.audit import AuditEntry
 
 # Keys whose values must never reach the log (codes, secrets, export contents).
@@ -34,7 +38,7 @@ class AuditSecretError(ValueError):
     """Raised when a caller tries to write a secret into the audit log."""
 
 
-def _digest(
+def _message(
     *,
     seq: int,
     at: datetime,
@@ -44,14 +48,27 @@ def _digest(
     subject_id: str,
     data: dict[str, Any],
     prev_hash: str,
-) -> str:
-    payload = json.dumps(
+) -> bytes:
+    return json.dumps(
         [seq, at.isoformat(), actor, action, subject_type, subject_id, data, prev_hash],
         sort_keys=True,
         separators=(",", ":"),
         default=str,
+    ).encode()
+
+
+def canonical(entry: AuditEntry) -> bytes:
+    """The bytes an entry's hash covers (its fields and the previous hash)."""
+    return _message(
+        seq=entry.seq,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        subject_type=entry.subject_type,
+        subject_id=entry.subject_id,
+        data=entry.data,
+        prev_hash=entry.prev_hash,
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _check_secrets(data: Any, path: str = "data") -> None:
@@ -73,6 +90,7 @@ def record(
     subject_type: str,
     subject_id: str,
     data: dict[str, Any] | None = None,
+    settings: Settings | None = None,
 ) -> AuditEntry:
     """Append one entry, chained to the previous one; part of the caller's transaction."""
     payload = json.loads(json.dumps(data or {}, default=str))
@@ -80,7 +98,9 @@ def record(
     head = repository.lock_head(session)
     at = utcnow()
     seq = head.seq + 1
-    digest = _digest(
+    # Keyed: whoever can write the store but lacks the key cannot compute a valid entry.
+    key = keys.current(settings or config.get_settings(), keys.AUDIT_CHAIN)
+    message = _message(
         seq=seq,
         at=at,
         actor=actor,
@@ -90,6 +110,7 @@ def record(
         data=payload,
         prev_hash=head.hash,
     )
+    digest = hmac.new(key, message, hashlib.sha256).hexdigest()
     entry = AuditEntry(
         seq=seq,
         at=at,
@@ -116,17 +137,28 @@ class VerifyResult:
     broken_seq: int | None = None
     broken_id: int | None = None
     reason: str = ""
+    head_hash: str = ""  # hash of the last intact entry
 
 
-def verify(session: Session) -> VerifyResult:
+def verify(session: Session, settings: Settings | None = None) -> VerifyResult:
     """Walk the whole log and report the first entry that was edited, deleted or reordered."""
+    accepted = keys.accepted(settings or config.get_settings(), keys.AUDIT_CHAIN)
+    # Index into ``accepted`` of the key the previous entry verified with: entries only ever
+    # move to newer keys (lower index), so an old, retired key cannot extend the chain.
+    newest_allowed = len(accepted) - 1
     expected_prev = ""
     checked = 0
     with repository.iter_entries(session) as entries:
         for entry in entries:
-            problem = _check_entry(entry, expected_seq=checked + 1, expected_prev=expected_prev)
+            problem, used = _check_entry(
+                entry,
+                expected_seq=checked + 1,
+                expected_prev=expected_prev,
+                keys_to_try=accepted[: newest_allowed + 1],
+            )
             if problem:
-                return VerifyResult(False, checked, entry.seq, entry.id, problem)
+                return VerifyResult(False, checked, entry.seq, entry.id, problem, expected_prev)
+            newest_allowed = used
             expected_prev = entry.hash
             checked += 1
     head = repository.get_head(session)
@@ -137,23 +169,24 @@ def verify(session: Session) -> VerifyResult:
             checked + 1,
             None,
             f"log ends at entry #{checked} but the head records #{head.seq} (entries removed)",
+            expected_prev,
         )
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked, head_hash=expected_prev)
 
 
-def _check_entry(entry: AuditEntry, *, expected_seq: int, expected_prev: str) -> str:
+def _check_entry(
+    entry: AuditEntry, *, expected_seq: int, expected_prev: str, keys_to_try: list[bytes]
+) -> tuple[str, int]:
     if entry.seq != expected_seq:
-        return f"expected entry #{expected_seq} here, found #{entry.seq} (deleted or reordered)"
+        return f"expected entry #{expected_seq} here, found #{entry.seq} (deleted or reordered)", 0
     if entry.prev_hash != expected_prev:
-        return "previous-hash link does not match the entry before it"
-    digest = _digest(
-        seq=entry.seq,
-        at=entry.at,
-        actor=entry.actor,
-        action=entry.action,
-        subject_type=entry.subject_type,
-        subject_id=entry.subject_id,
-        data=entry.data,
-        prev_hash=entry.prev_hash,
+        return "previous-hash link does not match the entry before it", 0
+    message = canonical(entry)
+    for index, key in enumerate(keys_to_try):
+        if hmac.compare_digest(hmac.new(key, message, hashlib.sha256).hexdigest(), entry.hash):
+            return "", index
+    return (
+        "content was edited, or the entry was written or re-hashed without the audit key "
+        "(OMBUD_SECRET_KEY and OMBUD_SECRET_KEYS_OLD)",
+        0,
     )
-    return "" if digest == entry.hash else "content was edited"

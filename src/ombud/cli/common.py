@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from ombud import keys
+from ombud.config import ConfigFileError, Settings, get_settings
 from ombud.db import unit_of_work
 from ombud.errors import OmbudError
 
@@ -27,6 +30,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 @contextmanager
 def cli_session() -> Iterator[Session]:
     """A committed unit of work whose errors become a clear message and exit code 1."""
+    load_settings()  # a bad setting or settings file: a message, not a traceback
     try:
         with unit_of_work() as session:
             yield session
@@ -41,6 +45,29 @@ def cli_session() -> Iterator[Session]:
             f"cannot use Ombud's store: {exc.orig}. Check OMBUD_DATABASE_URL and run "
             "'ombud db upgrade'."
         ) from None
+
+
+def load_settings() -> Settings:
+    """The settings, or a clear message (which setting, which file) and exit code 2."""
+    try:
+        return get_settings()
+    except ConfigFileError as exc:
+        raise fail(str(exc), 2) from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"OMBUD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise fail(f"invalid settings: {problems}", 2) from None
+
+
+def server_settings() -> Settings:
+    """Settings for a server or worker: refused (exit 2) without a strong OMBUD_SECRET_KEY."""
+    settings = load_settings()
+    try:
+        keys.require(settings)
+    except keys.SecretKeyError as exc:
+        raise fail(exc.message, 2) from None
+    return settings
 
 
 def is_tty() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def _print_store(store: StoreResult, base_url: str) -> None:
     outbox = get_settings().mail_outbox
     if outbox is not None:
         _say(f"\n[bold]mail[/bold] (codes, letters) is written to {outbox}/*.eml")
+
+
+def _print_env(env_file: Path) -> None:
+    _say("\n[bold]other shells[/bold] (same store, same key; links they make open here):")
+    _say(f"  export OMBUD_CONFIG={shlex.quote(str(env_file))}")
+    _say("  ombud requests list")
     _say("\nCtrl+C stops the server; the folder stays for the next run.\n")
 
 
@@ -108,7 +115,7 @@ def register(root: typer.Typer) -> None:
                 _say(f"generating {people:,} people (seed {seed}) ...")
                 _print_init(setup.init_demo(where, people=people, seed=seed))
             base_url = f"http://{host}:{port}"
-            setup.use_demo_settings(where, base_url=base_url)
+            env_file = setup.use_demo_settings(where, base_url=base_url)
             store = setup.prepare_store(where)
         except OmbudError as exc:
             if isinstance(exc.detail, list):
@@ -116,6 +123,7 @@ def register(root: typer.Typer) -> None:
                     _say(str(line))
             raise fail(exc.message) from None
         _print_store(store, base_url)
+        _print_env(env_file)
 
         import uvicorn
 

@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from ombud.cli.common import cli_session, console, fail
+from ombud.cli.common import cli_session, console, fail, server_settings
 from ombud.config import get_settings
 from ombud.datamap import service as datamap_service
 from ombud.datamap.loader import parse_files, read_files
@@ -113,7 +113,7 @@ def run(
     datamap: Path | None = DATAMAP_OPTION,
 ) -> None:
     """Execute approved requests (failed ones by id) with a progress bar."""
-    settings = get_settings()
+    settings = server_settings()
     dm = _datamap(datamap) if datamap is not None else None
     engine = get_engine()
     reports: list[tasks.RunReport] = []

@@ -12,7 +12,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
-from ombud import config
+from ombud import config, keys
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.consent import repository
@@ -37,6 +37,7 @@ class Context:
 
     source_url: str = ""
     user_agent: str | None = None
+    # The client's full address: ``write`` truncates it (the one place), as settings say.
     ip: str | None = None
     jurisdiction: str | None = None
     actor: str = "subject"
@@ -66,16 +67,21 @@ def normalise(kind: str, value: str) -> str:
     return value.lower() if kind == SubjectKind.email else value
 
 
+def identity_key(settings: Settings | None = None) -> bytes:
+    """Key of the identity hashes: stable across rotation, or stored states would be lost."""
+    return keys.stable(_settings(settings), keys.CONSENT_IDENTITY)
+
+
 def subject_hash(kind: str, value: str, settings: Settings | None = None) -> str:
-    """HMAC-SHA256 of ``kind:value`` with the secret key (hex)."""
-    key = _settings(settings).secret_key.get_secret_value().encode()
+    """HMAC-SHA256 of ``kind:value`` with the identity key (hex)."""
+    key = identity_key(settings)
     msg = f"{kind}:{normalise(kind, value)}".encode()
     return hmac.digest(key, msg, "sha256").hex()
 
 
 def hash_many(kind: str, values: Sequence[str], settings: Settings | None = None) -> list[str]:
     """Keyed hashes of many identities (the bulk check's hot loop)."""
-    key = _settings(settings).secret_key.get_secret_value().encode()
+    key = identity_key(settings)
     prefix = f"{kind}:"
     digest = hmac.digest
     if kind == SubjectKind.email:
@@ -101,30 +107,47 @@ def email_subject(email: str, settings: Settings | None = None) -> Subject:
     return make_subject(SubjectKind.email, email, settings)
 
 
+def check_ip(ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The parsed address; ``InvalidInput`` when ``ip`` is not an IPv4 or IPv6 address."""
+    if not ip:
+        return None
+    try:
+        return ipaddress.ip_address(ip.strip())
+    except ValueError:
+        raise InvalidInput(f"ip: '{ip}' is not an IPv4 or IPv6 address") from None
+
+
 def truncate_ip(ip: str | None, settings: Settings | None = None) -> str | None:
-    """Keep only the network (/24 IPv4, /48 IPv6), the full address, or nothing, per settings."""
+    """Keep only the network (/24 IPv4, /48 IPv6), the full address, or nothing, per settings.
+
+    Called once per address, where it is stored (``write``, pending subscriptions): an
+    address truncated already is a network, not an address, and is refused."""
     s = _settings(settings)
     if not ip or not s.store_ip:
         return None
-    try:
-        addr = ipaddress.ip_address(ip.strip())
-    except ValueError:
-        raise InvalidInput(f"ip: '{ip}' is not an IPv4 or IPv6 address") from None
+    addr = check_ip(ip)
+    assert addr is not None
     if not s.ip_truncation:
         return str(addr)
     prefix = 24 if addr.version == 4 else 48
     return str(ipaddress.ip_network((addr, prefix), strict=False))
 
 
-def write(session: Session, entries: Sequence[Entry]) -> list[ConsentRecord]:
+def write(
+    session: Session, entries: Sequence[Entry], settings: Settings | None = None
+) -> list[ConsentRecord]:
     """Append records and upsert current states in the caller's transaction."""
-    written = write_checked(session, entries, map_version=None)
+    written = write_checked(session, entries, map_version=None, settings=settings)
     assert written is not None  # unchecked writes always happen
     return written
 
 
 def write_checked(
-    session: Session, entries: Sequence[Entry], *, map_version: str | None
+    session: Session,
+    entries: Sequence[Entry],
+    *,
+    map_version: str | None,
+    settings: Settings | None = None,
 ) -> list[ConsentRecord] | None:
     """Like ``write``, but only while data map version ``map_version`` ("" for none) is the
     latest; None, with nothing written, when it no longer is. None skips the check."""
@@ -149,7 +172,7 @@ def write_checked(
                 "recorded_at": now,
                 "source_url": e.context.source_url,
                 "user_agent": e.context.user_agent,
-                "ip": e.context.ip,
+                "ip": truncate_ip(e.context.ip, settings),
                 "actor": e.context.actor,
                 "evidence": e.evidence,
                 "erased_at": None,

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
-from ombud import config
+from ombud import config, keys
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.consent import ledger, repository, tokens
@@ -24,7 +24,7 @@ from ombud.consent.service import current_jurisdiction
 from ombud.db import after_commit
 from ombud.errors import InvalidInput
 from ombud.mail import send_mail
-from ombud.models.consent import ConsentAccessCode, ConsentPending, ConsentRecord
+from ombud.models.consent import ConsentAccessCode, ConsentLink, ConsentPending, ConsentRecord
 from ombud.web.render import render
 
 SESSION_MAX_AGE = PREFERENCES_SESSION.max_age_seconds
@@ -39,15 +39,24 @@ def _url(settings: Settings, path: str) -> str:
 
 
 # ---------------------------------------------------------------- preference center access
-def preference_link(email: str, settings: Settings | None = None) -> str:
-    """A signed, expiring link that opens the preference center for ``email``."""
+def preference_link(session: Session, email: str, settings: Settings | None = None) -> str:
+    """A signed, expiring link that opens the preference center for ``email``.
+
+    The link names a stored row by a random id: the address is never in a URL, where access
+    logs, proxies and browser histories would keep it."""
     s = _s(settings)
     subject = ledger.email_subject(email, s)
-    token = tokens.sign(tokens.PREFERENCES, {"e": subject.value}, s)
+    row = ConsentLink(
+        subject_hash=subject.hash,
+        subject=subject.value,
+        expires_at=utcnow() + timedelta(hours=s.link_ttl_hours),
+    )
+    repository.add(session, row)
+    token = tokens.sign(tokens.PREFERENCES, {"l": row.id}, s)
     return _url(s, f"/privacy/preferences?t={token}")
 
 
-def open_link(token: str, settings: Settings | None = None) -> Subject:
+def open_link(session: Session, token: str, settings: Settings | None = None) -> Subject:
     """The subject of a preference link, or ``InvalidLink``/``ExpiredLink``."""
     s = _s(settings)
     data = tokens.load(
@@ -57,7 +66,11 @@ def open_link(token: str, settings: Settings | None = None) -> Subject:
         what="preference center",
         settings=s,
     )
-    return ledger.email_subject(str(data.get("e", "")), s)
+    row = repository.get_link(session, str(data.get("l", "")))
+    if row is None or row.subject is None:
+        # Erased since it was mailed (or never made here): nothing to open.
+        raise tokens.InvalidLink("this preference center link is no longer valid")
+    return ledger.email_subject(row.subject, s)
 
 
 def session_token(subject: Subject, settings: Settings | None = None) -> str:
@@ -83,7 +96,7 @@ def load_session(token: str | None, settings: Settings | None = None) -> Subject
 
 
 def _code_hash(subject: Subject, code: str, settings: Settings) -> str:
-    key = settings.secret_key.get_secret_value().encode()
+    key = keys.current(settings, keys.CONSENT_CODES)
     return hmac.digest(key, f"code:{subject.hash}:{code}".encode(), "sha256").hex()
 
 
@@ -106,7 +119,7 @@ def send_access_code(session: Session, *, email: str, settings: Settings | None 
         "consent/code_email.txt",
         code=code,
         minutes=s.verification_code_ttl_minutes,
-        link=preference_link(subject.value, s),
+        link=preference_link(session, subject.value, s),
     )
     to = subject.value
 
@@ -158,7 +171,7 @@ def request_subscription(
     jurisdiction = context.jurisdiction or current_jurisdiction(session)
     if not p.definition.double_opt_in:
         entry = Entry(subject, purpose, "granted", method, p.notice, jurisdiction, context)
-        return SubscribeResult(False, ledger.write(session, [entry])[0])
+        return SubscribeResult(False, ledger.write(session, [entry], s)[0])
     pending = ConsentPending(
         subject_hash=subject.hash,
         subject=subject.value,
@@ -168,7 +181,7 @@ def request_subscription(
         jurisdiction=jurisdiction,
         source_url=context.source_url,
         user_agent=context.user_agent,
-        ip=context.ip,
+        ip=ledger.truncate_ip(context.ip, s),  # stored here: truncated here
         expires_at=utcnow() + timedelta(hours=s.link_ttl_hours),
     )
     repository.add(session, pending)

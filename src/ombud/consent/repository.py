@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from ombud.models.consent import (
     ConsentAccessCode,
+    ConsentLink,
     ConsentNotice,
     ConsentPending,
     ConsentRecord,
@@ -345,12 +346,18 @@ def erase(session: Session, subject_hash: str, at: datetime) -> int:
     )
     session.execute(delete(ConsentPending).where(ConsentPending.subject_hash == subject_hash))
     session.execute(delete(ConsentAccessCode).where(ConsentAccessCode.subject_hash == subject_hash))
+    session.execute(delete(ConsentLink).where(ConsentLink.subject_hash == subject_hash))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 def get_pending(session: Session, pending_id: str) -> ConsentPending | None:
     """A pending double opt-in confirmation."""
     return session.get(ConsentPending, pending_id)
+
+
+def get_link(session: Session, link_id: str) -> ConsentLink | None:
+    """A mailed preference-center link."""
+    return session.get(ConsentLink, link_id)
 
 
 def latest_code(session: Session, subject_hash: str) -> ConsentAccessCode | None:

@@ -130,14 +130,7 @@ def record_decision(
         ref = SubjectRef(email=email, account_id=account_id, device_id=device_id)
     except ValueError:
         raise InvalidInput("subject: give exactly one of email, account_id or device_id") from None
-    context = context or Context()
-    ctx = Context(
-        source_url=context.source_url,
-        user_agent=context.user_agent,
-        ip=ledger.truncate_ip(context.ip, settings),
-        jurisdiction=context.jurisdiction,
-        actor=context.actor,
-    )
+    ctx = context or Context()
     entry = _entry(
         session,
         subject=subject_of(ref, settings),
@@ -149,7 +142,7 @@ def record_decision(
         notice_version=notice_version,
         evidence=evidence,
     )
-    return ledger.write(session, [entry])[0]
+    return ledger.write(session, [entry], settings)[0]
 
 
 def record_decisions(
@@ -170,11 +163,15 @@ def record_decisions(
         if fresh is info:
             raise
         info, entries = fresh, _entries(session, items, actor, settings, fresh)
-    written = ledger.write_checked(session, entries, map_version=info.version_key)
+    written = ledger.write_checked(
+        session, entries, map_version=info.version_key, settings=settings
+    )
     if written is None:  # another process applied a new data map meanwhile
         info = current_map(session)
         entries = _entries(session, items, actor, settings, info)
-        written = ledger.write_checked(session, entries, map_version=info.version_key)
+        written = ledger.write_checked(
+            session, entries, map_version=info.version_key, settings=settings
+        )
     if written is None:
         raise Conflict("the data map changed while the decision was recorded; send it again")
     return written
@@ -193,7 +190,7 @@ def _entries(
             ctx = Context(
                 source_url=item.source_url,
                 user_agent=item.user_agent,
-                ip=ledger.truncate_ip(item.ip, settings),
+                ip=item.ip if ledger.check_ip(item.ip) else None,
                 jurisdiction=item.jurisdiction,
                 actor=actor,
             )

@@ -12,7 +12,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from ombud import config
+from ombud import config, keys
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.errors import BadRequest, Gone
@@ -46,7 +46,9 @@ class ExpiredLink(Gone):
 
 def _serializer(salt: str, settings: Settings | None) -> URLSafeTimedSerializer:
     s = settings or config.get_settings()
-    return URLSafeTimedSerializer(s.secret_key.get_secret_value(), salt=salt, signer=_ClockSigner)
+    # Signs with the current key; links made with an old key stay valid until they expire.
+    secret_keys = keys.signer_keys(s, keys.CONSENT_LINKS)
+    return URLSafeTimedSerializer(secret_keys, salt=salt, signer=_ClockSigner)
 
 
 def sign(salt: str, payload: dict[str, Any], settings: Settings | None = None) -> str:
@@ -104,8 +106,7 @@ def _purpose_tag(purpose: str) -> int:
     return int.from_bytes(hashlib.sha256(purpose.encode()).digest()[:2], "big")
 
 
-def _mail_mac(settings: Settings, issued: int, purpose: str, subject_hash: str) -> bytes:
-    key = settings.secret_key.get_secret_value().encode()
+def _mail_mac(key: bytes, issued: int, purpose: str, subject_hash: str) -> bytes:
     msg = f"{UNSUBSCRIBE}.mail:{MAIL_TOKEN_VERSION}:{issued}:{purpose}:{subject_hash}".encode()
     return hmac.digest(key, msg, "sha256")[:10]
 
@@ -119,7 +120,7 @@ def sign_mail(subject_hash: str, purpose: str, settings: Settings | None = None)
         issued,
         _purpose_tag(purpose),
         bytes.fromhex(subject_hash[:16]),
-        _mail_mac(s, issued, purpose, subject_hash),
+        _mail_mac(keys.current(s, keys.CONSENT_MAIL_TOKENS), issued, purpose, subject_hash),
     )
     return base64.b32encode(raw).decode().lower()
 
@@ -151,7 +152,10 @@ def verify_mail(
     s = settings or config.get_settings()
     if not subject_hash.startswith(token.hash_prefix) or not token.matches(purpose):
         return False
-    return hmac.compare_digest(token.mac, _mail_mac(s, token.issued, purpose, subject_hash))
+    return any(
+        hmac.compare_digest(token.mac, _mail_mac(key, token.issued, purpose, subject_hash))
+        for key in keys.accepted(s, keys.CONSENT_MAIL_TOKENS)
+    )
 
 
 def check_mail_age(token: MailToken, settings: Settings | None = None) -> None:

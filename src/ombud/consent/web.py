@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ombud import keys
 from ombud.config import Settings
 from ombud.consent import cookies as own_cookies
 from ombud.consent import gpc, ledger, preferences, receipts, service, tokens
@@ -28,15 +29,17 @@ LABELS = {"granted": "Given", "refused": "Refused", "withdrawn": "Withdrawn", No
 
 
 def _context(request: Request, source: str) -> Context:
+    """Where a decision comes from, with the client's full address: the ledger truncates it
+    where it is stored (truncating here too made every choice fail)."""
     ip = request.client.host if request.client else None
     try:
-        ledger.truncate_ip(ip)
+        ledger.check_ip(ip)
     except InvalidInput:
         ip = None  # test clients and unix sockets have no IP address
     return Context(
         source_url=str(request.base_url).rstrip("/") + source,
         user_agent=request.headers.get("user-agent", "")[:500] or None,
-        ip=ledger.truncate_ip(ip),
+        ip=ip,
     )
 
 
@@ -54,9 +57,17 @@ def _link_error(session: Session, exc: OmbudError) -> HTMLResponse:
     )
 
 
-def _csrf(settings: Settings, session_value: str) -> str:
-    key = settings.secret_key.get_secret_value().encode()
+def _csrf(settings: Settings, session_value: str, key: bytes | None = None) -> str:
+    key = key or keys.current(settings, keys.CSRF)
     return hmac.digest(key, f"csrf:{session_value}".encode(), "sha256").hex()
+
+
+def _csrf_ok(settings: Settings, session_value: str, sent: str) -> bool:
+    # A page rendered just before a key rotation still posts.
+    return any(
+        hmac.compare_digest(sent, _csrf(settings, session_value, key))
+        for key in keys.accepted(settings, keys.CSRF)
+    )
 
 
 def _device_id(request: Request) -> tuple[str, bool]:
@@ -113,7 +124,7 @@ def preference_center(
     """Open the center from a signed link, or show it / the sign-in form."""
     if t is not None:
         try:
-            opened = preferences.open_link(t, settings)
+            opened = preferences.open_link(session, t, settings)
         except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
             return _link_error(session, exc)
         return _signed_in(opened, settings)
@@ -210,7 +221,7 @@ def change_preference(
             message="Your preferences session has ended; sign in again.",
             alert=True,
         )
-    if not hmac.compare_digest(csrf, _csrf(settings, cookie)):
+    if not _csrf_ok(settings, cookie, csrf):
         return _page(
             session,
             "consent/message.html",

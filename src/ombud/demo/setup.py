@@ -2,7 +2,8 @@
 
 Layout of a demo folder::
 
-    DIR/.ombud-demo      marker (JSON): proves the folder is a demo, holds its secret key
+    DIR/.ombud-demo      marker (JSON, mode 0600): proves the folder is a demo, holds its key
+    DIR/ombud.env        the demo's settings (mode 0600), for OMBUD_CONFIG in other shells
     DIR/datamap/*.yaml   the data map of Postlicht Mail GmbH (app_db points to DIR/app.db)
     DIR/app.db           the company's application database (SQLite, generated people)
     DIR/ombud.db         Ombud's own store (written by ``ombud demo`` when serving)
@@ -21,6 +22,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy import create_engine
 
+from ombud import keys
 from ombud.clock import utcnow
 from ombud.config import get_settings
 from ombud.datamap.loader import load_datamap
@@ -32,6 +34,17 @@ from ombud.migrations import upgrade
 
 DATAMAP_SOURCE = Path(__file__).parent / "datamap"
 MARKER = ".ombud-demo"
+ENV_FILE = "ombud.env"
+# Settings the demo sets for itself and writes to ENV_FILE for other shells.
+SHARED_SETTINGS = (
+    "OMBUD_DATABASE_URL",
+    "OMBUD_DATAMAP_PATH",
+    "OMBUD_DATA_DIR",
+    "OMBUD_BASE_URL",
+    "OMBUD_SECRET_KEY",
+    "OMBUD_MAIL_SENDER",
+    "OMBUD_MAIL_OUTBOX",
+)
 PACKAGED_URL = "url: sqlite:///app.db"
 STORE_FILES = ("ombud.db", "ombud.db-wal", "ombud.db-shm")
 APP_FILES = ("app.db", "app.db-wal", "app.db-shm", "app.db-journal")
@@ -112,8 +125,28 @@ def read_marker(directory: Path) -> dict[str, str]:
 
 def write_marker(directory: Path) -> None:
     """Mark ``directory`` as a demo folder, with a secret key of its own."""
-    data = {"created_at": utcnow().isoformat(), "secret_key": secrets.token_urlsafe(32)}
-    (directory / MARKER).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    data = {"created_at": utcnow().isoformat(), "secret_key": secrets.token_urlsafe(48)}
+    write_private(directory / MARKER, json.dumps(data, indent=2) + "\n")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file only its owner may read (0600 from the start, no window)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def write_env_file(directory: Path) -> Path:
+    """Write the demo's settings as ``DIR/ombud.env`` (0600) for ``OMBUD_CONFIG``."""
+    lines = ["# Settings of the Ombud demo in this folder: export OMBUD_CONFIG=<this file>"]
+    for name in SHARED_SETTINGS:
+        value = os.environ.get(name)
+        if value is not None:
+            lines.append(f"{name}={json.dumps(value, ensure_ascii=False)}")
+    path = directory / ENV_FILE
+    write_private(path, "\n".join(lines) + "\n")
+    return path
 
 
 def write_datamap(directory: Path) -> list[Path]:
@@ -163,21 +196,30 @@ def init_demo(directory: Path, *, people: int = 5000, seed: int = 1234) -> InitR
     return InitResult(directory, files, directory / "app.db", counts, replaced)
 
 
-def use_demo_settings(directory: Path, *, base_url: str) -> None:
-    """Point this process's settings at the demo folder (before any settings are read)."""
+def use_demo_settings(directory: Path, *, base_url: str) -> Path:
+    """Point this process's settings at the demo folder (before any settings are read) and
+    write them to ``DIR/ombud.env`` for other shells; return that file."""
     os.environ["OMBUD_DATABASE_URL"] = store_url(directory)
     os.environ["OMBUD_DATAMAP_PATH"] = str(directory / "datamap")
     os.environ["OMBUD_DATA_DIR"] = str(directory / "var")
     os.environ["OMBUD_BASE_URL"] = base_url
-    os.environ["OMBUD_SECRET_KEY"] = read_marker(directory)["secret_key"]
+    marker = read_marker(directory)
+    if keys.weakness(marker.get("secret_key", "")) is not None:
+        # Demos written before keys had to be strong: give this one a key that passes.
+        marker["secret_key"] = secrets.token_urlsafe(48)
+        write_private(directory / MARKER, json.dumps(marker, indent=2) + "\n")
+    (directory / MARKER).chmod(0o600)
+    os.environ["OMBUD_SECRET_KEY"] = marker["secret_key"]
     os.environ["OMBUD_MAIL_SENDER"] = f"privacy@{company_domain()}"
     if "OMBUD_SMTP_HOST" not in os.environ:
         # No mail server configured: keep the demo's mail as files the user can open.
         os.environ.setdefault("OMBUD_MAIL_OUTBOX", str(directory / "outbox"))
     # The demo server carries out approved requests itself (no separate `ombud requests run`).
     os.environ.setdefault("OMBUD_EXECUTE_IN_SERVER", "true")
+    env_file = write_env_file(directory)
     get_settings.cache_clear()
     get_engine.cache_clear()
+    return env_file
 
 
 def prepare_store(directory: Path) -> StoreResult:

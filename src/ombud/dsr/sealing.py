@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 
 import pyrage
 
+from ombud import keys
 from ombud.config import Settings
 from ombud.errors import Conflict
 
@@ -75,22 +74,23 @@ def _bech32(hrp: str, data: bytes) -> str:
     return hrp + "1" + "".join(_BECH32[w] for w in words + checksum)
 
 
-def _identity(settings: Settings) -> pyrage.x25519.Identity:
-    secret = settings.secret_key.get_secret_value().encode()
-    key = hmac.new(secret, b"ombud-package-passphrase", hashlib.sha256).digest()
+def _identity(key: bytes) -> pyrage.x25519.Identity:
     return pyrage.x25519.Identity.from_str(_bech32("age-secret-key-", key).upper())
 
 
 def seal(settings: Settings, passphrase: str) -> str:
     """The passphrase encrypted to the store's sealing key, as base64 text."""
-    locked: bytes = pyrage.encrypt(passphrase.encode(), [_identity(settings).to_public()])
+    public = _identity(keys.current(settings, keys.SEALING)).to_public()
+    locked: bytes = pyrage.encrypt(passphrase.encode(), [public])
     return base64.b64encode(locked).decode("ascii")
 
 
 def unseal(settings: Settings, sealed: str, *, request_id: str) -> str:
     """The passphrase back; ``Conflict`` when ``secret_key`` changed since it was sealed."""
     try:
-        opened: bytes = pyrage.decrypt(base64.b64decode(sealed), [_identity(settings)])
+        # Old keys still open what they sealed (OMBUD_SECRET_KEYS_OLD).
+        identities = [_identity(k) for k in keys.accepted(settings, keys.SEALING)]
+        opened: bytes = pyrage.decrypt(base64.b64decode(sealed), identities)
     except (pyrage.DecryptError, binascii.Error, ValueError):
         raise Conflict(
             f"cannot open the sealed package passphrase of request {request_id}: it was sealed "

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from ombud import config
+from ombud import config, keys
 from ombud.clock import utcnow
 from ombud.dsr import repository
 from ombud.models.requests import VerificationCode
@@ -20,7 +20,7 @@ CODE_DIGITS = 6
 
 def hash_code(request_id: str, code: str) -> str:
     """Keyed hash of a code, bound to its request so a hash cannot be replayed elsewhere."""
-    key = config.get_settings().secret_key.get_secret_value().encode()
+    key = keys.current(config.get_settings(), keys.REQUEST_CODES)
     return hmac.new(key, f"{request_id}:{code.strip()}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +17,7 @@ from typing import Any
 import pyrage
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from ombud import keys
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.datamap.schemas import DataMap
@@ -25,6 +27,7 @@ from ombud.execution.planner import Plan
 from ombud.execution.summary import summary_html
 
 FORMAT = "ombud-access-package/1"
+EXPORT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def store(
     folder.mkdir(parents=True, exist_ok=True)
     encrypted = bool(passphrase or recipient)
     payload = encrypt(data, passphrase=passphrase, recipient=recipient)
-    path = folder / f"{export_id}.zip{'.age' if encrypted else ''}"
+    path = _checked_path(folder, export_id, f".zip{'.age' if encrypted else ''}")
     path.write_bytes(payload)
     return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), encrypted)
 
@@ -152,12 +155,23 @@ def encrypt_stored(
     return locked
 
 
+def _checked_path(folder: Path, export_id: str, suffix: str) -> Path:
+    # Links and staff name exports by an opaque id, never a path: anything that could step
+    # out of the export folder (a separator, "..", a symlink) is no export.
+    if not EXPORT_ID.fullmatch(export_id):
+        raise NotFound("no such download")
+    path = folder / f"{export_id}{suffix}"
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise NotFound("no such download")
+    return path
+
+
 def find(settings: Settings, export_id: str) -> Path:
     """The stored file of an export, or ``Gone`` when it was removed."""
     folder = settings.data_dir / "exports"
     # Encrypted first: if both exist (a crash while encrypting), never hand out the plain one.
     for suffix in (".zip.age", ".zip"):
-        path = folder / f"{export_id}{suffix}"
+        path = _checked_path(folder, export_id, suffix)
         if path.is_file():
             return path
     raise Gone("this download is no longer available")
@@ -172,8 +186,9 @@ class _ClockSigner(TimestampSigner):
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    # Signs with the current key; links made with an old key stay valid until they expire.
     return URLSafeTimedSerializer(
-        settings.secret_key.get_secret_value(), salt="ombud-export", signer=_ClockSigner
+        keys.signer_keys(settings, keys.EXPORT_LINKS), salt="ombud-export", signer=_ClockSigner
     )
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ombud import keys
 from ombud.config import Settings
 from ombud.connectors.base import connector_for
 from ombud.datamap import service as datamap_service
@@ -33,11 +33,11 @@ from ombud.models.requests import PrivacyRequest
 
 
 def masking_key(settings: Settings) -> bytes:
-    """The HMAC key of masking (its own setting, else derived from ``secret_key``)."""
+    """The HMAC key of masking (its own setting, else derived from the oldest secret key)."""
     if settings.masking_key is not None:
         return settings.masking_key.get_secret_value().encode()
-    secret = settings.secret_key.get_secret_value().encode()
-    return hashlib.sha256(b"ombud-masking\0" + secret).digest()
+    # Stable across rotation: masked values must not change when the key is rotated.
+    return keys.stable(settings, keys.MASKING)
 
 
 def spec_for(request: PrivacyRequest) -> RequestSpec:

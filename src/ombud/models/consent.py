@@ -127,3 +127,14 @@ class ConsentAccessCode(IdMixin, CreatedMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ConsentLink(IdMixin, CreatedMixin, Base):
+    """A mailed preference-center link: the link carries only this row's random id, so the
+    address never appears in a URL (nor in access logs)."""
+
+    __tablename__ = "consent_links"
+
+    subject_hash: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
