@@ -18,7 +18,7 @@ from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.dsr import repository, workflow
+from ombud.dsr import hints, repository, workflow
 from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
@@ -76,11 +76,7 @@ def attach_permission(
     session: Session, request_id: str, *, actor: str, data: bytes, description: str
 ) -> PrivacyRequest:
     """Keep the agent's signed permission; a request the person already confirmed is verified."""
-    description = (description or "").strip()
-    if len(description) < 3:
-        raise InvalidInput(
-            "description is required: say what the document is and how it reached you"
-        )
+    description = hints.plain_text(description, "description")
     if not data:
         raise InvalidInput("document: the uploaded file is empty")
     if len(data) > MAX_BYTES:

@@ -87,10 +87,18 @@ def _mentions(text: str, value: str) -> bool:
     return len(digits) >= 5 and digits in re.sub(r"\D", "", text)
 
 
-def _text(value: str, name: str, hint: dict[str, Any]) -> str:
+def plain_text(value: str, name: str) -> str:
+    """Staff-written text kept in the audit log: at least 3 characters, no control characters."""
     value = (value or "").strip()
     if len(value) < 3:
         raise InvalidInput(f"{name} is required (3 characters or more)")
+    if any(ord(c) < 32 and c not in "\n\t" for c in value) or "\x7f" in value:
+        raise InvalidInput(f"{name}: control characters are not allowed")
+    return value
+
+
+def _text(value: str, name: str, hint: dict[str, Any]) -> str:
+    value = plain_text(value, name)
     if _mentions(value, str(hint["value"])):
         # The audit log is append-only and outlives the request's purge.
         raise InvalidInput(
