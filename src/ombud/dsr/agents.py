@@ -94,10 +94,37 @@ def attach_permission(
     settings = config.get_settings()
     name = f"{request.id}-{secrets.token_hex(8)}.{ext}"
     _write(settings, name, data)
+    try:
+        _record(
+            session,
+            request,
+            name=name,
+            data=data,
+            kind=content_type,
+            actor=actor,
+            description=description,
+        )
+    except BaseException:
+        # Nothing refers to the file if recording it failed.
+        (folder(settings) / name).unlink(missing_ok=True)
+        raise
+    return request
+
+
+def _record(
+    session: Session,
+    request: PrivacyRequest,
+    *,
+    name: str,
+    data: bytes,
+    kind: str,
+    actor: str,
+    description: str,
+) -> None:
     digest = hashlib.sha256(data).hexdigest()
     request.agent_permission = {
         "file": name,
-        "content_type": content_type,
+        "content_type": kind,
         "size": len(data),
         "sha256": digest,
         "description": description,
@@ -111,13 +138,12 @@ def attach_permission(
         actor=actor,
         subject_type=SUBJECT,
         subject_id=request.id,
-        data={"sha256": digest, "size": len(data), "content_type": content_type},
+        data={"sha256": digest, "size": len(data), "content_type": kind},
     )
     if request.status == S.awaiting_authorization.value:
         workflow.move(
             session, request, S.verified, actor=actor, action="agent's permission attached"
         )
-    return request
 
 
 def permission_document(
