@@ -230,3 +230,25 @@ def test_purge_deletes_the_permission_document(
     db_session.commit()
     _run_after_commit(db_session)
     assert list(folder.iterdir()) == []
+
+
+def test_agent_cannot_give_their_own_address_as_the_persons(
+    client: TestClient, datamap: DataMapVersion, smtp_server: SmtpServer
+) -> None:
+    body = {
+        "type": "access",
+        "email": AGENT,
+        "agent": {"name": "Me", "contact": "Agent@Helpers.test"},
+    }
+    res = client.post("/api/v1/requests", json=body)
+    assert res.status_code == 422 and "same as the person's email" in res.text
+    form = {
+        "type": "access",
+        "email": AGENT,
+        "on_behalf": "1",
+        "agent_name": "Me",
+        "agent_contact": AGENT,
+    }
+    page = client.post("/privacy/request", data=form)
+    assert page.status_code == 422 and 'id="agent_contact-error"' in page.text
+    assert smtp_server.mailbox.messages == []

@@ -14,6 +14,7 @@ from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.datamap import service as datamap_service
 from ombud.dsr import agents
+from ombud.dsr.schemas import agent_email
 from ombud.errors import Conflict, NotFound
 from ombud.models.requests import PrivacyRequest, RequestMessage
 from ombud.web.render import render
@@ -52,7 +53,6 @@ _URL = re.compile(
 )
 _TAG = re.compile(r"<[^>]*>?")
 _HOST_DOT = re.compile(r"(?i)(?<=[a-z0-9-])\.(?=[a-z0-9-]+\b)")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def plain_quote(text: str, *, limit: int = QUOTE_LIMIT) -> str:
@@ -178,8 +178,8 @@ def _copy_to_agent(
     actor: str,
 ) -> None:
     """Send the authorized agent a copy, without secrets or the package link."""
-    contact = str((request.agent or {}).get("contact", "")).strip().lower()
-    if not _EMAIL.match(contact):
+    contact = agent_email(str((request.agent or {}).get("contact", "")))
+    if contact is None:
         return  # a phone contact gets no mail; staff see the letter with the request
     settings = config.get_settings()
     withheld = dict.fromkeys([*(secret or {}), *PERSON_ONLY], WITHHELD)

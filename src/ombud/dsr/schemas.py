@@ -114,6 +114,26 @@ class PrivacyRequestCreate(BaseModel):
             )
         return value
 
+    @field_validator("agent")
+    @classmethod
+    def _agent_is_not_the_person(cls, value: Agent | None, info: ValidationInfo) -> Agent | None:
+        # The person's confirmation is what proves consent: the code must not reach the agent.
+        email = info.data.get("email")
+        if value is not None and email and value.contact.strip().lower() == email:
+            raise ValueError(
+                "the agent's contact is the same as the person's email; give the email of the "
+                "person the request is for, so that they can confirm it"
+            )
+        return value
+
+
+def agent_email(contact: str) -> str | None:
+    """The agent's contact as a single valid email address, or None (a phone, or not valid)."""
+    try:
+        return _email(contact.strip())
+    except ValueError:
+        return None
+
 
 class Message(BaseModel):
     """A letter sent to the person, as kept (codes withheld)."""
