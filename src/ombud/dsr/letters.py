@@ -161,8 +161,11 @@ def send(
         data={"kind": kind, "message_id": message.id, "smtp_message_id": message_id},
     )
     if kind in AGENT_COPY_KINDS and agents.authorized(request):
+        # Links (the package download, whatever a caller names it) are for the person only.
+        links = [k for k, v in context.items() if isinstance(v, str) and "://" in v]
+        withhold = [*(secret or {}), *PERSON_ONLY, *links]
         _copy_to_agent(
-            session, request, kind, subject=subject, base=base, secret=secret, actor=actor
+            session, request, kind, subject=subject, base=base, withhold=withhold, actor=actor
         )
     return message
 
@@ -174,7 +177,7 @@ def _copy_to_agent(
     *,
     subject: str,
     base: dict[str, Any],
-    secret: dict[str, str] | None,
+    withhold: list[str],
     actor: str,
 ) -> None:
     """Send the authorized agent a copy, without secrets or the package link."""
@@ -182,8 +185,7 @@ def _copy_to_agent(
     if contact is None:
         return  # a phone contact gets no mail; staff see the letter with the request
     settings = config.get_settings()
-    withheld = dict.fromkeys([*(secret or {}), *PERSON_ONLY], WITHHELD)
-    body = render(f"email/{kind}.txt", **{**base, **withheld})
+    body = render(f"email/{kind}.txt", **{**base, **dict.fromkeys(withhold, WITHHELD)})
     text = render("email/agent_copy.txt", **base, letter=body)
     copy_subject = f"Copy: {subject}"
     message_id = mail.send_mail(settings, to=contact, subject=copy_subject, text=text)
