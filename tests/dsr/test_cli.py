@@ -96,3 +96,18 @@ def test_metrics_and_purge(cli_env: SmtpServer, frozen_clock: Clock) -> None:
 def test_show_unknown_request_is_clear(cli_env: SmtpServer) -> None:
     res = runner.invoke(app, ["requests", "show", "nope"])
     assert res.exit_code == 1 and "no privacy request with id nope" in res.output
+
+
+def test_show_lists_verified_identities_and_hints_as_text(cli_env: SmtpServer) -> None:
+    with unit_of_work() as session:
+        data = PrivacyRequestCreate.model_validate(
+            {"type": "access", "email": "lin@example.test", "phone": "[red]555-0100[/red]"}
+        )
+        rid = service.submit(session, data=data, source="web").id
+    with unit_of_work() as session:
+        assert service.verify(session, rid, code=code_from(cli_env.mailbox, "lin@example.test")).ok
+    result = runner.invoke(app, ["requests", "show", rid])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "searches with (verified): email=lin@example.test" in out
+    assert "phone=[red]555-0100[/red] (raw, from web) pending" in out

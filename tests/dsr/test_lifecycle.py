@@ -112,7 +112,8 @@ def test_agent_request_still_needs_the_persons_code(
     assert detail["status"] == "awaiting_verification"
     code = code_from(smtp_server.mailbox, "grace@example.test")
     res = client.post(f"/api/v1/requests/{rid}/verify", json={"code": code})
-    assert res.status_code == 200 and res.json()["status"] == "verified"
+    # Confirmed by the person, but the agent's written permission is still missing.
+    assert res.status_code == 200 and res.json()["status"] == "awaiting_authorization"
 
 
 def test_agent_without_name_shows_error_next_to_field(

@@ -8,6 +8,7 @@ import json
 from enum import StrEnum
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ombud.cli.common import cli_session, console, fail
@@ -40,7 +41,7 @@ def list_requests(
 
 @app.command("show")
 def show(request_id: str = typer.Argument(..., help="Request id.")) -> None:
-    """One request with its letters and notes."""
+    """One request with its identities, hints (unverified identities), letters and notes."""
     with cli_session() as session:
         r = service.get(session, request_id)
         item = service.flags(r)
@@ -49,6 +50,23 @@ def show(request_id: str = typer.Argument(..., help="Request id.")) -> None:
         console.print(f"deadline {item.deadline} (first {r.due_on}, extended {r.extended_due_on})")
         if r.denial_reason:
             console.print(f"denied: {r.denial_reason}")
+        searched = ", ".join(f"{k}={v}" for k, v in sorted(r.identities.items())) or "none yet"
+        console.print(f"searches with (verified): {escape(searched)}")
+        for h in r.identity_hints:
+            # Typed by the requester: shown as text, never as Rich markup.
+            decided = f" by {h['decided_by']}: {h.get('reason', '')}" if h.get("decided_by") else ""
+            console.print(
+                escape(
+                    f"hint {h['id']} {h['type']}={h['value']} ({h['format']}, from "
+                    f"{h['source']}) {h['status']}{decided}"
+                )
+            )
+        if r.agent:
+            permission = "attached" if r.agent_permission else "NOT attached yet"
+            console.print(
+                escape(f"agent {r.agent.get('name')} ({r.agent.get('contact')}); permission ")
+                + permission
+            )
         for m in service.messages(session, r.id):
             console.print(f"letter {m.sent_at:%Y-%m-%d %H:%M} {m.kind}: {m.subject}")
         for n in service.notes(session, r.id):

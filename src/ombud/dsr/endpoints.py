@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
 from ombud.db import DbSession, after_commit
 from ombud.deps import OfficerStaff, ViewerStaff
-from ombud.dsr import ratelimit, schemas, service
+from ombud.dsr import agents, hints, ratelimit, schemas, service
 from ombud.dsr.opendsr import router as opendsr_router
 from ombud.dsr.web import router as web_router
 from ombud.models.requests import PrivacyRequest as RequestRow
@@ -47,7 +48,9 @@ def create_request(
     row = service.submit(session, data=body, source="api")
     waiting = row.status == "awaiting_verification"
     message = (
-        f"we emailed a code to {row.email}; send it to confirm the request"
+        f"we emailed a code to {row.email}; the person sends it to confirm the request"
+        if waiting and row.agent is not None
+        else f"we emailed a code to {row.email}; send it to confirm the request"
         if waiting
         else "your request is received; no confirmation is needed for this type"
     )
@@ -196,6 +199,75 @@ def proof_received(
     note = body.note if body else ""
     row = service.proof_received(session, request_id, actor=_actor(token), note=note)
     return _detail(session, row)
+
+
+@router.post("/{request_id}/hints/{hint_id}/accept", response_model=schemas.PrivacyRequestDetail)
+def accept_hint(
+    request_id: str,
+    hint_id: Annotated[str, Path(max_length=32)],
+    body: schemas.HintAccept,
+    session: DbSession,
+    token: OfficerStaff,
+) -> schemas.PrivacyRequestDetail:
+    """Let an identity hint seed the search: say why and what proof you saw (not the value)."""
+    row = hints.accept(
+        session, request_id, hint_id, actor=_actor(token), reason=body.reason, proof=body.proof
+    )
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/hints/{hint_id}/reject", response_model=schemas.PrivacyRequestDetail)
+def reject_hint(
+    request_id: str,
+    hint_id: Annotated[str, Path(max_length=32)],
+    body: schemas.Reason,
+    session: DbSession,
+    token: OfficerStaff,
+) -> schemas.PrivacyRequestDetail:
+    """Record that an identity hint will not be used, and why."""
+    row = hints.reject(session, request_id, hint_id, actor=_actor(token), reason=body.reason)
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/agent-permission", response_model=schemas.PrivacyRequestDetail)
+async def attach_agent_permission(
+    request_id: str,
+    document: Annotated[UploadFile, File(description="the signed permission: PDF, PNG or JPEG")],
+    description: Annotated[str, Form(max_length=2000)],
+    session: DbSession,
+    token: OfficerStaff,
+) -> schemas.PrivacyRequestDetail:
+    """Attach the agent's signed permission (CCPA § 7063); kept as evidence until purged."""
+    data = await document.read(agents.MAX_BYTES + 1)
+    row = await run_in_threadpool(
+        agents.attach_permission,
+        session,
+        request_id,
+        actor=_actor(token),
+        data=data,
+        description=description,
+    )
+    return await run_in_threadpool(_detail, session, row)
+
+
+@router.get(
+    "/{request_id}/agent-permission",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}}},
+)
+def agent_permission_document(request_id: str, session: DbSession, token: OfficerStaff) -> Response:
+    """Download the agent's permission document (audited under your name)."""
+    data, record = agents.permission_document(session, request_id, actor=_actor(token))
+    ext = str(record["file"]).rsplit(".", 1)[-1]
+    return Response(
+        data,
+        media_type=str(record["content_type"]),
+        headers={
+            "Content-Disposition": f'attachment; filename="agent-permission-{request_id}.{ext}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 routers = [router, opendsr_router, web_router]

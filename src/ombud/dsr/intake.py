@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
-from ombud.dsr import jurisdictions, letters, repository, sealing, verification, workflow
+from ombud.dsr import (
+    agents,
+    hints,
+    jurisdictions,
+    letters,
+    repository,
+    sealing,
+    verification,
+    workflow,
+)
 from ombud.dsr.deadlines import add_period
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, NotFound
@@ -27,6 +37,7 @@ def submit(
     external_id: str | None = None,
     callback_urls: list[str] | None = None,
     received_at: datetime | None = None,
+    extra_hints: list[dict[str, str]] | None = None,
 ) -> PrivacyRequest:
     """Record a request, set its deadlines, and send the code (or acknowledge it if no code)."""
     rules_by_key = jurisdictions.load(session)
@@ -40,17 +51,15 @@ def submit(
     at = received_at or utcnow()
     received_on = at.date()
     email = data.email
-    identities = {"email": email}
-    if data.phone:
-        identities["phone"] = data.phone.strip()
-    if data.account_id:
-        identities["account_id"] = data.account_id.strip()
     request = PrivacyRequest(
         type=data.type.value,
         status=S.received.value,
         jurisdiction=juris.key,
         email=email,
-        identities=identities,
+        # Nothing seeds the search until verified: the email joins ``identities`` when its
+        # code is confirmed; everything else the requester typed is only a hint for staff.
+        identities={},
+        identity_hints=hint_list(data, source=source, extra=extra_hints),
         details=data.details.strip(),
         rectification=data.rectification,
         agent=data.agent.model_dump() if data.agent else None,
@@ -84,17 +93,33 @@ def submit(
             "jurisdiction": request.jurisdiction,
             "source": source,
             "agent": request.agent is not None,
+            "identity_hints": [h["type"] for h in request.identity_hints],
             "due_on": request.due_on,
             "verification": rules.verification,
             "package_encryption": request.package_encryption,
         },
     )
-    if rules.verification:
+    # An agent's request is always confirmed by the person, at the person's address (§ 7063).
+    if rules.verification or request.agent is not None:
         _send_code(session, request, actor=actor, action="send code")
     else:
         workflow.move(session, request, S.verified, actor=actor, action="accept without code")
         acknowledge(session, request, actor=actor)
     return request
+
+
+def hint_list(
+    data: PrivacyRequestCreate, *, source: str, extra: list[dict[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """The unverified identities of a submission, as pending hints."""
+    origin = "agent" if data.agent is not None else source
+    given = [("phone", data.phone), ("account_id", data.account_id)]
+    out = [
+        hints.make(kind, value, source=origin) for kind, value in given if value and value.strip()
+    ]
+    for item in extra or []:
+        out.append(hints.make(item["type"], item["value"], source=origin, fmt=item["format"]))
+    return out
 
 
 def _send_code(session: Session, request: PrivacyRequest, *, actor: str, action: str) -> None:
@@ -156,8 +181,16 @@ def verify(session: Session, request_id: str, *, code: str) -> VerifyResult:
         status = 429 if result.reason == "locked" else 400
         status = 410 if result.reason == "expired" else status
         return VerifyResult(False, status, result.message, request)
-    workflow.move(session, request, S.verified, actor="public", action="confirm by code")
+    target = agents.after_confirmation(request)
+    workflow.move(session, request, target, actor="public", action="confirm by code")
     acknowledge(session, request, actor="public")
+    if target is S.awaiting_authorization:
+        return VerifyResult(
+            True,
+            200,
+            "your request is confirmed; we act on it once we have your agent's written permission",
+            request,
+        )
     return VerifyResult(True, 200, "your request is confirmed", request)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +13,8 @@ from ombud import config, mail
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.datamap import service as datamap_service
+from ombud.dsr import agents
+from ombud.dsr.schemas import agent_email
 from ombud.errors import Conflict, NotFound
 from ombud.models.requests import PrivacyRequest, RequestMessage
 from ombud.web.render import render
@@ -37,6 +41,41 @@ TYPE_LABELS = {
 }
 
 WITHHELD = "[withheld: sent to the person only]"
+QUOTE_LIMIT = 200
+# Letters an authorized agent gets a copy of (never the code: that proves the person's consent).
+AGENT_COPY_KINDS = frozenset({"acknowledgement", "more_proof", "extension", "denial", "completion"})
+# Context the agent's copy leaves out: the package goes to the person only.
+PERSON_ONLY = ("download_url",)
+
+_URL = re.compile(
+    r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\b(?:mailto|javascript|vbscript|data|file|tel|sms|callto):"
+    r"|\bwww\.)\S*"
+)
+_TAG = re.compile(r"<[^>]*>?")
+_HOST_DOT = re.compile(r"(?i)(?<=[a-z0-9-])\.(?=[a-z0-9-]+\b)")
+
+
+def plain_quote(text: str, *, limit: int = QUOTE_LIMIT) -> str:
+    """Text someone else typed, made safe to show in a letter: no markup, no links, no control
+    characters, one line, at most ``limit`` characters, in quotation marks.
+
+    Links are cut; dots between words are bracketed (``evil[.]example``) so mail programs
+    do not turn a bare name into a link."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
+    text = _TAG.sub(" ", text)
+    text = _URL.sub("[link removed]", text)
+    text = _HOST_DOT.sub("[.]", text)
+    text = " ".join(text.replace('"', "'").split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return f'"{text}"'
+
+
+def agent_quote(request: PrivacyRequest) -> str:
+    """The agent's name and contact as they gave them, quoted safely."""
+    agent = request.agent or {}
+    return plain_quote(f"{agent.get('name', '')} ({agent.get('contact', '')})")
 
 
 @dataclass(frozen=True)
@@ -95,6 +134,7 @@ def send(
         "request": request,
         "type_label": TYPE_LABELS.get(request.type, request.type),
         "base_url": settings.base_url.rstrip("/"),
+        "agent_quote": agent_quote(request) if request.agent else "",
         **context,
     }
     subject = f"{KINDS[kind]} ({org.name})"
@@ -120,4 +160,50 @@ def send(
         subject_id=request.id,
         data={"kind": kind, "message_id": message.id, "smtp_message_id": message_id},
     )
+    if kind in AGENT_COPY_KINDS and agents.authorized(request):
+        # Links (the package download, whatever a caller names it) are for the person only.
+        links = [k for k, v in context.items() if isinstance(v, str) and "://" in v]
+        withhold = [*(secret or {}), *PERSON_ONLY, *links]
+        _copy_to_agent(
+            session, request, kind, subject=subject, base=base, withhold=withhold, actor=actor
+        )
     return message
+
+
+def _copy_to_agent(
+    session: Session,
+    request: PrivacyRequest,
+    kind: str,
+    *,
+    subject: str,
+    base: dict[str, Any],
+    withhold: list[str],
+    actor: str,
+) -> None:
+    """Send the authorized agent a copy, without secrets or the package link."""
+    contact = agent_email(str((request.agent or {}).get("contact", "")))
+    if contact is None:
+        return  # a phone contact gets no mail; staff see the letter with the request
+    settings = config.get_settings()
+    body = render(f"email/{kind}.txt", **{**base, **dict.fromkeys(withhold, WITHHELD)})
+    text = render("email/agent_copy.txt", **base, letter=body)
+    copy_subject = f"Copy: {subject}"
+    message_id = mail.send_mail(settings, to=contact, subject=copy_subject, text=text)
+    message = RequestMessage(
+        request_id=request.id,
+        kind=f"{kind}_agent_copy",
+        to=contact,
+        subject=copy_subject,
+        body=text,
+        sent_at=utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    audit.record(
+        session,
+        action="request.message_sent",
+        actor=actor,
+        subject_type="privacy_request",
+        subject_id=request.id,
+        data={"kind": message.kind, "message_id": message.id, "smtp_message_id": message_id},
+    )

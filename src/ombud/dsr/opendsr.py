@@ -28,6 +28,7 @@ REGULATIONS = {"gdpr": "gdpr", "ccpa": "ccpa"}
 STATUS_MAP: dict[S, str] = {
     S.received: "pending",
     S.awaiting_verification: "pending",
+    S.awaiting_authorization: "pending",
     S.verified: "pending",
     S.approved: "pending",
     S.in_progress: "in_progress",
@@ -43,7 +44,7 @@ router = APIRouter(prefix="/opendsr", tags=["opendsr"])
 class SubjectIdentity(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    identity_type: str
+    identity_type: str = Field(min_length=1, max_length=64)
     identity_value: str = Field(min_length=1, max_length=320)
     identity_format: Literal["raw", "sha1", "md5", "sha256"] = "raw"
 
@@ -56,7 +57,7 @@ class OpenDsrRequestCreate(BaseModel):
     subject_request_id: UUID
     subject_request_type: Literal["access", "portability", "erasure"]
     submitted_time: datetime
-    subject_identities: list[SubjectIdentity] = Field(min_length=1)
+    subject_identities: list[SubjectIdentity] = Field(min_length=1, max_length=20)
     regulation: Literal["gdpr", "ccpa"] = "gdpr"
     status_callback_urls: list[str] = []
     extensions: dict[str, Any] | None = None
@@ -124,10 +125,17 @@ def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) 
     external_id = str(body.subject_request_id).lower()
     if repository.get_external(session, source=SOURCE, external_id=external_id) is not None:
         raise Conflict(f"subject_request_id {external_id} was already submitted")
+    email = _email(body)
+    # The email is confirmed by code; every other identity is only a hint for staff.
+    others = [
+        {"type": i.identity_type, "value": i.identity_value, "format": i.identity_format}
+        for i in body.subject_identities
+        if not (i.identity_type == "email" and i.identity_value == email)
+    ]
     data = PrivacyRequestCreate.model_validate(
         {
             "type": body.subject_request_type,
-            "email": _email(body),
+            "email": email,
             "jurisdiction": REGULATIONS[body.regulation],
         }
     )
@@ -142,6 +150,7 @@ def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) 
         external_id=external_id,
         callback_urls=body.status_callback_urls or None,
         received_at=received,
+        extra_hints=others,
     )
     return _status(session, row)
 

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
-from ombud.dsr import repository
+from ombud.db import after_commit
+from ombud.dsr import agents, repository
 from ombud.dsr.deadlines import add_months
 from ombud.models.requests import RequestStatus as S
 from ombud.models.requests import RequestType
 
 KEEP_MONTHS = 24
+
+
+def _deleter(record: dict[str, Any]) -> Callable[[], None]:
+    settings = config.get_settings()
+    return lambda: agents.delete_document(settings, record)
 
 
 def purge(session: Session, *, months: int = KEEP_MONTHS, actor: str = "cli") -> int:
@@ -32,6 +40,11 @@ def purge(session: Session, *, months: int = KEEP_MONTHS, actor: str = "cli") ->
         # Type, jurisdiction, status and dates stay: they are the counts the metrics need.
         row.email = None
         row.identities = {}
+        row.identity_hints = []
+        if row.agent_permission:
+            # The document goes once the purge is committed (a rollback keeps the evidence).
+            after_commit(session, _deleter(row.agent_permission))
+        row.agent_permission = None
         row.details = ""
         row.rectification = None
         row.agent = None

@@ -114,6 +114,26 @@ class PrivacyRequestCreate(BaseModel):
             )
         return value
 
+    @field_validator("agent")
+    @classmethod
+    def _agent_is_not_the_person(cls, value: Agent | None, info: ValidationInfo) -> Agent | None:
+        # The person's confirmation is what proves consent: the code must not reach the agent.
+        email = info.data.get("email")
+        if value is not None and email and value.contact.strip().lower() == email:
+            raise ValueError(
+                "the agent's contact is the same as the person's email; give the email of the "
+                "person the request is for, so that they can confirm it"
+            )
+        return value
+
+
+def agent_email(contact: str) -> str | None:
+    """The agent's contact as a single valid email address, or None (a phone, or not valid)."""
+    try:
+        return _email(contact.strip())
+    except ValueError:
+        return None
+
 
 class Message(BaseModel):
     """A letter sent to the person, as kept (codes withheld)."""
@@ -163,6 +183,46 @@ class CodeSubmit(BaseModel):
     code: str = Field(min_length=1, max_length=20)
 
 
+class IdentityHint(BaseModel):
+    """An identity the requester gave that seeds nothing until staff accept it."""
+
+    id: str
+    type: str = Field(description="phone, account_id, or the identity type a system sent")
+    value: str
+    format: str = Field(description="raw, or the hash a forwarding system sent (sha256, ...)")
+    source: str = Field(description="web, api, opendsr, agent, or migrated")
+    status: str = Field(description="pending, accepted or rejected")
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    proof: str | None = None
+
+
+class HintAccept(BaseModel):
+    """Why staff let a hint seed the search, and the proof they saw (not the value itself)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=2000)
+    proof: str = Field(
+        min_length=3,
+        max_length=2000,
+        description="what showed the identity belongs to the person, e.g. 'customer card, "
+        "photo sent by email on 3 March, name and address match the account'",
+    )
+
+
+class AgentPermission(BaseModel):
+    """The agent's written permission as kept (the document itself is downloaded apart)."""
+
+    content_type: str
+    size: int
+    sha256: str
+    description: str
+    recorded_by: str
+    recorded_at: datetime
+
+
 class PrivacyRequest(BaseModel):
     """A request as staff see it."""
 
@@ -173,10 +233,16 @@ class PrivacyRequest(BaseModel):
     status: str
     jurisdiction: str
     email: str | None
-    identities: dict[str, str]
+    identities: dict[str, str] = Field(
+        description="verified identities, the only ones that seed the search"
+    )
+    identity_hints: list[IdentityHint] = Field(
+        default=[], description="unverified identities; used only once staff accept one"
+    )
     details: str
     rectification: dict[str, Any] | None
     agent: dict[str, Any] | None
+    agent_permission: AgentPermission | None = None
     source: str
     external_id: str | None
     received_at: datetime

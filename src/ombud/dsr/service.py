@@ -13,7 +13,7 @@ from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.dsr import jurisdictions, letters, repository, sealing, workflow
+from ombud.dsr import agents, jurisdictions, letters, repository, sealing, workflow
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
 from ombud.errors import Conflict, InvalidInput, NotFound
@@ -224,7 +224,9 @@ def proof_received(
     request = get(session, request_id, lock=True)
     if request.paused_at is None:
         raise Conflict(f"request {request_id} is not waiting for proof of identity")
-    workflow.check(request, S.verified, action="resume")
+    # An agent's request without the written permission still waits for it after the proof.
+    target = agents.after_confirmation(request)
+    workflow.check(request, target, action="resume")
     days = max((utcnow().date() - request.paused_at.date()).days, 0)
     request.paused_days += days
     for field in ("due_on", "extended_due_on", "acknowledge_by"):
@@ -235,7 +237,7 @@ def proof_received(
     workflow.move(
         session,
         request,
-        S.verified,
+        target,
         actor=actor,
         action="proof received",
         data={"paused_days": days},

@@ -61,8 +61,8 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     for error in exc.errors():
         loc = [str(p) for p in error["loc"]]
         name = loc[0]
-        if loc[0] == "agent" and len(loc) > 1:
-            name = "agent_" + loc[1]
+        if loc[0] == "agent":
+            name = "agent_" + (loc[1] if len(loc) > 1 else "contact")
         elif loc[0] == "encryption" and len(loc) > 1:
             name = loc[1]
         message = str(error["msg"]).removeprefix("Value error, ")

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
 from ombud.clock import utcnow
+from ombud.dsr import hints
 from ombud.errors import Conflict
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
@@ -16,7 +17,12 @@ from ombud.models.requests import RequestStatus as S
 TRANSITIONS: dict[S, frozenset[S]] = {
     S.received: frozenset({S.awaiting_verification, S.verified, S.denied, S.cancelled}),
     # awaiting -> awaiting: a new code was sent, or staff asked for more proof.
+    # awaiting_verification -> awaiting_authorization: an agent's request the person
+    # confirmed, still without the agent's written permission (CCPA § 7063).
     S.awaiting_verification: frozenset(
+        {S.awaiting_verification, S.awaiting_authorization, S.verified, S.denied, S.cancelled}
+    ),
+    S.awaiting_authorization: frozenset(
         {S.awaiting_verification, S.verified, S.denied, S.cancelled}
     ),
     S.verified: frozenset({S.awaiting_verification, S.approved, S.denied, S.cancelled}),
@@ -67,6 +73,9 @@ def move(
     request.status = target.value
     if target is S.verified and request.verified_at is None:
         request.verified_at = now
+    if target in (S.verified, S.awaiting_authorization):
+        # The person answered at this address (by code, or staff saw proof): it may seed.
+        hints.confirm_email(request)
     if target in (S.approved, S.denied):
         request.decided_at = now
     if target in CLOSED:

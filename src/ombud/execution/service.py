@@ -12,6 +12,7 @@ from ombud.config import Settings
 from ombud.connectors.base import connector_for
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import Connection, DataMap
+from ombud.dsr import hints as dsr_hints
 from ombud.dsr import service as dsr_service
 from ombud.errors import Conflict, InvalidInput, NotFound, OmbudError
 from ombud.execution import constraints
@@ -47,9 +48,10 @@ def spec_for(request: PrivacyRequest) -> RequestSpec:
             f"request {request.id} is a {request.type} request; execution handles "
             f"{', '.join(sorted(EXECUTABLE_TYPES))}"
         )
-    identities = {k: str(v) for k, v in (request.identities or {}).items() if v}
+    # Only verified identities seed the search (the confirmed email, hints staff accepted).
+    identities = dsr_hints.search_identities(request)
     if not identities:
-        raise InvalidInput(f"request {request.id} has no identities left to search with")
+        raise InvalidInput(f"request {request.id} has no verified identities to search with")
     return RequestSpec(request.id, request.type, identities, request.rectification)
 
 

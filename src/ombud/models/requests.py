@@ -27,6 +27,8 @@ class RequestType(StrEnum):
 class RequestStatus(StrEnum):
     received = "received"
     awaiting_verification = "awaiting_verification"
+    # An agent's request the person confirmed, waiting for the agent's written permission.
+    awaiting_authorization = "awaiting_authorization"
     verified = "verified"
     approved = "approved"
     denied = "denied"
@@ -44,12 +46,20 @@ class PrivacyRequest(IdMixin, CreatedMixin, Base):
     jurisdiction: Mapped[str] = mapped_column(String(32))
     # Lower-cased email, kept apart for lookups and rate limits; None once purged.
     email: Mapped[str | None] = mapped_column(String(320), index=True, nullable=True)
-    # {"email": ..., "phone": ..., "account_id": ...}; emptied when purged.
+    # Verified identities only, the ones that seed the search: {"email": ...} once the code is
+    # confirmed, plus hints staff accepted ({"phone": ...}); emptied when purged.
     identities: Mapped[dict[str, str]] = mapped_column(JSON)
+    # Identities the requester (or an agent, or a forwarding system) gave that nobody has
+    # verified: [{"id", "type", "value", "format", "source", "status", ...}]. They seed
+    # nothing until staff accept one (``ombud.dsr.hints``); emptied when purged.
+    identity_hints: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     details: Mapped[str] = mapped_column(Text, default="")
     # For rectification: {"field or data category": "new value"}.
     rectification: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     agent: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The agent's written permission (CCPA § 7063): who recorded it, when, the stored
+    # document's file name, size and SHA-256. None until attached.
+    agent_permission: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     source: Mapped[str] = mapped_column(String(32), default="api")
     external_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
