@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
-from ombud.dsr import jurisdictions, letters, repository, sealing, verification, workflow
+from ombud.dsr import (
+    corrections,
+    jurisdictions,
+    letters,
+    repository,
+    sealing,
+    verification,
+    workflow,
+)
 from ombud.dsr.deadlines import add_period
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, NotFound
@@ -37,6 +45,9 @@ def submit(
             jurisdictions.infer(rules_by_key, country=data.country, region=data.region)
         ]
     rules = jurisdictions.rules_for(juris, data.type.value)
+    fixes = corrections.check_request(
+        session, data.type.value, data.rectification, required=source in ("web", "api")
+    )
     at = received_at or utcnow()
     received_on = at.date()
     email = data.email
@@ -52,7 +63,7 @@ def submit(
         email=email,
         identities=identities,
         details=data.details.strip(),
-        rectification=data.rectification,
+        rectification=fixes,
         agent=data.agent.model_dump() if data.agent else None,
         source=source,
         external_id=external_id,
