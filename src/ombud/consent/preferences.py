@@ -17,6 +17,7 @@ from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.consent import ledger, repository, tokens
 from ombud.consent.cookies import PREFERENCES_SESSION
+from ombud.consent.erasure import erased_since
 from ombud.consent.ledger import Context, Entry, Subject
 from ombud.consent.purposes import NoticeRef, get_purpose
 from ombud.consent.schemas import DecisionKind, Method, SubjectKind
@@ -47,8 +48,9 @@ def preference_link(email: str, settings: Settings | None = None) -> str:
     return _url(s, f"/privacy/preferences?t={token}")
 
 
-def open_link(token: str, settings: Settings | None = None) -> Subject:
-    """The subject of a preference link, or ``InvalidLink``/``ExpiredLink``."""
+def open_link(token: str, settings: Settings | None = None, db: Session | None = None) -> Subject:
+    """The subject of a preference link, or ``InvalidLink``/``ExpiredLink``; with ``db``, a
+    link made before the person's data was erased opens nothing."""
     s = _s(settings)
     data = tokens.load(
         tokens.PREFERENCES,
@@ -57,7 +59,15 @@ def open_link(token: str, settings: Settings | None = None) -> Subject:
         what="preference center",
         settings=s,
     )
-    return ledger.email_subject(str(data.get("e", "")), s)
+    subject = ledger.email_subject(str(data.get("e", "")), s)
+    if db is not None and _ended(db, tokens.PREFERENCES, token, subject, s):
+        raise tokens.InvalidLink("this link no longer opens anything: your data was erased")
+    return subject
+
+
+def _ended(db: Session, salt: str, token: str, subject: Subject, settings: Settings) -> bool:
+    """True when the subject was erased after the token was made."""
+    return erased_since(db, subject.hash, tokens.issued_at(salt, token, settings))
 
 
 def session_token(subject: Subject, settings: Settings | None = None) -> str:
@@ -65,8 +75,11 @@ def session_token(subject: Subject, settings: Settings | None = None) -> str:
     return tokens.sign(tokens.SESSION, {"e": subject.value}, _s(settings))
 
 
-def load_session(token: str | None, settings: Settings | None = None) -> Subject | None:
-    """The subject of a session cookie, or None when absent, altered or expired."""
+def load_session(
+    token: str | None, settings: Settings | None = None, db: Session | None = None
+) -> Subject | None:
+    """The subject of a session cookie, or None when absent, altered or expired (or, with
+    ``db``, begun before the person's data was erased)."""
     if not token:
         return None
     try:
@@ -79,7 +92,10 @@ def load_session(token: str | None, settings: Settings | None = None) -> Subject
         )
     except (tokens.InvalidLink, tokens.ExpiredLink):
         return None
-    return ledger.email_subject(str(data.get("e", "")), settings)
+    subject = ledger.email_subject(str(data.get("e", "")), settings)
+    if db is not None and _ended(db, tokens.SESSION, token, subject, _s(settings)):
+        return None
+    return subject
 
 
 def _code_hash(subject: Subject, code: str, settings: Settings) -> str:

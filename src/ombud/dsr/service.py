@@ -309,6 +309,25 @@ def complete_execution(
     )
 
 
+def minimise_after_erasure(session: Session, request_id: str, *, actor: str) -> PrivacyRequest:
+    """After an erasure: keep what accountability needs (type, dates, the address the answer
+    went to, the result's counts) and drop the other identities and the free text."""
+    request = get(session, request_id, lock=True)
+    request.identities = {"email": request.email} if request.email else {}
+    request.details = ""
+    request.rectification = None
+    session.flush()
+    audit.record(
+        session,
+        action="request.minimised",
+        actor=actor,
+        subject_type=SUBJECT,
+        subject_id=request.id,
+        data={"kept": ["email", "type", "dates", "result"]},
+    )
+    return request
+
+
 def package_keys(
     session: Session, request_id: str, *, settings: Settings | None = None
 ) -> tuple[str | None, str | None]:
