@@ -131,10 +131,10 @@ def collection_change(
         reason = None
         if f.read_only:
             reason = READ_ONLY
-        elif not f.correctable:
-            reason = NOT_CORRECTABLE
         elif held is not None:
             reason = f"kept as it is under a legal hold: {held.reason}"
+        elif not f.correctable:
+            reason = NOT_CORRECTABLE
         if reason is None and name in at:
             wanted[name] = value
         elif reason is not None and rows:
