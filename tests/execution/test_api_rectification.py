@@ -4,16 +4,20 @@ with a letter that says what changed and what did not."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from ombud.db import unit_of_work
 from ombud.models.audit import AuditEntry
 from ombud.models.requests import PrivacyRequest, RequestMessage
+from tests.dsr.conftest import code_from
 from tests.execution import shop
 from tests.execution.conftest import Target
 from tests.execution.test_api_run import System
 from tests.execution.test_lifecycle import status_of
+from tests.fixtures.smtp import SmtpServer
 
 OFFICER = "privacy_officer"
 
@@ -137,3 +141,39 @@ def test_staff_edit_preview_and_run_change_exactly_the_corrections(
     ]
     assert "Pat Two" not in str(edited[0].data)  # keys only, never the values
     assert "We corrected:" in letter.body and "shop.customers: name, phone" in letter.body
+
+
+@pytest.mark.parametrize("target", ["sqlite"], indirect=True)
+def test_the_form_offers_the_correctable_fields_and_shows_current_values_after_the_code(
+    system: System, target: Target, smtp_server: SmtpServer
+) -> None:
+    c = system.client
+    page = c.get("/privacy/request")
+    names = set(re.findall(r'name="(correct:[^"]+)"', page.text))
+    assert names == {
+        "correct:customers.name",
+        "correct:customers.phone",
+        "correct:user.contact.phone_number",
+    }
+    form = {"type": "rectification", "email": shop.email(5)}
+    crafted = c.post("/privacy/request", data={**form, "correct:orders.shipping_address": "X"})
+    assert crafted.status_code == 422
+    assert "&#39;orders.shipping_address&#39; cannot be corrected" in crafted.text
+    res = c.post(
+        "/privacy/request",
+        data={**form, "correct:customers.name": "Pat Five", "correct:customers.phone": ""},
+        follow_redirects=False,
+    )
+    assert res.status_code == 303, res.text
+    verify_path = res.headers["location"]
+    rid = verify_path.split("/")[3]
+    with unit_of_work(system.engine) as session:
+        row = session.get(PrivacyRequest, rid)
+        assert row is not None and row.rectification == {"customers.name": "Pat Five"}
+    # The request id alone shows nothing held; the code does.
+    assert "Person 5" not in c.get(verify_path).text
+    done = c.post(verify_path, data={"code": code_from(smtp_server.mailbox, shop.email(5))})
+    assert done.status_code == 200, done.text
+    assert "The corrections you asked for" in done.text
+    assert "Person 5" in done.text and "Pat Five" in done.text
+    assert "Person 4" not in done.text

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ombud.connectors.base import Rewrite
+from ombud.datamap import correctable
+from ombud.datamap.schemas import DataMap
 from ombud.execution.changes import Change
-from ombud.execution.planner import CollectionPlan, FieldPlan, Plan, identity_values
-from ombud.execution.reading import Found, RequestSpec
+from ombud.execution.planner import CollectionPlan, FieldPlan, Plan, build_plan, identity_values
+from ombud.execution.reading import ConnectorPool, Found, RequestSpec, collect
 
 SHARED = (
     "reached only through a record shared with other people ({via}); it may not be yours "
@@ -186,4 +188,49 @@ def plan_rectification(plan: Plan, spec: RequestSpec, found: Found) -> list[Chan
                 plan, step, spec.id, rows, columns, owned.get(step.name, set()), corrections
             )
         )
+    return out
+
+
+@dataclass(frozen=True)
+class Current:
+    """A requested correction next to the value held now (on the person's own rows)."""
+
+    key: str
+    label: str
+    current: list[str]
+    requested: Any
+
+
+def current_values(
+    datamap: DataMap,
+    request_id: str,
+    email: str,
+    corrections: dict[str, Any],
+    *,
+    connections: dict[str, str] | None = None,
+) -> list[Current]:
+    """What is held now for each requested correction, read through the access path of the
+    verified email alone, on the person's own rows."""
+    plan = build_plan(datamap, connections=connections)
+    spec = RequestSpec(request_id, "rectification", {"email": email}, corrections)
+    with ConnectorPool(datamap, connections) as pool:
+        found = collect(plan, [spec], pool)
+    owned = owned_rows(plan, spec, found)
+    out: list[Current] = []
+    for key, new in corrections.items():
+        values: dict[str, None] = {}
+        for step in plan.steps:
+            columns = found.columns.get(step.name)
+            if columns is None:
+                continue
+            rows = found.of(spec.id, step.name)
+            for name, (f, _value) in _targets(step, {key: new}).items():
+                if f.read_only or not f.correctable or name not in columns:
+                    continue
+                at = columns.index(name)
+                for i in sorted(owned.get(step.name, ())):
+                    if rows[i][at] is not None:
+                        values[str(rows[i][at])] = None
+        option = correctable.find(datamap, key)
+        out.append(Current(key, option.label if option else key, list(values), new))
     return out
