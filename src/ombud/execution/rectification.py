@@ -105,13 +105,12 @@ def _targets(step: CollectionPlan, corrections: dict[str, Any]) -> dict[str, tup
     return out
 
 
-def _via(plan: Plan, step: CollectionPlan) -> str:
+def _via(step: CollectionPlan) -> str:
     sources = sorted({f"{e.src.collection}.{e.src.field}" for e in step.incoming})
     return "through " + ", ".join(sources) if sources else "not through your own record"
 
 
 def collection_change(
-    plan: Plan,
     step: CollectionPlan,
     request_id: str,
     rows: Sequence[tuple[Any, ...]],
@@ -146,7 +145,7 @@ def collection_change(
         change.held = [r[key_at] for r in rows]
     shared = [i for i in range(len(rows)) if i not in owned]
     if wanted and shared:
-        reason = SHARED.format(via=_via(plan, step))
+        reason = SHARED.format(via=_via(step))
         kept += [
             {"collection": step.name, "field": name, "reason": reason, "rows": len(shared)}
             for name in wanted
@@ -185,7 +184,7 @@ def plan_rectification(plan: Plan, spec: RequestSpec, found: Found) -> list[Chan
         rows = found.of(spec.id, step.name)
         out.append(
             collection_change(
-                plan, step, spec.id, rows, columns, owned.get(step.name, set()), corrections
+                step, spec.id, rows, columns, owned.get(step.name, set()), corrections
             )
         )
     return out
