@@ -14,6 +14,7 @@ from ombud.config import Settings
 from ombud.consent import erasure, ledger, preferences, repository, service, tokens
 from ombud.consent.ledger import Context
 from ombud.consent.schemas import BulkCheckCreate
+from ombud.consent.web import SESSION_COOKIE
 from ombud.models.consent import (
     ConsentAccessCode,
     ConsentPending,
@@ -141,7 +142,7 @@ def test_an_erased_session_cookie_opens_the_sign_in_page(
 ) -> None:
     subject = ledger.email_subject(EMAIL, settings)
     cookie = preferences.session_token(subject, settings)
-    client.cookies.set("ombud_prefs", cookie)
+    client.cookies.set(SESSION_COOKIE, cookie)
     before = client.get("/privacy/preferences")
     assert EMAIL in before.text
     frozen_clock.advance(minutes=1)
