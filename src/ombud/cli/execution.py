@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -170,10 +171,31 @@ def preview(request_id: str, datamap: Path | None = DATAMAP_OPTION) -> None:
             ", ".join(line["kept"]) or "-",
         )
     console.print(table)
+    _print_corrections(result.lines)
     for item in result.plan.unreachable_dicts():
         console.print(f"[yellow]not searched:[/yellow] {item['collection']}: {item['reason']}")
     for problem in result.unwritable:
         console.print(f"[red]would be refused:[/red] {problem}", highlight=False, soft_wrap=True)
+
+
+def _print_corrections(lines: list[dict[str, Any]]) -> None:
+    """Rectification: every value that would change (old -> new) and what is left, and why."""
+    changes = [(line["collection"], c) for line in lines for c in line.get("changes", [])]
+    if changes:
+        table = Table(title="Values that would change")
+        for column in ("Collection", "Key", "Field", "Old", "New"):
+            table.add_column(column, overflow="fold")
+        for name, c in changes:
+            table.add_row(name, str(c["key"]), c["field"], repr(c["old"]), repr(c["new"]))
+        console.print(table)
+    for line in lines:
+        for item in line.get("not_changed", []):
+            console.print(
+                f"[yellow]not changed:[/yellow] {item['collection']}.{item['field']} "
+                f"({item['rows']} row(s)): {item['reason']}",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def register(root: typer.Typer, requests_app: typer.Typer) -> None:

@@ -350,6 +350,15 @@ def erase(session: Session, subject_hash: str, at: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def erased_at(session: Session, subject_hash: str) -> datetime | None:
+    """When the subject's records were last erased, or None."""
+    stmt = select(func.max(ConsentRecord.erased_at)).where(
+        ConsentRecord.subject_hash == subject_hash
+    )
+    value = session.scalar(stmt)
+    return value if isinstance(value, datetime) else None
+
+
 def get_pending(session: Session, pending_id: str) -> ConsentPending | None:
     """A pending double opt-in confirmation."""
     return session.get(ConsentPending, pending_id)

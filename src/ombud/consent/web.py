@@ -129,7 +129,7 @@ def preference_center(
             return _link_error(session, exc)
         return _signed_in(opened, settings)
     cookie = request.cookies.get(SESSION_COOKIE)
-    subject = preferences.load_session(cookie, settings)
+    subject = preferences.load_session(cookie, settings, session)
     present, device, new = _apply_gpc(session, request, settings, subject)
     if subject is None or cookie is None:
         response: Response = _page(session, "consent/signin.html", title="Your privacy preferences")
@@ -211,7 +211,7 @@ def change_preference(
 ) -> Response:
     """Record one decision from the preference center, then show the center again."""
     cookie = request.cookies.get(SESSION_COOKIE)
-    subject = preferences.load_session(cookie, settings)
+    subject = preferences.load_session(cookie, settings, session)
     if subject is None or cookie is None:
         return _page(
             session,

@@ -189,6 +189,9 @@ class FieldReference(FidesLike):
     dataset: str
     field: str = Field(description="collection.field[.subfield]")
     direction: str | None = Field(default=None, description="from or to")
+    # Ombud: rows reached through this reference belong to the person the referenced row
+    # belongs to (rectification changes them); without it they may be shared with others.
+    owned: bool | None = None
 
 
 class FieldMeta(FidesLike):
@@ -216,6 +219,9 @@ class DatasetField(FidesLike):
     fides_meta: FieldMeta | None = None
     fields: list[DatasetField] | None = None
     masking_strategy_override: MaskingStrategy | None = None
+    # Ombud: people may ask to correct this field (rectification); false overrides a
+    # correctable category of the data map.
+    correctable: bool | None = None
 
 
 class CollectionMeta(FidesLike):
@@ -284,6 +290,9 @@ class DataMap(BaseModel):
     )
     taxonomy: dict[str, list[dict[str, Any]]] = Field(
         default={}, description="custom data_category / data_use / data_subject entries"
+    )
+    correctable: list[str] = Field(
+        default=[], description="data categories people may ask to correct (rectification)"
     )
 
     def get_dataset(self, key: str) -> Dataset | None:

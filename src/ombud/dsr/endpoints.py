@@ -85,6 +85,15 @@ def resend_code(request_id: str, request: Request, session: DbSession) -> schema
     )
 
 
+@router.get("/correctable", response_model=list[schemas.CorrectableOption])
+def correctable_options(session: DbSession) -> list[schemas.CorrectableOption]:
+    """What a rectification request may correct: its keys and plain labels (public)."""
+    return [
+        schemas.CorrectableOption(key=o.key, label=o.label, kind=o.kind, hint=o.hint)
+        for o in service.correctable_options(session)
+    ]
+
+
 # ---------------------------------------------------------------- staff
 @router.get("", response_model=schemas.PrivacyRequestList)
 def list_requests(
@@ -132,6 +141,17 @@ def add_note(
     """Add an internal note."""
     note = service.add_note(session, request_id, actor=_actor(token), text=body.text)
     return schemas.Note.model_validate(note)
+
+
+@router.patch("/{request_id}/rectification", response_model=schemas.PrivacyRequestDetail)
+def edit_corrections(
+    request_id: str, body: schemas.CorrectionsEdit, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Replace the corrections of a rectification request before approval (audited)."""
+    row = service.edit_corrections(
+        session, request_id, actor=_actor(token), rectification=body.rectification
+    )
+    return _detail(session, row)
 
 
 @router.post("/{request_id}/approve", response_model=schemas.PrivacyRequestDetail)

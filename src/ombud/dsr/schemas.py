@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from ombud.dsr.corrections import Corrections
 from ombud.dsr.sealing import check_passphrase, check_recipient
 from ombud.models.requests import RequestType
 
@@ -92,8 +93,10 @@ class PrivacyRequestCreate(BaseModel):
     )
     region: str | None = Field(default=None, max_length=8, description="e.g. CA for California")
     details: str = Field(default="", max_length=5000)
-    rectification: dict[str, Any] | None = Field(
-        default=None, description="for rectification: {field or category: new value}"
+    rectification: Corrections | None = Field(
+        default=None,
+        description="for rectification: {collection.field or data category: correct value}; "
+        "the keys the data map marks correctable (GET /api/v1/requests/correctable)",
     )
     agent: Agent | None = None
     encryption: PackageEncryption | None = Field(
@@ -264,6 +267,25 @@ class PrivacyRequest(BaseModel):
     deadline: date | None = None
     overdue: bool = False
     due_soon: bool = False
+
+
+class CorrectionsEdit(BaseModel):
+    """Body of the staff edit of a rectification request's corrections."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rectification: Corrections = Field(
+        description="the corrections in full: {collection.field or data category: value}"
+    )
+
+
+class CorrectableOption(BaseModel):
+    """One field or data category people may ask to correct."""
+
+    key: str
+    label: str
+    kind: str = Field(description="field or category")
+    hint: str
 
 
 class PrivacyRequestDetail(PrivacyRequest):

@@ -13,7 +13,10 @@ from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.dsr import agents, jurisdictions, letters, repository, sealing, workflow
+from ombud.datamap import correctable
+from ombud.datamap import service as datamap_service
+from ombud.datamap.correctable import Option
+from ombud.dsr import agents, corrections, jurisdictions, letters, repository, sealing, workflow
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
 from ombud.errors import Conflict, InvalidInput, NotFound
@@ -112,10 +115,29 @@ def notes(session: Session, request_id: str) -> list[RequestNote]:
 def approve(session: Session, request_id: str, *, actor: str, note: str = "") -> PrivacyRequest:
     """Approve a verified request so execution may carry it out."""
     request = get(session, request_id, lock=True)
+    workflow.check(request, S.approved, action="approve")
+    corrections.check_ready(request)
     workflow.move(session, request, S.approved, actor=actor, action="approve")
     if note:
         add_note(session, request_id, actor=actor, text=note)
     return request
+
+
+def correctable_options(session: Session) -> list[Option]:
+    """What people may ask to correct under the data map in force (none without a map)."""
+    try:
+        datamap = datamap_service.get_current(session)
+    except NotFound:
+        return []
+    return correctable.options(datamap)
+
+
+def edit_corrections(
+    session: Session, request_id: str, *, actor: str, rectification: dict[str, Any]
+) -> PrivacyRequest:
+    """Staff replace the corrections of a rectification request before approving it."""
+    request = get(session, request_id, lock=True)
+    return corrections.edit(session, request, rectification, actor=actor)
 
 
 def deny(session: Session, request_id: str, *, actor: str, reason: str) -> PrivacyRequest:
@@ -287,6 +309,25 @@ def complete_execution(
         action="complete",
         data={"kept": len(kept), "result_keys": sorted(str(k) for k in result)},
     )
+
+
+def minimise_after_erasure(session: Session, request_id: str, *, actor: str) -> PrivacyRequest:
+    """After an erasure: keep what accountability needs (type, dates, the address the answer
+    went to, the result's counts) and drop the other identities and the free text."""
+    request = get(session, request_id, lock=True)
+    request.identities = {"email": request.email} if request.email else {}
+    request.details = ""
+    request.rectification = None
+    session.flush()
+    audit.record(
+        session,
+        action="request.minimised",
+        actor=actor,
+        subject_type=SUBJECT,
+        subject_id=request.id,
+        data={"kept": ["email", "type", "dates", "result"]},
+    )
+    return request
 
 
 def package_keys(

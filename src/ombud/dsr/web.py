@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ombud import config
+from ombud.datamap import service as datamap_service
 from ombud.db import DbSession
 from ombud.dsr import jurisdictions, letters, ratelimit, service
 from ombud.dsr.letters import TYPE_LABELS
 from ombud.dsr.schemas import PrivacyRequestCreate
-from ombud.errors import InvalidInput
+from ombud.errors import InvalidInput, OmbudError
+from ombud.execution.rectification import Current, current_values
+from ombud.models.requests import PrivacyRequest
 from ombud.web.render import render
 
 router = APIRouter(prefix="/privacy/request", include_in_schema=False)
@@ -32,7 +37,11 @@ FIELDS = (
     "age_recipient",
     "passphrase",
     "passphrase_confirm",
+    "rectification",
 )
+FORM = "dsr/request_form.html"
+# Form inputs named ``correct:<key>`` carry a rectification's corrections.
+CORRECT = "correct:"
 
 
 def _page(session: Session, template: str, *, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -43,6 +52,7 @@ def _page(session: Session, template: str, *, status: int = 200, **ctx: Any) -> 
         org_name=org.name,
         types=TYPE_LABELS,
         jurisdictions=[(j.key, j.name) for j in rules.values()],
+        correctable=service.correctable_options(session) if template == FORM else [],
         **ctx,
     )
     return HTMLResponse(html, status_code=status)
@@ -72,10 +82,40 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
+async def _corrections(request: Request) -> dict[str, str]:
+    """The ``correct:<key>`` inputs of the posted form that were filled in."""
+    form = await request.form()
+    return {
+        k.removeprefix(CORRECT): v.strip()
+        for k, v in form.items()
+        if k.startswith(CORRECT) and isinstance(v, str) and v.strip()
+    }
+
+
+def _current(session: Session, row: PrivacyRequest) -> tuple[list[Current], str]:
+    """Right after the code was confirmed: each requested correction next to what we hold,
+    read through the verified email alone."""
+    if row.type != "rectification" or not row.rectification or not row.email:
+        return [], ""
+    try:
+        datamap = datamap_service.get_current(session)
+        connections = config.get_settings().connections
+        found = current_values(
+            datamap, row.id, row.email, row.rectification, connections=connections
+        )
+    except (OmbudError, SQLAlchemyError):
+        return (
+            [],
+            "We cannot read the values we hold just now; we will check them with your request.",
+        )
+    return found, ""
+
+
 @router.post("", response_class=HTMLResponse)
 def submit(
     request: Request,
     session: DbSession,
+    corrections: Annotated[dict[str, str], Depends(_corrections)],
     type: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
     phone: Annotated[str, Form()] = "",
@@ -104,6 +144,7 @@ def submit(
         "agent_name": agent_name,
         "agent_contact": agent_contact,
         "age_recipient": age_recipient,
+        **{CORRECT + k: v for k, v in corrections.items()},
     }
     raw: dict[str, Any] = {
         "type": type,
@@ -118,6 +159,8 @@ def submit(
         raw["country"], raw["region"] = code.split("-", 1)
     else:
         raw["country"] = code or None
+    if type == "rectification":
+        raw["rectification"] = corrections or None
     if on_behalf:
         raw["agent"] = {"name": agent_name.strip(), "contact": agent_contact.strip()}
     if age_recipient.strip() or passphrase:
@@ -140,6 +183,8 @@ def submit(
             row = service.submit(session, data=data, source="web")
         except InvalidInput as exc:
             field = "jurisdiction" if "unknown jurisdiction" in exc.message else "type"
+            if exc.message.startswith("rectification"):
+                field = "rectification"
             errors = {field: exc.message}
         else:
             return RedirectResponse(f"/privacy/request/{row.id}/verify", status_code=303)
@@ -172,8 +217,15 @@ def verify(
     ratelimit.check(request)
     outcome = service.verify(session, request_id, code=code)
     if outcome.ok:
+        # Only here, after the code: a request id alone never shows what we hold.
+        current, problem = _current(session, outcome.request)
         return _page(
-            session, "dsr/received.html", title="Request confirmed", request=outcome.request
+            session,
+            "dsr/received.html",
+            title="Request confirmed",
+            request=outcome.request,
+            current=current,
+            current_problem=problem,
         )
     return _page(
         session,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from ombud.datamap.correctable import is_correctable, owned_references
 from ombud.datamap.graph import DatasetGraph, Edge, build_graph
 from ombud.datamap.schemas import Collection, DataMap, Dataset
 from ombud.datamap.taxonomy import is_personal_category
@@ -44,6 +45,8 @@ class FieldPlan:
     hold: Hold | None
     # Whether an access request exports it: decided by the access rules of the policy.
     exported: bool = False
+    read_only: bool = False
+    correctable: bool = False  # people may ask to correct it (ombud.datamap.correctable)
 
     @property
     def personal(self) -> bool:
@@ -164,6 +167,8 @@ class Plan:
 
     steps: list[CollectionPlan]
     unreachable: list[tuple[str, str, str]]
+    # References marked owned: (source, destination) as ``dataset.collection.field``.
+    owned: frozenset[tuple[str, str]] = frozenset()
 
     def step(self, name: str) -> CollectionPlan:
         """The collection plan named ``dataset.collection``."""
@@ -222,6 +227,7 @@ def _fields(
     rules: list[CategoryRule] | None,
     holds: list[Any],
     access: tuple[Targets, ...] | None = None,
+    correctable_categories: list[str] | None = None,
 ) -> list[FieldPlan]:
     out: list[FieldPlan] = []
     inherited = collection.data_categories or dataset.data_categories or []
@@ -262,6 +268,9 @@ def _fields(
                 strategy=strategy,
                 hold=hold,
                 exported=exported(categories, access if access is not None else ()),
+                read_only=bool(meta and meta.read_only),
+                correctable=is_correctable(f.correctable, categories, correctable_categories or [])
+                and not (meta and (meta.read_only or meta.primary_key)),
             )
         )
     return out
@@ -286,7 +295,7 @@ def build_plan(
         dataset = datamap.get_dataset(ds_key)
         assert dataset is not None
         collection = graph.collections[(ds_key, coll_name)]
-        fields = _fields(dataset, collection, rules, holds, access)
+        fields = _fields(dataset, collection, rules, holds, access, datamap.correctable)
         pk = next((f.name for f in fields if f.primary_key), None)
         idents = {
             a.field: kind
@@ -331,4 +340,6 @@ def build_plan(
                 outgoing={f for f in outgoing if "." not in f},
             )
         )
-    return Plan(steps=steps, unreachable=graph.unreachable_personal())
+    return Plan(
+        steps=steps, unreachable=graph.unreachable_personal(), owned=owned_references(datamap)
+    )

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
+from ombud.consent import erasure as consent_erasure
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
@@ -275,7 +276,15 @@ def _complete(
             )
         if run is not None:
             run.phase, run.finished_at, run.worker = "completed", utcnow(), None
+        if spec.type in ERASURE_TYPES:
+            # Ombud's own records too, in the transaction that completes the request.
+            ledger = consent_erasure.erase_person(
+                session, identities=spec.identities, actor=actor, request_id=spec.id
+            )
+            result["consent_ledger"] = ledger.as_dict()
         dsr_service.complete_execution(session, spec.id, actor=actor, result=result)
+        if spec.type in ERASURE_TYPES:
+            dsr_service.minimise_after_erasure(session, spec.id, actor=actor)
 
 
 def run_requests(
