@@ -95,7 +95,8 @@ def test_staff_edit_preview_and_run_change_exactly_the_corrections(
     with unit_of_work(system.engine) as session:
         row = session.get(PrivacyRequest, rid)
         assert row is not None
-        row.status = "verified"  # the person confirmed by code
+        row.status = "verified"  # the person confirmed by code: their email now seeds
+        row.identities = {"email": row.email}
     assert c.post(f"/api/v1/requests/{rid}/approve", headers=officer).status_code == 200
     late = c.patch(
         f"/api/v1/requests/{rid}/rectification", json={"rectification": edit}, headers=officer
