@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -61,6 +62,10 @@ class RateLimited(OmbudError):
     status = 429
     code = "rate_limited"
 
+    def __init__(self, message: str, *, detail: Any = None, retry_after: int | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.retry_after = retry_after
+
 
 class Unavailable(OmbudError):
     status = 503
@@ -74,12 +79,21 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def _render(request: Request, status: int, code: str, message: str, detail: Any) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def _render(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    detail: Any,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if _wants_html(request):
         from ombud.web.render import render_error_page
 
-        return HTMLResponse(render_error_page(status, message), status_code=status)
+        return HTMLResponse(render_error_page(status, message), status_code=status, headers=headers)
     return JSONResponse(
         {"error": message, "code": code, "detail": detail}, status_code=status, headers=headers
     )
@@ -90,7 +104,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OmbudError)
     async def _ombud(request: Request, exc: OmbudError) -> Response:
-        return _render(request, exc.status, exc.code, exc.message, exc.detail)
+        headers = None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            headers = {"Retry-After": str(exc.retry_after)}
+        return _render(request, exc.status, exc.code, exc.message, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -105,4 +122,48 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "HTTP error"
-        return _render(request, exc.status_code, "http_error", message, None)
+        return _render(request, exc.status_code, "http_error", message, None, exc.headers)
+
+    install_data_error_handlers(app)
+
+
+_STORE_REFUSED = (
+    "a value cannot be stored: a number beyond 64 bits, a NUL byte, a character the store "
+    "cannot keep or a value too long for its field; check the input and send it again"
+)
+
+
+def install_data_error_handlers(app: FastAPI) -> None:
+    """Turn values the store refuses (``DataError``, ``OverflowError``) into a 422, not a 500.
+
+    Validation catches most bad input first; this is the net for what only the database sees.
+    The statement and its parameters are never echoed: they may hold personal data."""
+    import sqlalchemy.exc
+
+    data_errors: list[type[Exception]] = [sqlalchemy.exc.DataError, OverflowError]
+    try:
+        import psycopg
+
+        data_errors.append(psycopg.DataError)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    try:
+        import pymysql
+
+        data_errors.append(pymysql.err.DataError)
+    except ImportError:  # pragma: no cover - PyMySQL is a dependency
+        pass
+
+    async def _data(request: Request, exc: Exception) -> Response:
+        return _render(request, 422, "invalid_value", _STORE_REFUSED, None)
+
+    async def _statement(request: Request, exc: Exception) -> Response:
+        # SQLAlchemy wraps errors raised while binding parameters (e.g. OverflowError).
+        orig = getattr(exc, "orig", None)
+        if isinstance(orig, tuple(data_errors)):
+            return _render(request, 422, "invalid_value", _STORE_REFUSED, None)
+        raise exc
+
+    for kind in data_errors:
+        app.add_exception_handler(kind, _data)
+    app.add_exception_handler(sqlalchemy.exc.StatementError, _statement)

@@ -8,9 +8,10 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from ombud import ratelimit
 from ombud.db import DbSession, after_commit
 from ombud.deps import OfficerStaff, ViewerStaff
-from ombud.dsr import agents, hints, ratelimit, schemas, service
+from ombud.dsr import agents, hints, schemas, service
 from ombud.dsr.opendsr import router as opendsr_router
 from ombud.dsr.web import router as web_router
 from ombud.models.requests import PrivacyRequest as RequestRow
@@ -44,7 +45,7 @@ def create_request(
     body: schemas.PrivacyRequestCreate, request: Request, session: DbSession
 ) -> schemas.Receipt:
     """Make a request (public); a code is emailed to confirm it unless none is needed."""
-    ratelimit.check(request, identity=body.email)
+    ratelimit.check(request, scope="intake", address=body.email)
     row = service.submit(session, data=body, source="api")
     waiting = row.status == "awaiting_verification"
     message = (
@@ -62,9 +63,11 @@ def verify_request(
     request_id: str, body: schemas.CodeSubmit, request: Request, session: DbSession
 ) -> schemas.Receipt | JSONResponse:
     """Confirm a request with the emailed code (public)."""
-    ratelimit.check(request)
+    ratelimit.check(request, scope="verify", target=request_id)
     outcome = service.verify(session, request_id, code=body.code)
     if not outcome.ok:
+        if outcome.status == 429:
+            ratelimit.refused(request, "verify")
         # Returned, not raised, so the counted attempt is committed.
         return JSONResponse(
             {"error": outcome.message, "code": "verification_failed", "detail": None},
@@ -78,7 +81,7 @@ def verify_request(
 def resend_code(request_id: str, request: Request, session: DbSession) -> schemas.Receipt:
     """Email a new code, replacing the old one (public)."""
     row = service.get(session, request_id)
-    ratelimit.check(request, identity=row.email)
+    ratelimit.check(request, scope="resend", address=row.email, target=request_id)
     row = service.resend(session, request_id)
     return schemas.Receipt(
         id=row.id, status=row.status, due_on=row.due_on, message="a new code was emailed"
