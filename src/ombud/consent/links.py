@@ -16,6 +16,7 @@ from ombud.consent.web import _context, _link_error, _page
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.errors import RateLimited
+from ombud.origin import SameOrigin
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +37,7 @@ def _subscriptions(session: Session) -> list[dict[str, str]]:
     ]
 
 
-@router.post("/privacy/subscribe", response_class=HTMLResponse)
+@router.post("/privacy/subscribe", response_class=HTMLResponse, dependencies=[SameOrigin])
 def subscribe(
     request: Request,
     session: DbSession,
@@ -104,7 +105,7 @@ def confirm_page(token: str, session: DbSession, settings: SettingsDep) -> HTMLR
     )
 
 
-@router.post("/privacy/confirm/{token}", response_class=HTMLResponse)
+@router.post("/privacy/confirm/{token}", response_class=HTMLResponse, dependencies=[SameOrigin])
 def confirm(
     token: str, request: Request, session: DbSession, settings: SettingsDep
 ) -> HTMLResponse:

@@ -19,6 +19,7 @@ from ombud.consent.purposes import list_purposes, org_name
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.errors import InvalidInput, OmbudError, RateLimited
+from ombud.origin import SameOrigin
 from ombud.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -207,7 +208,7 @@ def _center(session: Session, subject: Subject, settings: Settings) -> dict[str,
     return {"email": subject.value, "purposes": items, "history": history}
 
 
-@router.post("/privacy/preferences", response_class=HTMLResponse)
+@router.post("/privacy/preferences", response_class=HTMLResponse, dependencies=[SameOrigin])
 def change_preference(
     request: Request,
     session: DbSession,
@@ -249,7 +250,7 @@ def change_preference(
     return RedirectResponse(f"/privacy/preferences?done={rec.purpose}", status_code=303)
 
 
-@router.post("/privacy/preferences/code", response_class=HTMLResponse)
+@router.post("/privacy/preferences/code", response_class=HTMLResponse, dependencies=[SameOrigin])
 def send_code(
     request: Request,
     session: DbSession,
@@ -274,7 +275,7 @@ def send_code(
     return _page(session, "consent/signin.html", title="Enter your code", email=subject.value)
 
 
-@router.post("/privacy/preferences/verify", response_class=HTMLResponse)
+@router.post("/privacy/preferences/verify", response_class=HTMLResponse, dependencies=[SameOrigin])
 def verify_code(
     request: Request,
     session: DbSession,

@@ -19,6 +19,7 @@ from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import InvalidInput, OmbudError, RateLimited
 from ombud.execution.rectification import Current, current_values
 from ombud.models.requests import PrivacyRequest
+from ombud.origin import SameOrigin
 from ombud.web.render import render
 
 router = APIRouter(prefix="/privacy/request", include_in_schema=False)
@@ -119,7 +120,7 @@ def _current(session: Session, row: PrivacyRequest) -> tuple[list[Current], str]
     return found, ""
 
 
-@router.post("", response_class=HTMLResponse)
+@router.post("", response_class=HTMLResponse, dependencies=[SameOrigin])
 def submit(
     request: Request,
     session: DbSession,
@@ -223,7 +224,7 @@ def verify_form(request_id: str, session: DbSession, code: str = "") -> HTMLResp
     )
 
 
-@router.post("/{request_id}/verify", response_class=HTMLResponse)
+@router.post("/{request_id}/verify", response_class=HTMLResponse, dependencies=[SameOrigin])
 def verify(
     request_id: str, request: Request, session: DbSession, code: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
@@ -267,7 +268,7 @@ def verify(
     )
 
 
-@router.post("/{request_id}/resend", response_class=HTMLResponse)
+@router.post("/{request_id}/resend", response_class=HTMLResponse, dependencies=[SameOrigin])
 def resend(request_id: str, request: Request, session: DbSession) -> HTMLResponse:
     """Send a new code."""
     row = service.get(session, request_id)
