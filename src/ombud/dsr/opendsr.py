@@ -16,6 +16,7 @@ from ombud.deps import OfficerStaff, ViewerStaff
 from ombud.dsr import letters, repository, service
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, InvalidInput, NotFound
+from ombud.jsonlimits import BoundedObject
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
 
@@ -60,7 +61,7 @@ class OpenDsrRequestCreate(BaseModel):
     subject_identities: list[SubjectIdentity] = Field(min_length=1, max_length=20)
     regulation: Literal["gdpr", "ccpa"] = "gdpr"
     status_callback_urls: list[str] = []
-    extensions: dict[str, Any] | None = None
+    extensions: BoundedObject | None = None
     api_version: str | None = None
 
 
