@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.db import DbSession
-from ombud.deps import OfficerStaff, ViewerStaff
+from ombud.deps import IdPath, OfficerStaff, ViewerStaff
 from ombud.dsr import letters, repository, service
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, InvalidInput, NotFound
@@ -157,13 +157,13 @@ def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) 
 
 
 @router.get("/requests/{subject_request_id}", response_model=OpenDsrStatus)
-def status(subject_request_id: str, session: DbSession, _token: ViewerStaff) -> OpenDsrStatus:
+def status(subject_request_id: IdPath, session: DbSession, _token: ViewerStaff) -> OpenDsrStatus:
     """The status of a forwarded request."""
     return _status(session, _find(session, subject_request_id))
 
 
 @router.delete("/requests/{subject_request_id}", response_model=OpenDsrStatus)
-def cancel(subject_request_id: str, session: DbSession, token: OfficerStaff) -> OpenDsrStatus:
+def cancel(subject_request_id: IdPath, session: DbSession, token: OfficerStaff) -> OpenDsrStatus:
     """Cancel a forwarded request, only while it is pending."""
     row = _find(session, subject_request_id)
     if STATUS_MAP[S(row.status)] != "pending":

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ombud import config, ratelimit
 from ombud.datamap import service as datamap_service
 from ombud.db import DbSession
+from ombud.deps import IdPath
 from ombud.dsr import jurisdictions, letters, service
 from ombud.dsr.letters import TYPE_LABELS
 from ombud.dsr.schemas import PrivacyRequestCreate
@@ -214,7 +215,7 @@ def submit(
 
 
 @router.get("/{request_id}/verify", response_class=HTMLResponse)
-def verify_form(request_id: str, session: DbSession, code: str = "") -> HTMLResponse:
+def verify_form(request_id: IdPath, session: DbSession, code: str = "") -> HTMLResponse:
     """Ask for the emailed code (the emailed link fills it in; confirming still needs a click)."""
     row = service.get(session, request_id)
     if row.status != "awaiting_verification":
@@ -226,7 +227,7 @@ def verify_form(request_id: str, session: DbSession, code: str = "") -> HTMLResp
 
 @router.post("/{request_id}/verify", response_class=HTMLResponse, dependencies=[SameOrigin])
 def verify(
-    request_id: str, request: Request, session: DbSession, code: Annotated[str, Form()] = ""
+    request_id: IdPath, request: Request, session: DbSession, code: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
     """Check the code; a wrong one shows the form again with the error."""
     try:
@@ -269,7 +270,7 @@ def verify(
 
 
 @router.post("/{request_id}/resend", response_class=HTMLResponse, dependencies=[SameOrigin])
-def resend(request_id: str, request: Request, session: DbSession) -> HTMLResponse:
+def resend(request_id: IdPath, request: Request, session: DbSession) -> HTMLResponse:
     """Send a new code."""
     row = service.get(session, request_id)
     try:
