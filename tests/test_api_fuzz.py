@@ -34,6 +34,9 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES = 3
+# Runs its batches in transactions of its own on the app's engine: under the test's rolled-back
+# session (which holds SQLite's write lock) it can only wait; tests/retention covers it.
+SKIP = {("POST", "/api/v1/retention/run")}
 
 
 def _fuzz(app: FastAPI, headers: dict[str, str]) -> list[str]:
@@ -42,6 +45,8 @@ def _fuzz(app: FastAPI, headers: dict[str, str]) -> list[str]:
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if (operation.method.upper(), operation.path) in SKIP:
+            continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))

@@ -237,18 +237,19 @@ def _needs_token(dependant: Any) -> bool:
 def document_errors(router: APIRouter) -> None:
     """Add the error answers each operation can give to the OpenAPI (with the real body).
 
-    Decided per route: every route may refuse input (400, 422); routes behind a token add
-    401 and 403, public ones 429; routes with an id in the path 404 and 410; writes 409."""
+    Decided per route: every route may refuse input (400, 422) or name something that does
+    not exist (404); routes behind a token add 401 and 403, public ones 429; routes with an id
+    in the path 410; writes 409."""
     from fastapi.routing import APIRoute
 
     for route in router.routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        statuses = {400, 422}
+        statuses = {400, 404, 422}
         staff = _needs_token(route.dependant)
         statuses |= {401, 403} if staff else {429}
         if "{" in route.path:
-            statuses |= {404, 410}
+            statuses.add(410)
         if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
             statuses.add(409)
         for status in sorted(statuses):
