@@ -14,7 +14,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from ombud import __version__, keys
 from ombud.config import Settings, get_settings
 from ombud.db import make_engine, session_factory
-from ombud.errors import install_error_handlers
+from ombud.errors import document_errors, install_error_handlers
+from ombud.inputguard import InputGuard
 
 # Each module exposes ``routers: list[APIRouter]``; order matters only for overlapping paths.
 ROUTER_MODULES = (
@@ -77,11 +78,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     install_error_handlers(app)
+    app.add_middleware(InputGuard)
     if settings.trusted_proxies:
         # Client IPs (consent records, rate limits) come from X-Forwarded-For, but only when
         # the connection comes from one of these proxies: anyone else could forge the header.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     for router in collect_routers():
+        document_errors(router)
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -64,13 +64,29 @@ class Settings(BaseSettings):
     )
 
     verification_code_ttl_minutes: int = 30
-    verification_max_attempts: int = 5
-    rate_limit_per_ip: int = Field(default=20, description="Public requests per IP per hour.")
+    verification_max_attempts: int = Field(
+        default=5,
+        description="Wrong codes an address (or request) may try before its code is locked.",
+    )
+    verification_lockout_minutes: int = Field(
+        default=60,
+        description="How long wrong tries still count after the first one: a fresh code "
+        "sent within this time does not give new tries.",
+    )
+    rate_limit_per_ip: int = Field(
+        default=20, description="Public actions (forms, codes, resends) per IP per hour."
+    )
     rate_limit_per_identity: int = Field(
-        default=5, description="Public requests per identity per hour."
+        default=5, description="Public actions per email address per hour."
+    )
+    rate_limit_per_target: int = Field(
+        default=10, description="Code checks and resends per request per hour."
     )
     redis_url: str | None = Field(
         default=None, description="Redis for rate limits shared by several workers."
+    )
+    redis_prefix: str = Field(
+        default="ombud:", description="Prefix of every key Ombud writes in Redis."
     )
     ip_truncation: bool = Field(
         default=True, description="Keep only the network of IPs in consent records (/24, /48)."

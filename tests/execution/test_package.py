@@ -76,3 +76,24 @@ def test_package_can_be_encrypted_for_a_passphrase_or_recipient(
     identity = pyrage.x25519.Identity.generate()
     sealed = package.store(settings, "e2", data, recipient=str(identity.to_public()))
     assert pyrage.decrypt(sealed.path.read_bytes(), [identity]) == data
+
+
+def test_csv_neutralises_formulas() -> None:
+    rows = [
+        {"name": '=HYPERLINK("http://evil.example")', "note": "+1", "n": -5},
+        {"name": "@SUM(A1)", "note": "-x", "n": 3},
+        {"name": "\tTAB", "note": "\rCR", "n": None},
+        {"name": "Ada", "note": "a=b", "n": 1.5},
+    ]
+    text = package.to_csv(rows)
+    import csv as csv_module
+
+    got = list(csv_module.DictReader(io.StringIO(text)))
+    assert [r["name"] for r in got] == [
+        '\'=HYPERLINK("http://evil.example")',
+        "'@SUM(A1)",
+        "'\tTAB",
+        "Ada",
+    ]
+    assert [r["note"] for r in got] == ["'+1", "'-x", "'\rCR", "a=b"]
+    assert [r["n"] for r in got] == ["-5", "3", "", "1.5"]

@@ -118,12 +118,16 @@ def send_access_code(session: Session, *, email: str, settings: Settings | None 
     subject = ledger.email_subject(email, s)
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = utcnow()
+    # A fresh code must never give new guesses: it starts with the tries still counting.
+    since = now - timedelta(minutes=s.verification_lockout_minutes)
+    attempts = repository.recent_code_attempts(session, subject.hash, since=since)
     repository.add(
         session,
         ConsentAccessCode(
             subject_hash=subject.hash,
             code_hash=_code_hash(subject, code, s),
             expires_at=now + timedelta(minutes=s.verification_code_ttl_minutes),
+            attempts=attempts,
         ),
     )
     assert subject.value is not None
@@ -144,16 +148,19 @@ def send_access_code(session: Session, *, email: str, settings: Settings | None 
 def verify_code(
     session: Session, *, email: str, code: str, settings: Settings | None = None
 ) -> Subject | None:
-    """The subject if ``code`` is the live code of ``email``; wrong tries are counted."""
+    """The subject if ``code`` is the live code of ``email``; every try is counted.
+
+    The code row is locked and the count added by the database, so parallel guesses queue
+    and none of them gets a try beyond ``verification_max_attempts``."""
     s = _s(settings)
     subject = ledger.email_subject(email, s)
     row = repository.latest_code(session, subject.hash)
     now = utcnow()
     if row is None or row.expires_at <= now or row.attempts >= s.verification_max_attempts:
         return None
+    if repository.count_code_attempt(session, row) > s.verification_max_attempts:
+        return None
     if not hmac.compare_digest(row.code_hash, _code_hash(subject, code.strip(), s)):
-        row.attempts += 1
-        session.flush()
         return None
     row.used_at = now
     session.flush()

@@ -5,9 +5,30 @@ connections, statement text). Field-level docs live in ``docs/datamap.md``."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# Links shown to people (statements, letters, pages): a javascript: or data: URL there would
+# run in the reader's browser, so only web and mail links are accepted.
+URL_SCHEMES = ("https", "http", "mailto")
+
+
+def _check_url(value: str) -> str:
+    text = value.strip()
+    if not text:
+        return text
+    scheme, colon, rest = text.partition(":")
+    if not colon or scheme.lower() not in URL_SCHEMES or not rest.strip("/"):
+        raise ValueError(
+            f"'{text[:80]}' is not a link Ombud shows: use an https:, http: or mailto: URL"
+        )
+    if any(ord(c) < 32 or c.isspace() for c in text):
+        raise ValueError(f"'{text[:80]}' holds spaces or control characters; encode them")
+    return text
+
+
+WebUrl = Annotated[str, AfterValidator(_check_url)]
 
 
 class Strict(BaseModel):
@@ -45,14 +66,14 @@ class Contact(Strict):
     name: str = ""
     email: str = ""
     phone: str = ""
-    url: str = ""
+    url: WebUrl = ""
     address: Address | None = None
 
 
 class Authority(Strict):
     name: str
     country: str = ""
-    url: str = ""
+    url: WebUrl = ""
     email: str = ""
     address: Address | None = None
 
@@ -97,7 +118,7 @@ class Recipient(Strict):
     safeguard: Safeguard | None = None
     safeguard_detail: str = ""
     data_categories: list[str] = []
-    url: str = ""
+    url: WebUrl = ""
     sells_data: bool = False
 
 

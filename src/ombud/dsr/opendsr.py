@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.db import DbSession
-from ombud.deps import OfficerStaff, ViewerStaff
+from ombud.deps import IdPath, OfficerStaff, ViewerStaff
 from ombud.dsr import letters, repository, service
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, InvalidInput, NotFound
+from ombud.jsonlimits import BoundedObject
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
 
@@ -60,7 +61,7 @@ class OpenDsrRequestCreate(BaseModel):
     subject_identities: list[SubjectIdentity] = Field(min_length=1, max_length=20)
     regulation: Literal["gdpr", "ccpa"] = "gdpr"
     status_callback_urls: list[str] = []
-    extensions: dict[str, Any] | None = None
+    extensions: BoundedObject | None = None
     api_version: str | None = None
 
 
@@ -156,13 +157,13 @@ def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) 
 
 
 @router.get("/requests/{subject_request_id}", response_model=OpenDsrStatus)
-def status(subject_request_id: str, session: DbSession, _token: ViewerStaff) -> OpenDsrStatus:
+def status(subject_request_id: IdPath, session: DbSession, _token: ViewerStaff) -> OpenDsrStatus:
     """The status of a forwarded request."""
     return _status(session, _find(session, subject_request_id))
 
 
 @router.delete("/requests/{subject_request_id}", response_model=OpenDsrStatus)
-def cancel(subject_request_id: str, session: DbSession, token: OfficerStaff) -> OpenDsrStatus:
+def cancel(subject_request_id: IdPath, session: DbSession, token: OfficerStaff) -> OpenDsrStatus:
     """Cancel a forwarded request, only while it is pending."""
     row = _find(session, subject_request_id)
     if STATUS_MAP[S(row.status)] != "pending":

@@ -10,15 +10,17 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ombud import config
+from ombud import config, ratelimit
 from ombud.datamap import service as datamap_service
 from ombud.db import DbSession
-from ombud.dsr import jurisdictions, letters, ratelimit, service
+from ombud.deps import IdPath
+from ombud.dsr import jurisdictions, letters, service
 from ombud.dsr.letters import TYPE_LABELS
 from ombud.dsr.schemas import PrivacyRequestCreate
-from ombud.errors import InvalidInput, OmbudError
+from ombud.errors import InvalidInput, OmbudError, RateLimited
 from ombud.execution.rectification import Current, current_values
 from ombud.models.requests import PrivacyRequest
+from ombud.origin import SameOrigin
 from ombud.web.render import render
 
 router = APIRouter(prefix="/privacy/request", include_in_schema=False)
@@ -44,7 +46,14 @@ FORM = "dsr/request_form.html"
 CORRECT = "correct:"
 
 
-def _page(session: Session, template: str, *, status: int = 200, **ctx: Any) -> HTMLResponse:
+def _page(
+    session: Session,
+    template: str,
+    *,
+    status: int = 200,
+    retry_after: int | None = None,
+    **ctx: Any,
+) -> HTMLResponse:
     org = letters.organization(session)
     rules = jurisdictions.load(session)
     html = render(
@@ -55,7 +64,8 @@ def _page(session: Session, template: str, *, status: int = 200, **ctx: Any) -> 
         correctable=service.correctable_options(session) if template == FORM else [],
         **ctx,
     )
-    return HTMLResponse(html, status_code=status)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -111,7 +121,7 @@ def _current(session: Session, row: PrivacyRequest) -> tuple[list[Current], str]
     return found, ""
 
 
-@router.post("", response_class=HTMLResponse)
+@router.post("", response_class=HTMLResponse, dependencies=[SameOrigin])
 def submit(
     request: Request,
     session: DbSession,
@@ -170,6 +180,7 @@ def submit(
         }
     errors: dict[str, str] = {}
     data: PrivacyRequestCreate | None = None
+    status, alert, retry_after = 422, "", None
     try:
         data = PrivacyRequestCreate.model_validate(raw)
     except ValidationError as exc:
@@ -178,9 +189,12 @@ def submit(
         errors.setdefault("passphrase_confirm", "the two passphrases differ; type it again")
         data = None
     if data is not None:
-        ratelimit.check(request, identity=data.email)
         try:
+            ratelimit.check(request, scope="intake", address=data.email)
             row = service.submit(session, data=data, source="web")
+        except RateLimited as exc:
+            # What the visitor typed stays in the form; the page says when to send it again.
+            status, alert, retry_after = 429, exc.message, exc.retry_after
         except InvalidInput as exc:
             field = "jurisdiction" if "unknown jurisdiction" in exc.message else "type"
             if exc.message.startswith("rectification"):
@@ -191,15 +205,17 @@ def submit(
     return _page(
         session,
         "dsr/request_form.html",
-        status=422,
+        status=status,
+        retry_after=retry_after,
         title="Make a privacy request",
         values=values,
         errors=errors,
+        alert=alert,
     )
 
 
 @router.get("/{request_id}/verify", response_class=HTMLResponse)
-def verify_form(request_id: str, session: DbSession, code: str = "") -> HTMLResponse:
+def verify_form(request_id: IdPath, session: DbSession, code: str = "") -> HTMLResponse:
     """Ask for the emailed code (the emailed link fills it in; confirming still needs a click)."""
     row = service.get(session, request_id)
     if row.status != "awaiting_verification":
@@ -209,13 +225,28 @@ def verify_form(request_id: str, session: DbSession, code: str = "") -> HTMLResp
     )
 
 
-@router.post("/{request_id}/verify", response_class=HTMLResponse)
+@router.post("/{request_id}/verify", response_class=HTMLResponse, dependencies=[SameOrigin])
 def verify(
-    request_id: str, request: Request, session: DbSession, code: Annotated[str, Form()] = ""
+    request_id: IdPath, request: Request, session: DbSession, code: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
     """Check the code; a wrong one shows the form again with the error."""
-    ratelimit.check(request)
+    try:
+        ratelimit.check(request, scope="verify", target=request_id)
+    except RateLimited as exc:
+        row = service.get(session, request_id)
+        return _page(
+            session,
+            "dsr/verify.html",
+            status=429,
+            retry_after=exc.retry_after,
+            title="Confirm your request",
+            request=row,
+            code=code,
+            error=exc.message,
+        )
     outcome = service.verify(session, request_id, code=code)
+    if outcome.status == 429:
+        ratelimit.refused(request, "verify")
     if outcome.ok:
         # Only here, after the code: a request id alone never shows what we hold.
         current, problem = _current(session, outcome.request)
@@ -238,11 +269,23 @@ def verify(
     )
 
 
-@router.post("/{request_id}/resend", response_class=HTMLResponse)
-def resend(request_id: str, request: Request, session: DbSession) -> HTMLResponse:
+@router.post("/{request_id}/resend", response_class=HTMLResponse, dependencies=[SameOrigin])
+def resend(request_id: IdPath, request: Request, session: DbSession) -> HTMLResponse:
     """Send a new code."""
     row = service.get(session, request_id)
-    ratelimit.check(request, identity=row.email)
+    try:
+        ratelimit.check(request, scope="resend", address=row.email, target=request_id)
+    except RateLimited as exc:
+        return _page(
+            session,
+            "dsr/verify.html",
+            status=429,
+            retry_after=exc.retry_after,
+            title="Confirm your request",
+            request=row,
+            code="",
+            error=exc.message,
+        )
     row = service.resend(session, request_id)
     return _page(
         session,

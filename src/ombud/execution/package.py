@@ -11,6 +11,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,30 @@ class Export:
 
 def _json_default(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell; text that a spreadsheet would run as a formula gets a leading ``'``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float | Decimal):
+        return str(value)  # a negative number is data, not a formula
+    text = _json_default(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def to_csv(found: list[Row]) -> str:
+    """Rows of one collection as CSV text, header first."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(found[0]))
+    writer.writeheader()
+    for row in found:
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
+    return text.getvalue()
 
 
 def package_files(plan: Plan, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
@@ -78,12 +103,7 @@ def build_zip(
         for name, found in data.items():
             step = plan.step(name)
             as_json = json.dumps(found, indent=2, default=_json_default, ensure_ascii=False)
-            text = io.StringIO()
-            writer = csv.DictWriter(text, fieldnames=list(found[0]))
-            writer.writeheader()
-            for row in found:
-                writer.writerow({k: "" if v is None else _json_default(v) for k, v in row.items()})
-            files = {f"data/{name}.json": as_json, f"data/{name}.csv": text.getvalue()}
+            files = {f"data/{name}.json": as_json, f"data/{name}.csv": to_csv(found)}
             for path, content in files.items():
                 zf.writestr(path, content)
             manifest["collections"].append(
