@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or networks of reverse proxies whose "
         "X-Forwarded-For/-Proto are believed ('*': any); empty: none.",
     )
+    embed_origins: str = Field(
+        default="",
+        description="Origins allowed to show the pages meant for embedding (the privacy "
+        "statement) in a frame, space-separated (e.g. 'https://www.example.com'); empty: none. "
+        "Every other page refuses to be framed.",
+    )
     connections: dict[str, str] = Field(
         default={},
         description="Named target database connections {name: URL}; ${VAR} in a URL is read "

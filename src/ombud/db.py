@@ -20,6 +20,8 @@ from ombud.config import get_settings
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for Ombud's store; SQLite gets foreign keys and WAL."""
+    # Statement parameters are personal data (emails, names): never in error messages or logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 

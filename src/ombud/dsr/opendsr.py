@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.db import DbSession
 from ombud.deps import OfficerStaff, ViewerStaff
@@ -139,9 +140,10 @@ def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) 
             "jurisdiction": REGULATIONS[body.regulation],
         }
     )
+    # Deadlines run from when Ombud received the request: a forwarded submitted_time (which
+    # the caller controls) could otherwise shorten them. It is kept in the audit log.
     submitted = body.submitted_time
-    now = utcnow()
-    received = min(submitted, now) if submitted.tzinfo else now
+    received = utcnow()
     row = service.submit(
         session,
         data=data,
@@ -151,6 +153,14 @@ def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) 
         callback_urls=body.status_callback_urls or None,
         received_at=received,
         extra_hints=others,
+    )
+    audit.record(
+        session,
+        action="opendsr.submitted_time",
+        actor=token.user.email,
+        subject_type="privacy_request",
+        subject_id=row.id,
+        data={"submitted_time": submitted.isoformat()},
     )
     return _status(session, row)
 

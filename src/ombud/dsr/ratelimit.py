@@ -11,6 +11,7 @@ from fastapi import Request
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.errors import RateLimited, Unavailable
+from ombud.logs import safe_url
 
 WINDOW_SECONDS = 3600
 
@@ -63,7 +64,9 @@ class RedisLimiter:
             pipe.expire(name, WINDOW_SECONDS * 2)
             count = int(pipe.execute()[0])
         except redis.exceptions.RedisError as exc:
-            raise Unavailable(f"rate limiter cannot reach Redis at {self._url}: {exc}") from exc
+            raise Unavailable(
+                f"rate limiter cannot reach Redis at {safe_url(self._url)}: {exc}"
+            ) from None
         return count <= limit
 
     def close(self) -> None:

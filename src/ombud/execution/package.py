@@ -25,6 +25,7 @@ from ombud.errors import Gone, InvalidInput, NotFound
 from ombud.execution.changes import Row
 from ombud.execution.planner import Plan
 from ombud.execution.summary import summary_html
+from ombud.files import write_private
 
 FORMAT = "ombud-access-package/1"
 EXPORT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
@@ -130,7 +131,7 @@ def store(
     encrypted = bool(passphrase or recipient)
     payload = encrypt(data, passphrase=passphrase, recipient=recipient)
     path = _checked_path(folder, export_id, f".zip{'.age' if encrypted else ''}")
-    path.write_bytes(payload)
+    write_private(path, payload)
     return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), encrypted)
 
 
