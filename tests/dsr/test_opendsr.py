@@ -7,7 +7,9 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ombud.config import Settings
 from ombud.dsr import service
+from ombud.execution import downloads, package
 from ombud.models.datamap import DataMapVersion
 from tests.dsr.conftest import code_from, counts
 from tests.fixtures.api import Clock, auth
@@ -45,6 +47,7 @@ def test_forwarded_request_lifecycle(
     smtp_server: SmtpServer,
     tokens: dict[str, str],
     frozen_clock: Clock,
+    settings: Settings,
 ) -> None:
     officer = auth(tokens["privacy_officer"])
     body = _body()
@@ -72,13 +75,17 @@ def test_forwarded_request_lifecycle(
     res = client.delete(url, headers=officer)
     assert res.status_code == 409 and "only pending" in res.json()["error"]
     assert counts(db_session) == before
-    service.complete_execution(
-        db_session, rid, actor="execution", result={"download_url": "https://x.test/pkg"}
-    )
+    export = package.store(settings, downloads.new_export_id(rid), b"PK package")
+    service.complete_execution(db_session, rid, actor="execution", result={"export_id": export.id})
     db_session.commit()
     status = client.get(url, headers=officer).json()
     assert status["request_status"] == "completed"
-    assert status["results_url"] == "https://x.test/pkg"
+    # The controller gets the staff download (a privacy_officer token), not the person's link.
+    results_url = status["results_url"]
+    assert results_url == f"http://testserver/api/v1/requests/{rid}/package"
+    staff_path = results_url.removeprefix("http://testserver")
+    assert client.get(staff_path, headers=officer).content == b"PK package"
+    assert client.get(staff_path, headers=auth(tokens["viewer"])).status_code == 403
 
 
 def test_cancel_while_pending(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.db import DbSession
@@ -95,7 +96,12 @@ def _status(session: Session, row: PrivacyRequest) -> OpenDsrStatus:
         request_status=STATUS_MAP[S(row.status)],
         received_time=row.received_at,
         expected_completion_time=datetime.combine(due, time(23, 59, 59), UTC) if due else None,
-        results_url=result.get("download_url"),
+        # The staff download (needs a privacy_officer token), never the person's own link.
+        results_url=(
+            f"{config.get_settings().base_url.rstrip('/')}/api/v1/requests/{row.id}/package"
+            if result.get("export_id")
+            else None
+        ),
         extensions={"ombud": {"id": row.id, "status": row.status}},
     )
 

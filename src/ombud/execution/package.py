@@ -178,6 +178,20 @@ def find(settings: Settings, export_id: str) -> Path:
     raise Gone("this download is no longer available")
 
 
+def discard(settings: Settings, request_id: str) -> int:
+    """Delete every package file of a request (purged, or left by a run that died)."""
+    folder = settings.data_dir / "exports"
+    if not folder.is_dir():
+        return 0
+    prefix = request_id.replace("-", "")
+    gone = 0
+    for path in folder.iterdir():
+        if path.name.startswith(prefix) and ".zip" in path.name:
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
+
+
 # ------------------------------------------------------------------ signed links
 class _ClockSigner(TimestampSigner):
     """Timestamps from Ombud's clock, so tests can move time past expiry."""
