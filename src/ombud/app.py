@@ -63,7 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         scheduler = RetentionScheduler(engine, settings)
         scheduler.start()
+        housekeeper = None
+        if settings.housekeeping_interval_seconds > 0:
+            from ombud.housekeeping import Housekeeper
+
+            housekeeper = Housekeeper(engine, settings)
+            housekeeper.start()
         yield
+        if housekeeper is not None:
+            housekeeper.stop()
         scheduler.stop()
         if runner is not None:
             runner.stop()

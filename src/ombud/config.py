@@ -114,6 +114,13 @@ class Settings(BaseSettings):
     execution_interval_seconds: float = Field(
         default=10.0, description="How often the server's background runner looks for work."
     )
+    housekeeping_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often the server sends mail left in the outbox (after a crash or an "
+        "SMTP outage) and deletes expired access packages; 0: never (run 'ombud mail send' "
+        "and 'ombud requests purge-packages' from cron instead).",
+    )
     execution_batch: int = Field(default=100, description="Requests run together in a batch.")
     export_ttl_hours: int = Field(
         default=168, description="Lifetime of access package download links."

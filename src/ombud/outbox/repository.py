@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from ombud.models.mail import OutboxMail
@@ -68,3 +68,15 @@ def failed(session: Session, *, limit: int = 50) -> list[OutboxMail]:
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def delete_sent_before(session: Session, cutoff: datetime) -> int:
+    """Forget messages sent before ``cutoff`` (their address and subject); return how many."""
+    ids = list(
+        session.scalars(
+            select(OutboxMail.id).where(OutboxMail.status == "sent", OutboxMail.sent_at < cutoff)
+        )
+    )
+    if ids:
+        session.execute(delete(OutboxMail).where(OutboxMail.id.in_(ids)))
+    return len(ids)
