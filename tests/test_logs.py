@@ -22,6 +22,7 @@ def test_redact_tokens_codes_and_emails() -> None:
     assert "eyJ" not in out
     assert "kim@example.com" not in redact("/x/kim@example.com/y?q=kim%40example.com")
     assert "ABCsecret" not in redact("/privacy/exports/ABCsecret.123")
+    assert redact("/privacy/confirm/TOK/x") == "/privacy/confirm/[redacted]/x"
     assert redact("/api/v1/requests?status=verified") == "/api/v1/requests?status=verified"
 
 

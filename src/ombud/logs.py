@@ -13,7 +13,7 @@ SECRET_PARAMS = frozenset(
 )
 # Path segments after these prefixes are tokens or signed links.
 TOKEN_PATHS = re.compile(
-    r"(/privacy/(?:exports|receipts|unsubscribe|preferences/open|downloads)/)[^/?#]+"
+    r"(/privacy/(?:exports|receipts|unsubscribe|confirm)/)[^/?#]+"
 )
 EMAIL = re.compile(r"[^\s/?&=#@%]+(?:@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 ACCESS_LOGGER = "uvicorn.access"

@@ -107,3 +107,9 @@ def test_no_inline_script_in_templates() -> None:
         if inline.search(p.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_verify_page_reads_the_code_from_the_fragment(client: TestClient) -> None:
+    script = client.get("/static/dsr/verify.js")
+    assert script.status_code == 200 and "location.hash" in script.text
+    assert "javascript" in script.headers["content-type"]
