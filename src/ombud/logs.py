@@ -12,9 +12,7 @@ SECRET_PARAMS = frozenset(
     {"t", "token", "code", "key", "secret", "password", "passphrase", "sig", "signature", "email"}
 )
 # Path segments after these prefixes are tokens or signed links.
-TOKEN_PATHS = re.compile(
-    r"(/privacy/(?:exports|receipts|unsubscribe|confirm)/)[^/?#]+"
-)
+TOKEN_PATHS = re.compile(r"(/privacy/(?:exports|receipts|unsubscribe|confirm)/)[^/?#]+")
 EMAIL = re.compile(r"[^\s/?&=#@%]+(?:@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 ACCESS_LOGGER = "uvicorn.access"
 
