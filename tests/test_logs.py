@@ -95,3 +95,17 @@ def test_redis_error_never_shows_password() -> None:
     assert "hunter2-pw" not in str(info.value)
     assert info.value.__cause__ is None and "127.0.0.1:1" in str(info.value)
     limiter.close()
+
+
+def test_driver_messages_lose_the_values_they_quote() -> None:
+    from ombud.logs import scrub_driver_message
+
+    pg = (
+        'duplicate key value violates unique constraint "customers_email_key" '
+        "DETAIL: Key (email)=(kim@example.com) already exists."
+    )
+    assert scrub_driver_message(pg) == (
+        'duplicate key value violates unique constraint "customers_email_key"'
+    )
+    my = "(1062, \"Duplicate entry 'kim@example.com' for key 'email'\")"
+    assert "kim@" not in scrub_driver_message(my) and "for key 'email'" in scrub_driver_message(my)
