@@ -9,11 +9,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from ombud.app import create_app
+from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.execution import package
-from tests.fixtures.api import auth
+from ombud.execution import downloads, package
+from ombud.models.requests import PrivacyRequest
+from tests.fixtures.api import Clock, auth
 
 
 def _common(res: httpx.Response) -> dict[str, str]:
@@ -43,9 +46,28 @@ def test_api_answer_is_not_cached(client: TestClient, tokens: dict[str, str]) ->
     assert _common(client.get("/api/v1/requests"))["cache-control"] == "no-store"
 
 
-def test_download_is_not_cached(client: TestClient, settings: Settings) -> None:
-    export = package.store(settings, "headers0export", b"PK fake zip")
-    url, _ = package.sign(settings, export_id=export.id, request_id="r-1")
+def test_download_is_not_cached(
+    client: TestClient, settings: Settings, db_session: Session, frozen_clock: Clock
+) -> None:
+    now = utcnow()
+    request = PrivacyRequest(
+        type="access",
+        status="completed",
+        jurisdiction="gdpr",
+        email="kim@example.test",
+        identities={"email": "kim@example.test"},
+        received_at=now,
+        received_on=now.date(),
+    )
+    db_session.add(request)
+    db_session.flush()
+    export = package.store(settings, downloads.new_export_id(request.id), b"PK fake zip")
+    request.result = {
+        "export_id": export.id,
+        "download_expires_at": downloads.expires_at(settings).isoformat(),
+    }
+    db_session.commit()
+    url, _ = package.sign(settings, export_id=export.id, request_id=request.id)
     res = client.get(url.removeprefix(settings.base_url))
     assert res.status_code == 200, res.text
     headers = _common(res)
