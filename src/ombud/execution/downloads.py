@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -100,7 +101,10 @@ def renew_person_link(session: Session, settings: Settings, token: str) -> Priva
     # A new file name makes a new link: every earlier link names a file that is gone. Linked
     # now, the old name removed after the commit, so a rollback leaves the old link working.
     new_path = old.with_name(old.name.replace(export_id, new_id, 1))
-    os.link(old, new_path)
+    try:
+        os.link(old, new_path)
+    except OSError:  # a file system without hard links
+        shutil.copy2(old, new_path)
     after_commit(session, lambda: old.unlink(missing_ok=True))
     request.result = {
         **result,
