@@ -198,7 +198,8 @@ def _copy_to_agent(
     body = render(f"email/{kind}.txt", **{**base, **dict.fromkeys(withhold, WITHHELD)})
     text = render("email/agent_copy.txt", **base, letter=body)
     copy_subject = f"Copy: {subject}"
-    message_id = mail.send_mail(settings, to=contact, subject=copy_subject, text=text)
+    # Through the outbox like the letter itself: sent only once the transaction commits.
+    queued = outbox.enqueue(session, settings, to=contact, subject=copy_subject, text=text)
     message = RequestMessage(
         request_id=request.id,
         kind=f"{kind}_agent_copy",
@@ -215,5 +216,10 @@ def _copy_to_agent(
         actor=actor,
         subject_type="privacy_request",
         subject_id=request.id,
-        data={"kind": message.kind, "message_id": message.id, "smtp_message_id": message_id},
+        data={
+            "kind": message.kind,
+            "message_id": message.id,
+            "smtp_message_id": queued.message_id,
+            "outbox_id": queued.id,
+        },
     )
