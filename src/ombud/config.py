@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or networks of reverse proxies whose "
         "X-Forwarded-For/-Proto are believed ('*': any); empty: none.",
     )
+    embed_origins: str = Field(
+        default="",
+        description="Origins allowed to show the pages meant for embedding (the privacy "
+        "statement) in a frame, space-separated (e.g. 'https://www.example.com'); empty: none. "
+        "Every other page refuses to be framed.",
+    )
     connections: dict[str, str] = Field(
         default={},
         description="Named target database connections {name: URL}; ${VAR} in a URL is read "
@@ -123,6 +129,13 @@ class Settings(BaseSettings):
     )
     execution_interval_seconds: float = Field(
         default=10.0, description="How often the server's background runner looks for work."
+    )
+    housekeeping_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often the server sends mail left in the outbox (after a crash or an "
+        "SMTP outage) and deletes expired access packages; 0: never (run 'ombud mail send' "
+        "and 'ombud requests purge-packages' from cron instead).",
     )
     execution_batch: int = Field(default=100, description="Requests run together in a batch.")
     export_ttl_hours: int = Field(

@@ -13,14 +13,16 @@ from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, InvalidInput
 from ombud.models.datamap import DataMapVersion
 from ombud.models.requests import RequestType
-from tests.dsr.conftest import code_from, counts
+from tests.dsr.conftest import code_from, commit, counts
 from tests.fixtures.api import Clock
 from tests.fixtures.smtp import Mailbox, SmtpServer
 
 
 def _submit(session: Session, email: str = "ada@example.test", **kw: object) -> str:
     data = PrivacyRequestCreate.model_validate({"type": "erasure", "email": email, **kw})
-    return service.submit(session, data=data, source="api").id
+    rid = service.submit(session, data=data, source="api").id
+    commit(session)  # letters leave after the commit
+    return rid
 
 
 def test_execution_hooks_walk_to_completed(
@@ -44,6 +46,7 @@ def test_execution_hooks_walk_to_completed(
         "download_expires_at": datetime(2026, 3, 5, 9, tzinfo=UTC),
     }
     req = service.complete_execution(db_session, rid, actor="worker", result=result)
+    commit(db_session)
     assert req.status == "completed" and req.closed_at is not None
     letter = Mailbox.text(smtp_server.mailbox.to("ada@example.test")[-1])
     assert "invoices: tax law: 10 years" in letter

@@ -108,7 +108,7 @@ def receipt(
 
 @router.post("/unsubscribe-headers")
 def unsubscribe_headers(
-    body: UnsubscribeHeadersCreate, session: DbSession, _staff: ViewerStaff, settings: SettingsDep
+    body: UnsubscribeHeadersCreate, session: DbSession, _staff: OfficerStaff, settings: SettingsDep
 ) -> dict[str, str]:
     """RFC 8058 ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` values for one message."""
     get_purpose(session, body.purpose)

@@ -129,7 +129,9 @@ def hint_list(
 def _send_code(session: Session, request: PrivacyRequest, *, actor: str, action: str) -> None:
     workflow.move(session, request, S.awaiting_verification, actor=actor, action=action)
     code = verification.issue(session, request.id)
-    link = f"/privacy/request/{request.id}/verify?code={code}"
+    # In the fragment: browsers never send it, so it stays out of access logs and proxies;
+    # static/dsr/verify.js copies it into the form.
+    link = f"/privacy/request/{request.id}/verify#code={code}"
     ttl = config.get_settings().verification_code_ttl_minutes
     letters.send(
         session,

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from ombud import config
+from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.db import DbSession
 from ombud.deps import IdPath, OfficerStaff, ViewerStaff
@@ -95,7 +97,12 @@ def _status(session: Session, row: PrivacyRequest) -> OpenDsrStatus:
         request_status=STATUS_MAP[S(row.status)],
         received_time=row.received_at,
         expected_completion_time=datetime.combine(due, time(23, 59, 59), UTC) if due else None,
-        results_url=result.get("download_url"),
+        # The staff download (needs a privacy_officer token), never the person's own link.
+        results_url=(
+            f"{config.get_settings().base_url.rstrip('/')}/api/v1/requests/{row.id}/package"
+            if result.get("export_id")
+            else None
+        ),
         extensions={"ombud": {"id": row.id, "status": row.status}},
     )
 
@@ -140,9 +147,10 @@ def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) 
             "jurisdiction": REGULATIONS[body.regulation],
         }
     )
+    # Deadlines run from when Ombud received the request: a forwarded submitted_time (which
+    # the caller controls) could otherwise shorten them. It is kept in the audit log.
     submitted = body.submitted_time
-    now = utcnow()
-    received = min(submitted, now) if submitted.tzinfo else now
+    received = utcnow()
     row = service.submit(
         session,
         data=data,
@@ -152,6 +160,14 @@ def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) 
         callback_urls=body.status_callback_urls or None,
         received_at=received,
         extra_hints=others,
+    )
+    audit.record(
+        session,
+        action="opendsr.submitted_time",
+        actor=token.user.email,
+        subject_type="privacy_request",
+        subject_id=row.id,
+        data={"submitted_time": submitted.isoformat()},
     )
     return _status(session, row)
 

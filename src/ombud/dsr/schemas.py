@@ -268,6 +268,14 @@ class PrivacyRequest(BaseModel):
     overdue: bool = False
     due_soon: bool = False
 
+    @field_validator("result")
+    @classmethod
+    def _no_person_link(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Requests completed before links were kept out of results still hold one.
+        if value and "download_url" in value:
+            return {k: v for k, v in value.items() if k != "download_url"}
+        return value
+
 
 class CorrectionsEdit(BaseModel):
     """Body of the staff edit of a rectification request's corrections."""

@@ -19,7 +19,7 @@ from ombud.datamap.correctable import Option
 from ombud.dsr import agents, corrections, jurisdictions, letters, repository, sealing, workflow
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
-from ombud.errors import Conflict, InvalidInput, NotFound
+from ombud.errors import Conflict, Gone, InvalidInput, NotFound
 from ombud.execution import package
 from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote
 from ombud.models.requests import RequestStatus as S
@@ -285,8 +285,21 @@ def complete_execution(
     workflow.check(request, S.completed, action="complete")
     # Through JSON once, so datetimes and other values the engine returns are storable.
     stored: dict[str, Any] = json.loads(json.dumps(result, default=str))
+    # The person's link goes into their letter only: never kept, never shown to staff.
+    secret = {"download_url": str(stored.pop("download_url"))} if "download_url" in stored else {}
     if request.package_encryption and stored.get("export_id"):
         stored.update(_encrypt_package(request, str(stored["export_id"])))
+    if stored.get("export_id"):
+        settings = config.get_settings()
+        try:
+            package.find(settings, str(stored["export_id"]))
+        except Gone:
+            # Never a letter that links to a file that does not exist: the run fails instead.
+            raise Conflict(
+                f"the access package of request {request_id} is missing; run it again"
+            ) from None
+        url, _ = package.sign(settings, export_id=str(stored["export_id"]), request_id=request.id)
+        secret = {"download_url": url}
     request.result = stored
     kept = [k for k in stored.get("kept", []) if isinstance(k, dict)]
     letters.send(
@@ -294,8 +307,8 @@ def complete_execution(
         request,
         "completion",
         actor=actor,
+        secret=secret,
         kept=kept,
-        download_url=stored.get("download_url"),
         download_expires_at=stored.get("download_expires_at"),
         package_encryption=stored.get("package_encryption"),
         package_file=stored.get("package_file"),

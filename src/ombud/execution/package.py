@@ -26,6 +26,7 @@ from ombud.errors import Gone, InvalidInput, NotFound
 from ombud.execution.changes import Row
 from ombud.execution.planner import Plan
 from ombud.execution.summary import summary_html
+from ombud.files import write_private
 
 FORMAT = "ombud-access-package/1"
 EXPORT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
@@ -150,7 +151,7 @@ def store(
     encrypted = bool(passphrase or recipient)
     payload = encrypt(data, passphrase=passphrase, recipient=recipient)
     path = _checked_path(folder, export_id, f".zip{'.age' if encrypted else ''}")
-    path.write_bytes(payload)
+    write_private(path, payload)
     return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), encrypted)
 
 
@@ -195,6 +196,20 @@ def find(settings: Settings, export_id: str) -> Path:
         if path.is_file():
             return path
     raise Gone("this download is no longer available")
+
+
+def discard(settings: Settings, request_id: str) -> int:
+    """Delete every package file of a request (purged, or left by a run that died)."""
+    folder = settings.data_dir / "exports"
+    if not folder.is_dir():
+        return 0
+    prefix = request_id.replace("-", "")
+    gone = 0
+    for path in folder.iterdir():
+        if path.name.startswith(prefix) and ".zip" in path.name:
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 # ------------------------------------------------------------------ signed links

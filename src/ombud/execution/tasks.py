@@ -30,7 +30,7 @@ from ombud.db import unit_of_work
 from ombud.dsr import repository as dsr_repository
 from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
-from ombud.execution import constraints, package, repository
+from ombud.execution import constraints, downloads, package, repository
 from ombud.execution.changes import Change
 from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan, build_plan
 from ombud.execution.runner import ConnectorPool, RequestOutcome, RequestSpec, execute_batch
@@ -239,15 +239,14 @@ def _complete(
         # Encrypted before it is written, when the person asked: no plain copy on disk.
         export = package.store(
             settings,
-            spec.id.replace("-", "") + os.urandom(4).hex(),
+            downloads.new_export_id(spec.id),
             data,
             passphrase=passphrase,
             recipient=recipient,
         )
-        url, expires = package.sign(settings, export_id=export.id, request_id=spec.id)
+        # No link here: it is signed for the person's letter only, never kept in the result.
         result.update(
-            download_url=url,
-            download_expires_at=expires,
+            download_expires_at=downloads.expires_at(settings).isoformat(),
             export_id=export.id,
             package_sha256=export.sha256,
         )
@@ -300,6 +299,9 @@ def run_requests(
     specs, runs, reports = claim(engine, request_ids, actor=actor)
     if not specs:
         return reports
+    for spec in specs:
+        # A package written by an earlier attempt that died before recording it: never sent.
+        package.discard(settings, spec.id)
     journal = StoreJournal(engine, runs, actor=actor)
     try:
         if datamap is None:
