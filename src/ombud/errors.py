@@ -208,7 +208,8 @@ _DESCRIPTIONS = {
 }
 
 
-def _error_response(status: int) -> dict[str, Any]:
+def error_response(status: int) -> dict[str, Any]:
+    """The OpenAPI answer of an error status, with the real error body."""
     # The schema is inline: routes are documented after they were built, when a "model" here
     # would no longer be turned into a schema.
     response: dict[str, Any] = {
@@ -253,4 +254,4 @@ def document_errors(router: APIRouter) -> None:
         if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
             statuses.add(409)
         for status in sorted(statuses):
-            route.responses.setdefault(status, _error_response(status))
+            route.responses.setdefault(status, error_response(status))

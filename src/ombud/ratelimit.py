@@ -104,7 +104,7 @@ class RedisLimiter:
             pipe.expire(name, WINDOW_SECONDS * 2)
             count = int(pipe.execute()[0])
         except redis.exceptions.RedisError as exc:
-            raise self._error(exc) from exc
+            raise self._error(exc) from None
         return Verdict(count <= limit, left)
 
     def count_refusal(self, scope: str) -> None:
@@ -121,7 +121,7 @@ class RedisLimiter:
         try:
             raw = self._client.hgetall(f"{self._prefix}metrics:rate_limited")
         except redis.exceptions.RedisError as exc:
-            raise self._error(exc) from exc
+            raise self._error(exc) from None
         return {_text(k): int(v) for k, v in raw.items()}
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ from ombud.audit import service as audit
 from ombud.db import DbSession
 from ombud.deps import OfficerStaff, SettingsDep, ViewerStaff
 from ombud.dsr import service as dsr_service
-from ombud.errors import Conflict, Forbidden
+from ombud.errors import Conflict, Forbidden, error_response
 from ombud.execution import downloads, schemas, service, tasks
 from ombud.execution.service import current_plan
 from ombud.web.render import render
@@ -24,7 +24,12 @@ api = APIRouter(prefix="/api/execution", tags=["execution"])
 requests_api = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 
 
-@public.get("/privacy/exports/{token}", response_class=FileResponse)
+@public.get(
+    "/privacy/exports/{token}",
+    response_class=FileResponse,
+    # A staff token on the person's link is refused: staff use the audited staff download.
+    responses={403: error_response(403)},
+)
 def download_export(
     token: str, request: Request, session: DbSession, settings: SettingsDep
 ) -> Response:
