@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, delete
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    select,
+)
 from sqlalchemy import insert as sql_insert
 
 from ombud.datamap.schemas import DataMap
@@ -123,6 +133,16 @@ def create(engine: Engine, schema: Schema, rows: Rows) -> None:
             conn.execute(delete(table))
             if rows.get(table.name):
                 conn.execute(sql_insert(table), [dict(r) for r in rows[table.name]])
+
+
+def snapshot(engine: Engine, schema: Schema) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the schema's tables, ordered by id."""
+    md = schema.metadata()
+    with engine.connect() as conn:
+        return {
+            t.name: [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.id))]
+            for t in md.sorted_tables
+        }
 
 
 def _blank(value: Any) -> bool:
