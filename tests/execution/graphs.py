@@ -56,6 +56,9 @@ class Schema:
     refs: list[Ref] = field(default_factory=list)
     # (table, column) -> Fides masking_strategy_override of the field
     masking: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (table, column) -> data category (default: user.contact.email for text, else
+    # user.unique_id)
+    categories: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def metadata(self) -> MetaData:
         """The tables as SQLAlchemy metadata (no foreign keys: references are data map only)."""
@@ -75,6 +78,10 @@ class Schema:
 
     def datamap(self, url: str) -> DataMap:
         """The Fides data map of the schema (tables in declaration order)."""
+        return DataMap.model_validate(self.document(url))
+
+    def document(self, url: str) -> dict[str, Any]:
+        """The data map as a YAML-ready document."""
         collections = []
         for name, columns in self.tables.items():
             fields = []
@@ -92,26 +99,23 @@ class Schema:
                 ]
                 if refs:
                     meta["references"] = refs
+                default = "user.contact.email" if kind == "str" else "user.unique_id"
                 one: dict[str, Any] = {
                     "name": column,
-                    "data_categories": [
-                        "user.contact.email" if kind == "str" else "user.unique_id"
-                    ],
+                    "data_categories": [self.categories.get((name, column), default)],
                     "fides_meta": meta,
                 }
                 if (name, column) in self.masking:
                     one["masking_strategy_override"] = self.masking[(name, column)]
                 fields.append(one)
             collections.append({"name": name, "fields": fields})
-        return DataMap.model_validate(
-            {
-                "organization": {"fides_key": "org", "name": "Org"},
-                "connection": [{"name": CONNECTION, "url": url}],
-                "dataset": [
-                    {"fides_key": DATASET, "connection": CONNECTION, "collections": collections}
-                ],
-            }
-        )
+        return {
+            "organization": {"fides_key": "org", "name": "Org"},
+            "connection": [{"name": CONNECTION, "url": url}],
+            "dataset": [
+                {"fides_key": DATASET, "connection": CONNECTION, "collections": collections}
+            ],
+        }
 
     def edges(self) -> list[tuple[str, str, str, str]]:
         """(from table, column, to table, column): Fides reference semantics, written out."""

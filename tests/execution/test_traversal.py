@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from ombud.connectors.base import Connector
+from ombud.connectors.mysql import MySQLConnector
+from ombud.connectors.postgresql import PostgresConnector
+from ombud.connectors.sqlite import SQLiteConnector
 from ombud.execution.planner import build_plan
 from ombud.execution.runner import ConnectorPool, MemoryJournal, RequestSpec, execute_batch
 from tests.execution.graphs import KEY, Ref, Schema, access, create, empty_db, reachable
@@ -186,20 +188,15 @@ CYCLE_ROWS = {
 def fetches(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     """Queries per table made through any connector."""
     counts: Counter[str] = Counter()
-    real = ConnectorPool.get
+    for cls in (SQLiteConnector, PostgresConnector, MySQLConnector):
 
-    def get(self: ConnectorPool, name: str) -> Connector:
-        conn = real(self, name)
-        fetch = type(conn).fetch
-
-        def counted(collection: str, *args: Any, **kw: Any) -> Any:
+        def counted(
+            self: Any, collection: str, *args: Any, _real: Any = cls.fetch, **kw: Any
+        ) -> Any:
             counts[collection] += 1
-            return fetch(conn, collection, *args, **kw)
+            return _real(self, collection, *args, **kw)
 
-        conn.fetch = counted  # type: ignore[method-assign]
-        return conn
-
-    monkeypatch.setattr(ConnectorPool, "get", get)
+        monkeypatch.setattr(cls, "fetch", counted)
     yield counts
 
 
