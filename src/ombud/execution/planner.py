@@ -199,19 +199,15 @@ class Plan:
         return [{"collection": f"{d}.{c}", "reason": r} for d, c, r in self.unreachable]
 
 
-def seedable(value: Any) -> bool:
-    """True for a value a search may start from: not missing, not empty or blank text (which
-    would match every row with an empty phone or account id)."""
-    return value is not None and bool(value.strip() if isinstance(value, str) else str(value))
-
-
 def identity_values(identities: dict[str, Any]) -> dict[str, str]:
-    """A request's identities keyed by Fides identity type (``phone`` -> ``phone_number``);
-    blank ones are left out."""
+    """A request's identities keyed by Fides identity type (``phone`` -> ``phone_number``).
+
+    Missing, empty and blank ones are left out: they would match every row with an empty phone
+    or account id (the traversal refuses blank values too)."""
     return {
         IDENTITY_ALIASES.get(k, k): str(v)
         for k, v in identities.items()
-        if v is not None and seedable(str(v))
+        if v is not None and str(v).strip()
     }
 
 
