@@ -6,13 +6,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from ombud.datamap.schemas import DataMap
+from ombud.execution import runner
 from ombud.execution.changes import Change
-from ombud.execution.planner import build_plan
+from ombud.execution.planner import CollectionPlan, build_plan
 from ombud.execution.runner import ConnectorPool, MemoryJournal, RequestSpec, execute_batch
 from tests.execution.graphs import KEY, Ref, Schema, create, empty_db, snapshot
 
@@ -77,39 +79,51 @@ def test_a_hex_identifier_is_masked_like_any_value(empty_db: tuple[str, Engine])
 
 
 class Crash(Exception):
-    """The worker died after a target commit."""
+    """The worker died."""
 
 
 class CrashingJournal(MemoryJournal):
-    """A journal whose process dies at its ``crash_at``-th ``mark_done`` (the target has
-    committed, the journal write is lost)."""
+    """A journal whose process dies at its first ``mark_done`` when ``crash`` is set: the
+    target has committed, the journal write is lost."""
 
-    def __init__(self, crash_at: int) -> None:
+    def __init__(self, crash: bool) -> None:
         super().__init__()
-        self.crash_at = crash_at
-        self.calls = 0
+        self.crash = crash
 
     def mark_done(self, changes: Sequence[Change]) -> None:
-        """Die once, at the chosen call."""
-        self.calls += 1
-        if self.calls == self.crash_at:
+        """Die once, if asked to."""
+        if self.crash:
+            self.crash = False
             raise Crash
         super().mark_done(changes)
 
 
-@pytest.mark.parametrize("crash_at", [1, 2])
-def test_a_resumed_erasure_does_not_hash_twice(empty_db: tuple[str, Engine], crash_at: int) -> None:
-    # Devices are erased first (they refer to people). Crash 1: devices written, not marked
-    # done, people untouched, so a fresh search would find the hashed tokens again. Crash 2:
-    # devices done, people written but not marked done.
+@pytest.mark.parametrize("when", ["after the commit", "while writing"])
+def test_a_resumed_erasure_does_not_hash_twice(
+    empty_db: tuple[str, Engine], when: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Devices are erased before people (they refer to them), and people keep Ann's address
+    # until then: a fresh search after the crash would find the devices again, tokens hashed
+    # or not. The resumed run re-applies the values recorded before anything was written.
     url, engine = empty_db
     create(engine, DEVICES, DEVICE_ROWS)
     dm = DEVICES.datamap(url)
-    journal = CrashingJournal(crash_at)
+    journal = CrashingJournal(crash=when == "after the commit")
+    if when == "while writing":
+        real, calls = runner.apply_collection, []
+
+        def dies_on_people(pool: ConnectorPool, step: CollectionPlan, *a: Any, **kw: Any) -> int:
+            calls.append(step.collection)
+            if step.collection == "people" and calls.count("people") == 1:
+                raise Crash  # devices written, not committed
+            return real(pool, step, *a, **kw)
+
+        monkeypatch.setattr(runner, "apply_collection", dies_on_people)
     with pytest.raises(Crash):
         _erase(dm, [ANN], journal)
     tokens = [d["token"] for d in snapshot(engine, DEVICES)["devices"]]
-    assert tokens[:2] == [_hmac(TOKENS[1]), _hmac(TOKENS[2])]
+    hashed = [_hmac(TOKENS[1]), _hmac(TOKENS[2])]
+    assert tokens[:2] == (hashed if when == "after the commit" else [TOKENS[1], TOKENS[2]])
     _erase(dm, [ANN], journal)
     _erased_once(engine)
     assert {c[1] for c in journal.done([ANN.id])} == {"app.people", "app.devices"}
