@@ -88,7 +88,7 @@ class CollectionPlan:
 
     @cached_property
     def query_fields(self) -> list[str]:
-        """Fields compared with identities or values from earlier collections."""
+        """Fields compared with identities or with values found in other collections."""
         names = list(self.identities)
         names += [e.dst.field for e in self.incoming if e.dst.field not in names]
         return names
@@ -155,7 +155,7 @@ class CollectionPlan:
         return "keep" if held else "none"
 
     def reached_from(self) -> str:
-        """Readable origin: identities and/or reference sources."""
+        """Readable origin: identities and every reference the traversal follows into it."""
         parts = [f"identity {kind} ({name})" for name, kind in self.identities.items()]
         parts += [f"{e.src} -> {e.dst.field}" for e in self.incoming]
         return "; ".join(parts)
@@ -163,7 +163,8 @@ class CollectionPlan:
 
 @dataclass
 class Plan:
-    """Collections in traversal order, plus the unreachable personal ones."""
+    """Reachable collections in breadth-first order (the traversal reads them in this order,
+    round after round, until no new value appears), plus the unreachable personal ones."""
 
     steps: list[CollectionPlan]
     unreachable: list[tuple[str, str, str]]
@@ -175,8 +176,9 @@ class Plan:
         return next(s for s in self.steps if s.name == name)
 
     def erase_order(self) -> list[CollectionPlan]:
-        """Reverse traversal order (rows referring to others first, so foreign keys stay valid),
-        then ``erase_after`` constraints of the data map."""
+        """Reverse breadth-first order (rows referring to others first, so foreign keys stay
+        valid), then ``erase_after`` constraints of the data map (a cycle among them cannot be
+        met and leaves the order as far as it got)."""
         order = list(reversed(self.steps))
         position = {s.name: i for i, s in enumerate(order)}
         for _ in range(len(order)):
@@ -198,8 +200,15 @@ class Plan:
 
 
 def identity_values(identities: dict[str, Any]) -> dict[str, str]:
-    """A request's identities keyed by Fides identity type (``phone`` -> ``phone_number``)."""
-    return {IDENTITY_ALIASES.get(k, k): str(v) for k, v in identities.items() if v}
+    """A request's identities keyed by Fides identity type (``phone`` -> ``phone_number``).
+
+    Missing, empty and blank ones are left out: they would match every row with an empty phone
+    or account id (the traversal refuses blank values too)."""
+    return {
+        IDENTITY_ALIASES.get(k, k): str(v)
+        for k, v in identities.items()
+        if v is not None and str(v).strip()
+    }
 
 
 def _table(dataset: Dataset, collection: Collection) -> str:
@@ -332,7 +341,8 @@ def build_plan(
                 connection=_connection(dataset, datamap, extra),
                 order=order + 1,
                 identities=idents,
-                incoming=[e for e in incoming if "." not in e.dst.field],
+                # Nested fields are not columns: no reference is followed through them.
+                incoming=[e for e in incoming if "." not in e.dst.field + e.src.field],
                 fields=fields,
                 primary_key=pk,
                 delete_row=delete_row,
