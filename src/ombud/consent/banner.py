@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,8 +13,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
-from ombud.consent import ledger, repository
 from ombud.consent import cookies as own_cookies
+from ombud.consent import ledger, repository
 from ombud.consent.banner_texts import category_text, texts
 from ombud.consent.ledger import Context, Entry
 from ombud.consent.purposes import (
@@ -21,12 +22,11 @@ from ombud.consent.purposes import (
     PurposeDef,
     current_map,
     current_notice,
-    notice_hash,
 )
 from ombud.consent.schemas import DecisionKind, Method, SubjectKind
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import Cookie, CookieCategory, DataMap
-from ombud.errors import Conflict, InvalidInput
+from ombud.errors import Conflict, InvalidInput, NotFound
 
 # Key of the cookie notice in the notices table: one versioned notice for the whole banner.
 NOTICE_KEY = "cookie_notice"
@@ -190,10 +190,8 @@ def allowed_origins(session: Session, settings: Settings) -> set[str]:
     """Site origins that may embed the banner: the setting plus the organisation's website."""
     found = {origin_of(o) for o in settings.banner_origins.split(",")}
     found.add(origin_of(settings.base_url))
-    try:
+    with suppress(NotFound):  # no data map yet: the setting alone decides
         found.add(origin_of(current_map(session).website))
-    except Exception:  # noqa: BLE001 - no data map yet: the setting alone decides
-        pass
     return found - {""}
 
 
@@ -269,8 +267,3 @@ def record(
         {"category": e.evidence["category"], "decision": r.decision, "receipt_id": r.receipt_id}
         for e, r in zip(entries, written, strict=True)
     ]
-
-
-def check_hash(text: str, expected: str) -> bool:
-    """Whether ``text`` is the notice with hash ``expected`` (for tests and audits)."""
-    return notice_hash(text) == expected

@@ -144,12 +144,12 @@
     var t = cfg.texts, cols = ['name', 'provider', 'duration', 'purpose'];
     return h('details', {}, [
       h('summary', { text: t.cookies + ' (' + c.cookies.length + ')' }),
-      h('div', { class: 'oc-tw' }, [h('table', {}, [
+      h('table', {}, [
         h('thead', {}, [h('tr', {}, cols.map(function (k) { return h('th', { scope: 'col', text: t[k] }); }))]),
         h('tbody', {}, c.cookies.map(function (k) {
           return h('tr', {}, cols.map(function (col) { return h('td', { text: k[col] }); }));
         }))
-      ])])
+      ])
     ]);
   }
 
@@ -185,7 +185,11 @@
     d.body.appendChild(fab);
   }
 
+  // Leaving the settings layer without saving discards its changes.
   function layer(second) {
+    if (!second) {
+      [].forEach.call(box.querySelectorAll('.oc-set input:not([disabled])'), function (i) { i.checked = !!(saved && saved.c[i.name]); });
+    }
     box.querySelector('.oc-set').hidden = !second;
     box.querySelector('[data-a=set]').hidden = second;
     box.querySelector('[data-a=save]').hidden = !second;
@@ -225,7 +229,6 @@
   function show() {
     if (!root) return;
     lastFocus = d.activeElement;
-    [].forEach.call(box.querySelectorAll('.oc-set input:not([disabled])'), function (i) { i.checked = !!(saved && saved.c[i.name]); });
     layer(false);
     root.hidden = false;
     box.focus();
@@ -257,13 +260,16 @@
     if (!ok) show();
   }
 
+  // The banner is built only once its style sheet is in: unstyled, it would shift the page.
   function boot() {
     var css = d.createElement('link');
+    var styled = new Promise(function (ok) { css.onload = css.onerror = ok; });
     css.rel = 'stylesheet';
     css.href = base + '/privacy/consent.css';
     d.head.appendChild(css);
-    fetch(base + '/privacy/consent/config?lang=' + encodeURIComponent(d.documentElement.lang || nav.language || ''), { credentials: 'omit' })
-      .then(function (r) { return r.json(); }).then(start);
+    var q = encodeURIComponent(d.documentElement.lang || nav.language || '');
+    Promise.all([fetch(base + '/privacy/consent/config?lang=' + q, { credentials: 'omit' })
+      .then(function (r) { return r.json(); }), styled]).then(function (a) { start(a[0]); });
   }
 
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', boot); else boot();
