@@ -56,7 +56,9 @@ def handler(ombud: str) -> type[BaseHTTPRequestHandler]:
                 lang = "de" if "lang=de" in self.path else "en"
                 body = PAGE.format(ombud=ombud, lang=lang, filler="Lorem ipsum " * 40).encode()
                 ctype = "text/html; charset=utf-8"
-                cookies = ["site_session=s1; Path=/", f"{UNDECLARED}=t1; Max-Age=86400; Path=/"]
+                cookies = ["site_session=s1; Path=/"]
+                if "clean" not in self.path:
+                    cookies.append(f"{UNDECLARED}=t1; Max-Age=86400; Path=/")
             elif path == "/analytics.js":
                 body, ctype = ANALYTICS_JS.encode(), "text/javascript"
             elif path == "/ad.js":
