@@ -262,7 +262,7 @@ def record(
                 evidence,
             )
         )
-    written = ledger.write(session, entries)
+    written = ledger.write(session, entries, settings)
     return [
         {"category": e.evidence["category"], "decision": r.decision, "receipt_id": r.receipt_id}
         for e, r in zip(entries, written, strict=True)

@@ -108,9 +108,10 @@ def preflight(request: Request, session: DbSession, settings: SettingsDep) -> Re
 
 
 def _context(request: Request, page: str) -> Context:
+    # The full address: the ledger truncates it where it is stored.
     ip = request.client.host if request.client else None
     try:
-        kept = ledger.truncate_ip(ip)
+        kept = ip if ledger.check_ip(ip) else None
     except InvalidInput:
         kept = None  # test clients and unix sockets have no IP address
     return Context(

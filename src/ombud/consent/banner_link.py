@@ -92,7 +92,7 @@ def link_device(
                 evidence,
             )
         )
-    return ledger.write(session, entries)
+    return ledger.write(session, entries, settings)
 
 
 def on_verified(

@@ -27,6 +27,7 @@ from ombud.datamap.schemas import DataMap
 from ombud.db import make_engine
 from ombud.migrations import upgrade
 from tests.consent.banner.site import serve_site
+from tests.fixtures.api import TEST_SECRET_KEY
 from tests.fixtures.services import create_pg_database, drop_pg_database, unavailable
 
 HERE = Path(__file__).parent
@@ -84,7 +85,7 @@ def live(store_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         settings = Settings.model_validate(
             {
                 "database_url": url,
-                "secret_key": SecretStr("test-secret-key"),
+                "secret_key": SecretStr(TEST_SECRET_KEY),
                 "data_dir": folder / "data",
                 "base_url": ombud,
                 "banner_origins": site,
