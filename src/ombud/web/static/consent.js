@@ -118,7 +118,7 @@
       method: 'POST', credentials: 'omit', keepalive: true,
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ device_id: saved.id, choices: c, notice_hash: cfg.notice.hash,
-        page: location.href.split('#')[0].slice(0, 2000), gpc: gpc })
+        page: (location.origin + location.pathname).slice(0, 2000), gpc: gpc })
     }).then(function (r) { return r.ok ? r.json() : null; }).then(function (j) {
       if (j && j.receipt_id) { saved.r = j.receipt_id; store(saved); }
     }).catch(function () { /* the choice stands locally; it is sent again on the next choice */ });
