@@ -27,6 +27,7 @@ from ombud.consent.schemas import DecisionKind, Method, SubjectKind
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import Cookie, CookieCategory, DataMap
 from ombud.errors import Conflict, InvalidInput, NotFound
+from ombud.origin import origin_of as shared_origin_of
 
 # Key of the cookie notice in the notices table: one versioned notice for the whole banner.
 NOTICE_KEY = "cookie_notice"
@@ -179,11 +180,9 @@ def config(session: Session, settings: Settings, *, lang: str, gpc: bool) -> dic
 
 
 def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, lower-cased; "" when it has none."""
+    """``scheme://host[:port]`` of a URL (default ports left out); "" when it has none."""
     parts = urlsplit(url.strip())
-    if not parts.scheme or not parts.netloc:
-        return ""
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    return shared_origin_of(url) if parts.scheme and parts.netloc else ""
 
 
 def allowed_origins(session: Session, settings: Settings) -> set[str]:
