@@ -27,6 +27,7 @@ ROUTER_MODULES = (
     "ombud.dsr.endpoints",
     "ombud.execution.endpoints",
     "ombud.consent.endpoints",
+    "ombud.consent.banner_endpoints",
     "ombud.notices.endpoints",
     "ombud.retention.endpoints",
     "ombud.web.endpoints",

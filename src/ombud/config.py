@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     )
     store_ip: bool = Field(default=True, description="False drops IPs from consent records.")
     honour_dnt: bool = Field(default=False, description="Treat DNT: 1 like Sec-GPC: 1.")
+    banner_origins: str = Field(
+        default="",
+        description="Comma-separated origins of the company's websites that embed the cookie "
+        "banner (https://www.example.com); the data map organisation's website is always allowed.",
+    )
+    banner_expiry_days: int = Field(
+        default=365, ge=1, description="Days a cookie banner choice lasts before it is asked again."
+    )
     link_ttl_hours: int = Field(default=72, description="Lifetime of signed links in emails.")
     unsubscribe_ttl_days: int = Field(
         default=365, description="Lifetime of one-click unsubscribe links (List-Unsubscribe)."

@@ -8,6 +8,7 @@ from ombud import __version__
 from ombud.cli import (
     audit,
     consent,
+    cookies,
     datamap,
     db,
     demo,
@@ -51,6 +52,7 @@ app.add_typer(staff.tokens_app, name="tokens")
 app.add_typer(requests.app, name="requests")
 app.add_typer(audit.app, name="audit")
 app.add_typer(consent.app, name="consent")
+app.add_typer(cookies.app, name="cookies")
 app.add_typer(statement.app, name="statement")
 app.add_typer(retention.app, name="retention")
 app.add_typer(mail.app, name="mail")

@@ -46,7 +46,16 @@ DEVICE = OwnCookie(
         "random number that lets us keep honouring that signal for this browser"
     ),
 )
-OWN_COOKIES = (PREFERENCES_SESSION, DEVICE)
+BANNER = OwnCookie(
+    name="ombud_consent",
+    max_age_seconds=365 * 86400,
+    duration="12 months",
+    purpose=(
+        "Set by the cookie banner on this website: your cookie choices and a random number "
+        "that links them to the proof of your choice we keep"
+    ),
+)
+OWN_COOKIES = (PREFERENCES_SESSION, DEVICE, BANNER)
 
 
 def with_own_cookies(declared: list[Cookie], provider: str) -> list[Cookie]:

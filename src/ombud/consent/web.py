@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from ombud import keys, ratelimit
 from ombud.config import Settings
+from ombud.consent import banner_link, gpc, ledger, preferences, receipts, service, tokens
 from ombud.consent import cookies as own_cookies
-from ombud.consent import gpc, ledger, preferences, receipts, service, tokens
 from ombud.consent.ledger import Context, Subject
 from ombud.consent.purposes import list_purposes, org_name
 from ombud.db import DbSession
@@ -135,12 +135,19 @@ def preference_center(
             opened = preferences.open_link(session, t, settings)
         except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
             return _link_error(session, exc)
+        ctx = _context(request, "/privacy/preferences")
+        banner_link.on_verified(session, settings, request.cookies, opened, ctx)
         return _signed_in(opened, settings)
     cookie = request.cookies.get(SESSION_COOKIE)
     subject = preferences.load_session(cookie, settings, session)
     present, device, new = _apply_gpc(session, request, settings, subject)
     if subject is None or cookie is None:
-        response: Response = _page(session, "consent/signin.html", title="Your privacy preferences")
+        response: Response = _page(
+            session,
+            "consent/signin.html",
+            title="Your privacy preferences",
+            **banner_link.for_page(session, settings, request.cookies),
+        )
     else:
         response = _page(
             session,
@@ -150,6 +157,7 @@ def preference_center(
             csrf=_csrf(settings, cookie),
             done=done,
             gpc=present,
+            **banner_link.for_page(session, settings, request.cookies),
         )
     # Strictly necessary only to keep honouring a signal: no signal, no cookie.
     _remember_device(response, settings, device, new and present)
@@ -306,4 +314,6 @@ def verify_code(
             email=email,
             error="That code is wrong or has expired. Check the email or ask for a new code.",
         )
+    ctx = _context(request, "/privacy/preferences/verify")
+    banner_link.on_verified(session, settings, request.cookies, subject, ctx)
     return _signed_in(subject, settings)
