@@ -24,6 +24,7 @@ ROUTER_MODULES = (
     "ombud.audit.endpoints",
     "ombud.dsr.endpoints",
     "ombud.execution.endpoints",
+    "ombud.execution.unlock",
     "ombud.consent.endpoints",
     "ombud.notices.endpoints",
     "ombud.retention.endpoints",

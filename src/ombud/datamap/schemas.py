@@ -69,6 +69,9 @@ class Organization(FidesLike):
     dispute_resolution: Authority | None = None
     security_measures: list[str] = []
     jurisdictions: list[str] = Field(default_factory=lambda: ["gdpr"])
+    language: str = Field(
+        default="en", description="language of letters when a request names none (en, de, ...)"
+    )
     sells_personal_data: bool = False
     children_min_age: int = 16
 
@@ -152,6 +155,9 @@ class RetentionRule(Strict):
     reason: str = ""
     legal_reference: str = ""
     timestamp_field: str = Field(default="", description="field the period counts from")
+    counted_from: str = Field(
+        default="", description="the event the period counts from, in words for letters"
+    )
 
 
 # ---------------------------------------------------------------- cookies
@@ -200,6 +206,12 @@ class FieldMeta(FidesLike):
     return_all_elements: bool | None = None
     read_only: bool | None = None
     custom_request_field: str | None = None
+    context: bool | None = Field(
+        default=None, description="exported in access packages even when not personal"
+    )
+    credential: bool | None = Field(
+        default=None, description="a secret (hash, token): never exported in access packages"
+    )
     # Fides files commonly put a field's override here rather than on the field itself.
     masking_strategy_override: MaskingStrategy | None = None
 

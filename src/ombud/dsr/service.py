@@ -13,7 +13,7 @@ from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.dsr import agents, jurisdictions, letters, repository, sealing, workflow
+from ombud.dsr import agents, jurisdictions, letters, outcome, repository, sealing, workflow
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
 from ombud.errors import Conflict, InvalidInput, NotFound
@@ -277,6 +277,7 @@ def complete_execution(
         download_expires_at=stored.get("download_expires_at"),
         package_encryption=stored.get("package_encryption"),
         package_file=stored.get("package_file"),
+        **outcome.completion_context(session, request, stored),
     )
     # Only the shape of the result: it may hold personal data or export details.
     return workflow.move(

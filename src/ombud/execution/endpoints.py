@@ -36,7 +36,7 @@ def download_export(token: str, session: DbSession, settings: SettingsDep) -> Fi
         data={"export_id": export_id, "file": path.name},
     )
     media = "application/octet-stream" if path.suffix == ".age" else "application/zip"
-    return FileResponse(path, media_type=media, filename=path.name)
+    return FileResponse(path, media_type=media, filename=package.download_name(path))
 
 
 @api.get("/plan")
