@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select, update
 
 from ombud.clock import utcnow
 from ombud.config import Settings
+from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
 from ombud.db import make_engine, unit_of_work
 from ombud.execution import repository
@@ -193,6 +194,8 @@ def test_result_and_letter_name_what_was_kept_and_what_was_erased_as_its_period_
     frozen_clock: Clock,
 ) -> None:
     settings, engine = store
+    with unit_of_work(engine) as session:  # the letter reads the map in force
+        datamap_service.apply_map(session, datamap=shop_map, files={}, author="test")
     with target.engine.begin() as conn:  # eleven years before the frozen clock's 2026-03-02
         conn.execute(
             update(shop.invoices).where(shop.invoices.c.id == 30).values(issued_on=date(2015, 3, 1))
@@ -207,8 +210,16 @@ def test_result_and_letter_name_what_was_kept_and_what_was_erased_as_its_period_
     summary = result["collections"]["shop.invoices"]
     assert summary["held"] == {"rows": 1, "keys": [31]}
     assert summary["retention_ended"] == {"rows": 1, "keys": [30]}
-    letter = Mailbox.text(smtp_server.mailbox.to(shop.email(3))[-1])
+    letter = " ".join(Mailbox.text(smtp_server.mailbox.to(shop.email(3))[-1]).split())
     assert (
-        "shop.invoices: Invoices must be kept for tax purposes (§ 147 AO); kept for 10 years "
-        "from issued on; 1 older row past this period erased"
-    ) in " ".join(letter.split())
+        "- Invoices: 2 records, erased: Billing name, Amount cents; 1 of them kept (see below); "
+        "1 older record erased because its retention period had ended"
+    ) in letter
+    assert "- Cart items: 2 records deleted" in letter
+    # Once per rule, with why and until when (the period from today: no row is kept longer).
+    assert letter.count("Why: ") == 1
+    assert (
+        "- Invoices: Invoices (Billing name, Amount cents). "
+        "Why: Invoices must be kept for tax purposes (§ 147 AO) "
+        "Until: 2 March 2036 at the latest, then we erase it."
+    ) in letter

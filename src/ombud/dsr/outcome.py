@@ -53,6 +53,8 @@ def erased(result: dict[str, Any], datamap: DataMap | None) -> list[dict[str, An
                 "rows": info["rows"],
                 "action": info["action"],
                 "fields": fields,
+                "held": (info.get("held") or {}).get("rows", 0),
+                "ended": (info.get("retention_ended") or {}).get("rows", 0),
             }
         )
     return out
