@@ -103,7 +103,8 @@ def test_extension_once_and_never_after_first_deadline(
     assert body["due_on"] == "2026-04-02" and body["extended_due_on"] == "2026-06-02"
     assert body["deadline"] == "2026-06-02" and body["extension_reason"]
     letter = Mailbox.text(smtp_server.mailbox.to("lin@example.test")[-1])
-    assert "2026-06-02" in letter and "Data is in 14 systems." in letter
+    assert "Data is in 14 systems." in letter
+    assert "is 2 June 2026 (instead of 2 April 2026)" in " ".join(letter.split())
     before = counts(db_session)
     again = client.post(f"/api/v1/requests/{rid}/extend", headers=officer, json={"reason": "more"})
     assert again.status_code == 409 and "only one extension" in again.json()["error"]

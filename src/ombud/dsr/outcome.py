@@ -78,7 +78,7 @@ def kept_by_rule(
             key,
             {
                 "rule": key,
-                "name": (rule.name if rule else "") or key,
+                "name": (rule.name or rule.fides_key) if rule else "",
                 "reason": (rule.reason if rule else "") or str(item.get("reason", "")),
                 "legal_reference": rule.legal_reference if rule else "",
                 "what": {},
@@ -86,7 +86,8 @@ def kept_by_rule(
             },
         )
         what = group["what"].setdefault(_title(str(item["collection"]), datamap), [])
-        what.append(_human(str(item["field"])))
+        if item.get("field"):
+            what.append(_human(str(item["field"])))
         period = parse_period(rule.period or "") if rule else None
         if period is not None:
             group["until"] = wording.human_date(period.add_to(now).date(), language)

@@ -65,7 +65,7 @@ def human_date(value: date | str | None, language: str = "en") -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
     day = value.date() if isinstance(value, datetime) else value
     return format_date(day, "long", locale=_locale(language))
 
@@ -82,7 +82,7 @@ def human_datetime(value: datetime | str | None, language: str = "en") -> str:
 
 def when(value: date | datetime | str | None, language: str = "en") -> str:
     """A date, or a date and time when ``value`` carries one."""
-    if isinstance(value, datetime) or (isinstance(value, str) and "T" in value):
+    if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
         return human_datetime(value, language)
     return human_date(value, language)
 
