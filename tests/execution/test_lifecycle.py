@@ -220,6 +220,6 @@ def test_result_and_letter_name_what_was_kept_and_what_was_erased_as_its_period_
     assert letter.count("Why: ") == 1
     assert (
         "- Invoices: Invoices (Billing name, Amount cents). "
-        "Why: Invoices must be kept for tax purposes (§ 147 AO) "
+        "Why: Invoices must be kept for tax purposes (§ 147 AO). "
         "Until: 2 March 2036 at the latest, then we erase it."
     ) in letter

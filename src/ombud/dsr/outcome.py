@@ -15,26 +15,15 @@ from ombud.datamap.schemas import DataMap
 from ombud.dsr import wording
 from ombud.errors import NotFound
 from ombud.execution import package
+from ombud.execution.summary import humanize
 from ombud.models.requests import PrivacyRequest
 
 UNLOCK_SUFFIX = "/open"
 
 
-def _title(name: str, datamap: DataMap | None) -> str:
-    dataset, _, collection = name.partition(".")
-    if datamap is not None:
-        for ds in datamap.dataset:
-            if ds.fides_key != dataset:
-                continue
-            for c in ds.collections:
-                if c.name == collection and c.description:
-                    return f"{_human(collection)} ({c.description.rstrip('.')})"
-    return _human(collection or name)
-
-
-def _human(name: str) -> str:
-    text = name.replace("_", " ")
-    return text[:1].upper() + text[1:]
+def _title(name: str) -> str:
+    """``postlicht_app.login_events`` -> ``Login events`` (the package has the descriptions)."""
+    return humanize(name.rpartition(".")[2] or name)
 
 
 def erased(result: dict[str, Any], datamap: DataMap | None) -> list[dict[str, Any]]:
@@ -45,11 +34,11 @@ def erased(result: dict[str, Any], datamap: DataMap | None) -> list[dict[str, An
             continue
         if not info.get("rows"):
             continue
-        fields = [] if info.get("action") == "delete" else [_human(f) for f in info["fields"]]
+        fields = [] if info.get("action") == "delete" else [humanize(f) for f in info["fields"]]
         out.append(
             {
                 "collection": name,
-                "title": _title(name, datamap),
+                "title": _title(name),
                 "rows": info["rows"],
                 "action": info["action"],
                 "fields": fields,
@@ -79,15 +68,17 @@ def kept_by_rule(
             {
                 "rule": key,
                 "name": (rule.name or rule.fides_key) if rule else "",
-                "reason": (rule.reason if rule else "") or str(item.get("reason", "")),
+                "reason": ((rule.reason if rule else "") or str(item.get("reason", ""))).rstrip(
+                    "."
+                ),
                 "legal_reference": rule.legal_reference if rule else "",
                 "what": {},
                 "until": "",
             },
         )
-        what = group["what"].setdefault(_title(str(item["collection"]), datamap), [])
+        what = group["what"].setdefault(_title(str(item["collection"])), [])
         if item.get("field"):
-            what.append(_human(str(item["field"])))
+            what.append(humanize(str(item["field"])))
         period = parse_period(rule.period or "") if rule else None
         if period is not None:
             group["until"] = wording.human_date(period.add_to(now).date(), language)
