@@ -26,7 +26,7 @@ from ombud.models.audit import AuditEntry
 from ombud.models.requests import PrivacyRequest
 from tests.execution import shop
 from tests.execution.conftest import Target
-from tests.fixtures.api import Clock, make_settings
+from tests.fixtures.api import ANCHORED_PRELUDE, Clock, make_settings
 from tests.fixtures.smtp import Mailbox, SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +107,8 @@ def test_killed_worker_resumes_without_erasing_twice(
     cmd = [
         sys.executable,
         "-c",
-        "from ombud.cli.main import main; main()",
+        # The child runs on the tests' anchored clock: held 2025 invoices stay held in 2035.
+        ANCHORED_PRELUDE + "from ombud.cli.main import main; main()",
         "requests",
         "run",
         "--datamap",
