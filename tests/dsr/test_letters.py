@@ -10,6 +10,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
+from ombud.datamap.schemas import DataMap
 from ombud.dsr import service, wording
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.models.datamap import DataMapVersion
@@ -153,3 +154,10 @@ def test_no_data_found_says_so_and_offers_no_download(
     assert "We hold no personal data about you." in letter
     assert "there is nothing to download" in letter
     assert "/privacy/exports/" not in letter and "You can download" not in letter
+
+
+def test_the_data_map_refuses_an_unknown_default_language() -> None:
+    document = yaml.safe_load(DATAMAP_FILE.read_text(encoding="utf-8"))
+    document["organization"]["language"] = "elvish"
+    with pytest.raises(ValueError, match="unknown language 'elvish'"):
+        DataMap.model_validate(document)

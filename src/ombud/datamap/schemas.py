@@ -7,7 +7,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from babel import Locale, UnknownLocaleError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Strict(BaseModel):
@@ -74,6 +75,15 @@ class Organization(FidesLike):
     )
     sells_personal_data: bool = False
     children_min_age: int = 16
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        try:
+            Locale.parse(value.strip().replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"unknown language {value!r}; use a code such as en or de") from None
+        return value.strip()
 
 
 # ---------------------------------------------------------------- recipients
