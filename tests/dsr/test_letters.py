@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
@@ -161,3 +162,35 @@ def test_the_data_map_refuses_an_unknown_default_language() -> None:
     document["organization"]["language"] = "elvish"
     with pytest.raises(ValueError, match="unknown language 'elvish'"):
         DataMap.model_validate(document)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.8", "de"),
+        ("fr-FR,fr;q=0.9,en;q=0.5,de;q=0.7", "de"),
+        ("en-GB", "en"),
+        ("fr, it", None),
+        ("de;q=0, en;q=x", None),
+        ("", None),
+    ],
+)
+def test_language_from_the_browser(header: str, expected: str | None) -> None:
+    assert wording.from_accept_language(header) == expected
+
+
+def test_web_form_letters_follow_the_browsers_language(
+    client: TestClient,
+    datamap: DataMapVersion,
+    smtp_server: SmtpServer,
+) -> None:
+    form = {"type": "access", "email": "lena@example.test", "country": "DE"}
+    res = client.post(
+        "/privacy/request",
+        data=form,
+        headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"},
+        follow_redirects=False,
+    )
+    assert res.status_code == 303, res.text
+    (letter,) = _letters(smtp_server, "lena@example.test")
+    assert "Um zu bestätigen, dass die Anfrage von Ihnen stammt" in letter

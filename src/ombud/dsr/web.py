@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ombud.db import DbSession
-from ombud.dsr import jurisdictions, letters, ratelimit, service
+from ombud.dsr import jurisdictions, letters, ratelimit, service, wording
 from ombud.dsr.letters import TYPE_LABELS
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import InvalidInput
@@ -112,6 +112,8 @@ def submit(
         "account_id": account_id.strip() or None,
         "jurisdiction": jurisdiction or None,
         "details": details,
+        # Letters in the language the person's browser asks for, when Ombud writes it.
+        "language": wording.from_accept_language(request.headers.get("accept-language", "")),
     }
     code = country.strip().upper()
     if "-" in code:

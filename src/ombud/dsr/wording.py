@@ -56,6 +56,23 @@ def language_of(requested: str | None, default: str | None = None) -> str:
     return LANGUAGES[0]
 
 
+def from_accept_language(header: str) -> str | None:
+    """The first of ``LANGUAGES`` an ``Accept-Language`` header asks for (by weight)."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        code = tag.strip().split("-")[0].lower()
+        if code in LANGUAGES and weight > 0:
+            ranked.append((-weight, i, code))
+    return min(ranked)[2] if ranked else None
+
+
 def _locale(language: str) -> str:
     return _LOCALES.get(language, language)
 
