@@ -137,7 +137,12 @@ def build_zip(
                     "description": item["description"],
                     "rows": len(found),
                     "fields": [
-                        {k: f[k] for k in ("name", "label", "description", "categories")}
+                        {
+                            "name": f["name"],
+                            "label": f["label"],
+                            "description": f["description"],
+                            "categories": f["category_keys"],
+                        }
                         for f in item["fields"]
                     ],
                     "files": files,
