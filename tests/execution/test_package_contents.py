@@ -170,6 +170,16 @@ def test_retention_words_without_a_phrase_are_derived() -> None:
     assert (
         retention_words(events) == "Deleted 1 year and 6 months after the time of the login event."
     )
+    tickets = RetentionRule(
+        fides_key="tk",
+        collections=["app.ticket_messages"],
+        period="P2Y",
+        timestamp_field="support_tickets.closed_at",
+        action="report",
+    )
+    assert (
+        retention_words(tickets) == "Kept for at least 2 years after the ticket message is closed."
+    )
     plain = RetentionRule(fides_key="p", period="P90D", action="anonymise")
     assert retention_words(plain) == "Anonymised after 90 days."
     assert retention_words(RetentionRule(fides_key="t", period="as long as the contract runs")) == (

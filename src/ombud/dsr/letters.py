@@ -13,9 +13,8 @@ from ombud import config, mail
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.datamap import service as datamap_service
-from ombud.dsr import agents
+from ombud.dsr import agents, jurisdictions, wording
 from ombud.dsr.schemas import agent_email
-from ombud.dsr import jurisdictions, wording
 from ombud.errors import Conflict, NotFound
 from ombud.models.requests import PrivacyRequest, RequestMessage
 from ombud.web.render import TEMPLATE_DIR, render

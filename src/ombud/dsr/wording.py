@@ -135,7 +135,8 @@ def counted_from(rule: RetentionRule) -> str:
     thing = "record"
     if rule.collections:
         thing = _singular(rule.collections[0].split(".")[-1].replace("_", " "))
-    stem = re.sub(r"_?(at|on|date|time)$", "", rule.timestamp_field).replace("_", " ")
+    field = rule.timestamp_field.rpartition(".")[2]  # "support_tickets.closed_at" names its own
+    stem = re.sub(r"_?(at|on|date|time)$", "", field).replace("_", " ")
     if stem.endswith("ed"):
         return f"the {thing} is {stem}"
     return f"the {stem} of the {thing}" if stem else f"the time of the {thing}"
@@ -151,8 +152,11 @@ def retention_words(rule: RetentionRule) -> str:
     period = parse_period(text)
     if period is None:
         return text
-    done = _ACTIONS.get(str(rule.action.value), str(rule.action.value)).capitalize()
     event = counted_from(rule)
+    if rule.action.value == "report":  # kept, never deleted by Ombud: say how long at least
+        after = f" after {event}" if event else ""
+        return f"Kept for at least {period_words(period)}{after}."
+    done = _ACTIONS.get(str(rule.action.value), str(rule.action.value)).capitalize()
     if event:
         return f"{done} {period_words(period)} after {event}."
     return f"{done} after {period_words(period)}."
