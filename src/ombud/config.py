@@ -64,13 +64,29 @@ class Settings(BaseSettings):
     )
 
     verification_code_ttl_minutes: int = 30
-    verification_max_attempts: int = 5
-    rate_limit_per_ip: int = Field(default=20, description="Public requests per IP per hour.")
+    verification_max_attempts: int = Field(
+        default=5,
+        description="Wrong codes an address (or request) may try before its code is locked.",
+    )
+    verification_lockout_minutes: int = Field(
+        default=60,
+        description="How long wrong tries still count after the first one: a fresh code "
+        "sent within this time does not give new tries.",
+    )
+    rate_limit_per_ip: int = Field(
+        default=20, description="Public actions (forms, codes, resends) per IP per hour."
+    )
     rate_limit_per_identity: int = Field(
-        default=5, description="Public requests per identity per hour."
+        default=5, description="Public actions per email address per hour."
+    )
+    rate_limit_per_target: int = Field(
+        default=10, description="Code checks and resends per request per hour."
     )
     redis_url: str | None = Field(
         default=None, description="Redis for rate limits shared by several workers."
+    )
+    redis_prefix: str = Field(
+        default="ombud:", description="Prefix of every key Ombud writes in Redis."
     )
     ip_truncation: bool = Field(
         default=True, description="Keep only the network of IPs in consent records (/24, /48)."
@@ -91,6 +107,12 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or networks of reverse proxies whose "
         "X-Forwarded-For/-Proto are believed ('*': any); empty: none.",
     )
+    embed_origins: str = Field(
+        default="",
+        description="Origins allowed to show the pages meant for embedding (the privacy "
+        "statement) in a frame, space-separated (e.g. 'https://www.example.com'); empty: none. "
+        "Every other page refuses to be framed.",
+    )
     connections: dict[str, str] = Field(
         default={},
         description="Named target database connections {name: URL}; ${VAR} in a URL is read "
@@ -107,6 +129,13 @@ class Settings(BaseSettings):
     )
     execution_interval_seconds: float = Field(
         default=10.0, description="How often the server's background runner looks for work."
+    )
+    housekeeping_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often the server sends mail left in the outbox (after a crash or an "
+        "SMTP outage) and deletes expired access packages; 0: never (run 'ombud mail send' "
+        "and 'ombud requests purge-packages' from cron instead).",
     )
     execution_batch: int = Field(default=100, description="Requests run together in a batch.")
     export_ttl_hours: int = Field(

@@ -20,6 +20,8 @@ from ombud.config import get_settings
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for Ombud's store; SQLite gets foreign keys and WAL."""
+    # Statement parameters are personal data (emails, names): never in error messages or logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
@@ -83,13 +85,13 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
     return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
 
 
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run ``callback`` once the session's transaction has committed (enqueue jobs, send mail)."""
     session.info.setdefault("after_commit", []).append(callback)
 
 
 def _run_after_commit(session: Session) -> None:
-    callbacks: list[Callable[[], None]] = session.info.pop("after_commit", [])
+    callbacks: list[Callable[[], object]] = session.info.pop("after_commit", [])
     for callback in callbacks:
         callback()
 

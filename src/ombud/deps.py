@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -49,6 +49,11 @@ async def get_current_token(
 
 
 CurrentStaff = Annotated[ApiToken, Depends(get_current_token)]
+
+# Ids in paths: uuids, receipt ids and callers' own ids; never spaces, control characters or
+# anything long enough to be a payload.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,99}$"
+IdPath = Annotated[str, Path(pattern=ID_PATTERN, description="an id as Ombud shows it")]
 
 
 def role_required(role: Role) -> Callable[[ApiToken], Awaitable[ApiToken]]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -61,6 +63,10 @@ class RateLimited(OmbudError):
     status = 429
     code = "rate_limited"
 
+    def __init__(self, message: str, *, detail: Any = None, retry_after: int | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.retry_after = retry_after
+
 
 class Unavailable(OmbudError):
     status = 503
@@ -74,15 +80,38 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def _render(request: Request, status: int, code: str, message: str, detail: Any) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def _render(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    detail: Any,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if _wants_html(request):
         from ombud.web.render import render_error_page
 
-        return HTMLResponse(render_error_page(status, message), status_code=status)
+        return HTMLResponse(render_error_page(status, message), status_code=status, headers=headers)
     return JSONResponse(
         {"error": message, "code": code, "detail": detail}, status_code=status, headers=headers
     )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    from starlette.routing import Match
+
+    allowed: list[str] = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.routes):
+            allowed.append(method)
+    return allowed
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -90,7 +119,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OmbudError)
     async def _ombud(request: Request, exc: OmbudError) -> Response:
-        return _render(request, exc.status, exc.code, exc.message, exc.detail)
+        headers = None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            headers = {"Retry-After": str(exc.retry_after)}
+        return _render(request, exc.status, exc.code, exc.message, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -105,4 +137,121 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "HTTP error"
-        return _render(request, exc.status_code, "http_error", message, None)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route that matched the path only.
+            headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
+        return _render(request, exc.status_code, "http_error", message, None, headers)
+
+    install_data_error_handlers(app)
+
+
+_STORE_REFUSED = (
+    "a value cannot be stored: a number beyond 64 bits, a NUL byte, a character the store "
+    "cannot keep or a value too long for its field; check the input and send it again"
+)
+
+
+def install_data_error_handlers(app: FastAPI) -> None:
+    """Turn values the store refuses (``DataError``, ``OverflowError``) into a 422, not a 500.
+
+    Validation catches most bad input first; this is the net for what only the database sees.
+    The statement and its parameters are never echoed: they may hold personal data."""
+    import sqlalchemy.exc
+
+    data_errors: list[type[Exception]] = [sqlalchemy.exc.DataError, OverflowError]
+    try:
+        import psycopg
+
+        data_errors.append(psycopg.DataError)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    try:
+        import pymysql
+
+        data_errors.append(pymysql.err.DataError)
+    except ImportError:  # pragma: no cover - PyMySQL is a dependency
+        pass
+
+    async def _data(request: Request, exc: Exception) -> Response:
+        return _render(request, 422, "invalid_value", _STORE_REFUSED, None)
+
+    async def _statement(request: Request, exc: Exception) -> Response:
+        # SQLAlchemy wraps errors raised while binding parameters (e.g. OverflowError).
+        orig = getattr(exc, "orig", None)
+        if isinstance(orig, tuple(data_errors)):
+            return _render(request, 422, "invalid_value", _STORE_REFUSED, None)
+        raise exc
+
+    for kind in data_errors:
+        app.add_exception_handler(kind, _data)
+    app.add_exception_handler(sqlalchemy.exc.StatementError, _statement)
+
+
+class ErrorBody(BaseModel):
+    """What every error answer holds (JSON APIs)."""
+
+    error: str = Field(description="what went wrong and where, for a person to read")
+    code: str = Field(description="stable word for programs, e.g. not_found, rate_limited")
+    detail: Any = Field(default=None, description="per-field problems of invalid input, or null")
+
+
+_DESCRIPTIONS = {
+    400: "The body could not be read (malformed JSON or form)",
+    401: "No valid API token (send `Authorization: Bearer <token>`)",
+    403: "The token's role may not do this, or a form was posted from another site",
+    404: "No such resource",
+    409: "The resource is not in a state that allows this",
+    410: "The link or code has expired",
+    422: "Invalid input; `detail` lists the fields",
+    429: "Too many requests; `Retry-After` says when to try again",
+}
+
+
+def error_response(status: int) -> dict[str, Any]:
+    """The OpenAPI answer of an error status, with the real error body."""
+    # The schema is inline: routes are documented after they were built, when a "model" here
+    # would no longer be turned into a schema.
+    response: dict[str, Any] = {
+        "description": _DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": ErrorBody.model_json_schema()}},
+    }
+    if status == 429:
+        response["headers"] = {
+            "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}
+        }
+    return response
+
+
+def _needs_token(dependant: Any) -> bool:
+    from fastapi.security.base import SecurityBase
+
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        if isinstance(current.call, SecurityBase):
+            return True
+        stack.extend(current.dependencies)
+    return False
+
+
+def document_errors(router: APIRouter) -> None:
+    """Add the error answers each operation can give to the OpenAPI (with the real body).
+
+    Decided per route: every route may refuse input (400, 422) or name something that does
+    not exist (404); routes behind a token add 401 and 403, public ones 429; routes with an id
+    in the path 410; writes 409."""
+    from fastapi.routing import APIRoute
+
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        statuses = {400, 404, 422}
+        staff = _needs_token(route.dependant)
+        statuses |= {401, 403} if staff else {429}
+        if "{" in route.path:
+            statuses.add(410)
+        if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
+            statuses.add(409)
+        for status in sorted(statuses):
+            route.responses.setdefault(status, error_response(status))

@@ -12,6 +12,7 @@ from pathlib import Path
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.errors import Unavailable
+from ombud.files import write_private
 
 
 def build_message(
@@ -42,7 +43,7 @@ def _write_to_outbox(outbox: Path, msg: EmailMessage) -> str:
     outbox.mkdir(parents=True, exist_ok=True)
     stamp = utcnow().strftime("%Y%m%dT%H%M%S.%f")
     path = outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(msg.as_bytes())
+    write_private(path, msg.as_bytes())
     return str(msg["Message-ID"])
 
 

@@ -141,3 +141,46 @@ def test_url_variables_and_engines(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InvalidInput, match="no connector for engine 'oracle'"):
         connector_for(Connection(name="x", url="oracle://u@h/db"))
     assert registered() == ["mysql", "postgresql", "sqlite"]
+
+
+pct_meta = MetaData()
+pct_table = Table(
+    "pct%table",
+    pct_meta,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("col%x", String(100), nullable=True),
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def pct_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with a table ``pct%table`` whose columns are ``id`` and ``col%x``."""
+    if request.param == "sqlite":
+        value = f"sqlite:///{tmp_path / 'p.db'}"
+    else:
+        value = request.getfixturevalue(
+            "postgres_url" if request.param == "postgresql" else "mysql_url"
+        )
+    engine = create_engine(value)
+    pct_meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(pct_table), [{"id": i, "col%x": f"v{i}%"} for i in range(5)])
+    engine.dispose()
+    yield value
+
+
+def test_percent_in_table_and_column_names(pct_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _open(pct_url, monkeypatch) as conn:
+        rows = list(conn.fetch("pct%table", {"col%x": ["v1%", "v2%"]}, ["id", "col%x"]))
+        assert sorted(rows) == [(1, "v1%"), (2, "v2%")]
+        assert conn.count("pct%table", "col%x", ["v3%"]) == {"v3%": 1}
+        assert conn.update("pct%table", "id", Rewrite([1], {"col%x": None})) == 1
+        own = Rewrite(["v2%"], columns=["col%x"], values=[["w%"]])
+        assert conn.update("pct%table", "col%x", own) == 1
+        assert conn.delete("pct%table", "id", [4]) == 1
+        conn.commit()
+    engine = create_engine(pct_url)
+    with engine.connect() as db:
+        got = dict(db.execute(select(pct_table.c.id, pct_table.c["col%x"])).all())
+    engine.dispose()
+    assert got == {0: "v0%", 1: None, 2: "w%", 3: "v3%"}

@@ -177,3 +177,16 @@ def test_roles_and_tokens(
     }
     assert keys["marketing.advertising"]["gpc_applies"] is True
     assert keys["newsletter"]["double_opt_in"] is True
+
+
+def test_unsubscribe_headers_need_privacy_officer(
+    client: TestClient, tokens: dict[str, str], datamap: DataMapVersion
+) -> None:
+    body = {"email": "ana@example.com", "purpose": "newsletter"}
+    res = client.post(f"{API}/unsubscribe-headers", json=body, headers=auth(tokens["viewer"]))
+    assert res.status_code == 403, res.text
+    res = client.post(
+        f"{API}/unsubscribe-headers", json=body, headers=auth(tokens["privacy_officer"])
+    )
+    assert res.status_code == 200, res.text
+    assert "List-Unsubscribe" in res.json()

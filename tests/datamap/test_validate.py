@@ -234,3 +234,58 @@ def test_docs_example_is_valid(tmp_path: Path) -> None:
     f = tmp_path / "example.yml"
     f.write_text(example, encoding="utf-8")
     assert load_datamap(f).organization.name == "Acme GmbH"
+
+
+def test_urls_accept_only_web_and_mail_links(tmp_path: Path) -> None:
+    folder = map_with(
+        tmp_path,
+        """
+        recipient:
+          - fides_key: evil
+            name: Evil Ltd
+            role: processor
+            purpose: Hosting
+            country: DE
+            url: javascript:alert(document.cookie)
+          - fides_key: data
+            name: Data Ltd
+            role: processor
+            purpose: Hosting
+            country: DE
+            url: "data:text/html,<script>alert(1)</script>"
+          - fides_key: fine
+            name: Fine Ltd
+            role: processor
+            purpose: Hosting
+            country: DE
+            url: https://fine.example/privacy
+          - fides_key: mail
+            name: Mail Ltd
+            role: processor
+            purpose: Hosting
+            country: DE
+            url: mailto:privacy@mail.example
+        """,
+    )
+    f = f"{folder}/extra.yml"
+    problems = problems_of(folder)
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{f}:7:10", f"{f}:13:10"]
+    assert all("use an https:, http: or mailto: URL" in p for p in problems)
+    assert "'javascript:alert(document.cookie)'" in problems[0]
+
+
+def test_dpo_and_authority_urls_are_checked(tmp_path: Path) -> None:
+    folder = tmp_path / "map"
+    map_with(tmp_path, "")
+    org = folder / "organization.yml"
+    text = org.read_text(encoding="utf-8")
+    text = text.replace(
+        "dpo: {name: Dana Prote, email: dpo@mailhaven.example}",
+        "dpo: {name: Dana Prote, email: dpo@mailhaven.example, url: 'JavaScript:x()'}",
+    ).replace(
+        "supervisory_authority: {name: Berliner Beauftragte für Datenschutz, country: DE}",
+        "supervisory_authority: {name: B, country: DE, url: 'data:,x'}",
+    )
+    org.write_text(text, encoding="utf-8")
+    problems = problems_of(folder)
+    assert len(problems) == 2 and all(f"{org}:" in p and "mailto: URL" in p for p in problems)

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from ombud.config import Settings
 from ombud.datamap.schemas import DataMap
+from ombud.db import _run_after_commit
 from ombud.models.audit import AuditEntry
 from ombud.models.datamap import DataMapVersion
+from ombud.models.mail import OutboxMail
 from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote, VerificationCode
 from tests.fixtures.smtp import Mailbox, SmtpServer
 
@@ -53,6 +55,12 @@ def dsr_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield settings
 
 
+def commit(session: Session) -> None:
+    """Commit as the request dependency does: then the queued letters are sent."""
+    session.commit()
+    _run_after_commit(session)
+
+
 def code_from(mailbox: Mailbox, address: str) -> str:
     """The code in the newest verification mail to ``address``."""
     for msg in reversed(mailbox.to(address)):
@@ -73,8 +81,9 @@ def counts(session: Session) -> dict[str, int]:
             RequestNote,
             VerificationCode,
             AuditEntry,
+            OutboxMail,
         )
     }
 
 
-__all__ = ["SmtpServer", "code_from", "counts", "store_datamap"]
+__all__ = ["SmtpServer", "code_from", "commit", "counts", "store_datamap"]

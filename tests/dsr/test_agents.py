@@ -15,7 +15,7 @@ from ombud.config import Settings
 from ombud.db import _run_after_commit
 from ombud.dsr import agents, letters, records, service
 from ombud.models.datamap import DataMapVersion
-from tests.dsr.conftest import code_from
+from tests.dsr.conftest import code_from, commit
 from tests.dsr.demo import PERMISSION_PDF
 from tests.fixtures.api import Clock, auth
 from tests.fixtures.smtp import Mailbox, SmtpServer
@@ -152,7 +152,7 @@ def test_letters_go_to_the_person_with_copies_to_the_agent(
     service.start_execution(db_session, rid, actor="x")
     link = "http://testserver/privacy/exports/secret-token"
     service.complete_execution(db_session, rid, actor="x", result={"download_url": link})
-    db_session.commit()
+    commit(db_session)  # letters leave after the commit
     (to_person,) = [m for m in smtp_server.mailbox.to(PERSON) if "complete" in str(m["Subject"])]
     assert link in Mailbox.text(to_person)
     (copy,) = smtp_server.mailbox.to(AGENT)
@@ -175,7 +175,7 @@ def test_agent_with_a_phone_contact_gets_no_mail(
     _confirm(client, smtp_server, rid)
     _attach(client, rid, tokens["privacy_officer"])
     service.deny(db_session, rid, actor="dpo", reason="the permission is not signed")
-    db_session.commit()
+    commit(db_session)  # letters leave after the commit
     assert [m["To"] for m in smtp_server.mailbox.messages] == [PERSON] * 3
 
 

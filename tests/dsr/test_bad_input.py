@@ -57,6 +57,7 @@ def test_wrong_code_too_many_times_locks(
     datamap: DataMapVersion,
     smtp_server: SmtpServer,
     settings: Settings,
+    frozen_clock: Clock,
 ) -> None:
     res = client.post("/api/v1/requests", json={"type": "access", "email": "eve@example.test"})
     rid = res.json()["id"]
@@ -68,10 +69,17 @@ def test_wrong_code_too_many_times_locks(
     res = client.post(f"/api/v1/requests/{rid}/verify", json={"code": wrong})
     assert res.status_code == 429 and "locked" in res.json()["error"]
     res = client.post(f"/api/v1/requests/{rid}/verify", json={"code": code})
-    assert res.status_code == 429 and "ask for a new one" in res.json()["error"]
+    assert res.status_code == 429 and "ask for a new code in 60 minute(s)" in res.json()["error"]
     db_session.expire_all()
     assert workflow_status(db_session, rid) == RequestStatus.awaiting_verification
-    # The resend path gives a fresh code that works.
+    # A fresh code does not give new tries while the wrong ones still count...
+    frozen_clock.advance(minutes=20)
+    assert client.post(f"/api/v1/requests/{rid}/resend").status_code == 202
+    fresh = code_from(smtp_server.mailbox, "eve@example.test")
+    res = client.post(f"/api/v1/requests/{rid}/verify", json={"code": fresh})
+    assert res.status_code == 429 and "ask for a new code in 60 minute(s)" in res.json()["error"]
+    # ...and once no code was sent for the lockout time, a new code works.
+    frozen_clock.advance(minutes=settings.verification_lockout_minutes + 1)
     assert client.post(f"/api/v1/requests/{rid}/resend").status_code == 202
     fresh = code_from(smtp_server.mailbox, "eve@example.test")
     assert client.post(f"/api/v1/requests/{rid}/verify", json={"code": fresh}).status_code == 200

@@ -15,7 +15,7 @@ from ombud.datamap.schemas import DataMap
 from ombud.dsr import service, wording
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.models.datamap import DataMapVersion
-from tests.dsr.conftest import DATAMAP_FILE, code_from, store_datamap
+from tests.dsr.conftest import DATAMAP_FILE, code_from, commit, store_datamap
 from tests.fixtures.api import Clock
 from tests.fixtures.smtp import Mailbox, SmtpServer
 
@@ -31,7 +31,9 @@ def _letters(smtp_server: SmtpServer, email: str) -> list[str]:
 
 def _verified(session: Session, smtp_server: SmtpServer, email: str, **kw: object) -> str:
     rid = _submit(session, email, **kw)
+    commit(session)  # letters leave after the commit
     assert service.verify(session, rid, code=code_from(smtp_server.mailbox, email)).ok
+    commit(session)
     return rid
 
 
@@ -116,6 +118,7 @@ def test_denial_names_the_authority_of_the_jurisdiction(
     email = f"{country.lower()}@example.test"
     rid = _verified(db_session, smtp_server, email, country=country)
     service.deny(db_session, rid, actor="dpo@staff.test", reason="We could not confirm it.")
+    commit(db_session)
     letter = _letters(smtp_server, email)[-1]
     assert authority in letter
     others = {"California Privacy", "Information Commissioner", "Berliner Beauftragte"}
@@ -135,6 +138,7 @@ def test_the_data_map_names_an_authority_per_jurisdiction(
     store_datamap(db_session, document)
     rid = _verified(db_session, smtp_server, "gb@example.test", country="GB")
     service.deny(db_session, rid, actor="dpo@staff.test", reason="Unfounded.")
+    commit(db_session)
     letter = _letters(smtp_server, "gb@example.test")[-1]
     assert "ICO Wilmslow office (casework@ico.example)" in letter
 
@@ -151,6 +155,7 @@ def test_no_data_found_says_so_and_offers_no_download(
     service.complete_execution(
         db_session, rid, actor="worker", result={"collections": {}, "no_data": True}
     )
+    commit(db_session)
     letter = _letters(smtp_server, "ghost@example.test")[-1]
     assert "We hold no personal data about you." in letter
     assert "there is nothing to download" in letter

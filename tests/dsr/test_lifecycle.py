@@ -51,8 +51,12 @@ def test_web_form_to_completion(
     mails = smtp_server.mailbox.to("grace@example.test")
     assert len(mails) == 1 and "Confirm your privacy request" in str(mails[0]["Subject"])
     code = code_from(smtp_server.mailbox, "grace@example.test")
-    assert f"/privacy/request/{rid}/verify?code={code}" in Mailbox.text(mails[0])
+    assert f"/privacy/request/{rid}/verify#code={code}" in Mailbox.text(mails[0])
 
+    # The emailed link's fragment never reaches the server; the page's script fills the form.
+    page = client.get(f"/privacy/request/{rid}/verify")
+    assert page.status_code == 200 and '<script src="/static/dsr/verify.js"' in page.text
+    # Links of the old form (?code=) still fill it in on the server.
     page = client.get(f"/privacy/request/{rid}/verify", params={"code": code})
     assert page.status_code == 200 and f'value="{code}"' in page.text
     done = client.post(f"/privacy/request/{rid}/verify", data={"code": code})

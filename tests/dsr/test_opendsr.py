@@ -7,10 +7,12 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ombud.config import Settings
 from ombud.dsr import service
+from ombud.execution import downloads, package
 from ombud.models.datamap import DataMapVersion
 from tests.dsr.conftest import code_from, counts
-from tests.fixtures.api import auth
+from tests.fixtures.api import Clock, auth
 from tests.fixtures.smtp import SmtpServer
 
 
@@ -44,6 +46,8 @@ def test_forwarded_request_lifecycle(
     datamap: DataMapVersion,
     smtp_server: SmtpServer,
     tokens: dict[str, str],
+    frozen_clock: Clock,
+    settings: Settings,
 ) -> None:
     officer = auth(tokens["privacy_officer"])
     body = _body()
@@ -54,7 +58,8 @@ def test_forwarded_request_lifecycle(
         out["request_status"] == "pending"
         and out["subject_request_id"] == body["subject_request_id"]
     )
-    assert out["expected_completion_time"].startswith("2026-04-01")
+    # Received 2 March 09:00 (the clock), submitted 1 March: the month runs from 2 March.
+    assert out["expected_completion_time"].startswith("2026-04-02")
     dup = client.post("/opendsr/requests", json=body, headers=officer)
     assert dup.status_code == 409
 
@@ -70,13 +75,17 @@ def test_forwarded_request_lifecycle(
     res = client.delete(url, headers=officer)
     assert res.status_code == 409 and "only pending" in res.json()["error"]
     assert counts(db_session) == before
-    service.complete_execution(
-        db_session, rid, actor="execution", result={"download_url": "https://x.test/pkg"}
-    )
+    export = package.store(settings, downloads.new_export_id(rid), b"PK package")
+    service.complete_execution(db_session, rid, actor="execution", result={"export_id": export.id})
     db_session.commit()
     status = client.get(url, headers=officer).json()
     assert status["request_status"] == "completed"
-    assert status["results_url"] == "https://x.test/pkg"
+    # The controller gets the staff download (a privacy_officer token), not the person's link.
+    results_url = status["results_url"]
+    assert results_url == f"http://testserver/api/v1/requests/{rid}/package"
+    staff_path = results_url.removeprefix("http://testserver")
+    assert client.get(staff_path, headers=officer).content == b"PK package"
+    assert client.get(staff_path, headers=auth(tokens["viewer"])).status_code == 403
 
 
 def test_cancel_while_pending(
@@ -109,3 +118,27 @@ def test_bad_opendsr_input(
     assert client.post("/opendsr/requests", json=_body()).status_code == 401
     assert client.get(f"/opendsr/requests/{uuid.uuid4()}", headers=officer).status_code == 404
     assert counts(db_session) == before
+
+
+def test_submitted_time_never_shortens_the_deadline(
+    client: TestClient,
+    db_session: Session,
+    datamap: DataMapVersion,
+    tokens: dict[str, str],
+    frozen_clock: Clock,
+) -> None:
+    officer = auth(tokens["privacy_officer"])
+    body = _body(submitted_time="2025-01-01T00:00:00Z")
+    res = client.post("/opendsr/requests", json=body, headers=officer)
+    assert res.status_code == 201, res.text
+    out = res.json()
+    assert out["received_time"].startswith("2026-03-02T09:00")
+    assert out["expected_completion_time"].startswith("2026-04-02")
+    rid = out["extensions"]["ombud"]["id"]
+    row = service.get(db_session, rid)
+    assert row.received_at == frozen_clock.now
+    trail = client.get(
+        "/api/v1/audit", params={"subject_id": rid}, headers=auth(tokens["admin"])
+    ).json()
+    recorded = [e for e in trail["items"] if e["action"] == "opendsr.submitted_time"]
+    assert recorded and recorded[0]["data"]["submitted_time"].startswith("2025-01-01T00:00")

@@ -13,14 +13,16 @@ from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, InvalidInput
 from ombud.models.datamap import DataMapVersion
 from ombud.models.requests import RequestType
-from tests.dsr.conftest import code_from, counts
+from tests.dsr.conftest import code_from, commit, counts
 from tests.fixtures.api import Clock
 from tests.fixtures.smtp import Mailbox, SmtpServer
 
 
 def _submit(session: Session, email: str = "ada@example.test", **kw: object) -> str:
     data = PrivacyRequestCreate.model_validate({"type": "erasure", "email": email, **kw})
-    return service.submit(session, data=data, source="api").id
+    rid = service.submit(session, data=data, source="api").id
+    commit(session)  # letters leave after the commit
+    return rid
 
 
 def test_execution_hooks_walk_to_completed(
@@ -44,12 +46,13 @@ def test_execution_hooks_walk_to_completed(
         "download_expires_at": datetime(2026, 3, 5, 9, tzinfo=UTC),
     }
     req = service.complete_execution(db_session, rid, actor="worker", result=result)
+    commit(db_session)
     assert req.status == "completed" and req.closed_at is not None
     letter = Mailbox.text(smtp_server.mailbox.to("ada@example.test")[-1])
     assert "- Invoices.\r\n  Why: tax law: 10 years" in letter
     assert "Acme Widgets GmbH" in letter
     assert "https://privacy.acme.example/exports/abc" in letter
-    assert "The link works until 5 March 2026, 09:00 UTC." in letter
+    assert "The link works once, until 5 March 2026, 09:00 UTC;" in letter
     assert req.result is not None and req.result["download_expires_at"].startswith("2026-03-05")
     with pytest.raises(Conflict, match="completed cannot become in_progress"):
         service.start_execution(db_session, rid, actor="worker")

@@ -46,4 +46,5 @@ def shop_map() -> DataMap:
     return parse_files(read_files(shop.DATAMAP))
 
 
+from tests.execution.test_api_run import system  # noqa: E402,F401  (shared fixture)
 from tests.execution.test_lifecycle import store  # noqa: E402,F401  (shared fixture)

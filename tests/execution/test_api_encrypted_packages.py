@@ -122,8 +122,16 @@ def test_passphrase_package_opens_through_the_download_page(
     (customer,) = _customers(res.content)
     assert customer["email"] == shop.email(2)
 
-    # The age tool still works on the encrypted file behind the plain link.
-    locked = _download(system, letter)
+    # One link, used once: the page spent it, so neither the page nor the plain link opens
+    # the package again; both offer to mail a new link.
+    link = LINK_RE.search(letter)
+    assert link is not None, letter
+    for again in (c.get(link.group(1)), c.get(page.group(1))):
+        assert again.status_code == 410 and "already used once" in again.text
+    # The file behind the link is an age file the age tool opens with the same passphrase.
+    export_id, _ = package.unsign(system.settings, link.group(1).rsplit("/", 1)[-1])
+    locked = package.find(system.settings, export_id).read_bytes()
+    assert locked.startswith(b"age-encryption.org/v1\n")
     assert _customers(pyrage.passphrase.decrypt(locked, PASSPHRASE)) == [customer]
     with unit_of_work(system.engine) as session:
         sealed = session.execute(

@@ -79,3 +79,21 @@ def test_preview_lists_rows_and_changes_nothing(
     assert "not searched" in res.output and "legacy_log" in res.output
     assert shop.snapshot(target.engine) == before
     assert status_of(engine, rid).status == "approved"
+
+
+def test_preview_of_a_rectification_lists_old_and_new_values(
+    target: Target, cli_env: tuple[Settings, Engine]
+) -> None:
+    _settings, engine = cli_env
+    rid = add_request(engine, "rectification", 5, rectification={"user.name": "Pat Five"})
+    before = shop.snapshot(target.engine)
+    res = runner.invoke(app, ["requests", "preview", rid, *MAP])
+    assert res.exit_code == 0, res.output
+    assert "Values that would change" in res.output
+    (line,) = [x for x in res.output.splitlines() if "'Pat Five'" in x]
+    assert "shop.customers" in line and "'Person 5'" in line and "name" in line
+    assert (
+        "not changed: shop.invoices.billing_name (2 row(s)): kept as it is under a legal hold"
+        in (res.output)
+    )
+    assert shop.snapshot(target.engine) == before

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -16,7 +20,7 @@ from ombud.datamap.schemas import DataMap
 from ombud.db import get_engine
 from ombud.errors import OmbudError
 from ombud.execution import service, tasks
-from ombud.execution.planner import build_plan
+from ombud.execution.planner import Plan, build_plan
 
 DATAMAP_OPTION = typer.Option(
     None, "--datamap", help="Data map file or folder (default: the one applied to the store)."
@@ -37,45 +41,110 @@ def _datamap(path: Path | None) -> DataMap:
         return datamap_service.get_current(session)
 
 
+class PlanFormat(StrEnum):
+    """Output of ``ombud plan``."""
+
+    table = "table"
+    json = "json"
+
+
+def _plan_steps(the_plan: Plan, request_type: str) -> list[dict[str, Any]]:
+    """Each collection in the order a request of ``request_type`` handles it, as plain data."""
+    order = the_plan.steps if request_type == "access" else the_plan.erase_order()
+    out: list[dict[str, Any]] = []
+    for step in order:
+        leads_to = [
+            s.name
+            for s in the_plan.steps
+            if any(
+                (e.src.dataset, e.src.collection) == (step.dataset, step.collection)
+                for e in s.incoming
+            )
+        ]
+        line: dict[str, Any] = {
+            "collection": step.name,
+            "connection": step.connection,
+            "identities": [{"field": f, "type": k} for f, k in step.identities.items()],
+            "references": [{"from": str(e.src), "to": e.dst.field} for e in step.incoming],
+            "leads_to": leads_to,
+        }
+        if request_type == "access":
+            fields = [f.name for f in step.export_fields]
+            line["action"] = "export" if fields else "none"
+            line["fields"] = fields
+        else:
+            line["action"] = step.erasure_action()
+            line["fields"] = {
+                f.name: f.strategy.describe() for f in step.fields if f.erased and f.strategy
+            }
+            line["kept"] = [f.name for f in step.fields if f.hold and f.strategy]
+        out.append(line)
+    return out
+
+
+def _action_text(line: dict[str, Any], short: Callable[[str], str]) -> str:
+    if line["action"] == "export":
+        return "export " + ", ".join(line["fields"])
+    if line["action"] == "none" and isinstance(line["fields"], list):
+        reach = ", ".join(short(n) for n in line["leads_to"])
+        return "nothing exported (no personal field)" + (
+            f"; read to reach {reach}" if reach else ""
+        )
+    text = str(line["action"])
+    if line["action"] == "mask":
+        text += "\n" + "\n".join(f"{f}: {how}" for f, how in line["fields"].items())
+    if line.get("kept"):
+        text += f"\nkept: {', '.join(line['kept'])}"
+    return text
+
+
 def plan(
     request_type: str = typer.Option(
         "access", "--request-type", help="access or erasure: what the plan shows per collection."
     ),
     datamap: Path | None = DATAMAP_OPTION,
+    fmt: PlanFormat = typer.Option(
+        PlanFormat.table, "--format", help="table (names wrap, never cut) or json."
+    ),
 ) -> None:
-    """Print the traversal plan: order, collection, reached from, via reference, action."""
+    """Print the traversal plan: order, collection, identities, every reference into it, action."""
     if request_type not in ("access", "erasure"):
         raise fail("--request-type must be access or erasure")
     dm = _datamap(datamap)
     the_plan = build_plan(dm, connections=get_settings().connections)
-    order = the_plan.steps if request_type == "access" else the_plan.erase_order()
-    datasets = {step.dataset for step in order}
-    # One dataset (the usual case): name it once in the title so the table fits a terminal.
+    lines = _plan_steps(the_plan, request_type)
+    if fmt is PlanFormat.json:
+        document = {
+            "request_type": request_type,
+            "steps": lines,
+            "unreachable": the_plan.unreachable_dicts(),
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return
+    datasets = {step.dataset for step in the_plan.steps}
+    # One dataset (the usual case): name it once in the title, and collections without it.
     single = next(iter(datasets)) if len(datasets) == 1 else None
+    prefix = f"{single}." if single else ""
+
+    def short(name: str) -> str:
+        return name.removeprefix(prefix)
+
     title = f"Plan for {request_type} requests" + (f" in dataset {single}" if single else "")
-    table = Table(title=title)
+    table = Table(title=title, show_lines=True)
     table.add_column("#", justify="right")
-    table.add_column("Collection", no_wrap=True)
-    table.add_column("Reached from")
-    table.add_column("Via reference")
-    table.add_column("Action")
-    for i, step in enumerate(order, 1):
-        identities = ", ".join(f"{k} ({f})" for f, k in step.identities.items())
-        via = "\n".join(f"{e.src.collection}.{e.src.field} → {e.dst.field}" for e in step.incoming)
-        if request_type == "access":
-            action = "export " + ", ".join(f.name for f in step.export_fields)
-        else:
-            action = step.erasure_action()
-            erased = [
-                f"{f.name}: {f.strategy.describe()}" for f in step.fields if f.erased and f.strategy
-            ]
-            held = [f.name for f in step.fields if f.hold and f.strategy]
-            if action == "mask":
-                action = "mask\n" + "\n".join(erased)
-            if held:
-                action += f"\nkept: {', '.join(held)}"
-        name = step.collection if single else step.name
-        table.add_row(str(i), name, identities or "-", via or "-", action)
+    # Names wrap inside their cell ("fold") rather than being cut off with an ellipsis.
+    for column in ("Collection", "Reached from", "Via reference", "Action"):
+        table.add_column(column, overflow="fold")
+    for i, line in enumerate(lines, 1):
+        identities = ", ".join(f"{x['type']} ({x['field']})" for x in line["identities"])
+        via = "\n".join(f"{short(r['from'])} → {r['to']}" for r in line["references"])
+        table.add_row(
+            str(i),
+            short(line["collection"]),
+            identities or "-",
+            via or "-",
+            _action_text(line, short),
+        )
     console.print(table)
     if the_plan.unreachable:
         console.print("[yellow]Personal data no identity reaches (not searched):[/yellow]")
@@ -170,10 +239,31 @@ def preview(request_id: str, datamap: Path | None = DATAMAP_OPTION) -> None:
             ", ".join(line["kept"]) or "-",
         )
     console.print(table)
+    _print_corrections(result.lines)
     for item in result.plan.unreachable_dicts():
         console.print(f"[yellow]not searched:[/yellow] {item['collection']}: {item['reason']}")
     for problem in result.unwritable:
         console.print(f"[red]would be refused:[/red] {problem}", highlight=False, soft_wrap=True)
+
+
+def _print_corrections(lines: list[dict[str, Any]]) -> None:
+    """Rectification: every value that would change (old -> new) and what is left, and why."""
+    changes = [(line["collection"], c) for line in lines for c in line.get("changes", [])]
+    if changes:
+        table = Table(title="Values that would change")
+        for column in ("Collection", "Key", "Field", "Old", "New"):
+            table.add_column(column, overflow="fold")
+        for name, c in changes:
+            table.add_row(name, str(c["key"]), c["field"], repr(c["old"]), repr(c["new"]))
+        console.print(table)
+    for line in lines:
+        for item in line.get("not_changed", []):
+            console.print(
+                f"[yellow]not changed:[/yellow] {item['collection']}.{item['field']} "
+                f"({item['rows']} row(s)): {item['reason']}",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def register(root: typer.Typer, requests_app: typer.Typer) -> None:

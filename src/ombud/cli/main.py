@@ -12,6 +12,7 @@ from ombud.cli import (
     db,
     demo,
     execution,
+    mail,
     requests,
     retention,
     serve,
@@ -52,6 +53,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(consent.app, name="consent")
 app.add_typer(statement.app, name="statement")
 app.add_typer(retention.app, name="retention")
+app.add_typer(mail.app, name="mail")
 execution.register(app, requests.app)
 serve.register(app)
 demo.register(app)

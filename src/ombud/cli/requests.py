@@ -1,4 +1,4 @@
-"""``ombud requests``: list and show requests, purge old ones, yearly metrics."""
+"""``ombud requests``: list and show requests, purge old ones and expired packages, metrics."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ombud.cli.common import cli_session, console, fail
+from ombud.config import get_settings
 from ombud.dsr import records, service
+from ombud.execution import downloads
 
 app = typer.Typer(help="Data subject requests.", no_args_is_help=True)
 
@@ -83,6 +85,14 @@ def purge(
     with cli_session() as session:
         count = records.purge(session, months=months)
     console.print(f"purged {count} request(s) closed more than {months} months ago")
+
+
+@app.command("purge-packages")
+def purge_packages() -> None:
+    """Delete access packages whose link expired (the server also does this in the background)."""
+    with cli_session() as session:
+        count = downloads.purge_expired(session, get_settings())
+    console.print(f"deleted {count} expired access package(s)")
 
 
 @app.command("metrics")

@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ombud.datamap.schemas import Connection
 from ombud.errors import InvalidInput, Unavailable
+from ombud.logs import scrub_driver_message
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -284,5 +285,6 @@ class QueryFailed(Unavailable):
 
 def query_failed(name: str, collection: str, exc: BaseException, doing: str) -> QueryFailed:
     """A ``QueryFailed`` naming the connection, the collection and what was being done."""
-    reason = " ".join(str(exc).split()) or type(exc).__name__
+    # Without the values the driver quotes: they are personal data and end up in logs.
+    reason = scrub_driver_message(" ".join(str(exc).split())) or type(exc).__name__
     return QueryFailed(f"connection '{name}': {doing} collection '{collection}' failed: {reason}")

@@ -67,8 +67,10 @@ class MySQLConnector(Connector):
         return cls(name, url, conn)
 
     def quote(self, identifier: str) -> str:
-        """Backticks around each dotted part."""
-        return ".".join("`" + p.replace("`", "``") + "`" for p in identifier.split("."))
+        """Backticks around each dotted part; ``%`` is doubled because every statement goes
+        through PyMySQL's ``%s`` formatting, which reads ``%%`` as one ``%``."""
+        parts = ("`" + p.replace("`", "``").replace("%", "%%") + "`" for p in identifier.split("."))
+        return ".".join(parts)
 
     def _error(self, exc: pymysql.err.MySQLError, collection: str, doing: str) -> Exception:
         if isinstance(exc, pymysql.err.OperationalError | pymysql.err.InterfaceError) and (

@@ -58,11 +58,13 @@ class PostgresConnector(Connector):
         return cls(name, url, conn)
 
     def quote(self, identifier: str) -> str:
-        """Quote each dotted part with double quotes."""
+        """Quote each dotted part with double quotes; ``%`` is doubled because every statement
+        goes through psycopg's ``%s`` formatting, which reads ``%%`` as one ``%``."""
         quoted = self.quoted.get(identifier)
         if quoted is None:
             parts = identifier.split(".")
             quoted = ".".join(sql.Identifier(p).as_string(self.conn) for p in parts)
+            quoted = quoted.replace("%", "%%")
             self.quoted[identifier] = quoted
         return quoted
 

@@ -25,7 +25,7 @@ from ombud.consent.schemas import (
     SubjectRef,
 )
 from ombud.db import DbSession
-from ombud.deps import OfficerStaff, SettingsDep, ViewerStaff
+from ombud.deps import IdPath, OfficerStaff, SettingsDep, ViewerStaff
 
 router = APIRouter(prefix="/api/v1/consent", tags=["consent"])
 
@@ -97,7 +97,7 @@ def bulk_check(
 
 @router.get("/receipts/{receipt_id}")
 def receipt(
-    receipt_id: str, session: DbSession, _staff: ViewerStaff, settings: SettingsDep
+    receipt_id: IdPath, session: DbSession, _staff: ViewerStaff, settings: SettingsDep
 ) -> dict[str, Any]:
     """The receipt of one decision (Kantara-like JSON) and a signed link for the person."""
     rec = service.get_record(session, receipt_id=receipt_id)
@@ -108,7 +108,7 @@ def receipt(
 
 @router.post("/unsubscribe-headers")
 def unsubscribe_headers(
-    body: UnsubscribeHeadersCreate, session: DbSession, _staff: ViewerStaff, settings: SettingsDep
+    body: UnsubscribeHeadersCreate, session: DbSession, _staff: OfficerStaff, settings: SettingsDep
 ) -> dict[str, str]:
     """RFC 8058 ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` values for one message."""
     get_purpose(session, body.purpose)

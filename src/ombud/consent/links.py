@@ -7,12 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from sqlalchemy.orm import Session
 
+from ombud import ratelimit
 from ombud.consent import preferences, receipts, repository, service, tokens
 from ombud.consent.purposes import list_purposes
 from ombud.consent.web import _context, _link_error, _page
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
+from ombud.errors import RateLimited
+from ombud.origin import SameOrigin
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,15 +24,20 @@ router = APIRouter(include_in_schema=False)
 @router.get("/privacy/subscribe", response_class=HTMLResponse)
 def subscribe_form(session: DbSession) -> HTMLResponse:
     """A form to subscribe to a mailing (double opt-in)."""
-    subs = [
+    return _page(
+        session, "consent/subscribe.html", title="Subscribe", purposes=_subscriptions(session)
+    )
+
+
+def _subscriptions(session: Session) -> list[dict[str, str]]:
+    return [
         {"key": p.key, "title": p.definition.title, "notice_text": p.notice.text}
         for p in list_purposes(session)
         if p.definition.kind == "subscription"
     ]
-    return _page(session, "consent/subscribe.html", title="Subscribe", purposes=subs)
 
 
-@router.post("/privacy/subscribe", response_class=HTMLResponse)
+@router.post("/privacy/subscribe", response_class=HTMLResponse, dependencies=[SameOrigin])
 def subscribe(
     request: Request,
     session: DbSession,
@@ -37,6 +46,20 @@ def subscribe(
     purpose: Annotated[str, Form(max_length=200)],
 ) -> HTMLResponse:
     """Start a subscription; it is granted only once the mailed link is confirmed."""
+    try:
+        ratelimit.check(request, scope="subscribe", address=email)
+    except RateLimited as exc:
+        return _page(
+            session,
+            "consent/subscribe.html",
+            429,
+            exc.retry_after,
+            title="Subscribe",
+            purposes=_subscriptions(session),
+            typed=email,
+            chosen=purpose,
+            error=exc.message,
+        )
     result = preferences.request_subscription(
         session,
         email=email,
@@ -82,7 +105,7 @@ def confirm_page(token: str, session: DbSession, settings: SettingsDep) -> HTMLR
     )
 
 
-@router.post("/privacy/confirm/{token}", response_class=HTMLResponse)
+@router.post("/privacy/confirm/{token}", response_class=HTMLResponse, dependencies=[SameOrigin])
 def confirm(
     token: str, request: Request, session: DbSession, settings: SettingsDep
 ) -> HTMLResponse:

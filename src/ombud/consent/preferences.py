@@ -17,6 +17,7 @@ from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.consent import ledger, repository, tokens
 from ombud.consent.cookies import PREFERENCES_SESSION
+from ombud.consent.erasure import erased_since
 from ombud.consent.ledger import Context, Entry, Subject
 from ombud.consent.purposes import NoticeRef, get_purpose
 from ombud.consent.schemas import DecisionKind, Method, SubjectKind
@@ -73,13 +74,21 @@ def open_link(session: Session, token: str, settings: Settings | None = None) ->
     return ledger.email_subject(row.subject, s)
 
 
+def _ended(db: Session, salt: str, token: str, subject: Subject, settings: Settings) -> bool:
+    """True when the subject was erased after the token was made."""
+    return erased_since(db, subject.hash, tokens.issued_at(salt, token, settings))
+
+
 def session_token(subject: Subject, settings: Settings | None = None) -> str:
     """Cookie value that keeps the preference center open for a while."""
     return tokens.sign(tokens.SESSION, {"e": subject.value}, _s(settings))
 
 
-def load_session(token: str | None, settings: Settings | None = None) -> Subject | None:
-    """The subject of a session cookie, or None when absent, altered or expired."""
+def load_session(
+    token: str | None, settings: Settings | None = None, db: Session | None = None
+) -> Subject | None:
+    """The subject of a session cookie, or None when absent, altered or expired (or, with
+    ``db``, begun before the person's data was erased)."""
     if not token:
         return None
     try:
@@ -92,7 +101,10 @@ def load_session(token: str | None, settings: Settings | None = None) -> Subject
         )
     except (tokens.InvalidLink, tokens.ExpiredLink):
         return None
-    return ledger.email_subject(str(data.get("e", "")), settings)
+    subject = ledger.email_subject(str(data.get("e", "")), settings)
+    if db is not None and _ended(db, tokens.SESSION, token, subject, _s(settings)):
+        return None
+    return subject
 
 
 def _code_hash(subject: Subject, code: str, settings: Settings) -> str:
@@ -106,12 +118,16 @@ def send_access_code(session: Session, *, email: str, settings: Settings | None 
     subject = ledger.email_subject(email, s)
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = utcnow()
+    # A fresh code must never give new guesses: it starts with the tries still counting.
+    since = now - timedelta(minutes=s.verification_lockout_minutes)
+    attempts = repository.recent_code_attempts(session, subject.hash, since=since)
     repository.add(
         session,
         ConsentAccessCode(
             subject_hash=subject.hash,
             code_hash=_code_hash(subject, code, s),
             expires_at=now + timedelta(minutes=s.verification_code_ttl_minutes),
+            attempts=attempts,
         ),
     )
     assert subject.value is not None
@@ -132,16 +148,19 @@ def send_access_code(session: Session, *, email: str, settings: Settings | None 
 def verify_code(
     session: Session, *, email: str, code: str, settings: Settings | None = None
 ) -> Subject | None:
-    """The subject if ``code`` is the live code of ``email``; wrong tries are counted."""
+    """The subject if ``code`` is the live code of ``email``; every try is counted.
+
+    The code row is locked and the count added by the database, so parallel guesses queue
+    and none of them gets a try beyond ``verification_max_attempts``."""
     s = _s(settings)
     subject = ledger.email_subject(email, s)
     row = repository.latest_code(session, subject.hash)
     now = utcnow()
     if row is None or row.expires_at <= now or row.attempts >= s.verification_max_attempts:
         return None
+    if repository.count_code_attempt(session, row) > s.verification_max_attempts:
+        return None
     if not hmac.compare_digest(row.code_hash, _code_hash(subject, code.strip(), s)):
-        row.attempts += 1
-        session.flush()
         return None
     row.used_at = now
     session.flush()

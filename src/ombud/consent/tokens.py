@@ -8,6 +8,7 @@ import hmac
 import re
 import struct
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -75,6 +76,13 @@ def load(
     if not isinstance(data, dict):
         raise InvalidLink(f"this {what} link is not valid")
     return data
+
+
+def issued_at(salt: str, token: str, settings: Settings | None = None) -> datetime:
+    """When a token that ``load`` accepted was signed."""
+    _data, at = _serializer(salt, settings).loads(token, return_timestamp=True)
+    assert isinstance(at, datetime)
+    return at
 
 
 # ---------------------------------------------------------------- mailto: unsubscribe tokens

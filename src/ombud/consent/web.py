@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from ombud import keys
+from ombud import keys, ratelimit
 from ombud.config import Settings
 from ombud.consent import cookies as own_cookies
 from ombud.consent import gpc, ledger, preferences, receipts, service, tokens
@@ -18,7 +18,8 @@ from ombud.consent.ledger import Context, Subject
 from ombud.consent.purposes import list_purposes, org_name
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
-from ombud.errors import InvalidInput, OmbudError
+from ombud.errors import InvalidInput, OmbudError, RateLimited
+from ombud.origin import SameOrigin
 from ombud.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -43,11 +44,18 @@ def _context(request: Request, source: str) -> Context:
     )
 
 
-def _page(session: Session, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+def _page(
+    session: Session,
+    template: str,
+    status: int = 200,
+    retry_after: int | None = None,
+    **ctx: Any,
+) -> HTMLResponse:
     # The header names the organisation of the data map in force ("Privacy" without one).
     name = org_name(session)
     html = render(template, **({"org_name": name} if name else {}), **ctx)
-    return HTMLResponse(html, status_code=status)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def _link_error(session: Session, exc: OmbudError) -> HTMLResponse:
@@ -129,7 +137,7 @@ def preference_center(
             return _link_error(session, exc)
         return _signed_in(opened, settings)
     cookie = request.cookies.get(SESSION_COOKIE)
-    subject = preferences.load_session(cookie, settings)
+    subject = preferences.load_session(cookie, settings, session)
     present, device, new = _apply_gpc(session, request, settings, subject)
     if subject is None or cookie is None:
         response: Response = _page(session, "consent/signin.html", title="Your privacy preferences")
@@ -200,7 +208,7 @@ def _center(session: Session, subject: Subject, settings: Settings) -> dict[str,
     return {"email": subject.value, "purposes": items, "history": history}
 
 
-@router.post("/privacy/preferences", response_class=HTMLResponse)
+@router.post("/privacy/preferences", response_class=HTMLResponse, dependencies=[SameOrigin])
 def change_preference(
     request: Request,
     session: DbSession,
@@ -211,7 +219,7 @@ def change_preference(
 ) -> Response:
     """Record one decision from the preference center, then show the center again."""
     cookie = request.cookies.get(SESSION_COOKIE)
-    subject = preferences.load_session(cookie, settings)
+    subject = preferences.load_session(cookie, settings, session)
     if subject is None or cookie is None:
         return _page(
             session,
@@ -242,24 +250,52 @@ def change_preference(
     return RedirectResponse(f"/privacy/preferences?done={rec.purpose}", status_code=303)
 
 
-@router.post("/privacy/preferences/code", response_class=HTMLResponse)
+@router.post("/privacy/preferences/code", response_class=HTMLResponse, dependencies=[SameOrigin])
 def send_code(
-    session: DbSession, settings: SettingsDep, email: Annotated[str, Form(max_length=320)]
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=320)],
 ) -> HTMLResponse:
     """Mail a one-time code (and a link) that opens the center."""
     subject = ledger.email_subject(email, settings)
+    try:
+        ratelimit.check(request, scope="preference_code", address=subject.value)
+    except RateLimited as exc:
+        return _page(
+            session,
+            "consent/signin.html",
+            429,
+            exc.retry_after,
+            title="Your privacy preferences",
+            typed=email,
+            error=exc.message,
+        )
     preferences.send_access_code(session, email=email, settings=settings)
     return _page(session, "consent/signin.html", title="Enter your code", email=subject.value)
 
 
-@router.post("/privacy/preferences/verify", response_class=HTMLResponse)
+@router.post("/privacy/preferences/verify", response_class=HTMLResponse, dependencies=[SameOrigin])
 def verify_code(
+    request: Request,
     session: DbSession,
     settings: SettingsDep,
     email: Annotated[str, Form(max_length=320)],
     code: Annotated[str, Form(max_length=20)],
 ) -> Response:
     """Open the center when the code is right; wrong tries are counted and limited."""
+    try:
+        ratelimit.check(request, scope="preference_verify", target=email)
+    except RateLimited as exc:
+        return _page(
+            session,
+            "consent/signin.html",
+            429,
+            exc.retry_after,
+            title="Enter your code",
+            email=email,
+            error=exc.message,
+        )
     subject = preferences.verify_code(session, email=email, code=code, settings=settings)
     if subject is None:
         return _page(

@@ -93,20 +93,20 @@ class DatasetGraph:
     def reachable(
         self, identity_types: set[str] | None = None
     ) -> dict[tuple[str, str], list[Edge]]:
-        """Collections reachable from the given identity types (all if None), each with the edges
-        from collections reached before it (insertion order = a valid traversal order)."""
+        """Collections reachable from the given identity types (all if None), in breadth-first
+        order, each with every edge into it from a reachable collection (earlier or later in
+        that order, itself included): the traversal follows all of them until no new value
+        appears, so a collection reached by several references is read through each."""
         order = self._bfs(identity_types)
-        position = {key: i for i, key in enumerate(order)}
-        out: dict[tuple[str, str], list[Edge]] = {}
-        for key in order:
-            out[key] = [
+        reached = set(order)
+        return {
+            key: [
                 e
                 for e in self.edges
-                if e.dst.collection_key == key
-                and e.src.collection_key in position
-                and position[e.src.collection_key] < position[key]
+                if e.dst.collection_key == key and e.src.collection_key in reached
             ]
-        return out
+            for key in order
+        }
 
     def unreachable_personal(self) -> list[tuple[str, str, str]]:
         """(dataset, collection, reason) for personal-data collections no identity reaches."""

@@ -99,9 +99,29 @@ class Parsed:
     lost_files: bool = False
 
 
+def _codepoint(character: object) -> str:
+    return f"U+{character:04X}" if isinstance(character, int) else repr(character)
+
+
+def _reader_problem(name: str, text: str, exc: yaml.reader.ReaderError, index: SourceIndex) -> None:
+    # A control character (or a NUL) is refused by the reader: say where it is.
+    line = text.count("\n", 0, exc.position) + 1
+    column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+    index.add(
+        name,
+        line,
+        column,
+        f"malformed YAML: control character {_codepoint(exc.character)} is not allowed",
+    )
+
+
 def _compose(name: str, text: str, index: SourceIndex) -> tuple[Any, yaml.Node | None]:
     """Parse one file into (data, root node); record problems in ``index``."""
-    loader = _LOADER(text)
+    try:
+        loader = _LOADER(text)
+    except yaml.reader.ReaderError as exc:
+        _reader_problem(name, text, exc, index)
+        return None, None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -112,6 +132,9 @@ def _compose(name: str, text: str, index: SourceIndex) -> tuple[Any, yaml.Node |
         if mark is not None and mark.index is not None and 0 <= mark.index < len(text):
             char = text[mark.index]
         index.add(name, line, col, plain_yaml_error(exc.context, exc.problem, char))
+        return None, None
+    except yaml.reader.ReaderError as exc:
+        _reader_problem(name, text, exc, index)
         return None, None
     except yaml.YAMLError as exc:
         index.add(name, 1, 1, f"malformed YAML: {exc}")

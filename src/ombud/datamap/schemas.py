@@ -5,10 +5,31 @@ connections, statement text). Field-level docs live in ``docs/datamap.md``."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+# Links shown to people (statements, letters, pages): a javascript: or data: URL there would
+# run in the reader's browser, so only web and mail links are accepted.
+URL_SCHEMES = ("https", "http", "mailto")
+
+
+def _check_url(value: str) -> str:
+    text = value.strip()
+    if not text:
+        return text
+    scheme, colon, rest = text.partition(":")
+    if not colon or scheme.lower() not in URL_SCHEMES or not rest.strip("/"):
+        raise ValueError(
+            f"'{text[:80]}' is not a link Ombud shows: use an https:, http: or mailto: URL"
+        )
+    if any(ord(c) < 32 or c.isspace() for c in text):
+        raise ValueError(f"'{text[:80]}' holds spaces or control characters; encode them")
+    return text
+
+
+WebUrl = Annotated[str, AfterValidator(_check_url)]
 
 
 class Strict(BaseModel):
@@ -46,14 +67,14 @@ class Contact(Strict):
     name: str = ""
     email: str = ""
     phone: str = ""
-    url: str = ""
+    url: WebUrl = ""
     address: Address | None = None
 
 
 class Authority(Strict):
     name: str
     country: str = ""
-    url: str = ""
+    url: WebUrl = ""
     email: str = ""
     address: Address | None = None
 
@@ -110,7 +131,7 @@ class Recipient(Strict):
     safeguard: Safeguard | None = None
     safeguard_detail: str = ""
     data_categories: list[str] = []
-    url: str = ""
+    url: WebUrl = ""
     sells_data: bool = False
 
 
@@ -205,6 +226,9 @@ class FieldReference(FidesLike):
     dataset: str
     field: str = Field(description="collection.field[.subfield]")
     direction: str | None = Field(default=None, description="from or to")
+    # Ombud: rows reached through this reference belong to the person the referenced row
+    # belongs to (rectification changes them); without it they may be shared with others.
+    owned: bool | None = None
 
 
 class FieldMeta(FidesLike):
@@ -238,6 +262,9 @@ class DatasetField(FidesLike):
     fides_meta: FieldMeta | None = None
     fields: list[DatasetField] | None = None
     masking_strategy_override: MaskingStrategy | None = None
+    # Ombud: people may ask to correct this field (rectification); false overrides a
+    # correctable category of the data map.
+    correctable: bool | None = None
 
 
 class CollectionMeta(FidesLike):
@@ -306,6 +333,9 @@ class DataMap(BaseModel):
     )
     taxonomy: dict[str, list[dict[str, Any]]] = Field(
         default={}, description="custom data_category / data_use / data_subject entries"
+    )
+    correctable: list[str] = Field(
+        default=[], description="data categories people may ask to correct (rectification)"
     )
 
     def get_dataset(self, key: str) -> Dataset | None:

@@ -64,6 +64,7 @@ class Checker:
             self.terms("data_category", rule.data_categories, ("retention", i, "data_categories"))
         for i, sub in enumerate(self.map.subscription):
             self.term("data_use", sub.data_use, ("subscription", i, "data_use"))
+        self.terms("data_category", self.map.correctable, ("correctable",))
         for kind, entries in self.map.taxonomy.items():
             if kind not in taxonomy.KINDS:
                 self.add(

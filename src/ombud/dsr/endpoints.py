@@ -8,9 +8,10 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from ombud import ratelimit
 from ombud.db import DbSession, after_commit
-from ombud.deps import OfficerStaff, ViewerStaff
-from ombud.dsr import agents, hints, ratelimit, schemas, service
+from ombud.deps import IdPath, OfficerStaff, ViewerStaff
+from ombud.dsr import agents, hints, schemas, service
 from ombud.dsr.opendsr import router as opendsr_router
 from ombud.dsr.web import router as web_router
 from ombud.models.requests import PrivacyRequest as RequestRow
@@ -44,7 +45,7 @@ def create_request(
     body: schemas.PrivacyRequestCreate, request: Request, session: DbSession
 ) -> schemas.Receipt:
     """Make a request (public); a code is emailed to confirm it unless none is needed."""
-    ratelimit.check(request, identity=body.email)
+    ratelimit.check(request, scope="intake", address=body.email)
     row = service.submit(session, data=body, source="api")
     waiting = row.status == "awaiting_verification"
     message = (
@@ -59,12 +60,14 @@ def create_request(
 
 @router.post("/{request_id}/verify", response_model=schemas.Receipt)
 def verify_request(
-    request_id: str, body: schemas.CodeSubmit, request: Request, session: DbSession
+    request_id: IdPath, body: schemas.CodeSubmit, request: Request, session: DbSession
 ) -> schemas.Receipt | JSONResponse:
     """Confirm a request with the emailed code (public)."""
-    ratelimit.check(request)
+    ratelimit.check(request, scope="verify", target=request_id)
     outcome = service.verify(session, request_id, code=body.code)
     if not outcome.ok:
+        if outcome.status == 429:
+            ratelimit.refused(request, "verify")
         # Returned, not raised, so the counted attempt is committed.
         return JSONResponse(
             {"error": outcome.message, "code": "verification_failed", "detail": None},
@@ -75,14 +78,23 @@ def verify_request(
 
 
 @router.post("/{request_id}/resend", status_code=202, response_model=schemas.Receipt)
-def resend_code(request_id: str, request: Request, session: DbSession) -> schemas.Receipt:
+def resend_code(request_id: IdPath, request: Request, session: DbSession) -> schemas.Receipt:
     """Email a new code, replacing the old one (public)."""
     row = service.get(session, request_id)
-    ratelimit.check(request, identity=row.email)
+    ratelimit.check(request, scope="resend", address=row.email, target=request_id)
     row = service.resend(session, request_id)
     return schemas.Receipt(
         id=row.id, status=row.status, due_on=row.due_on, message="a new code was emailed"
     )
+
+
+@router.get("/correctable", response_model=list[schemas.CorrectableOption])
+def correctable_options(session: DbSession) -> list[schemas.CorrectableOption]:
+    """What a rectification request may correct: its keys and plain labels (public)."""
+    return [
+        schemas.CorrectableOption(key=o.key, label=o.label, kind=o.kind, hint=o.hint)
+        for o in service.correctable_options(session)
+    ]
 
 
 # ---------------------------------------------------------------- staff
@@ -105,7 +117,7 @@ def list_requests(
 
 @router.get("/{request_id}", response_model=schemas.PrivacyRequestDetail)
 def show_request(
-    request_id: str, session: DbSession, _token: ViewerStaff
+    request_id: IdPath, session: DbSession, _token: ViewerStaff
 ) -> schemas.PrivacyRequestDetail:
     """One request with its messages and notes."""
     return _detail(session, service.get(session, request_id))
@@ -113,30 +125,41 @@ def show_request(
 
 @router.get("/{request_id}/messages", response_model=list[schemas.Message])
 def list_messages(
-    request_id: str, session: DbSession, _token: ViewerStaff
+    request_id: IdPath, session: DbSession, _token: ViewerStaff
 ) -> list[schemas.Message]:
     """Every letter sent to the person about this request."""
     return [schemas.Message.model_validate(m) for m in service.messages(session, request_id)]
 
 
 @router.get("/{request_id}/notes", response_model=list[schemas.Note])
-def list_notes(request_id: str, session: DbSession, _token: ViewerStaff) -> list[schemas.Note]:
+def list_notes(request_id: IdPath, session: DbSession, _token: ViewerStaff) -> list[schemas.Note]:
     """Staff notes on this request."""
     return [schemas.Note.model_validate(n) for n in service.notes(session, request_id)]
 
 
 @router.post("/{request_id}/notes", status_code=201, response_model=schemas.Note)
 def add_note(
-    request_id: str, body: schemas.NoteCreate, session: DbSession, token: OfficerStaff
+    request_id: IdPath, body: schemas.NoteCreate, session: DbSession, token: OfficerStaff
 ) -> schemas.Note:
     """Add an internal note."""
     note = service.add_note(session, request_id, actor=_actor(token), text=body.text)
     return schemas.Note.model_validate(note)
 
 
+@router.patch("/{request_id}/rectification", response_model=schemas.PrivacyRequestDetail)
+def edit_corrections(
+    request_id: str, body: schemas.CorrectionsEdit, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Replace the corrections of a rectification request before approval (audited)."""
+    row = service.edit_corrections(
+        session, request_id, actor=_actor(token), rectification=body.rectification
+    )
+    return _detail(session, row)
+
+
 @router.post("/{request_id}/approve", response_model=schemas.PrivacyRequestDetail)
 def approve(
-    request_id: str,
+    request_id: IdPath,
     request: Request,
     session: DbSession,
     token: OfficerStaff,
@@ -154,7 +177,7 @@ def approve(
 
 @router.post("/{request_id}/deny", response_model=schemas.PrivacyRequestDetail)
 def deny(
-    request_id: str, body: schemas.Reason, session: DbSession, token: OfficerStaff
+    request_id: IdPath, body: schemas.Reason, session: DbSession, token: OfficerStaff
 ) -> schemas.PrivacyRequestDetail:
     """Refuse a request; the person gets the reasons and their right to complain."""
     row = service.deny(session, request_id, actor=_actor(token), reason=body.reason)
@@ -163,7 +186,7 @@ def deny(
 
 @router.post("/{request_id}/extend", response_model=schemas.PrivacyRequestDetail)
 def extend(
-    request_id: str, body: schemas.Reason, session: DbSession, token: OfficerStaff
+    request_id: IdPath, body: schemas.Reason, session: DbSession, token: OfficerStaff
 ) -> schemas.PrivacyRequestDetail:
     """Extend the deadline once, before the first deadline, telling the person why."""
     row = service.extend(session, request_id, actor=_actor(token), reason=body.reason)
@@ -172,7 +195,7 @@ def extend(
 
 @router.post("/{request_id}/cancel", response_model=schemas.PrivacyRequestDetail)
 def cancel(
-    request_id: str, body: schemas.Reason, session: DbSession, token: OfficerStaff
+    request_id: IdPath, body: schemas.Reason, session: DbSession, token: OfficerStaff
 ) -> schemas.PrivacyRequestDetail:
     """Cancel a request."""
     row = service.cancel(session, request_id, actor=_actor(token), reason=body.reason)
@@ -181,7 +204,7 @@ def cancel(
 
 @router.post("/{request_id}/request-proof", response_model=schemas.PrivacyRequestDetail)
 def request_proof(
-    request_id: str, body: schemas.Reason, session: DbSession, token: OfficerStaff
+    request_id: IdPath, body: schemas.Reason, session: DbSession, token: OfficerStaff
 ) -> schemas.PrivacyRequestDetail:
     """Ask the person for more proof of identity; the deadline clock pauses."""
     row = service.request_proof(session, request_id, actor=_actor(token), message=body.reason)
@@ -190,7 +213,7 @@ def request_proof(
 
 @router.post("/{request_id}/proof-received", response_model=schemas.PrivacyRequestDetail)
 def proof_received(
-    request_id: str,
+    request_id: IdPath,
     session: DbSession,
     token: OfficerStaff,
     body: schemas.OptionalNote | None = None,

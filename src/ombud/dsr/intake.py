@@ -13,6 +13,7 @@ from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.dsr import (
     agents,
+    corrections,
     hints,
     jurisdictions,
     letters,
@@ -48,6 +49,9 @@ def submit(
             jurisdictions.infer(rules_by_key, country=data.country, region=data.region)
         ]
     rules = jurisdictions.rules_for(juris, data.type.value)
+    fixes = corrections.check_request(
+        session, data.type.value, data.rectification, required=source in ("web", "api")
+    )
     at = received_at or utcnow()
     received_on = at.date()
     email = data.email
@@ -61,7 +65,7 @@ def submit(
         identities={},
         identity_hints=hint_list(data, source=source, extra=extra_hints),
         details=data.details.strip(),
-        rectification=data.rectification,
+        rectification=fixes,
         agent=data.agent.model_dump() if data.agent else None,
         source=source,
         external_id=external_id,
@@ -126,7 +130,9 @@ def hint_list(
 def _send_code(session: Session, request: PrivacyRequest, *, actor: str, action: str) -> None:
     workflow.move(session, request, S.awaiting_verification, actor=actor, action=action)
     code = verification.issue(session, request.id)
-    link = f"/privacy/request/{request.id}/verify?code={code}"
+    # In the fragment: browsers never send it, so it stays out of access logs and proxies;
+    # static/dsr/verify.js copies it into the form.
+    link = f"/privacy/request/{request.id}/verify#code={code}"
     ttl = config.get_settings().verification_code_ttl_minutes
     letters.send(
         session,

@@ -1,4 +1,5 @@
-"""Letters to the person: rendered from Jinja2 templates, sent over SMTP, kept with the request."""
+"""Letters to the person: rendered from Jinja2 templates, queued in the mail outbox (sent
+after the commit), kept with the request."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ombud import config, mail
+from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.datamap import service as datamap_service
@@ -17,6 +18,7 @@ from ombud.dsr import agents, jurisdictions, wording
 from ombud.dsr.schemas import agent_email
 from ombud.errors import Conflict, NotFound
 from ombud.models.requests import PrivacyRequest, RequestMessage
+from ombud.outbox import service as outbox
 from ombud.web.render import TEMPLATE_DIR, render
 
 KINDS = {
@@ -26,6 +28,7 @@ KINDS = {
     "extension": "We need more time to answer your privacy request",
     "denial": "Our answer to your privacy request",
     "completion": "Your privacy request is complete",
+    "new_link": "A new link to download your data",
 }
 # Subjects in other languages; templates of a language live in ``email/<language>/``.
 SUBJECTS = {
@@ -186,7 +189,9 @@ def send(
     template = template_for(kind, lang)
     text = render(template, **base, **(secret or {}))
     kept = render(template, **base, **dict.fromkeys(secret or {}, WITHHELD))
-    message_id = mail.send_mail(settings, to=request.email, subject=subject, text=text)
+    # Queued in this transaction and sent after it commits: never a letter about a change
+    # that was rolled back, never a recorded letter that was not sent.
+    queued = outbox.enqueue(session, settings, to=request.email, subject=subject, text=text)
     message = RequestMessage(
         request_id=request.id,
         kind=kind,
@@ -203,7 +208,12 @@ def send(
         actor=actor,
         subject_type="privacy_request",
         subject_id=request.id,
-        data={"kind": kind, "message_id": message.id, "smtp_message_id": message_id},
+        data={
+            "kind": kind,
+            "message_id": message.id,
+            "smtp_message_id": queued.message_id,
+            "outbox_id": queued.id,
+        },
     )
     if kind in AGENT_COPY_KINDS and agents.authorized(request):
         # Links (the package download, whatever a caller names it) are for the person only.
@@ -233,7 +243,8 @@ def _copy_to_agent(
     body = render(f"email/{kind}.txt", **{**base, **dict.fromkeys(withhold, WITHHELD)})
     text = render("email/agent_copy.txt", **base, letter=body)
     copy_subject = f"Copy: {subject}"
-    message_id = mail.send_mail(settings, to=contact, subject=copy_subject, text=text)
+    # Through the outbox like the letter itself: sent only once the transaction commits.
+    queued = outbox.enqueue(session, settings, to=contact, subject=copy_subject, text=text)
     message = RequestMessage(
         request_id=request.id,
         kind=f"{kind}_agent_copy",
@@ -250,5 +261,10 @@ def _copy_to_agent(
         actor=actor,
         subject_type="privacy_request",
         subject_id=request.id,
-        data={"kind": message.kind, "message_id": message.id, "smtp_message_id": message_id},
+        data={
+            "kind": message.kind,
+            "message_id": message.id,
+            "smtp_message_id": queued.message_id,
+            "outbox_id": queued.id,
+        },
     )

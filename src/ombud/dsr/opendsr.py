@@ -10,12 +10,15 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from ombud import config
+from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.db import DbSession
-from ombud.deps import OfficerStaff, ViewerStaff
+from ombud.deps import IdPath, OfficerStaff, ViewerStaff
 from ombud.dsr import letters, repository, service
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, InvalidInput, NotFound
+from ombud.jsonlimits import BoundedObject
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
 
@@ -60,7 +63,7 @@ class OpenDsrRequestCreate(BaseModel):
     subject_identities: list[SubjectIdentity] = Field(min_length=1, max_length=20)
     regulation: Literal["gdpr", "ccpa"] = "gdpr"
     status_callback_urls: list[str] = []
-    extensions: dict[str, Any] | None = None
+    extensions: BoundedObject | None = None
     api_version: str | None = None
 
 
@@ -94,7 +97,12 @@ def _status(session: Session, row: PrivacyRequest) -> OpenDsrStatus:
         request_status=STATUS_MAP[S(row.status)],
         received_time=row.received_at,
         expected_completion_time=datetime.combine(due, time(23, 59, 59), UTC) if due else None,
-        results_url=result.get("download_url"),
+        # The staff download (needs a privacy_officer token), never the person's own link.
+        results_url=(
+            f"{config.get_settings().base_url.rstrip('/')}/api/v1/requests/{row.id}/package"
+            if result.get("export_id")
+            else None
+        ),
         extensions={"ombud": {"id": row.id, "status": row.status}},
     )
 
@@ -139,9 +147,10 @@ def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) 
             "jurisdiction": REGULATIONS[body.regulation],
         }
     )
+    # Deadlines run from when Ombud received the request: a forwarded submitted_time (which
+    # the caller controls) could otherwise shorten them. It is kept in the audit log.
     submitted = body.submitted_time
-    now = utcnow()
-    received = min(submitted, now) if submitted.tzinfo else now
+    received = utcnow()
     row = service.submit(
         session,
         data=data,
@@ -152,17 +161,25 @@ def create(body: OpenDsrRequestCreate, session: DbSession, token: OfficerStaff) 
         received_at=received,
         extra_hints=others,
     )
+    audit.record(
+        session,
+        action="opendsr.submitted_time",
+        actor=token.user.email,
+        subject_type="privacy_request",
+        subject_id=row.id,
+        data={"submitted_time": submitted.isoformat()},
+    )
     return _status(session, row)
 
 
 @router.get("/requests/{subject_request_id}", response_model=OpenDsrStatus)
-def status(subject_request_id: str, session: DbSession, _token: ViewerStaff) -> OpenDsrStatus:
+def status(subject_request_id: IdPath, session: DbSession, _token: ViewerStaff) -> OpenDsrStatus:
     """The status of a forwarded request."""
     return _status(session, _find(session, subject_request_id))
 
 
 @router.delete("/requests/{subject_request_id}", response_model=OpenDsrStatus)
-def cancel(subject_request_id: str, session: DbSession, token: OfficerStaff) -> OpenDsrStatus:
+def cancel(subject_request_id: IdPath, session: DbSession, token: OfficerStaff) -> OpenDsrStatus:
     """Cancel a forwarded request, only while it is pending."""
     row = _find(session, subject_request_id)
     if STATUS_MAP[S(row.status)] != "pending":

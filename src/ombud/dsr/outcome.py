@@ -98,11 +98,8 @@ def completion_context(
         datamap = None
     default = datamap.organization.language if datamap else None
     language = wording.language_of(request.language, default)
-    url = result.get("download_url")
-    unlock = f"{url}{UNLOCK_SUFFIX}" if url and request.package_encryption == "passphrase" else None
     return {
         "no_data": bool(result.get("no_data")),
-        "unlock_url": unlock,
         "erased": erased(result, datamap),
         "kept_rules": kept_by_rule(result, datamap, language=language, now=utcnow()),
         "package_name": result.get("package_name"),

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from ombud.clock import utcnow
 from ombud.db import after_commit
 from ombud.dsr import agents, repository
 from ombud.dsr.deadlines import add_months
+from ombud.execution import package
 from ombud.models.requests import RequestStatus as S
 from ombud.models.requests import RequestType
 
@@ -36,6 +38,10 @@ def purge(session: Session, *, months: int = KEEP_MONTHS, actor: str = "cli") ->
     if not rows:
         return 0
     repository.delete_personal_rows(session, [r.id for r in rows])
+    settings = config.get_settings()
+    for row in rows:
+        # Their access packages go too, once the purge is committed.
+        after_commit(session, partial(package.discard, settings, row.id))
     for row in rows:
         # Type, jurisdiction, status and dates stay: they are the counts the metrics need.
         row.email = None

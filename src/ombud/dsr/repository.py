@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote, VerificationCode
 
@@ -96,6 +97,30 @@ def live_code(session: Session, request_id: str) -> VerificationCode | None:
         .with_for_update()
     )
     return session.scalars(stmt).first()
+
+
+def recent_attempts(session: Session, request_id: str, *, since: datetime) -> int:
+    """The most tries counted on an unused code of a request created after ``since``."""
+    stmt = select(func.max(VerificationCode.attempts)).where(
+        VerificationCode.request_id == request_id,
+        VerificationCode.used_at.is_(None),
+        VerificationCode.created_at > since,
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def count_attempt(session: Session, code: VerificationCode) -> int:
+    """Add one attempt in the database itself (no lost update); return the new count."""
+    stmt = (
+        update(VerificationCode)
+        .where(VerificationCode.id == code.id)
+        .values(attempts=VerificationCode.attempts + 1)
+        .returning(VerificationCode.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    attempts = int(session.execute(stmt).scalar_one())
+    set_committed_value(code, "attempts", attempts)
+    return attempts
 
 
 def supersede_codes(session: Session, request_id: str, *, at: datetime) -> None:

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from ombud.dsr import wording
+from ombud.dsr.corrections import Corrections
 from ombud.dsr.sealing import check_passphrase, check_recipient
 from ombud.models.requests import RequestType
 
@@ -98,8 +99,10 @@ class PrivacyRequestCreate(BaseModel):
         description="language of the letters (en, de); the data map's default if omitted",
     )
     details: str = Field(default="", max_length=5000)
-    rectification: dict[str, Any] | None = Field(
-        default=None, description="for rectification: {field or category: new value}"
+    rectification: Corrections | None = Field(
+        default=None,
+        description="for rectification: {collection.field or data category: correct value}; "
+        "the keys the data map marks correctable (GET /api/v1/requests/correctable)",
     )
     agent: Agent | None = None
     encryption: PackageEncryption | None = Field(
@@ -276,6 +279,33 @@ class PrivacyRequest(BaseModel):
     deadline: date | None = None
     overdue: bool = False
     due_soon: bool = False
+
+    @field_validator("result")
+    @classmethod
+    def _no_person_link(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Requests completed before links were kept out of results still hold one.
+        if value and "download_url" in value:
+            return {k: v for k, v in value.items() if k != "download_url"}
+        return value
+
+
+class CorrectionsEdit(BaseModel):
+    """Body of the staff edit of a rectification request's corrections."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rectification: Corrections = Field(
+        description="the corrections in full: {collection.field or data category: value}"
+    )
+
+
+class CorrectableOption(BaseModel):
+    """One field or data category people may ask to correct."""
+
+    key: str
+    label: str
+    kind: str = Field(description="field or category")
+    hint: str
 
 
 class PrivacyRequestDetail(PrivacyRequest):

@@ -13,10 +13,22 @@ from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.dsr import agents, jurisdictions, letters, outcome, repository, sealing, workflow
+from ombud.datamap import correctable
+from ombud.datamap import service as datamap_service
+from ombud.datamap.correctable import Option
+from ombud.dsr import (
+    agents,
+    corrections,
+    jurisdictions,
+    letters,
+    outcome,
+    repository,
+    sealing,
+    workflow,
+)
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
-from ombud.errors import Conflict, InvalidInput, NotFound
+from ombud.errors import Conflict, Gone, InvalidInput, NotFound
 from ombud.execution import package
 from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote
 from ombud.models.requests import RequestStatus as S
@@ -112,10 +124,29 @@ def notes(session: Session, request_id: str) -> list[RequestNote]:
 def approve(session: Session, request_id: str, *, actor: str, note: str = "") -> PrivacyRequest:
     """Approve a verified request so execution may carry it out."""
     request = get(session, request_id, lock=True)
+    workflow.check(request, S.approved, action="approve")
+    corrections.check_ready(request)
     workflow.move(session, request, S.approved, actor=actor, action="approve")
     if note:
         add_note(session, request_id, actor=actor, text=note)
     return request
+
+
+def correctable_options(session: Session) -> list[Option]:
+    """What people may ask to correct under the data map in force (none without a map)."""
+    try:
+        datamap = datamap_service.get_current(session)
+    except NotFound:
+        return []
+    return correctable.options(datamap)
+
+
+def edit_corrections(
+    session: Session, request_id: str, *, actor: str, rectification: dict[str, Any]
+) -> PrivacyRequest:
+    """Staff replace the corrections of a rectification request before approving it."""
+    request = get(session, request_id, lock=True)
+    return corrections.edit(session, request, rectification, actor=actor)
 
 
 def deny(session: Session, request_id: str, *, actor: str, reason: str) -> PrivacyRequest:
@@ -263,8 +294,24 @@ def complete_execution(
     workflow.check(request, S.completed, action="complete")
     # Through JSON once, so datetimes and other values the engine returns are storable.
     stored: dict[str, Any] = json.loads(json.dumps(result, default=str))
+    # The person's link goes into their letter only: never kept, never shown to staff.
+    secret = {"download_url": str(stored.pop("download_url"))} if "download_url" in stored else {}
     if request.package_encryption and stored.get("export_id"):
         stored.update(_encrypt_package(request, str(stored["export_id"])))
+    if stored.get("export_id"):
+        settings = config.get_settings()
+        try:
+            package.find(settings, str(stored["export_id"]))
+        except Gone:
+            # Never a letter that links to a file that does not exist: the run fails instead.
+            raise Conflict(
+                f"the access package of request {request_id} is missing; run it again"
+            ) from None
+        url, _ = package.sign(settings, export_id=str(stored["export_id"]), request_id=request.id)
+        secret = {"download_url": url}
+        if request.package_encryption == "passphrase":
+            # The page that opens the package in the browser: the same one-time link.
+            secret["unlock_url"] = f"{url}{outcome.UNLOCK_SUFFIX}"
     request.result = stored
     kept = [k for k in stored.get("kept", []) if isinstance(k, dict)]
     letters.send(
@@ -272,8 +319,8 @@ def complete_execution(
         request,
         "completion",
         actor=actor,
+        secret=secret,
         kept=kept,
-        download_url=stored.get("download_url"),
         download_expires_at=stored.get("download_expires_at"),
         package_encryption=stored.get("package_encryption"),
         package_file=stored.get("package_file"),
@@ -288,6 +335,25 @@ def complete_execution(
         action="complete",
         data={"kept": len(kept), "result_keys": sorted(str(k) for k in result)},
     )
+
+
+def minimise_after_erasure(session: Session, request_id: str, *, actor: str) -> PrivacyRequest:
+    """After an erasure: keep what accountability needs (type, dates, the address the answer
+    went to, the result's counts) and drop the other identities and the free text."""
+    request = get(session, request_id, lock=True)
+    request.identities = {"email": request.email} if request.email else {}
+    request.details = ""
+    request.rectification = None
+    session.flush()
+    audit.record(
+        session,
+        action="request.minimised",
+        actor=actor,
+        subject_type=SUBJECT,
+        subject_id=request.id,
+        data={"kept": ["email", "type", "dates", "result"]},
+    )
+    return request
 
 
 def package_keys(

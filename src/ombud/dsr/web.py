@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ombud import config, ratelimit
+from ombud.datamap import service as datamap_service
 from ombud.db import DbSession
-from ombud.dsr import jurisdictions, letters, ratelimit, service, wording
+from ombud.deps import IdPath
+from ombud.dsr import jurisdictions, letters, service, wording
 from ombud.dsr.letters import TYPE_LABELS
 from ombud.dsr.schemas import PrivacyRequestCreate
-from ombud.errors import InvalidInput
+from ombud.errors import InvalidInput, OmbudError, RateLimited
+from ombud.execution.rectification import Current, current_values
+from ombud.models.requests import PrivacyRequest
+from ombud.origin import SameOrigin
 from ombud.web.render import render
 
 router = APIRouter(prefix="/privacy/request", include_in_schema=False)
@@ -32,10 +39,21 @@ FIELDS = (
     "age_recipient",
     "passphrase",
     "passphrase_confirm",
+    "rectification",
 )
+FORM = "dsr/request_form.html"
+# Form inputs named ``correct:<key>`` carry a rectification's corrections.
+CORRECT = "correct:"
 
 
-def _page(session: Session, template: str, *, status: int = 200, **ctx: Any) -> HTMLResponse:
+def _page(
+    session: Session,
+    template: str,
+    *,
+    status: int = 200,
+    retry_after: int | None = None,
+    **ctx: Any,
+) -> HTMLResponse:
     org = letters.organization(session)
     rules = jurisdictions.load(session)
     html = render(
@@ -43,9 +61,11 @@ def _page(session: Session, template: str, *, status: int = 200, **ctx: Any) -> 
         org_name=org.name,
         types=TYPE_LABELS,
         jurisdictions=[(j.key, j.name) for j in rules.values()],
+        correctable=service.correctable_options(session) if template == FORM else [],
         **ctx,
     )
-    return HTMLResponse(html, status_code=status)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -72,10 +92,40 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
-@router.post("", response_class=HTMLResponse)
+async def _corrections(request: Request) -> dict[str, str]:
+    """The ``correct:<key>`` inputs of the posted form that were filled in."""
+    form = await request.form()
+    return {
+        k.removeprefix(CORRECT): v.strip()
+        for k, v in form.items()
+        if k.startswith(CORRECT) and isinstance(v, str) and v.strip()
+    }
+
+
+def _current(session: Session, row: PrivacyRequest) -> tuple[list[Current], str]:
+    """Right after the code was confirmed: each requested correction next to what we hold,
+    read through the verified email alone."""
+    if row.type != "rectification" or not row.rectification or not row.email:
+        return [], ""
+    try:
+        datamap = datamap_service.get_current(session)
+        connections = config.get_settings().connections
+        found = current_values(
+            datamap, row.id, row.email, row.rectification, connections=connections
+        )
+    except (OmbudError, SQLAlchemyError):
+        return (
+            [],
+            "We cannot read the values we hold just now; we will check them with your request.",
+        )
+    return found, ""
+
+
+@router.post("", response_class=HTMLResponse, dependencies=[SameOrigin])
 def submit(
     request: Request,
     session: DbSession,
+    corrections: Annotated[dict[str, str], Depends(_corrections)],
     type: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
     phone: Annotated[str, Form()] = "",
@@ -104,6 +154,7 @@ def submit(
         "agent_name": agent_name,
         "agent_contact": agent_contact,
         "age_recipient": age_recipient,
+        **{CORRECT + k: v for k, v in corrections.items()},
     }
     raw: dict[str, Any] = {
         "type": type,
@@ -120,6 +171,8 @@ def submit(
         raw["country"], raw["region"] = code.split("-", 1)
     else:
         raw["country"] = code or None
+    if type == "rectification":
+        raw["rectification"] = corrections or None
     if on_behalf:
         raw["agent"] = {"name": agent_name.strip(), "contact": agent_contact.strip()}
     if age_recipient.strip() or passphrase:
@@ -129,6 +182,7 @@ def submit(
         }
     errors: dict[str, str] = {}
     data: PrivacyRequestCreate | None = None
+    status, alert, retry_after = 422, "", None
     try:
         data = PrivacyRequestCreate.model_validate(raw)
     except ValidationError as exc:
@@ -137,26 +191,33 @@ def submit(
         errors.setdefault("passphrase_confirm", "the two passphrases differ; type it again")
         data = None
     if data is not None:
-        ratelimit.check(request, identity=data.email)
         try:
+            ratelimit.check(request, scope="intake", address=data.email)
             row = service.submit(session, data=data, source="web")
+        except RateLimited as exc:
+            # What the visitor typed stays in the form; the page says when to send it again.
+            status, alert, retry_after = 429, exc.message, exc.retry_after
         except InvalidInput as exc:
             field = "jurisdiction" if "unknown jurisdiction" in exc.message else "type"
+            if exc.message.startswith("rectification"):
+                field = "rectification"
             errors = {field: exc.message}
         else:
             return RedirectResponse(f"/privacy/request/{row.id}/verify", status_code=303)
     return _page(
         session,
         "dsr/request_form.html",
-        status=422,
+        status=status,
+        retry_after=retry_after,
         title="Make a privacy request",
         values=values,
         errors=errors,
+        alert=alert,
     )
 
 
 @router.get("/{request_id}/verify", response_class=HTMLResponse)
-def verify_form(request_id: str, session: DbSession, code: str = "") -> HTMLResponse:
+def verify_form(request_id: IdPath, session: DbSession, code: str = "") -> HTMLResponse:
     """Ask for the emailed code (the emailed link fills it in; confirming still needs a click)."""
     row = service.get(session, request_id)
     if row.status != "awaiting_verification":
@@ -166,16 +227,38 @@ def verify_form(request_id: str, session: DbSession, code: str = "") -> HTMLResp
     )
 
 
-@router.post("/{request_id}/verify", response_class=HTMLResponse)
+@router.post("/{request_id}/verify", response_class=HTMLResponse, dependencies=[SameOrigin])
 def verify(
-    request_id: str, request: Request, session: DbSession, code: Annotated[str, Form()] = ""
+    request_id: IdPath, request: Request, session: DbSession, code: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
     """Check the code; a wrong one shows the form again with the error."""
-    ratelimit.check(request)
-    outcome = service.verify(session, request_id, code=code)
-    if outcome.ok:
+    try:
+        ratelimit.check(request, scope="verify", target=request_id)
+    except RateLimited as exc:
+        row = service.get(session, request_id)
         return _page(
-            session, "dsr/received.html", title="Request confirmed", request=outcome.request
+            session,
+            "dsr/verify.html",
+            status=429,
+            retry_after=exc.retry_after,
+            title="Confirm your request",
+            request=row,
+            code=code,
+            error=exc.message,
+        )
+    outcome = service.verify(session, request_id, code=code)
+    if outcome.status == 429:
+        ratelimit.refused(request, "verify")
+    if outcome.ok:
+        # Only here, after the code: a request id alone never shows what we hold.
+        current, problem = _current(session, outcome.request)
+        return _page(
+            session,
+            "dsr/received.html",
+            title="Request confirmed",
+            request=outcome.request,
+            current=current,
+            current_problem=problem,
         )
     return _page(
         session,
@@ -188,11 +271,23 @@ def verify(
     )
 
 
-@router.post("/{request_id}/resend", response_class=HTMLResponse)
-def resend(request_id: str, request: Request, session: DbSession) -> HTMLResponse:
+@router.post("/{request_id}/resend", response_class=HTMLResponse, dependencies=[SameOrigin])
+def resend(request_id: IdPath, request: Request, session: DbSession) -> HTMLResponse:
     """Send a new code."""
     row = service.get(session, request_id)
-    ratelimit.check(request, identity=row.email)
+    try:
+        ratelimit.check(request, scope="resend", address=row.email, target=request_id)
+    except RateLimited as exc:
+        return _page(
+            session,
+            "dsr/verify.html",
+            status=429,
+            retry_after=exc.retry_after,
+            title="Confirm your request",
+            request=row,
+            code="",
+            error=exc.message,
+        )
     row = service.resend(session, request_id)
     return _page(
         session,

@@ -10,7 +10,6 @@ value of their own per row (HMAC, hash, random) are computed here."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any
 
 from ombud.connectors.base import Rewrite
 from ombud.execution.holds import Hold
-from ombud.execution.masking import FROM_VALUE, SHARED, Masker, masker, matches, shared_value
+from ombud.execution.masking import FROM_VALUE, SHARED, Masker, masker, shared_value
 from ombud.execution.planner import CollectionPlan, FieldPlan
 
 Row = dict[str, Any]
@@ -125,10 +124,6 @@ class Change:
             held=list((summary.get("held") or {}).get("keys", [])),
             ended=list((summary.get("retention_ended") or {}).get("keys", [])),
         )
-
-
-def _digest(value: Any) -> str:
-    return hashlib.sha256(repr(value).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -300,38 +295,3 @@ class Eraser:
             "rows": held,
             "rule": f.hold.rule,
         }
-
-
-def _wanted(step: CollectionPlan, rectification: dict[str, Any]) -> dict[str, Any]:
-    """Fields of ``step`` named by the request: ``dataset.collection.field``,
-    ``collection.field`` or a data category."""
-    out: dict[str, Any] = {}
-    for f in step.fields:
-        for target, value in rectification.items():
-            if target in (f"{step.name}.{f.name}", f"{step.collection}.{f.name}") or (
-                "." in target and any(matches(c, target) for c in f.categories)
-            ):
-                out[f.name] = value
-    return {k: v for k, v in out.items() if k != step.primary_key}
-
-
-def rectification_change(
-    request_id: str, step: CollectionPlan, rows: list[Row], rectification: dict[str, Any]
-) -> Change:
-    """Set only the fields asked for; old values are kept as hashes for the audit trail."""
-    wanted = _wanted(step, rectification)
-    change = Change(request_id, step.name, "rectify" if wanted else "none", step.key)
-    change.fields = sorted(wanted)
-    by_fields: dict[tuple[str, ...], list[Any]] = defaultdict(list)
-    for row in rows if wanted else []:
-        pk = row[step.key]
-        differs = [k for k, v in wanted.items() if row.get(k) != v]
-        if differs:
-            by_fields[tuple(differs)].append(pk)
-            for k in differs:
-                change.old_hashes[f"{pk}:{k}"] = _digest(row.get(k))
-    change.rewrites = [
-        Rewrite(keys, {c: wanted[c] for c in cols}) for cols, keys in by_fields.items()
-    ]
-    change.rows = sum(len(keys) for keys in by_fields.values())
-    return change

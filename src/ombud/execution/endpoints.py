@@ -1,40 +1,86 @@
-"""HTTP endpoints of execution: the signed package download, the plan, and previewing and
-running one request for staff."""
+"""HTTP endpoints of execution: the person's one-time package link and its renewal, the staff
+package download, the plan, and previewing and running one request for staff."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import Engine
 
+from ombud import ratelimit
 from ombud.audit import service as audit
 from ombud.db import DbSession
 from ombud.deps import OfficerStaff, SettingsDep, ViewerStaff
 from ombud.dsr import service as dsr_service
-from ombud.errors import Conflict
-from ombud.execution import package, schemas, service, tasks
+from ombud.errors import Conflict, Forbidden, error_response
+from ombud.execution import downloads, package, schemas, service, tasks
 from ombud.execution.service import current_plan
+from ombud.web.render import render
 
 public = APIRouter(tags=["execution"])
 api = APIRouter(prefix="/api/execution", tags=["execution"])
 requests_api = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 
 
-@public.get("/privacy/exports/{token}", response_class=FileResponse)
-def download_export(token: str, session: DbSession, settings: SettingsDep) -> FileResponse:
-    """Download an access package through its signed link; every use is logged."""
-    export_id, request_id = package.unsign(settings, token)
-    path = package.find(settings, export_id)
-    audit.record(
-        session,
-        action="execution.package_downloaded",
-        actor="public:download-link",
-        subject_type="privacy_request",
-        subject_id=request_id,
-        data={"export_id": export_id, "file": path.name},
+@public.get(
+    "/privacy/exports/{token}",
+    response_class=FileResponse,
+    # A staff token on the person's link is refused: staff use the audited staff download.
+    responses={403: error_response(403)},
+)
+def download_export(
+    token: str, request: Request, session: DbSession, settings: SettingsDep
+) -> Response:
+    """The person downloads their package through the link in their letter, once."""
+    if "authorization" in request.headers:
+        raise Forbidden(
+            "this link is for the person only; staff download packages through "
+            "GET /api/v1/requests/{id}/package (privacy_officer), which is audited"
+        )
+    try:
+        path, _ = downloads.open_person_link(session, settings, token)
+    except downloads.LinkUsed as exc:
+        page = render(
+            "execution/link_used.html",
+            title="Link already used",
+            message=exc.message,
+            renew=True,
+            token=token,
+        )
+        return HTMLResponse(page, status_code=exc.status)
+    media = "application/octet-stream" if path.suffix == ".age" else "application/zip"
+    return FileResponse(path, media_type=media, filename=package.download_name(path))
+
+
+@public.post("/privacy/exports/{token}/renew", response_class=HTMLResponse)
+def renew_export_link(
+    token: str, request: Request, session: DbSession, settings: SettingsDep
+) -> HTMLResponse:
+    """Mail a new one-time link to the address of the request (never to the one asking)."""
+    ratelimit.check(request, scope="renew", target=token)
+    downloads.renew_person_link(session, settings, token)
+    page = render(
+        "execution/link_used.html",
+        title="New link sent",
+        message="We sent a new link to the email address of your request.",
+        renew=False,
+        token="",
     )
+    return HTMLResponse(page)
+
+
+@requests_api.get(
+    "/{request_id}/package",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}, "application/octet-stream": {}}}},
+)
+def staff_download_package(
+    request_id: str, session: DbSession, settings: SettingsDep, staff: OfficerStaff
+) -> FileResponse:
+    """A privacy officer downloads a request's package; recorded under their name."""
+    path = downloads.staff_download(session, settings, request_id, actor=staff.user.email)
     media = "application/octet-stream" if path.suffix == ".age" else "application/zip"
     return FileResponse(path, media_type=media, filename=package.download_name(path))
 

@@ -2,8 +2,10 @@
 
 Strategy names of Fides are accepted as they are (``null_rewrite``, ``string_rewrite``, ``hmac``,
 ``random_string_rewrite``, ``hash``) next to Ombud's short names. Every strategy is a pure
-function of (key, request, row, field, old value), so computing it twice gives the same value:
-a crashed run that recomputes its changes cannot mask a value twice into something new."""
+function of (key, request, row, field, old value). Masking a value that is already masked masks
+it again (a 64-character hex identifier is data like any other); a resumed run never does,
+because it re-applies the new values recorded in the step journal before anything was written
+and skips the collections the journal marks done."""
 
 from __future__ import annotations
 
@@ -44,8 +46,6 @@ TEXT_TYPES = frozenset({"string", "str", "text", "varchar", "char", "object_id"}
 _ALPHABET = string.ascii_letters + string.digits
 # Byte b -> _ALPHABET[b % 62], for bytes.translate.
 _TO_ALPHABET = bytes(ord(_ALPHABET[b % len(_ALPHABET)]) for b in range(256))
-_HEX = "0123456789abcdef"
-_DIGEST_LENGTHS = frozenset({32, 40, 64, 128})
 # Strategies whose new value is the same for every row: applied as one SQL assignment.
 SHARED = frozenset({"null", "fixed"})
 # Strategies computed from the old value (the others need only the row's key).
@@ -132,8 +132,6 @@ def _mask(strategy: Strategy, value: Any, *, key: bytes, seed: str) -> Any:
     suffix = str((conf.get("format_preservation") or {}).get("suffix") or "")
     if suffix and text.endswith(suffix):
         text = text[: -len(suffix)]
-    if strategy.name in ("hmac", "hash") and _is_digest(text):
-        return text  # already masked by an earlier run: hashing again would change it
     if strategy.name == "hmac":
         algorithm = str(conf.get("algorithm", "SHA-256")).replace("-", "").lower()
         return hmac.digest(key, text.encode(), algorithm).hex()
@@ -158,10 +156,6 @@ def _random(key: bytes, seed: str, length: int) -> str:
         stream += hmac.digest(key, f"{seed}:{counter}".encode(), "sha256")
         counter += 1
     return stream[:length].translate(_TO_ALPHABET).decode()
-
-
-def _is_digest(text: str) -> bool:
-    return len(text) in _DIGEST_LENGTHS and not text.strip(_HEX)
 
 
 def shared_value(strategy: Strategy) -> Any:

@@ -14,6 +14,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from ombud.errors import Gone, InvalidInput, NotFound
 from ombud.execution.changes import Row
 from ombud.execution.planner import Plan
 from ombud.execution.summary import describe, readme_text, shown_fields, summary_html
+from ombud.files import write_private
 
 FORMAT = "ombud-access-package/1"
 EXPORT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
@@ -83,12 +85,27 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def _csv(rows: list[Row], labels: dict[str, str]) -> str:
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell; text that a spreadsheet would run as a formula gets a leading ``'``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float | Decimal):
+        return str(value)  # a negative number is data, not a formula
+    text = _json_default(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def to_csv(found: list[Row], labels: dict[str, str] | None = None) -> str:
+    """Rows of one collection as CSV text, header (labels when given) first."""
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow([labels[k] for k in rows[0]])
-    for row in rows:
-        writer.writerow(["" if v is None else _json_default(v) for v in row.values()])
+    writer.writerow([csv_cell((labels or {}).get(k, k)) for k in found[0]])
+    for row in found:
+        writer.writerow([csv_cell(v) for v in row.values()])
     return text.getvalue()
 
 
@@ -128,7 +145,7 @@ def build_zip(
             as_json = json.dumps(found, indent=2, default=_json_default, ensure_ascii=False)
             files = {
                 f"data/{name}.json": write(f"data/{name}.json", as_json),
-                f"data/{name}.csv": write(f"data/{name}.csv", _csv(found, labels)),
+                f"data/{name}.csv": write(f"data/{name}.csv", to_csv(found, labels)),
             }
             manifest["collections"].append(
                 {
@@ -194,7 +211,7 @@ def store(
         raise InvalidInput(f"export {export_id}: {name!r} is not a file name (see package_name)")
     named = f"{NAME_SEPARATOR}{name}" if name else ""
     path = _checked_path(folder, export_id, f"{named}.zip{'.age' if encrypted else ''}")
-    path.write_bytes(payload)
+    write_private(path, payload)
     return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), encrypted)
 
 
@@ -259,6 +276,25 @@ def download_name(path: Path) -> str:
     """The name the person downloads a stored package under (``<name>.zip[.age]``)."""
     rest = path.name.partition(NAME_SEPARATOR)[2]
     return path.name if rest in ("", "zip", "zip.age") else rest
+
+
+def export_id_of(path: Path) -> str:
+    """The export id a stored package file is named by (the part before its name)."""
+    return path.name.partition(NAME_SEPARATOR)[0]
+
+
+def discard(settings: Settings, request_id: str) -> int:
+    """Delete every package file of a request (purged, or left by a run that died)."""
+    folder = settings.data_dir / "exports"
+    if not folder.is_dir():
+        return 0
+    prefix = request_id.replace("-", "")
+    gone = 0
+    for path in folder.iterdir():
+        if path.name.startswith(prefix) and ".zip" in path.name:
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 # ------------------------------------------------------------------ signed links

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from ombud.datamap.correctable import is_correctable, owned_references
 from ombud.datamap.graph import DatasetGraph, Edge, build_graph
 from ombud.datamap.schemas import Collection, DataMap, Dataset
 from ombud.datamap.taxonomy import is_personal_category
@@ -48,6 +49,8 @@ class FieldPlan:
     # personal (dates, invoice numbers); ``credential`` fields never are (see ``package``).
     context: bool = False
     credential: bool = False
+    read_only: bool = False
+    correctable: bool = False  # people may ask to correct it (ombud.datamap.correctable)
 
     @property
     def personal(self) -> bool:
@@ -89,7 +92,7 @@ class CollectionPlan:
 
     @cached_property
     def query_fields(self) -> list[str]:
-        """Fields compared with identities or values from earlier collections."""
+        """Fields compared with identities or with values found in other collections."""
         names = list(self.identities)
         names += [e.dst.field for e in self.incoming if e.dst.field not in names]
         return names
@@ -156,7 +159,7 @@ class CollectionPlan:
         return "keep" if held else "none"
 
     def reached_from(self) -> str:
-        """Readable origin: identities and/or reference sources."""
+        """Readable origin: identities and every reference the traversal follows into it."""
         parts = [f"identity {kind} ({name})" for name, kind in self.identities.items()]
         parts += [f"{e.src} -> {e.dst.field}" for e in self.incoming]
         return "; ".join(parts)
@@ -164,18 +167,22 @@ class CollectionPlan:
 
 @dataclass
 class Plan:
-    """Collections in traversal order, plus the unreachable personal ones."""
+    """Reachable collections in breadth-first order (the traversal reads them in this order,
+    round after round, until no new value appears), plus the unreachable personal ones."""
 
     steps: list[CollectionPlan]
     unreachable: list[tuple[str, str, str]]
+    # References marked owned: (source, destination) as ``dataset.collection.field``.
+    owned: frozenset[tuple[str, str]] = frozenset()
 
     def step(self, name: str) -> CollectionPlan:
         """The collection plan named ``dataset.collection``."""
         return next(s for s in self.steps if s.name == name)
 
     def erase_order(self) -> list[CollectionPlan]:
-        """Reverse traversal order (rows referring to others first, so foreign keys stay valid),
-        then ``erase_after`` constraints of the data map."""
+        """Reverse breadth-first order (rows referring to others first, so foreign keys stay
+        valid), then ``erase_after`` constraints of the data map (a cycle among them cannot be
+        met and leaves the order as far as it got)."""
         order = list(reversed(self.steps))
         position = {s.name: i for i, s in enumerate(order)}
         for _ in range(len(order)):
@@ -197,8 +204,15 @@ class Plan:
 
 
 def identity_values(identities: dict[str, Any]) -> dict[str, str]:
-    """A request's identities keyed by Fides identity type (``phone`` -> ``phone_number``)."""
-    return {IDENTITY_ALIASES.get(k, k): str(v) for k, v in identities.items() if v}
+    """A request's identities keyed by Fides identity type (``phone`` -> ``phone_number``).
+
+    Missing, empty and blank ones are left out: they would match every row with an empty phone
+    or account id (the traversal refuses blank values too)."""
+    return {
+        IDENTITY_ALIASES.get(k, k): str(v)
+        for k, v in identities.items()
+        if v is not None and str(v).strip()
+    }
 
 
 def _table(dataset: Dataset, collection: Collection) -> str:
@@ -226,6 +240,7 @@ def _fields(
     rules: list[CategoryRule] | None,
     holds: list[Any],
     access: tuple[Targets, ...] | None = None,
+    correctable_categories: list[str] | None = None,
 ) -> list[FieldPlan]:
     out: list[FieldPlan] = []
     inherited = collection.data_categories or dataset.data_categories or []
@@ -268,6 +283,9 @@ def _fields(
                 exported=exported(categories, access if access is not None else ()),
                 context=bool(meta and meta.context),
                 credential=bool(meta and meta.credential),
+                read_only=bool(meta and meta.read_only),
+                correctable=is_correctable(f.correctable, categories, correctable_categories or [])
+                and not (meta and (meta.read_only or meta.primary_key)),
             )
         )
     return out
@@ -292,7 +310,7 @@ def build_plan(
         dataset = datamap.get_dataset(ds_key)
         assert dataset is not None
         collection = graph.collections[(ds_key, coll_name)]
-        fields = _fields(dataset, collection, rules, holds, access)
+        fields = _fields(dataset, collection, rules, holds, access, datamap.correctable)
         pk = next((f.name for f in fields if f.primary_key), None)
         idents = {
             a.field: kind
@@ -329,7 +347,8 @@ def build_plan(
                 connection=_connection(dataset, datamap, extra),
                 order=order + 1,
                 identities=idents,
-                incoming=[e for e in incoming if "." not in e.dst.field],
+                # Nested fields are not columns: no reference is followed through them.
+                incoming=[e for e in incoming if "." not in e.dst.field + e.src.field],
                 fields=fields,
                 primary_key=pk,
                 delete_row=delete_row,
@@ -337,4 +356,6 @@ def build_plan(
                 outgoing={f for f in outgoing if "." not in f},
             )
         )
-    return Plan(steps=steps, unreachable=graph.unreachable_personal())
+    return Plan(
+        steps=steps, unreachable=graph.unreachable_personal(), owned=owned_references(datamap)
+    )

@@ -111,11 +111,13 @@ def collect_collection(
     seeds: dict[str, dict[Any, set[str]]],
     columns: Sequence[str],
     ended: dict[str, tuple[str, datetime]] | None = None,
+    given: dict[Any, Set[str]] | None = None,
 ) -> dict[str, list[tuple[Any, ...]]]:
     """Unit of work: one query for one collection and a whole batch; rows per request id.
 
     ``seeds`` maps each query field to {value: request ids}; plain-data arguments, so a job
-    queue can run this unit anywhere."""
+    queue can run this unit anywhere. ``given`` (row key -> request ids) carries the rows found
+    by earlier rounds: a row goes to each request once."""
     where = {f: list(vals) for f, vals in seeds.items() if vals}
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     if not where:
@@ -130,7 +132,8 @@ def collect_collection(
     key_at = at.get(step.primary_key) if step.primary_key else None
     # Rows seen, with the requests they went to: a row matching values of two fields (or two
     # values that the database's collation makes equal) can come back more than once.
-    given: dict[Any, Set[str]] = {}
+    if given is None:
+        given = {}
     nobody: frozenset[str] = frozenset()
     for row in pool.get(step.connection).fetch(step.table, where, columns, ended=ended):
         owners: Set[str] = nobody
@@ -170,6 +173,65 @@ def count_collection(
     return values, counts
 
 
+class Frontier:
+    """The values one collection's query fields were searched with, per request, and the new
+    ones found since (searched in the next round). A value is searched once per request: that
+    is what ends the traversal, cycles included."""
+
+    __slots__ = ("asked", "pending")
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        # field -> value -> request ids searched with it. Exact values, not case-folded: on a
+        # case-sensitive database "Ann@x" and "ann@x" find different rows.
+        self.asked: dict[str, dict[Any, set[str]]] = {f: {} for f in fields}
+        # field -> value -> request ids still to search with it
+        self.pending: dict[str, defaultdict[Any, set[str]]] = {f: defaultdict(set) for f in fields}
+
+    def offer(self, field: str, found: dict[str, list[tuple[Any, ...]]], at: int) -> None:
+        """Queue ``row[at]`` of each request's new rows as a value of ``field``, unless it is
+        missing, blank or already searched for that request."""
+        asked, pending = self.asked[field], self.pending[field]
+        for rid, rows in found.items():
+            for row in rows:
+                value = row[at]
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    continue  # a blank never seeds a search: it would match strangers' rows
+                done = asked.get(value)
+                if done is None or rid not in done:
+                    pending[value].add(rid)
+
+    def take(self) -> dict[str, dict[Any, set[str]]] | None:
+        """The queued values (now counted as searched), or None when nothing is new."""
+        if not any(self.pending.values()):
+            return None
+        seeds = self.pending
+        self.pending = {f: defaultdict(set) for f in seeds}
+        for f, vals in seeds.items():
+            asked = self.asked[f]
+            for v, ids in vals.items():
+                asked.setdefault(v, set()).update(ids)
+        return dict(seeds)
+
+    def searched(self, field: str, found: dict[str, list[tuple[Any, ...]]], at: int) -> None:
+        """Count the unique ``field`` (``row[at]``) of found rows as searched: a reference back
+        to a primary key of rows already found finds nothing new."""
+        asked = self.asked[field]
+        for rid, rows in found.items():
+            for row in rows:
+                asked.setdefault(row[at], set()).add(rid)
+
+
+def _seed_identities(
+    plan: Plan, specs: Sequence[RequestSpec], frontiers: dict[str, Frontier]
+) -> None:
+    """The requests' identities as the first values searched (blank ones never are)."""
+    identities = [(s.id, identity_values(s.identities)) for s in specs]
+    for step in plan.steps:
+        for fname, kind in step.identities.items():
+            given = {rid: [(values[kind],)] for rid, values in identities if kind in values}
+            frontiers[step.name].offer(fname, given, 0)
+
+
 def collect(
     plan: Plan,
     specs: Sequence[RequestSpec],
@@ -179,7 +241,11 @@ def collect(
     now: datetime | None = None,
     by_reference: bool = False,
 ) -> Found:
-    """Traverse the plan for every request of the batch.
+    """Find every row any chain of references leads to from the batch's identities.
+
+    Rounds read the collections in plan order, one query per collection with the values found
+    since its last query (a collection later in the order uses what earlier ones found in the
+    same round), until a round finds no new value; a tree of references takes one round.
 
     A batch of erasures only reads what erasure needs, and with ``by_reference`` it only counts
     the rows of collections it can erase by their reference field (``reference_field``). With
@@ -189,35 +255,74 @@ def collect(
     narrow = all(s.type in ERASURE_TYPES for s in specs)
     moment = now or utcnow()
     found = Found()
-    identities = [(s.id, identity_values(s.identities)) for s in specs]
+    frontiers = {step.name: Frontier(step.query_fields) for step in plan.steps}
     for step in plan.steps:
-        columns = step.erasure_columns if narrow else step.columns
-        seeds: dict[str, dict[Any, set[str]]] = {f: defaultdict(set) for f in step.query_fields}
-        for fname, kind in step.identities.items():
-            for rid, values in identities:
-                value = values.get(kind)
-                if value is not None:
-                    seeds[fname][value].add(rid)
-        for edge in step.incoming:
+        found.columns[step.name] = step.erasure_columns if narrow else step.columns
+        found.rows[step.name] = {}
+    # Where each collection's rows lead: (column index, frontier, field) per outgoing edge.
+    leads: dict[str, list[tuple[int, Frontier, str]]] = defaultdict(list)
+    for dst in plan.steps:
+        for edge in dst.incoming:
             src = f"{edge.src.dataset}.{edge.src.collection}"
-            i, wanted = found.columns[src].index(edge.src.field), seeds[edge.dst.field]
-            for rid, rows in found.rows[src].items():
-                for row in rows:
-                    if row[i] is not None:
-                        wanted[row[i]].add(rid)
-        found.columns[step.name] = columns
-        reference = step.reference_field if by_reference and narrow else None
-        if reference is not None:
-            found.rows[step.name] = {}
-            found.refs[step.name] = (
-                reference,
-                *count_collection(pool, step, reference, seeds[reference]),
-            )
-        else:
-            ended = ended_columns(step, moment) if erasing and step.timed_holds else None
-            found.rows[step.name] = collect_collection(pool, step, seeds, columns, ended)
-        if progress is not None:
-            progress(step)
+            at = found.columns[src].index(edge.src.field)
+            leads[src].append((at, frontiers[dst.name], edge.dst.field))
+    _seed_identities(plan, specs, frontiers)
+    givens: dict[str, dict[Any, Set[str]]] = {step.name: {} for step in plan.steps}
+    while True:
+        searched = False
+        for step in plan.steps:
+            seeds = frontiers[step.name].take()
+            if seeds is None:
+                continue
+            searched = True
+            reference = step.reference_field if by_reference and narrow else None
+            if reference is not None:
+                _count_into(found, pool, step, reference, seeds[reference])
+            else:
+                ended = ended_columns(step, moment) if erasing and step.timed_holds else None
+                new = collect_collection(
+                    pool, step, seeds, found.columns[step.name], ended, givens[step.name]
+                )
+                _found(found, step, new, frontiers[step.name])
+                for at, frontier, field_name in leads[step.name]:
+                    frontier.offer(field_name, new, at)
+            if progress is not None:
+                progress(step)
+        if not searched:
+            break
     for conn in pool.open.values():
         conn.rollback()  # reads only: end the transaction, release snapshots
     return found
+
+
+def _found(
+    found: Found, step: CollectionPlan, new: dict[str, list[tuple[Any, ...]]], frontier: Frontier
+) -> None:
+    """Add a round's new rows of ``step`` to ``found``."""
+    rows = found.rows[step.name]
+    if not rows:
+        found.rows[step.name] = new  # the first round: nothing to merge
+    else:
+        for rid, more in new.items():
+            rows.setdefault(rid, []).extend(more)
+    pk = step.primary_key
+    if pk is not None and pk in frontier.asked:
+        frontier.searched(pk, new, found.columns[step.name].index(pk))
+
+
+def _count_into(
+    found: Found,
+    pool: ConnectorPool,
+    step: CollectionPlan,
+    field_name: str,
+    seeds: dict[Any, set[str]],
+) -> None:
+    """Count a round's rows of a collection erased by reference, adding to earlier rounds."""
+    values, counts = count_collection(pool, step, field_name, seeds)
+    before = found.refs.get(step.name)
+    if before is not None:
+        for rid, more in before[1].items():
+            values[rid][:0] = more
+        for rid, n in before[2].items():
+            counts[rid] += n
+    found.refs[step.name] = (field_name, values, counts)

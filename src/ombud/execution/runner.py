@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ombud.connectors.base import Rewrite
-from ombud.execution.changes import Change, Eraser, Row, rectification_change
+from ombud.execution.changes import Change, Eraser, Row
 from ombud.execution.constraints import refuse_unwritable
 from ombud.execution.planner import (
     ACCESS_TYPES,
@@ -30,6 +30,7 @@ from ombud.execution.planner import (
 from ombud.execution.reading import ConnectorPool as ConnectorPool
 from ombud.execution.reading import Found, collect
 from ombud.execution.reading import RequestSpec as RequestSpec
+from ombud.execution.rectification import plan_rectification
 
 # Fault injection for the crash tests: exit hard after this many target commits.
 CRASH_ENV = "OMBUD_TEST_CRASH_AFTER_COMMITS"
@@ -115,11 +116,8 @@ def plan_changes(
             else:
                 for rid in erasing:
                     out[rid].append(eraser.change(rid, found.of(rid, name)))
-        for spec in rectifying:
-            dicts = [dict(zip(columns, r, strict=False)) for r in found.of(spec.id, name)]
-            out[spec.id].append(
-                rectification_change(spec.id, step, dicts, spec.rectification or {})
-            )
+    for spec in rectifying:
+        out[spec.id].extend(plan_rectification(plan, spec, found))
     return out
 
 

@@ -7,6 +7,15 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class ValueChange(BaseModel):
+    """One value a rectification would change."""
+
+    key: Any = Field(description="the row's key (a value of the line's key column)")
+    field: str
+    old: Any
+    new: Any
+
+
 class PreviewLine(BaseModel):
     """One collection of a dry run: which rows, which fields, what action."""
 
@@ -17,6 +26,13 @@ class PreviewLine(BaseModel):
     keys: list[Any]
     fields: list[str]
     kept: list[str] = Field(description="fields a legal hold or retention rule keeps")
+    changes: list[ValueChange] = Field(
+        default=[], description="rectification: every value that would change, old -> new"
+    )
+    not_changed: list[dict[str, Any]] = Field(
+        default=[],
+        description="rectification: fields asked for but left as they are, with the reason",
+    )
 
 
 class RequestPreview(BaseModel):

@@ -167,6 +167,11 @@ def preview(
                 "keys": keys,
                 "fields": fields,
                 "kept": [k["field"] for k in change.kept] if change else [],
+                "changes": [
+                    {"key": k, "field": f, "old": old, "new": new}
+                    for k, f, old, new in getattr(change, "diffs", ())
+                ],
+                "not_changed": list(change.kept) if change and spec.rectification else [],
             }
         )
     return result

@@ -23,13 +23,14 @@ from sqlalchemy import Engine
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
+from ombud.consent import erasure as consent_erasure
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
 from ombud.dsr import repository as dsr_repository
 from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
-from ombud.execution import constraints, package, repository
+from ombud.execution import constraints, downloads, package, repository
 from ombud.execution.changes import Change
 from ombud.execution.person import records_for
 from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan, build_plan
@@ -247,16 +248,15 @@ def _complete(
             # Encrypted before it is written, when the person asked: no plain copy on disk.
             export = package.store(
                 settings,
-                spec.id.replace("-", "") + os.urandom(4).hex(),
+                downloads.new_export_id(spec.id),
                 data,
                 passphrase=passphrase,
                 recipient=recipient,
                 name=package.package_name(datamap.organization.name, spec.type, utcnow().date()),
             )
-            url, expires = package.sign(settings, export_id=export.id, request_id=spec.id)
+            # No link here: it is signed for the person's letter only, never kept in the result.
             result.update(
-                download_url=url,
-                download_expires_at=expires,
+                download_expires_at=downloads.expires_at(settings).isoformat(),
                 export_id=export.id,
                 package_sha256=export.sha256,
                 package_name=package.download_name(export.path),
@@ -289,7 +289,15 @@ def _complete(
             )
         if run is not None:
             run.phase, run.finished_at, run.worker = "completed", utcnow(), None
+        if spec.type in ERASURE_TYPES:
+            # Ombud's own records too, in the transaction that completes the request.
+            ledger = consent_erasure.erase_person(
+                session, identities=spec.identities, actor=actor, request_id=spec.id
+            )
+            result["consent_ledger"] = ledger.as_dict()
         dsr_service.complete_execution(session, spec.id, actor=actor, result=result)
+        if spec.type in ERASURE_TYPES:
+            dsr_service.minimise_after_erasure(session, spec.id, actor=actor)
 
 
 def run_requests(
@@ -305,6 +313,9 @@ def run_requests(
     specs, runs, reports = claim(engine, request_ids, actor=actor)
     if not specs:
         return reports
+    for spec in specs:
+        # A package written by an earlier attempt that died before recording it: never sent.
+        package.discard(settings, spec.id)
     journal = StoreJournal(engine, runs, actor=actor)
     try:
         if datamap is None:

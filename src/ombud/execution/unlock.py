@@ -4,7 +4,11 @@ they chose and receives the decrypted ZIP over HTTPS, with no tool of their own.
 The passphrase is never stored: it is checked by decrypting the package with it (age's
 scrypt makes each try cost about a second). Wrong tries are counted per link in the store;
 after ``package.UNLOCK_TRIES_PER_HOUR`` within an hour the page answers 429 and says when
-to try again."""
+to try again.
+
+Main's delivery rules hold here too: the link works once (a successful unlock spends it, as a
+download does), only while it is the request's current and unexpired package, and never for a
+staff token."""
 
 from __future__ import annotations
 
@@ -13,19 +17,18 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import pyrage
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.dsr import letters, wording
-from ombud.dsr import service as dsr_service
 from ombud.dsr.outcome import UNLOCK_SUFFIX
-from ombud.errors import Conflict
-from ombud.execution import package, repository
+from ombud.errors import Conflict, Forbidden
+from ombud.execution import downloads, package, repository
+from ombud.models.requests import PrivacyRequest
 from ombud.web.render import render
 
 router = APIRouter(tags=["execution"])
@@ -75,8 +78,7 @@ def _locked(session: Session, token: str, export_id: str) -> HTMLResponse | None
     )
 
 
-def _check_passphrase_package(session: Session, request_id: str) -> None:
-    request = dsr_service.get(session, request_id)
+def _check_passphrase_package(request: PrivacyRequest) -> None:
     if request.package_encryption != "passphrase":
         raise Conflict(
             "this package is not protected by a passphrase; download it with the link in "
@@ -84,12 +86,38 @@ def _check_passphrase_package(session: Session, request_id: str) -> None:
         )
 
 
+def _person_only(request: Request) -> None:
+    if "authorization" in request.headers:
+        raise Forbidden(
+            "this link is for the person only; staff download packages through "
+            "GET /api/v1/requests/{id}/package (privacy_officer), which is audited"
+        )
+
+
+def _used_page(exc: downloads.LinkUsed, token: str) -> HTMLResponse:
+    """The page of a spent link, offering to mail a new one (as the download link does)."""
+    page = render(
+        "execution/link_used.html",
+        title="Link already used",
+        message=exc.message,
+        renew=True,
+        token=token,
+    )
+    return HTMLResponse(page, status_code=exc.status)
+
+
 @router.get(f"/privacy/exports/{{token}}{UNLOCK_SUFFIX}", response_class=HTMLResponse)
-def unlock_form(token: str, session: DbSession, settings: SettingsDep) -> HTMLResponse:
+def unlock_form(
+    token: str, request: Request, session: DbSession, settings: SettingsDep
+) -> HTMLResponse:
     """The form asking for the package's passphrase."""
-    export_id, request_id = package.unsign(settings, token)
+    _person_only(request)
+    try:
+        export_id, row = downloads.check_person_link(session, settings, token)
+    except downloads.LinkUsed as exc:
+        return _used_page(exc, token)
     package.find(settings, export_id)
-    _check_passphrase_package(session, request_id)
+    _check_passphrase_package(row)
     return _locked(session, token, export_id) or _page(session, token)
 
 
@@ -97,14 +125,19 @@ def unlock_form(token: str, session: DbSession, settings: SettingsDep) -> HTMLRe
 def unlock(
     token: str,
     passphrase: Annotated[str, Form(max_length=1024)],
+    request: Request,
     session: DbSession,
     settings: SettingsDep,
 ) -> Response:
     """Decrypt the package with the typed passphrase and stream the ZIP; a wrong one is
     counted (and the form shown again with how many tries are left)."""
-    export_id, request_id = package.unsign(settings, token)
+    _person_only(request)
+    try:
+        export_id, row = downloads.check_person_link(session, settings, token)
+    except downloads.LinkUsed as exc:
+        return _used_page(exc, token)
     path = package.find(settings, export_id)
-    _check_passphrase_package(session, request_id)
+    _check_passphrase_package(row)
     locked = _locked(session, token, export_id)
     if locked is not None:
         return locked
@@ -127,14 +160,8 @@ def unlock(
             ),
         )
     repository.add_unlock_attempt(session, export_id, at=now, ok=True)
-    audit.record(
-        session,
-        action="execution.package_downloaded",
-        actor="public:download-link",
-        subject_type="privacy_request",
-        subject_id=request_id,
-        data={"export_id": export_id, "file": path.name, "decrypted": True},
-    )
+    # Spends the link and records the download, exactly as the plain download does.
+    path, _ = downloads.open_person_link(session, settings, token)
     name = package.download_name(path).removesuffix(".age")
 
     def chunks() -> Iterator[bytes]:

@@ -5,6 +5,7 @@ from ombud.models import (  # noqa: F401
     consent,
     datamap,
     execution,
+    mail,
     requests,
     retention,
     staff,

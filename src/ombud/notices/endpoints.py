@@ -13,6 +13,7 @@ from ombud.clock import utcnow
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.notices import service
+from ombud.web.headers import Embeddable
 from ombud.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +30,8 @@ def _page(template: str, **ctx: Any) -> HTMLResponse:
     return HTMLResponse(render(template, longdate=longdate, today=utcnow().date(), **ctx))
 
 
-@router.get("/privacy/statement", response_class=HTMLResponse)
+# The statement is the one page meant to be shown inside the organization's own site.
+@router.get("/privacy/statement", response_class=HTMLResponse, dependencies=[Embeddable])
 def statement(session: DbSession, settings: SettingsDep) -> HTMLResponse:
     """The published statement, or a live draft when nothing is published yet."""
     version = service.current_version(session)

@@ -16,7 +16,7 @@ import ombud.models.base
 revision: str = "0201_letters"
 down_revision: str | Sequence[str] | None = "0200_execution"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0101_package_encryption"
+depends_on: str | Sequence[str] | None = "0102_identity_hints"
 
 
 def upgrade() -> None:

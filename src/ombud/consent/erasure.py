@@ -1,0 +1,153 @@
+"""Erasure reaches Ombud's own consent ledger.
+
+When a person's erasure request completes, every consent they granted is withdrawn and every
+purpose they never decided is refused (so no list can mail them), their pending confirmations
+and one-time codes are deleted, the preference sessions and links issued before are void, and
+the raw identity (with user agent and IP) leaves every record and state. What stays is the
+keyed hash of the identity in the states and records: a suppression entry that the bulk check
+and the suppression export still honour, and the proof of what was decided when.
+
+A fresh, explicit opt-in by the person afterwards (double opt-in or the preference center, by
+code) is a new decision and is recorded as any other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ombud.audit import service as audit
+from ombud.clock import utcnow
+from ombud.config import Settings
+from ombud.consent import ledger, repository
+from ombud.consent.ledger import Context, Entry, Subject
+from ombud.consent.purposes import NoticeRef, list_purposes
+from ombud.consent.schemas import DecisionKind, SubjectKind
+from ombud.consent.service import current_jurisdiction
+from ombud.errors import InvalidInput, NotFound
+
+METHOD = "erasure"
+# Request identity names -> ledger subject kinds.
+KINDS = {"email": SubjectKind.email, "account_id": SubjectKind.account}
+
+
+@dataclass(frozen=True)
+class LedgerErasure:
+    """What erasure did to the ledger for one person."""
+
+    subjects: int
+    withdrawn: list[str]
+    refused: list[str]
+    records_erased: int
+
+    def as_dict(self) -> dict[str, object]:
+        """For the request's result."""
+        return {
+            "subjects": self.subjects,
+            "withdrawn": self.withdrawn,
+            "suppressed": sorted({*self.withdrawn, *self.refused}),
+            "records_erased": self.records_erased,
+        }
+
+
+def _subjects(identities: dict[str, str], settings: Settings | None) -> list[Subject]:
+    out: list[Subject] = []
+    for name, value in identities.items():
+        kind = KINDS.get(name)
+        if kind is None or not str(value).strip():
+            continue
+        try:
+            out.append(ledger.make_subject(kind, str(value), settings))
+        except InvalidInput:  # an identity the ledger cannot hold was never recorded in it
+            continue
+    return out
+
+
+def erase_person(
+    session: Session,
+    *,
+    identities: dict[str, str],
+    actor: str,
+    request_id: str | None = None,
+    settings: Settings | None = None,
+) -> LedgerErasure:
+    """Withdraw, suppress and forget one person's identities in the ledger (caller commits)."""
+    subjects = _subjects(identities, settings)
+    try:
+        purposes = {p.key: p for p in list_purposes(session)}
+        jurisdiction = current_jurisdiction(session)
+    except NotFound:  # no data map: nothing can be offered, only what is stored is erased
+        purposes, jurisdiction = {}, "gdpr"
+    withdrawn: set[str] = set()
+    refused: set[str] = set()
+    erased = 0
+    evidence = {"erasure_request": request_id} if request_id else {}
+    context = Context(actor=actor, jurisdiction=jurisdiction)
+    now = utcnow()
+    for subject in subjects:
+        # The hash alone from here on: no record written below holds the raw identity.
+        anonymous = Subject(subject.kind, None, subject.hash)
+        entries: list[Entry] = []
+        decided = set()
+        for state, _receipt in repository.states_of(session, subject.hash):
+            decided.add(state.purpose)
+            if state.decision != DecisionKind.granted:
+                continue
+            found = purposes.get(state.purpose)
+            notice = found.notice if found else _latest(session, state.purpose)
+            if notice is None:
+                continue
+            entries.append(
+                Entry(
+                    anonymous,
+                    state.purpose,
+                    DecisionKind.withdrawn,
+                    METHOD,
+                    notice,
+                    jurisdiction,
+                    context,
+                    evidence,
+                )
+            )
+            withdrawn.add(state.purpose)
+        if subject.kind == SubjectKind.email:
+            for key, p in purposes.items():
+                if key not in decided:
+                    entries.append(
+                        Entry(
+                            anonymous,
+                            key,
+                            DecisionKind.refused,
+                            METHOD,
+                            p.notice,
+                            jurisdiction,
+                            context,
+                            evidence,
+                        )
+                    )
+                    refused.add(key)
+        ledger.write(session, entries)
+        erased += repository.erase(session, subject.hash, now)
+    report = LedgerErasure(len(subjects), sorted(withdrawn), sorted(refused), erased)
+    audit.record(
+        session,
+        action="consent.erased_by_request",
+        actor=actor,
+        subject_type="privacy_request",
+        subject_id=request_id or "-",
+        data=report.as_dict(),
+    )
+    return report
+
+
+def _latest(session: Session, purpose: str) -> NoticeRef | None:
+    row = repository.latest_notice(session, purpose)
+    return NoticeRef.of(row) if row is not None else None
+
+
+def erased_since(session: Session, subject_hash: str, issued: datetime) -> bool:
+    """True when the subject was erased at or after ``issued`` (a session or link older than
+    the erasure no longer opens anything)."""
+    at = repository.erased_at(session, subject_hash)
+    return at is not None and at >= issued

@@ -1,0 +1,28 @@
+"""Files that hold personal data (packages, mail) are written readable by Ombud's user only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PRIVATE = 0o600
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` with mode 0600 whatever the umask, all or nothing.
+
+    Written under a temporary name and renamed, so a crash never leaves half a file under
+    the real name; the mode is set on the open file, so no other user can ever read it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), PRIVATE)  # os.open's mode is reduced by the umask
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    os.replace(temp, path)

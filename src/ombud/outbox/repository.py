@@ -1,0 +1,82 @@
+"""All SQL of the mail outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from ombud.models.mail import OutboxMail
+
+
+def add(session: Session, row: OutboxMail) -> OutboxMail:
+    """Queue one message (sent after the commit)."""
+    session.add(row)
+    session.flush()
+    return row
+
+
+def claim(
+    session: Session,
+    *,
+    now: datetime,
+    stale_before: datetime,
+    worker: str,
+    ids: Sequence[str] | None = None,
+    limit: int = 100,
+) -> list[OutboxMail]:
+    """Take due messages for ``worker``: pending ones, and ones whose sender died mid-send.
+
+    PostgreSQL skips rows another sender has locked; SQLite's BEGIN IMMEDIATE (see
+    ``ombud.db``) already lets one writer in at a time."""
+    due = or_(
+        and_(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now),
+        and_(OutboxMail.status == "sending", OutboxMail.claimed_at < stale_before),
+    )
+    stmt = select(OutboxMail).where(due)
+    if ids is not None:
+        stmt = stmt.where(OutboxMail.id.in_(list(ids)))
+    stmt = stmt.order_by(OutboxMail.created_at, OutboxMail.id).limit(limit)
+    rows = list(session.scalars(stmt.with_for_update(skip_locked=True)))
+    for row in rows:
+        row.status, row.claimed_by, row.claimed_at = "sending", worker, now
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def get(session: Session, mail_id: str, *, lock: bool = False) -> OutboxMail | None:
+    """One queued message."""
+    stmt = select(OutboxMail).where(OutboxMail.id == mail_id)
+    return session.scalar(stmt.with_for_update() if lock else stmt)
+
+
+def counts(session: Session) -> dict[str, int]:
+    """{status: number of messages}."""
+    stmt = select(OutboxMail.status, func.count()).group_by(OutboxMail.status)
+    return {str(status): int(n) for status, n in session.execute(stmt)}
+
+
+def failed(session: Session, *, limit: int = 50) -> list[OutboxMail]:
+    """Messages given up on, newest first."""
+    stmt = (
+        select(OutboxMail)
+        .where(OutboxMail.status == "failed")
+        .order_by(OutboxMail.created_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def delete_sent_before(session: Session, cutoff: datetime) -> int:
+    """Forget messages sent before ``cutoff`` (their address and subject); return how many."""
+    ids = list(
+        session.scalars(
+            select(OutboxMail.id).where(OutboxMail.status == "sent", OutboxMail.sent_at < cutoff)
+        )
+    )
+    if ids:
+        session.execute(delete(OutboxMail).where(OutboxMail.id.in_(ids)))
+    return len(ids)

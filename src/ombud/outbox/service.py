@@ -1,0 +1,179 @@
+"""Queue mail in the caller's transaction; send it once that transaction has committed.
+
+A rolled-back transaction leaves no row, so nothing is sent. A process that dies after the
+commit leaves the row ``pending``: the next drain (after-commit hook, the server's background
+loop or ``ombud mail send``) sends it. A sender that dies mid-send leaves it ``sending``;
+after ``LEASE`` another sender sends it again with the same Message-ID (SMTP cannot make a
+send and a commit atomic, so that narrow window is the only way a letter goes out twice)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ombud import mail
+from ombud.clock import utcnow
+from ombud.config import Settings
+from ombud.db import after_commit, unit_of_work
+from ombud.errors import OmbudError
+from ombud.models.mail import OutboxMail
+from ombud.outbox import repository
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 8
+# Waits after the 1st, 2nd, ... failed attempt; the last one repeats.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
+
+Stage = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass
+class Report:
+    """What one drain did."""
+
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+
+
+def enqueue(
+    session: Session,
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    headers: dict[str, str] | None = None,
+) -> OutboxMail:
+    """Queue a message in ``session``'s transaction; it is sent after that commits."""
+    built = mail.build_message(settings, to=to, subject=subject, text=text)
+    row = repository.add(
+        session,
+        OutboxMail(
+            to=to,
+            subject=subject,
+            body=text,
+            headers=dict(headers or {}),
+            message_id=str(built["Message-ID"]),
+            status="pending",
+            attempts=0,
+            next_attempt_at=utcnow(),
+        ),
+    )
+    after_commit(session, lambda: _send_committed(session, settings, row.id))
+    return row
+
+
+def _send_committed(session: Session, settings: Settings, mail_id: str) -> None:
+    """After-commit hook: send the message now, in this process."""
+    try:
+        deliver(lambda: _reuse(session), settings, ids=[mail_id])
+    except Exception:  # committed work must not fail now; the queue keeps the letters
+        log.exception("sending queued mail failed; it stays queued for the next drain")
+
+
+@contextmanager
+def _reuse(session: Session) -> Iterator[Session]:
+    """The committed session again, for one more transaction of its own."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def drain(engine: Engine | None, settings: Settings, *, limit: int = 100) -> Report:
+    """Send every due message, ``limit`` at a time (CLI, background loop)."""
+    total = Report()
+    while True:
+        report = deliver(lambda: unit_of_work(engine), settings, limit=limit)
+        total.sent += report.sent
+        total.retry += report.retry
+        total.failed += report.failed
+        if report.sent + report.retry + report.failed < limit:
+            return total
+
+
+def deliver(
+    stage: Stage, settings: Settings, *, ids: Sequence[str] | None = None, limit: int = 100
+) -> Report:
+    """Claim due messages (committed), send each, record the outcome (committed)."""
+    report = Report()
+    if ids is not None and not ids:
+        return report
+    now = utcnow()
+    with stage() as session:
+        rows = repository.claim(
+            session,
+            now=now,
+            stale_before=now - LEASE,
+            worker=f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}",
+            ids=ids,
+            limit=limit,
+        )
+        claimed = [(r.id, _message(settings, r)) for r in rows]
+    for mail_id, message in claimed:
+        try:
+            mail.send(settings, message)
+            error = None
+        except OmbudError as exc:
+            error = exc.message
+        except OSError as exc:  # the outbox folder cannot be written
+            error = f"cannot write mail into {settings.mail_outbox}: {exc}"
+        with stage() as session:
+            outcome = _record(session, mail_id, error)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    return report
+
+
+def _message(settings: Settings, row: OutboxMail) -> EmailMessage:
+    msg = mail.build_message(
+        settings, to=row.to, subject=row.subject, text=row.body or "", headers=row.headers
+    )
+    msg.replace_header("Message-ID", row.message_id)
+    return msg
+
+
+def _record(session: Session, mail_id: str, error: str | None) -> str:
+    """Mark a message sent (body wiped), due again later, or failed; return which."""
+    row = repository.get(session, mail_id, lock=True)
+    if row is None:
+        return "failed"
+    now = utcnow()
+    row.claimed_by = None
+    if error is None:
+        row.status, row.sent_at, row.body, row.last_error = "sent", now, None, None
+        return "sent"
+    row.last_error = error[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+        log.error("giving up on mail %s to %s: %s", row.id, "[recipient]", error)
+        return "failed"
+    row.status = "pending"
+    row.next_attempt_at = now + BACKOFF[min(row.attempts, len(BACKOFF)) - 1]
+    log.warning("mail %s not sent (attempt %d), will retry: %s", row.id, row.attempts, error)
+    return "retry"
+
+
+def status(session: Session) -> dict[str, int]:
+    """{status: count} of the queue."""
+    return repository.counts(session)
