@@ -106,6 +106,11 @@ def test_passphrase_package_opens_through_the_download_page(
     page = UNLOCK_RE.search(letter)
     assert page is not None, letter
     c = system.client
+    # The page is the person's link too: a staff token is refused there as well.
+    officer = system.as_("privacy_officer")
+    assert c.get(page.group(1), headers=officer).status_code == 403
+    refused = c.post(page.group(1), data={"passphrase": PASSPHRASE}, headers=officer)
+    assert refused.status_code == 403
     form = c.get(page.group(1))
     assert form.status_code == 200 and 'name="passphrase"' in form.text
     assert 'method="post"' in form.text
