@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     export_ttl_hours: int = Field(
         default=168, description="Lifetime of access package download links."
     )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="File (outside the store: another disk, a log shipper's folder) the server "
+        "appends a signed audit checkpoint to at each time of OMBUD_RETENTION_SCHEDULE.",
+    )
     retention_schedule: str = Field(
         default="30 3 * * *",
         description="When the server applies the retention rules, in cron syntax (UTC; default "

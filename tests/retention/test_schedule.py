@@ -12,6 +12,8 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from ombud.audit import checkpoint
+from ombud.audit.service import verify
 from ombud.config import Settings
 from ombud.datamap import service as datamap_service
 from ombud.db import make_engine, unit_of_work
@@ -75,3 +77,19 @@ def test_a_slot_runs_once_with_two_processes(
     assert run_slot(engine, settings, slot) is None  # a late process: still taken
     for e in engines:
         e.dispose()
+
+
+def test_the_nightly_slot_anchors_the_audit_log(
+    shared: tuple[Settings, Engine, Engine], frozen_clock: Clock, tmp_path: Path
+) -> None:
+    settings, engine, _app_db = shared
+    path = tmp_path / "checkpoints.jsonl"
+    nightly = settings.model_copy(update={"audit_checkpoint_file": path})
+    slot = datetime(2026, 3, 2, 3, 30, tzinfo=UTC)
+    assert run_slot(engine, nightly, slot) is not None
+    [cp] = checkpoint.read(path, nightly)
+    with unit_of_work(engine) as session:
+        result = verify(session, nightly)
+        assert cp.seq == result.checked and cp.hash == result.head_hash
+        assert checkpoint.compare(session, result, [cp]) == ""
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

@@ -12,6 +12,7 @@ from functools import partial
 from cronsim import CronSim
 from sqlalchemy import Engine
 
+from ombud.audit.tasks import nightly_checkpoint
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.datamap import service as datamap_service
@@ -44,13 +45,16 @@ def run_slot(
             datamap = datamap_service.get_current(session)
         except NotFound:
             return []
-    return service.run(
+    outcomes = service.run(
         partial(unit_of_work, engine),
         datamap,
         trigger="schedule",
         actor="system:schedule",
         connections=dict(settings.connections),
     )
+    # After the run, so the checkpoint anchors its audit entries too.
+    nightly_checkpoint(engine, settings)
+    return outcomes
 
 
 class RetentionScheduler:
