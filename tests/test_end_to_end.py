@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from ombud.app import create_app
 from ombud.config import Settings
+from ombud.consent import service as consent_service
 from ombud.datamap import service as datamap_service
 from ombud.db import make_engine, unit_of_work
 from ombud.demo.setup import init_demo
@@ -88,6 +89,15 @@ def test_access_then_erasure_on_the_demo_company(
         invoices_before = conn.execute(
             text("SELECT * FROM invoices WHERE account_id = :a ORDER BY id"), {"a": account_id}
         ).all()
+    with unit_of_work(store) as session:  # the person once subscribed to the newsletter
+        consent_service.record_decision(
+            session,
+            email=email,
+            purpose="newsletter",
+            decision="granted",
+            method="web_form",
+            settings=settings,
+        )
     with TestClient(create_app(settings)) as client:
         # Access: the package holds exactly this person's account and mailboxes.
         rid = _ask(client, smtp_server.mailbox, "access", email, token)
@@ -101,12 +111,26 @@ def test_access_then_erasure_on_the_demo_company(
         assert link is not None, letter
         res = client.get(link.group(1).replace("http://testserver", ""))
         assert res.status_code == 200
+        today = client.get(f"/api/v1/requests/{rid}", headers=auth(token)).json()["closed_at"]
+        name = f"postlicht-mail-gmbh-access-{today[:10]}.zip"
+        assert f'filename="{name}"' in res.headers["content-disposition"]
         with zipfile.ZipFile(io.BytesIO(res.content)) as zf:
             names = zf.namelist()
             accounts = json.loads(zf.read(next(n for n in names if n.endswith("accounts.json"))))
             boxes = json.loads(zf.read(next(n for n in names if n.endswith("mailboxes.json"))))
+            invoices = json.loads(zf.read(next(n for n in names if n.endswith("invoices.json"))))
+            history = json.loads(zf.read("consent/history.json"))
+            readme = zf.read("README.txt").decode()
         assert [a["email"] for a in accounts] == [email]
         assert [b["address"] for b in boxes] == list(mailboxes)
+        # Credentials are left out and the package says so; context fields are shown.
+        assert "password_hash" not in accounts[0] and "created_at" in accounts[0]
+        assert "Password hash (postlicht_app.accounts.password_hash)" in readme
+        assert len(invoices) == len(invoices_before)
+        assert all(i["number"] and i["issued_on"] for i in invoices)
+        assert "Deleted 30 days after the account is closed." in readme
+        assert [(h["purpose"], h["decision"]) for h in history] == [("newsletter", "granted")]
+        assert "Postlicht newsletter" in readme
 
         # Erasure: the account is masked, invoices are kept under the tax-law hold.
         rid = _ask(client, smtp_server.mailbox, "erasure", email, token)
@@ -121,5 +145,12 @@ def test_access_then_erasure_on_the_demo_company(
             ).all()
         assert stored != email and stored.endswith("@erased.invalid")
         assert invoices_after == invoices_before
-        letter = Mailbox.text(smtp_server.mailbox.to(email)[-1])
+        letter = " ".join(Mailbox.text(smtp_server.mailbox.to(email)[-1]).split())
         assert "invoices" in letter.lower()
+        # Once per rule: why, and until when as a date; German tax law keeps invoices.
+        assert letter.count("- Invoices:") == 1
+        assert (
+            "Why: German tax and commercial law require us to keep invoices for ten years (§"
+            in letter
+        )
+        assert "at the latest, then we erase it." in letter

@@ -26,6 +26,7 @@ ROUTER_MODULES = (
     "ombud.audit.endpoints",
     "ombud.dsr.endpoints",
     "ombud.execution.endpoints",
+    "ombud.execution.unlock",
     "ombud.consent.endpoints",
     "ombud.consent.banner_endpoints",
     "ombud.notices.endpoints",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -103,7 +103,8 @@ def test_extension_once_and_never_after_first_deadline(
     assert body["due_on"] == "2026-04-02" and body["extended_due_on"] == "2026-06-02"
     assert body["deadline"] == "2026-06-02" and body["extension_reason"]
     letter = Mailbox.text(smtp_server.mailbox.to("lin@example.test")[-1])
-    assert "2026-06-02" in letter and "Data is in 14 systems." in letter
+    assert "Data is in 14 systems." in letter
+    assert "is 2 June 2026 (instead of 2 April 2026)" in " ".join(letter.split())
     before = counts(db_session)
     again = client.post(f"/api/v1/requests/{rid}/extend", headers=officer, json={"reason": "more"})
     assert again.status_code == 409 and "only one extension" in again.json()["error"]
@@ -177,3 +178,78 @@ def test_data_map_can_change_deadlines(
         "/api/v1/requests", json={"type": "access", "email": "a@example.test", "country": "FR"}
     )
     assert res.json()["due_on"] == "2026-03-22"
+
+
+# ------------------------------------------------------------------ boundaries
+def test_gdpr_extension_ending_in_a_leap_february(
+    client: TestClient,
+    datamap: DataMapVersion,
+    smtp_server: SmtpServer,
+    tokens: dict[str, str],
+    frozen_clock: Clock,
+) -> None:
+    frozen_clock.set(datetime(2027, 11, 30, 9, 0, tzinfo=UTC))
+    rid = _verified(client, smtp_server.mailbox, email="leap@example.test")
+    officer = auth(tokens["privacy_officer"])
+    res = client.post(f"/api/v1/requests/{rid}/extend", headers=officer, json={"reason": "big"})
+    assert res.status_code == 200, res.text
+    # 30 Nov + 1 month = 30 Dec; + 3 months from receipt = 29 Feb 2028 (clamped, leap year).
+    assert res.json()["due_on"] == "2027-12-30"
+    assert res.json()["extended_due_on"] == "2028-02-29"
+    letter = " ".join(Mailbox.text(smtp_server.mailbox.to("leap@example.test")[-1]).split())
+    assert "is 29 February 2028 (instead of 30 December 2027)" in letter
+    # The same day a year earlier ends on 28 February: no leap day in 2027.
+    assert extended_deadline(date(2026, 11, 30), Period(months=1), Period(months=2)) == date(
+        2027, 2, 28
+    )
+
+
+def test_overdue_only_after_the_due_date(
+    client: TestClient,
+    datamap: DataMapVersion,
+    smtp_server: SmtpServer,
+    tokens: dict[str, str],
+    frozen_clock: Clock,
+) -> None:
+    rid = _verified(client, smtp_server.mailbox, email="edge@example.test")
+    viewer = auth(tokens["viewer"])
+
+    def flags() -> tuple[bool, bool]:
+        (item,) = [i for i in client.get("/api/v1/requests", headers=viewer).json()["items"]]
+        assert item["id"] == rid and item["deadline"] == "2026-04-02"
+        return item["overdue"], item["due_soon"]
+
+    frozen_clock.set(datetime(2026, 4, 2, 23, 59, 59, tzinfo=UTC))  # the last second of it
+    assert flags() == (False, True)
+    frozen_clock.set(datetime(2026, 4, 3, 0, 0, tzinfo=UTC))  # the day after
+    assert flags() == (True, False)
+
+
+def test_extension_allowed_on_the_due_date_itself(
+    client: TestClient,
+    db_session: Session,
+    datamap: DataMapVersion,
+    smtp_server: SmtpServer,
+    tokens: dict[str, str],
+    frozen_clock: Clock,
+) -> None:
+    officer = auth(tokens["privacy_officer"])
+    on_time = _verified(client, smtp_server.mailbox, email="ontime@example.test")
+    late = _verified(client, smtp_server.mailbox, email="late@example.test")
+    frozen_clock.set(datetime(2026, 4, 2, 23, 59, tzinfo=UTC))  # due 2026-04-02
+    res = client.post(
+        f"/api/v1/requests/{on_time}/extend",
+        headers=officer,
+        json={"reason": "Data is in 14 systems."},
+    )
+    assert res.status_code == 200, res.text
+    assert res.json()["extended_due_on"] == "2026-06-02"
+    frozen_clock.set(datetime(2026, 4, 3, 0, 0, tzinfo=UTC))
+    before = counts(db_session)
+    res = client.post(
+        f"/api/v1/requests/{late}/extend",
+        headers=officer,
+        json={"reason": "Data is in 14 systems."},
+    )
+    assert res.status_code == 409 and "2026-04-02 has passed" in res.json()["error"]
+    assert counts(db_session) == before

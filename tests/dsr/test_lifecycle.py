@@ -85,7 +85,7 @@ def test_web_form_to_completion(
     assert kinds == ["verification", "acknowledgement", "completion"]
     assert [n["text"] for n in detail["notes"]] == ["ok"]
     completion = Mailbox.text(smtp_server.mailbox.to("grace@example.test")[-1])
-    assert "billing.invoices: kept 10 years for tax law" in completion
+    assert "- Invoices.\r\n  Why: kept 10 years for tax law" in completion
     assert "privacy@acme.example" in completion
 
     actions = [

@@ -49,9 +49,10 @@ def test_execution_hooks_walk_to_completed(
     commit(db_session)
     assert req.status == "completed" and req.closed_at is not None
     letter = Mailbox.text(smtp_server.mailbox.to("ada@example.test")[-1])
-    assert "invoices: tax law: 10 years" in letter
+    assert "- Invoices.\r\n  Why: tax law: 10 years" in letter
     assert "Acme Widgets GmbH" in letter
-    assert "https://privacy.acme.example/exports/abc" in letter and "2026-03-05" in letter
+    assert "https://privacy.acme.example/exports/abc" in letter
+    assert "The link works once, until 5 March 2026, 09:00 UTC;" in letter
     assert req.result is not None and req.result["download_expires_at"].startswith("2026-03-05")
     with pytest.raises(Conflict, match="completed cannot become in_progress"):
         service.start_execution(db_session, rid, actor="worker")

@@ -16,6 +16,7 @@ from ombud.execution import package
 from ombud.execution.planner import Plan, build_plan
 from ombud.execution.runner import ConnectorPool, MemoryJournal, RequestSpec, execute_batch
 from ombud.execution.service import result_of
+from ombud.execution.summary import humanize, shown_fields
 from tests.execution import shop
 from tests.execution.conftest import Target
 from tests.fixtures.api import Clock
@@ -52,14 +53,15 @@ def test_access_package_holds_exactly_the_persons_rows(target: Target, shop_map:
             manifest = json.loads(zf.read("manifest.json"))
             assert {c["name"] for c in manifest["collections"]} == set(expected)
             for name, rows in expected.items():
-                fields = [f.name for f in plan.step(name).export_fields]
+                fields = [f.name for f in shown_fields(plan.step(name))]
                 want = [{f: r[f] for f in fields} for r in rows]
                 got = json.loads(zf.read(f"data/{name}.json"))
                 assert _norm(got) == _norm(want), name
                 got_csv = list(csv.DictReader(io.StringIO(zf.read(f"data/{name}.csv").decode())))
                 assert len(got_csv) == len(want)
-                assert {r[fields[0]] for r in got_csv} == {str(r[fields[0]]) for r in want}
-            summary = zf.read("summary.html").decode()
+                header = humanize(fields[0])  # readable headers: "ID", "Email", ...
+                assert {r[header] for r in got_csv} == {str(r[fields[0]]) for r in want}
+            summary = zf.read("index.html").decode()
         assert "Selling and delivering orders" in summary  # purpose
         assert "ParcelCo Inc." in summary and "standard contractual clauses" in summary
         assert "Berliner Beauftragte" in summary  # right to complain

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select, update
 
 from ombud.clock import utcnow
 from ombud.config import Settings
+from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
 from ombud.db import make_engine, unit_of_work
 from ombud.execution import repository
@@ -25,7 +26,7 @@ from ombud.models.audit import AuditEntry
 from ombud.models.requests import PrivacyRequest
 from tests.execution import shop
 from tests.execution.conftest import Target
-from tests.fixtures.api import Clock, make_settings
+from tests.fixtures.api import ANCHORED_PRELUDE, Clock, make_settings
 from tests.fixtures.smtp import Mailbox, SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +107,8 @@ def test_killed_worker_resumes_without_erasing_twice(
     cmd = [
         sys.executable,
         "-c",
-        "from ombud.cli.main import main; main()",
+        # The child runs on the tests' anchored clock: held 2025 invoices stay held in 2035.
+        ANCHORED_PRELUDE + "from ombud.cli.main import main; main()",
         "requests",
         "run",
         "--datamap",
@@ -193,6 +195,8 @@ def test_result_and_letter_name_what_was_kept_and_what_was_erased_as_its_period_
     frozen_clock: Clock,
 ) -> None:
     settings, engine = store
+    with unit_of_work(engine) as session:  # the letter reads the map in force
+        datamap_service.apply_map(session, datamap=shop_map, files={}, author="test")
     with target.engine.begin() as conn:  # eleven years before the frozen clock's 2026-03-02
         conn.execute(
             update(shop.invoices).where(shop.invoices.c.id == 30).values(issued_on=date(2015, 3, 1))
@@ -207,8 +211,16 @@ def test_result_and_letter_name_what_was_kept_and_what_was_erased_as_its_period_
     summary = result["collections"]["shop.invoices"]
     assert summary["held"] == {"rows": 1, "keys": [31]}
     assert summary["retention_ended"] == {"rows": 1, "keys": [30]}
-    letter = Mailbox.text(smtp_server.mailbox.to(shop.email(3))[-1])
+    letter = " ".join(Mailbox.text(smtp_server.mailbox.to(shop.email(3))[-1]).split())
     assert (
-        "shop.invoices: Invoices must be kept for tax purposes (§ 147 AO); kept for 10 years "
-        "from issued on; 1 older row past this period erased"
-    ) in " ".join(letter.split())
+        "- Invoices: 2 records, erased: Billing name, Amount cents; 1 of them kept (see below); "
+        "1 older record erased because its retention period had ended"
+    ) in letter
+    assert "- Cart items: 2 records deleted" in letter
+    # Once per rule, with why and until when (the period from today: no row is kept longer).
+    assert letter.count("Why: ") == 1
+    assert (
+        "- Invoices: Invoices (Billing name, Amount cents). "
+        "Why: Invoices must be kept for tax purposes (§ 147 AO). "
+        "Until: 2 March 2036 at the latest, then we erase it."
+    ) in letter

@@ -129,6 +129,7 @@ def test_packages_are_deleted_when_their_link_expires(
     with unit_of_work(engine) as session:
         assert downloads.purge_expired(session, settings) == 1  # the stray one only
     (kept,) = folder.iterdir()
+    assert "-access-" in kept.name  # <export id>.<org>-access-<date>.zip: found by its id
     frozen_clock.advance(hours=settings.export_ttl_hours + 1)
     with unit_of_work(engine) as session:
         assert downloads.purge_expired(session, settings) == 1

@@ -7,7 +7,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from babel import Locale, UnknownLocaleError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 # Links shown to people (statements, letters, pages): a javascript: or data: URL there would
 # run in the reader's browser, so only web and mail links are accepted.
@@ -90,8 +91,20 @@ class Organization(FidesLike):
     dispute_resolution: Authority | None = None
     security_measures: list[str] = []
     jurisdictions: list[str] = Field(default_factory=lambda: ["gdpr"])
+    language: str = Field(
+        default="en", description="language of letters when a request names none (en, de, ...)"
+    )
     sells_personal_data: bool = False
     children_min_age: int = 16
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        try:
+            Locale.parse(value.strip().replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"unknown language {value!r}; use a code such as en or de") from None
+        return value.strip()
 
 
 # ---------------------------------------------------------------- recipients
@@ -173,6 +186,9 @@ class RetentionRule(Strict):
     reason: str = ""
     legal_reference: str = ""
     timestamp_field: str = Field(default="", description="field the period counts from")
+    counted_from: str = Field(
+        default="", description="the event the period counts from, in words for letters"
+    )
 
 
 # ---------------------------------------------------------------- cookies
@@ -224,6 +240,12 @@ class FieldMeta(FidesLike):
     return_all_elements: bool | None = None
     read_only: bool | None = None
     custom_request_field: str | None = None
+    context: bool | None = Field(
+        default=None, description="exported in access packages even when not personal"
+    )
+    credential: bool | None = Field(
+        default=None, description="a secret (hash, token): never exported in access packages"
+    )
     # Fides files commonly put a field's override here rather than on the field itself.
     masking_strategy_override: MaskingStrategy | None = None
 

@@ -71,6 +71,7 @@ def submit(
         external_id=external_id,
         callback_urls=callback_urls,
         country=(data.country or "").upper() or None,
+        language=data.language,
         received_at=at,
         received_on=received_on,
         due_on=add_period(received_on, rules.deadline),

@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
+from ombud.datamap.schemas import Authority
 from ombud.dsr.deadlines import Period
 from ombud.errors import InvalidInput, NotFound
 from ombud.models.requests import RequestType
@@ -46,6 +47,8 @@ class Jurisdiction(BaseModel):
     verification: bool = True
     complaint_right: bool = True
     legal_reference: str = ""
+    # Whom letters name for complaints; none: the organization's ``supervisory_authority``.
+    authority: Authority | None = None
     types: dict[RequestType, TypeRule]
 
 

@@ -14,12 +14,12 @@ from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.datamap import service as datamap_service
-from ombud.dsr import agents
+from ombud.dsr import agents, jurisdictions, wording
 from ombud.dsr.schemas import agent_email
 from ombud.errors import Conflict, NotFound
 from ombud.models.requests import PrivacyRequest, RequestMessage
 from ombud.outbox import service as outbox
-from ombud.web.render import render
+from ombud.web.render import TEMPLATE_DIR, render
 
 KINDS = {
     "verification": "Confirm your privacy request",
@@ -29,6 +29,29 @@ KINDS = {
     "denial": "Our answer to your privacy request",
     "completion": "Your privacy request is complete",
     "new_link": "A new link to download your data",
+}
+# Subjects in other languages; templates of a language live in ``email/<language>/``.
+SUBJECTS = {
+    "de": {
+        "verification": "Bitte bestätigen Sie Ihre Datenschutzanfrage",
+        "acknowledgement": "Wir haben Ihre Datenschutzanfrage erhalten",
+        "more_proof": "Wir brauchen weitere Angaben, um Ihre Identität zu bestätigen",
+        "extension": "Wir brauchen mehr Zeit für Ihre Datenschutzanfrage",
+        "denial": "Unsere Antwort auf Ihre Datenschutzanfrage",
+        "completion": "Ihre Datenschutzanfrage ist erledigt",
+    },
+}
+
+TYPE_LABELS_DE = {
+    "access": "Auskunft über die personenbezogenen Daten, die wir über Sie speichern",
+    "portability": "Herausgabe Ihrer Daten in einem übertragbaren Format",
+    "rectification": "Berichtigung Ihrer personenbezogenen Daten",
+    "erasure": "Löschung Ihrer personenbezogenen Daten",
+    "restriction": "Einschränkung der Verarbeitung Ihrer personenbezogenen Daten",
+    "objection": "Widerspruch gegen die Verarbeitung Ihrer personenbezogenen Daten",
+    "withdraw_consent": "Widerruf Ihrer Einwilligung",
+    "opt_out_sale": "Widerspruch gegen den Verkauf oder die Weitergabe Ihrer Daten",
+    "limit_sensitive": "Einschränkung der Nutzung Ihrer sensiblen Daten",
 }
 
 TYPE_LABELS = {
@@ -91,12 +114,14 @@ class Organization:
     authority_contact: str
 
 
-def organization(session: Session) -> Organization:
-    """The organization's name, contact and supervisory authority, from the data map."""
+def organization(session: Session, request: PrivacyRequest | None = None) -> Organization:
+    """The organization's name and contact from the data map, and the supervisory authority
+    of the request's jurisdiction (its own, else the organization's)."""
     try:
-        org = datamap_service.get_current(session).organization
+        datamap = datamap_service.get_current(session)
     except NotFound:
         return Organization("our organization", config.get_settings().mail_sender, "", "")
+    org = datamap.organization
     contact = next(
         (
             c
@@ -109,13 +134,29 @@ def organization(session: Session) -> Organization:
         ),
         config.get_settings().mail_sender,
     )
-    authority = org.supervisory_authority
+    juris = jurisdictions.build(datamap.jurisdiction).get(request.jurisdiction) if request else None
+    authority = wording.authority_text(wording.authority_for(datamap, juris))
     return Organization(
         name=org.name,
         contact=contact,
-        authority_name=authority.name if authority else "",
-        authority_contact=(authority.url or authority.email) if authority else "",
+        authority_name=authority.name,
+        authority_contact=authority.contact,
     )
+
+
+def language(session: Session, request: PrivacyRequest) -> str:
+    """The language of the request's letters: its own, else the data map's default."""
+    try:
+        default = datamap_service.get_current(session).organization.language
+    except NotFound:
+        default = None
+    return wording.language_of(request.language, default)
+
+
+def template_for(kind: str, lang: str) -> str:
+    """``email/<lang>/<kind>.txt`` when written, else the English ``email/<kind>.txt``."""
+    own = f"email/{lang}/{kind}.txt"
+    return own if (TEMPLATE_DIR / own).is_file() else f"email/{kind}.txt"
 
 
 def send(
@@ -131,17 +172,21 @@ def send(
     if request.email is None:
         raise Conflict(f"request {request.id} was purged; no letter can be sent")
     settings = config.get_settings()
-    org = organization(session)
+    org = organization(session, request)
+    lang = language(session, request)
+    labels = TYPE_LABELS_DE if lang == "de" else TYPE_LABELS
     base = {
         "org": org,
         "request": request,
-        "type_label": TYPE_LABELS.get(request.type, request.type),
+        "type_label": labels.get(request.type, request.type),
         "base_url": settings.base_url.rstrip("/"),
         "agent_quote": agent_quote(request) if request.agent else "",
+        "when": lambda value: wording.when(value, lang),
+        "lang": lang,
         **context,
     }
-    subject = f"{KINDS[kind]} ({org.name})"
-    template = f"email/{kind}.txt"
+    subject = f"{SUBJECTS.get(lang, KINDS).get(kind, KINDS[kind])} ({org.name})"
+    template = template_for(kind, lang)
     text = render(template, **base, **(secret or {}))
     kept = render(template, **base, **dict.fromkeys(secret or {}, WITHHELD))
     # Queued in this transaction and sent after it commits: never a letter about a change

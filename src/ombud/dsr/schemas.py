@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from ombud.dsr import wording
 from ombud.dsr.corrections import Corrections
 from ombud.dsr.sealing import check_passphrase, check_recipient
 from ombud.models.requests import RequestType
@@ -92,6 +93,11 @@ class PrivacyRequestCreate(BaseModel):
         default=None, max_length=8, description="ISO 3166 code, e.g. DE or US-CA"
     )
     region: str | None = Field(default=None, max_length=8, description="e.g. CA for California")
+    language: str | None = Field(
+        default=None,
+        max_length=16,
+        description="language of the letters (en, de); the data map's default if omitted",
+    )
     details: str = Field(default="", max_length=5000)
     rectification: Corrections | None = Field(
         default=None,
@@ -103,6 +109,11 @@ class PrivacyRequestCreate(BaseModel):
         default=None,
         description="access and portability: encrypt the data package with age (optional)",
     )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        return wording.check_language(value) if value else None
 
     @field_validator("encryption")
     @classmethod
@@ -264,6 +275,7 @@ class PrivacyRequest(BaseModel):
         default=None, description="age_recipient or passphrase when the package is encrypted"
     )
     package_recipient: str | None = None
+    language: str | None = None
     deadline: date | None = None
     overdue: bool = False
     due_soon: bool = False

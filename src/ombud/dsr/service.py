@@ -16,7 +16,16 @@ from ombud.config import Settings
 from ombud.datamap import correctable
 from ombud.datamap import service as datamap_service
 from ombud.datamap.correctable import Option
-from ombud.dsr import agents, corrections, jurisdictions, letters, repository, sealing, workflow
+from ombud.dsr import (
+    agents,
+    corrections,
+    jurisdictions,
+    letters,
+    outcome,
+    repository,
+    sealing,
+    workflow,
+)
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
 from ombud.errors import Conflict, Gone, InvalidInput, NotFound
@@ -300,6 +309,9 @@ def complete_execution(
             ) from None
         url, _ = package.sign(settings, export_id=str(stored["export_id"]), request_id=request.id)
         secret = {"download_url": url}
+        if request.package_encryption == "passphrase":
+            # The page that opens the package in the browser: the same one-time link.
+            secret["unlock_url"] = f"{url}{outcome.UNLOCK_SUFFIX}"
     request.result = stored
     kept = [k for k in stored.get("kept", []) if isinstance(k, dict)]
     letters.send(
@@ -312,6 +324,7 @@ def complete_execution(
         download_expires_at=stored.get("download_expires_at"),
         package_encryption=stored.get("package_encryption"),
         package_file=stored.get("package_file"),
+        **outcome.completion_context(session, request, stored),
     )
     # Only the shape of the result: it may hold personal data or export details.
     return workflow.move(

@@ -14,7 +14,7 @@ from ombud import config, ratelimit
 from ombud.datamap import service as datamap_service
 from ombud.db import DbSession
 from ombud.deps import IdPath
-from ombud.dsr import jurisdictions, letters, service
+from ombud.dsr import jurisdictions, letters, service, wording
 from ombud.dsr.letters import TYPE_LABELS
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import InvalidInput, OmbudError, RateLimited
@@ -163,6 +163,8 @@ def submit(
         "account_id": account_id.strip() or None,
         "jurisdiction": jurisdiction or None,
         "details": details,
+        # Letters in the language the person's browser asks for, when Ombud writes it.
+        "language": wording.from_accept_language(request.headers.get("accept-language", "")),
     }
     code = country.strip().upper()
     if "-" in code:

@@ -288,4 +288,10 @@ class Eraser:
         reason = f.hold.reason
         if ended and f.hold.timed:
             reason += f"; {ended} older row{'s' if ended != 1 else ''} past this period erased"
-        return {"collection": self.name, "field": f.name, "reason": reason, "rows": held}
+        return {
+            "collection": self.name,
+            "field": f.name,
+            "reason": reason,
+            "rows": held,
+            "rule": f.hold.rule,
+        }

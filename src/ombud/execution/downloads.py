@@ -62,6 +62,25 @@ def _current(request: PrivacyRequest, export_id: str) -> dict[str, Any]:
     return result
 
 
+def _unspent(result: dict[str, Any]) -> None:
+    if result.get("download_used_at"):
+        raise LinkUsed(
+            "this link was already used once; we can email a new link to the address of "
+            "your request",
+            detail={"renew": True},
+        )
+
+
+def check_person_link(
+    session: Session, settings: Settings, token: str
+) -> tuple[str, PrivacyRequest]:
+    """(export id, request) of a person's link that still works; it is not marked spent."""
+    export_id, request_id = package.unsign(settings, token)
+    request = dsr_service.get(session, request_id)
+    _unspent(_current(request, export_id))
+    return export_id, request
+
+
 def open_person_link(
     session: Session, settings: Settings, token: str
 ) -> tuple[Path, PrivacyRequest]:
@@ -69,12 +88,7 @@ def open_person_link(
     export_id, request_id = package.unsign(settings, token)
     request = dsr_service.get(session, request_id, lock=True)
     result = _current(request, export_id)
-    if result.get("download_used_at"):
-        raise LinkUsed(
-            "this link was already used once; we can email a new link to the address of "
-            "your request",
-            detail={"renew": True},
-        )
+    _unspent(result)
     path = package.find(settings, export_id)
     request.result = {**result, "download_used_at": utcnow().isoformat()}
     audit.record(
@@ -163,7 +177,8 @@ def purge_expired(session: Session, settings: Settings) -> int:
     now = utcnow()
     gone = 0
     for path in sorted(folder.iterdir()):
-        export_id = path.name.split(".zip", 1)[0]
+        # ``<export id>[.<org>-<type>-<date>].zip[.age]``: the id is all before the first dot.
+        export_id = package.export_id_of(path)
         if ".zip" not in path.name or len(export_id) != 40:
             continue
         try:

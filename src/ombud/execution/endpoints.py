@@ -15,7 +15,7 @@ from ombud.db import DbSession
 from ombud.deps import OfficerStaff, SettingsDep, ViewerStaff
 from ombud.dsr import service as dsr_service
 from ombud.errors import Conflict, Forbidden, error_response
-from ombud.execution import downloads, schemas, service, tasks
+from ombud.execution import downloads, package, schemas, service, tasks
 from ombud.execution.service import current_plan
 from ombud.web.render import render
 
@@ -51,7 +51,7 @@ def download_export(
         )
         return HTMLResponse(page, status_code=exc.status)
     media = "application/octet-stream" if path.suffix == ".age" else "application/zip"
-    return FileResponse(path, media_type=media, filename=path.name)
+    return FileResponse(path, media_type=media, filename=package.download_name(path))
 
 
 @public.post("/privacy/exports/{token}/renew", response_class=HTMLResponse)
@@ -82,7 +82,7 @@ def staff_download_package(
     """A privacy officer downloads a request's package; recorded under their name."""
     path = downloads.staff_download(session, settings, request_id, actor=staff.user.email)
     media = "application/octet-stream" if path.suffix == ".age" else "application/zip"
-    return FileResponse(path, media_type=media, filename=path.name)
+    return FileResponse(path, media_type=media, filename=package.download_name(path))
 
 
 @api.get("/plan")

@@ -1,5 +1,7 @@
-"""Access packages: a ZIP with one JSON and one CSV per collection, a manifest and a summary
-of what GDPR Art. 15 requires besides the data; optionally age-encrypted; signed links."""
+"""Access packages: a ZIP with one JSON and one CSV per collection, the person's consent
+history, a README and an index page of what GDPR Art. 15 requires besides the data (in the
+data map's names and words), and a manifest; credentials are left out; optionally
+age-encrypted; signed links."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,15 +24,20 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from ombud import keys
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.datamap.schemas import DataMap
+from ombud.datamap.schemas import Authority, DataMap
 from ombud.errors import Gone, InvalidInput, NotFound
 from ombud.execution.changes import Row
 from ombud.execution.planner import Plan
-from ombud.execution.summary import summary_html
+from ombud.execution.summary import describe, readme_text, shown_fields, summary_html
 from ombud.files import write_private
 
 FORMAT = "ombud-access-package/1"
 EXPORT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+# Stored files are ``<export id>.<download name>.zip[.age]``: no export id holds a dot.
+NAME_SEPARATOR = "."
+DOWNLOAD_NAME = re.compile(r"[a-z0-9-]{1,200}")
+# Wrong passphrases a download page accepts per link and hour (``execution.unlock``).
+UNLOCK_TRIES_PER_HOUR = 5
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,36 @@ def _json_default(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
+def package_files(plan: Plan, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
+    """{collection: rows limited to the fields the package shows}, collections with rows only."""
+    out: dict[str, list[Row]] = {}
+    for step in plan.steps:
+        found = rows.get(step.name, [])
+        names = [f.name for f in shown_fields(step)]
+        if found and names:
+            out[step.name] = [{n: r.get(n) for n in names} for r in found]
+    return out
+
+
+def holds_data(
+    plan: Plan, rows: dict[str, list[Row]], consents: list[dict[str, Any]] | None = None
+) -> bool:
+    """True when the package would hold anything about the person."""
+    return bool(package_files(plan, rows) or consents)
+
+
+def package_name(organization: str, request_type: str, on: date) -> str:
+    """``<organization>-<request type>-<date>``, e.g. ``postlicht-mail-gmbh-access-2026-12-07``."""
+    return f"{slugify(organization) or 'package'}-{slugify(request_type)}-{on.isoformat()}"
+
+
+def slugify(text: str) -> str:
+    """ASCII lower-case words joined by hyphens (``Straße & Co.`` -> ``strasse-co``)."""
+    text = text.replace("ß", "ss").replace("ẞ", "SS")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -61,25 +99,14 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def to_csv(found: list[Row]) -> str:
-    """Rows of one collection as CSV text, header first."""
+def to_csv(found: list[Row], labels: dict[str, str] | None = None) -> str:
+    """Rows of one collection as CSV text, header (labels when given) first."""
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(found[0]))
-    writer.writeheader()
+    writer = csv.writer(text)
+    writer.writerow([csv_cell((labels or {}).get(k, k)) for k in found[0]])
     for row in found:
-        writer.writerow({k: csv_cell(v) for k, v in row.items()})
+        writer.writerow([csv_cell(v) for v in row.values()])
     return text.getvalue()
-
-
-def package_files(plan: Plan, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
-    """{collection: rows limited to the fields the package shows}, collections with rows only."""
-    out: dict[str, list[Row]] = {}
-    for step in plan.steps:
-        found = rows.get(step.name, [])
-        names = [f.name for f in step.export_fields]
-        if found and names:
-            out[step.name] = [{n: r.get(n) for n in names} for r in found]
-    return out
 
 
 def build_zip(
@@ -89,37 +116,65 @@ def build_zip(
     request_id: str,
     rows: dict[str, list[Row]],
     kept: list[dict[str, str]] | None = None,
+    consents: list[dict[str, Any]] | None = None,
+    authority: Authority | None = None,
 ) -> bytes:
-    """The package as ZIP bytes."""
+    """The package as ZIP bytes: data files, the person's consent history, README.txt,
+    index.html (what Art. 15 adds, in the data map's words) and a manifest."""
     data = package_files(plan, rows)
+    consents = consents or []
+    contents = describe(datamap, plan, data)
     buffer = io.BytesIO()
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "request_id": request_id,
         "generated_at": utcnow().isoformat(),
         "collections": [],
+        "withheld": [w for c in contents for w in c["withheld"]],
         "unreachable": plan.unreachable_dicts(),
     }
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, found in data.items():
-            step = plan.step(name)
+
+        def write(path: str, content: str) -> str:
+            zf.writestr(path, content)
+            return hashlib.sha256(content.encode()).hexdigest()
+
+        for item in contents:
+            name, found = item["name"], item["rows"]
+            labels = {f["name"]: f["label"] for f in item["fields"]}
             as_json = json.dumps(found, indent=2, default=_json_default, ensure_ascii=False)
-            files = {f"data/{name}.json": as_json, f"data/{name}.csv": to_csv(found)}
-            for path, content in files.items():
-                zf.writestr(path, content)
+            files = {
+                f"data/{name}.json": write(f"data/{name}.json", as_json),
+                f"data/{name}.csv": write(f"data/{name}.csv", to_csv(found, labels)),
+            }
             manifest["collections"].append(
                 {
                     "name": name,
+                    "title": item["title"],
+                    "description": item["description"],
                     "rows": len(found),
                     "fields": [
-                        {"name": f.name, "categories": list(f.categories)}
-                        for f in step.export_fields
+                        {
+                            "name": f["name"],
+                            "label": f["label"],
+                            "description": f["description"],
+                            "categories": f["category_keys"],
+                        }
+                        for f in item["fields"]
                     ],
-                    "files": {p: hashlib.sha256(c.encode()).hexdigest() for p, c in files.items()},
+                    "files": files,
                 }
             )
-        zf.writestr("manifest.json", json.dumps(manifest, indent=2))
-        zf.writestr("summary.html", summary_html(datamap, plan, data, kept or []))
+        if consents:
+            as_json = json.dumps(consents, indent=2, default=_json_default, ensure_ascii=False)
+            manifest["consent_history"] = {
+                "rows": len(consents),
+                "files": {"consent/history.json": write("consent/history.json", as_json)},
+            }
+        page = summary_html(datamap, plan, contents, kept or [], consents, authority=authority)
+        write("index.html", page)
+        write("README.txt", readme_text(datamap, plan, contents, consents, authority=authority))
+        zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
     return buffer.getvalue()
 
 
@@ -144,13 +199,18 @@ def store(
     *,
     passphrase: str | None = None,
     recipient: str | None = None,
+    name: str = "",
 ) -> Export:
-    """Write the package under ``data_dir/exports``, encrypted when asked."""
+    """Write the package under ``data_dir/exports``, encrypted when asked; ``name`` (see
+    ``package_name``) is the file name the person downloads it under."""
     folder = settings.data_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     encrypted = bool(passphrase or recipient)
     payload = encrypt(data, passphrase=passphrase, recipient=recipient)
-    path = _checked_path(folder, export_id, f".zip{'.age' if encrypted else ''}")
+    if name and not DOWNLOAD_NAME.fullmatch(name):
+        raise InvalidInput(f"export {export_id}: {name!r} is not a file name (see package_name)")
+    named = f"{NAME_SEPARATOR}{name}" if name else ""
+    path = _checked_path(folder, export_id, f"{named}.zip{'.age' if encrypted else ''}")
     write_private(path, payload)
     return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), encrypted)
 
@@ -169,8 +229,14 @@ def encrypt_stored(
     if path.name.endswith(".age"):
         payload = path.read_bytes()
         return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), True)
+    name = download_name(path).removesuffix(".zip")
     locked = store(
-        settings, export_id, path.read_bytes(), passphrase=passphrase, recipient=recipient
+        settings,
+        export_id,
+        path.read_bytes(),
+        passphrase=passphrase,
+        recipient=recipient,
+        name=name if name != export_id else "",
     )
     path.unlink()
     return locked
@@ -195,7 +261,26 @@ def find(settings: Settings, export_id: str) -> Path:
         path = _checked_path(folder, export_id, suffix)
         if path.is_file():
             return path
+        for path in sorted(folder.glob(f"{export_id}{NAME_SEPARATOR}*{suffix}")):
+            inside = path.resolve().is_relative_to(folder.resolve())
+            if (
+                inside
+                and path.is_file()
+                and DOWNLOAD_NAME.fullmatch(download_name(path)[: -len(suffix)])
+            ):
+                return path
     raise Gone("this download is no longer available")
+
+
+def download_name(path: Path) -> str:
+    """The name the person downloads a stored package under (``<name>.zip[.age]``)."""
+    rest = path.name.partition(NAME_SEPARATOR)[2]
+    return path.name if rest in ("", "zip", "zip.age") else rest
+
+
+def export_id_of(path: Path) -> str:
+    """The export id a stored package file is named by (the part before its name)."""
+    return path.name.partition(NAME_SEPARATOR)[0]
 
 
 def discard(settings: Settings, request_id: str) -> int:

@@ -45,6 +45,10 @@ class FieldPlan:
     hold: Hold | None
     # Whether an access request exports it: decided by the access rules of the policy.
     exported: bool = False
+    # Data map markers for access packages: ``context`` fields are exported although not
+    # personal (dates, invoice numbers); ``credential`` fields never are (see ``package``).
+    context: bool = False
+    credential: bool = False
     read_only: bool = False
     correctable: bool = False  # people may ask to correct it (ombud.datamap.correctable)
 
@@ -98,7 +102,7 @@ class CollectionPlan:
         """Columns to read: key, query fields, reference sources and personal fields."""
         wanted = [self.primary_key] if self.primary_key else []
         wanted += self.query_fields + sorted(self.outgoing)
-        wanted += [f.name for f in self.fields if f.personal or f.erasable]
+        wanted += [f.name for f in self.fields if f.personal or f.erasable or f.context]
         return list(dict.fromkeys(w for w in wanted if w))
 
     @cached_property
@@ -277,6 +281,8 @@ def _fields(
                 strategy=strategy,
                 hold=hold,
                 exported=exported(categories, access if access is not None else ()),
+                context=bool(meta and meta.context),
+                credential=bool(meta and meta.credential),
                 read_only=bool(meta and meta.read_only),
                 correctable=is_correctable(f.correctable, categories, correctable_categories or [])
                 and not (meta and (meta.read_only or meta.primary_key)),

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from ombud.models.execution import ExecutionRun, ExecutionStep
+from ombud.models.execution import ExecutionRun, ExecutionStep, PackageUnlockAttempt
 from ombud.models.requests import PrivacyRequest
 
 
@@ -117,3 +117,23 @@ def set_phase(session: Session, request_ids: Sequence[str], phase: str, **values
         .where(ExecutionRun.request_id.in_(list(request_ids)))
         .values(phase=phase, **values)
     )
+
+
+def add_unlock_attempt(session: Session, export_id: str, *, at: datetime, ok: bool) -> None:
+    """Record one try at opening a passphrase-protected package."""
+    session.add(PackageUnlockAttempt(export_id=export_id, at=at, succeeded=ok))
+    session.flush()
+
+
+def wrong_unlocks_since(session: Session, export_id: str, since: datetime) -> list[datetime]:
+    """Times of wrong passphrases typed for a package since ``since``, oldest first."""
+    stmt = (
+        select(PackageUnlockAttempt.at)
+        .where(
+            PackageUnlockAttempt.export_id == export_id,
+            PackageUnlockAttempt.at > since,
+            PackageUnlockAttempt.succeeded.is_(False),
+        )
+        .order_by(PackageUnlockAttempt.at)
+    )
+    return list(session.scalars(stmt))

@@ -1,16 +1,18 @@
-"""The readable summary of an access package: the data found and what GDPR Art. 15 adds."""
+"""The readable parts of an access package (README.txt, index.html): the data found in the
+data map's names and words, what was left out, and what GDPR Art. 15 adds."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ombud.clock import utcnow
-from ombud.datamap.schemas import DataMap
+from ombud.datamap.schemas import Authority, Collection, DataMap, DatasetField
 from ombud.datamap.taxonomy import is_personal_category, label
 from ombud.datamap.transfers import is_third_country
+from ombud.dsr.wording import human_datetime, retention_words
 from ombud.execution.changes import Row
 from ombud.execution.masking import matches
-from ombud.execution.planner import Plan
+from ombud.execution.planner import CollectionPlan, FieldPlan, Plan
 from ombud.web.render import render
 
 
@@ -48,7 +50,12 @@ def art15(datamap: DataMap, found: set[str]) -> dict[str, Any]:
         if is_third_country(r.country)
     ]
     retention = [
-        {"name": r.name or r.fides_key, "period": r.period or "", "reason": r.reason}
+        {
+            "name": r.name or r.fides_key,
+            "period": retention_words(r),
+            "reason": r.reason,
+            "legal_reference": r.legal_reference,
+        }
         for r in datamap.retention
         if _related(r.data_categories, found) or r.collections
     ]
@@ -64,32 +71,145 @@ def art15(datamap: DataMap, found: set[str]) -> dict[str, Any]:
     }
 
 
-def summary_html(
-    datamap: DataMap, plan: Plan, data: dict[str, list[Row]], kept: list[dict[str, str]]
-) -> str:
-    """Render ``execution/access_summary.html``."""
-    found: set[str] = set()
-    collections = []
+# Secrets that protect the account, not information about the person: never exported.
+CREDENTIAL_CATEGORIES = ("user.authorization.credentials", "user.authorization.password")
+NO_DATA = "We hold no personal data about you."
+_ACRONYMS = {"id", "ip", "url", "vat", "iban", "bic", "sms", "uk", "eu", "us"}
+
+
+def is_credential(f: FieldPlan) -> bool:
+    """True for a field marked ``credential: true`` or of a credential category."""
+    return f.credential or any(matches(c, t) for c in f.categories for t in CREDENTIAL_CATEGORIES)
+
+
+def shown_fields(step: CollectionPlan) -> list[FieldPlan]:
+    """Fields a package shows: exported ones and ``context`` ones, never credentials."""
+    exported = {f.name for f in step.export_fields}
+    return [f for f in step.fields if (f.name in exported or f.context) and not is_credential(f)]
+
+
+def humanize(name: str) -> str:
+    """``login_events`` -> ``Login events``, ``ip_address`` -> ``IP address``."""
+    words = [w.upper() if w in _ACRONYMS else w for w in name.replace(".", " ").split("_")]
+    text = " ".join(w for w in words if w)
+    return text[:1].upper() + text[1:]
+
+
+def _find_field(fields: list[DatasetField] | None, path: str) -> DatasetField | None:
+    head, _, rest = path.partition(".")
+    for f in fields or []:
+        if f.name == head:
+            return _find_field(f.fields, rest) if rest else f
+    return None
+
+
+def _collection(datamap: DataMap, step: CollectionPlan) -> Collection | None:
+    for dataset in datamap.dataset:
+        if dataset.fides_key == step.dataset:
+            return next((c for c in dataset.collections if c.name == step.collection), None)
+    return None
+
+
+def describe(datamap: DataMap, plan: Plan, data: dict[str, list[Row]]) -> list[dict[str, Any]]:
+    """Each collection of ``data`` in the data map's words: title, description, the fields
+    shown (label, description, categories) and the credential fields left out."""
+    out = []
     for name, rows in data.items():
         step = plan.step(name)
-        for f in step.export_fields:
-            found.update(c for c in f.categories if is_personal_category(c))
-        collections.append(
+        found = _collection(datamap, step)
+        fields = []
+        for f in shown_fields(step):
+            meta = _find_field(found.fields if found else None, f.name)
+            fields.append(
+                {
+                    "name": f.name,
+                    "label": humanize(f.name),
+                    "description": (meta.description if meta else None) or "",
+                    "categories": [label("data_category", c, datamap) for c in f.categories],
+                    "category_keys": list(f.categories),
+                    "personal": f.personal,
+                }
+            )
+        out.append(
             {
                 "name": name,
+                "title": humanize(step.collection),
+                "description": (found.description if found else None) or "",
                 "rows": rows,
-                "fields": [
-                    (f.name, ", ".join(label("data_category", c, datamap) for c in f.categories))
-                    for f in step.export_fields
+                "fields": fields,
+                "withheld": [
+                    {"collection": name, "field": f.name, "label": humanize(f.name)}
+                    for f in step.fields
+                    if is_credential(f)
                 ],
             }
         )
+    return out
+
+
+def _context(
+    datamap: DataMap,
+    contents: list[dict[str, Any]],
+    consents: list[dict[str, Any]],
+    authority: Authority | None,
+) -> dict[str, Any]:
+    personal = {
+        c for item in contents for f in item["fields"] for c in f["categories"] if f["personal"]
+    }
+    facts = art15(datamap, _found_keys(contents))
+    if authority is not None:
+        facts["authority"] = authority
+    return {
+        "generated_at": human_datetime(utcnow()),
+        "collections": contents,
+        "categories": sorted(personal),
+        "consents": [{**c, "when": human_datetime(c["recorded_at"])} for c in consents],
+        "withheld": [w for item in contents for w in item["withheld"]],
+        "empty": not contents and not consents,
+        "no_data": NO_DATA,
+        **facts,
+    }
+
+
+def _found_keys(contents: list[dict[str, Any]]) -> set[str]:
+    return {
+        c
+        for item in contents
+        for f in item["fields"]
+        for c in f["category_keys"]
+        if is_personal_category(c)
+    }
+
+
+def summary_html(
+    datamap: DataMap,
+    plan: Plan,
+    contents: list[dict[str, Any]],
+    kept: list[dict[str, str]],
+    consents: list[dict[str, Any]],
+    *,
+    authority: Authority | None = None,
+) -> str:
+    """Render ``execution/access_summary.html`` (the package's ``index.html``)."""
     return render(
         "execution/access_summary.html",
-        generated_at=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
-        collections=collections,
-        categories=sorted({label("data_category", c, datamap) for c in found}),
         kept=kept,
         unreachable=plan.unreachable_dicts(),
-        **art15(datamap, found),
+        **_context(datamap, contents, consents, authority),
+    )
+
+
+def readme_text(
+    datamap: DataMap,
+    plan: Plan,
+    contents: list[dict[str, Any]],
+    consents: list[dict[str, Any]],
+    *,
+    authority: Authority | None = None,
+) -> str:
+    """Render ``execution/README.txt``: what is in the package, in plain words."""
+    return render(
+        "execution/README.txt",
+        unreachable=plan.unreachable_dicts(),
+        **_context(datamap, contents, consents, authority),
     )

@@ -32,6 +32,7 @@ from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
 from ombud.execution import constraints, downloads, package, repository
 from ombud.execution.changes import Change
+from ombud.execution.person import records_for
 from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan, build_plan
 from ombud.execution.runner import ConnectorPool, RequestOutcome, RequestSpec, execute_batch
 from ombud.execution.service import masking_key, result_of, spec_for
@@ -233,23 +234,36 @@ def _complete(
     if spec.type in ACCESS_TYPES:
         with unit_of_work(engine) as session:
             passphrase, recipient = dsr_service.package_keys(session, spec.id, settings=settings)
-        data = package.build_zip(
-            datamap, plan, request_id=spec.id, rows=outcome.rows, kept=outcome.kept()
-        )
-        # Encrypted before it is written, when the person asked: no plain copy on disk.
-        export = package.store(
-            settings,
-            downloads.new_export_id(spec.id),
-            data,
-            passphrase=passphrase,
-            recipient=recipient,
-        )
-        # No link here: it is signed for the person's letter only, never kept in the result.
-        result.update(
-            download_expires_at=downloads.expires_at(settings).isoformat(),
-            export_id=export.id,
-            package_sha256=export.sha256,
-        )
+            person = records_for(session, spec.id, datamap, settings=settings)
+        if package.holds_data(plan, outcome.rows, person.consents):
+            data = package.build_zip(
+                datamap,
+                plan,
+                request_id=spec.id,
+                rows=outcome.rows,
+                kept=outcome.kept(),
+                consents=person.consents,
+                authority=person.authority,
+            )
+            # Encrypted before it is written, when the person asked: no plain copy on disk.
+            export = package.store(
+                settings,
+                downloads.new_export_id(spec.id),
+                data,
+                passphrase=passphrase,
+                recipient=recipient,
+                name=package.package_name(datamap.organization.name, spec.type, utcnow().date()),
+            )
+            # No link here: it is signed for the person's letter only, never kept in the result.
+            result.update(
+                download_expires_at=downloads.expires_at(settings).isoformat(),
+                export_id=export.id,
+                package_sha256=export.sha256,
+                package_name=package.download_name(export.path),
+            )
+        else:
+            # Nothing to download: the letter says we hold no personal data about the person.
+            result.update(no_data=True)
     with unit_of_work(engine) as session:
         run = repository.get_run(session, spec.id, lock=True)
         if spec.type in ACCESS_TYPES and run is not None:

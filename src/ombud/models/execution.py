@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ombud.models.base import Base, CreatedMixin, IdMixin, UTCDateTime
@@ -57,3 +57,15 @@ class ExecutionStep(IdMixin, Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     run: Mapped[ExecutionRun] = relationship(back_populates="steps", lazy="raise")
+
+
+class PackageUnlockAttempt(IdMixin, Base):
+    """One try at opening a passphrase-protected package through its download page; wrong
+    tries are counted per link to limit guessing (the passphrase itself is never stored)."""
+
+    __tablename__ = "package_unlock_attempts"
+    __table_args__ = (Index("ix_package_unlock_attempts_export_at", "export_id", "at"),)
+
+    export_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -88,6 +88,8 @@ class PrivacyRequest(IdMixin, CreatedMixin, Base):
     package_encryption: Mapped[str | None] = mapped_column(String(16), nullable=True)
     package_recipient: Mapped[str | None] = mapped_column(String(128), nullable=True)
     package_passphrase_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Language of the letters (``en``, ``de``); None: the data map's default.
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     messages: Mapped[list[RequestMessage]] = relationship(
         back_populates="request", lazy="raise", order_by="RequestMessage.sent_at"
