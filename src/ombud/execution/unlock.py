@@ -26,7 +26,7 @@ from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.dsr import letters, wording
 from ombud.dsr.outcome import UNLOCK_SUFFIX
-from ombud.errors import Conflict, Forbidden
+from ombud.errors import Conflict, Forbidden, error_response
 from ombud.execution import downloads, package, repository
 from ombud.models.requests import PrivacyRequest
 from ombud.web.render import render
@@ -106,7 +106,12 @@ def _used_page(exc: downloads.LinkUsed, token: str) -> HTMLResponse:
     return HTMLResponse(page, status_code=exc.status)
 
 
-@router.get(f"/privacy/exports/{{token}}{UNLOCK_SUFFIX}", response_class=HTMLResponse)
+# A staff token on the person's link is refused (403): staff use the audited staff download.
+@router.get(
+    f"/privacy/exports/{{token}}{UNLOCK_SUFFIX}",
+    response_class=HTMLResponse,
+    responses={403: error_response(403)},
+)
 def unlock_form(
     token: str, request: Request, session: DbSession, settings: SettingsDep
 ) -> HTMLResponse:
@@ -121,7 +126,11 @@ def unlock_form(
     return _locked(session, token, export_id) or _page(session, token)
 
 
-@router.post(f"/privacy/exports/{{token}}{UNLOCK_SUFFIX}", response_model=None)
+@router.post(
+    f"/privacy/exports/{{token}}{UNLOCK_SUFFIX}",
+    response_model=None,
+    responses={403: error_response(403)},
+)
 def unlock(
     token: str,
     passphrase: Annotated[str, Form(max_length=1024)],
