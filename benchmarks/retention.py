@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import sys
 import tempfile
 import threading
@@ -186,6 +187,8 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=int, default=service.DEFAULT_BATCH, help="Rows per batch.")
     args = parser.parse_args()
+    # The run writes audit entries, which are keyed: a throwaway key for this scratch store.
+    os.environ.setdefault("OMBUD_SECRET_KEY", secrets.token_urlsafe(48))
     people = max(int(args.rows / PER_PERSON), 100)
     suffix = os.urandom(4).hex()
     names = [f"ombud_bench_ret_{suffix}_{side}" for side in ("ombud", "sql")]
