@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
+from ombud.config import Settings
 from ombud.datamap import service as datamap_service
 from ombud.dsr import agents, jurisdictions, wording
 from ombud.dsr.schemas import agent_email
@@ -191,30 +192,10 @@ def send(
     kept = render(template, **base, **dict.fromkeys(secret or {}, WITHHELD))
     # Queued in this transaction and sent after it commits: never a letter about a change
     # that was rolled back, never a recorded letter that was not sent.
-    queued = outbox.enqueue(session, settings, to=request.email, subject=subject, text=text)
-    message = RequestMessage(
-        request_id=request.id,
-        kind=kind,
-        to=request.email,
-        subject=subject,
-        body=kept,
-        sent_at=utcnow(),
-    )
-    session.add(message)
-    session.flush()
-    audit.record(
-        session,
-        action="request.message_sent",
-        actor=actor,
-        subject_type="privacy_request",
-        subject_id=request.id,
-        data={
-            "kind": kind,
-            "message_id": message.id,
-            "smtp_message_id": queued.message_id,
-            "outbox_id": queued.id,
-        },
-    )
+    message = _queue(
+        session, settings, request, kind, to=request.email, subject=subject, text=text,
+        kept=kept, actor=actor,
+    )  # fmt: skip
     if kind in AGENT_COPY_KINDS and agents.authorized(request):
         # Links (the package download, whatever a caller names it) are for the person only.
         links = [k for k, v in context.items() if isinstance(v, str) and "://" in v]
@@ -244,14 +225,28 @@ def _copy_to_agent(
     text = render("email/agent_copy.txt", **base, letter=body)
     copy_subject = f"Copy: {subject}"
     # Through the outbox like the letter itself: sent only once the transaction commits.
-    queued = outbox.enqueue(session, settings, to=contact, subject=copy_subject, text=text)
+    _queue(
+        session, settings, request, f"{kind}_agent_copy", to=contact, subject=copy_subject,
+        text=text, kept=text, actor=actor,
+    )  # fmt: skip
+
+
+def _queue(
+    session: Session,
+    settings: Settings,
+    request: PrivacyRequest,
+    kind: str,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    kept: str,
+    actor: str,
+) -> RequestMessage:
+    """Queue ``text`` in the outbox, keep ``kept`` with the request, and audit the sending."""
+    queued = outbox.enqueue(session, settings, to=to, subject=subject, text=text)
     message = RequestMessage(
-        request_id=request.id,
-        kind=f"{kind}_agent_copy",
-        to=contact,
-        subject=copy_subject,
-        body=text,
-        sent_at=utcnow(),
+        request_id=request.id, kind=kind, to=to, subject=subject, body=kept, sent_at=utcnow()
     )
     session.add(message)
     session.flush()
@@ -262,9 +257,10 @@ def _copy_to_agent(
         subject_type="privacy_request",
         subject_id=request.id,
         data={
-            "kind": message.kind,
+            "kind": kind,
             "message_id": message.id,
             "smtp_message_id": queued.message_id,
             "outbox_id": queued.id,
         },
     )
+    return message
