@@ -4,17 +4,12 @@ when Playwright or Chromium is missing)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -28,28 +23,11 @@ from ombud.db import make_engine
 from ombud.migrations import upgrade
 from tests.consent.banner.site import serve_site
 from tests.fixtures.api import TEST_SECRET_KEY
-from tests.fixtures.services import create_pg_database, drop_pg_database, unavailable
+from tests.fixtures.browser import chromium, free_port, serve_app
+from tests.fixtures.services import create_pg_database, drop_pg_database
 
 HERE = Path(__file__).parent
 BANNER_MAP = HERE / "datamap.yml"
-CHROMIUM = os.environ.get("OMBUD_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -79,7 +57,7 @@ def live(store_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     url = create_pg_database("ombud_live") if store_kind == "postgresql" else ""
     url = url or f"sqlite:///{folder / 'store.db'}"
     upgrade(url)
-    port = _free_port()
+    port = free_port()
     ombud = f"http://127.0.0.1:{port}"
     with serve_site(ombud) as site:
         settings = Settings.model_validate(
@@ -94,41 +72,22 @@ def live(store_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         )
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr("ombud.config.get_settings", lambda: settings)
-            app = create_app(settings)
-            server = uvicorn.Server(
-                uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-            )
-            thread = threading.Thread(target=server.run, daemon=True)
-            thread.start()
-            for _ in range(200):
-                if server.started:
-                    break
-                time.sleep(0.05)
-            result = Live(ombud, site, settings, make_engine(url))
-            result.apply(load_datamap(BANNER_MAP))
-            try:
-                yield result
-            finally:
-                server.should_exit = True
-                thread.join(10)
-                result.engine.dispose()
+            with serve_app(create_app(settings), port):
+                result = Live(ombud, site, settings, make_engine(url))
+                result.apply(load_datamap(BANNER_MAP))
+                try:
+                    yield result
+                finally:
+                    result.engine.dispose()
     if store_kind == "postgresql":
         drop_pg_database(url)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, with a fresh profile (Playwright's bundled driver only)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        unavailable("the playwright package (pip install -e '.[dev]')", exc)
-    if not Path(CHROMIUM).exists():
-        unavailable(f"Chromium at {CHROMIUM}", FileNotFoundError(CHROMIUM))
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    """Debian's Chromium, headless, with a fresh profile."""
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

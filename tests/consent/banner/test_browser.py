@@ -10,9 +10,9 @@ import pytest
 
 from ombud.consent import ledger, repository
 from ombud.datamap.loader import load_datamap
-from tests.consent.banner.conftest import BANNER_MAP, HERE, Live
+from tests.consent.banner.conftest import BANNER_MAP, Live
+from tests.fixtures.browser import axe_violations
 
-AXE = HERE / "axe.min.js"
 GPC_SCRIPT = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
 
 
@@ -183,13 +183,7 @@ def test_google_consent_mode_default_then_update(page: Any, fresh_map: Live) -> 
 
 
 def _axe(page: Any) -> list[Any]:
-    # Evaluated through the DevTools protocol: the page's CSP (no eval, no inline) stays on.
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result: list[Any] = page.evaluate(
-        "async () => (await axe.run('#ombud-consent')).violations"
-        ".map(v => ({id: v.id, nodes: v.nodes.map(n => n.html)}))"
-    )
-    return result
+    return axe_violations(page, "#ombud-consent")
 
 
 @pytest.mark.parametrize("width", [320, 1280])

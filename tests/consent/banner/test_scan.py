@@ -11,7 +11,8 @@ import yaml
 from typer.testing import CliRunner
 
 from ombud.cli.main import app
-from tests.consent.banner.conftest import BANNER_MAP, CHROMIUM, Live
+from tests.consent.banner.conftest import BANNER_MAP, Live
+from tests.fixtures.browser import CHROMIUM
 from tests.fixtures.services import unavailable
 
 runner = CliRunner()
