@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ombud.dsr import wording
 from ombud.dsr.schemas import Email
@@ -26,11 +26,15 @@ class ComplaintCreate(BaseModel):
     name: str = Field(default="", max_length=200)
     text: str = Field(min_length=1, max_length=TEXT_LIMIT, description="the complaint")
     request: str | None = Field(
-        default=None, max_length=100, description="reference (id) of the request complained about"
+        default=None,
+        max_length=100,
+        validate_default=True,
+        description="reference (id) of the request complained about",
     )
     purpose: str | None = Field(
         default=None,
         max_length=200,
+        validate_default=True,
         description="data use of the data map complained about (GET /api/v1/complaints/purposes)",
     )
     jurisdiction: str | None = Field(default=None, max_length=32)
@@ -49,13 +53,20 @@ class ComplaintCreate(BaseModel):
     def _known_language(cls, value: str | None) -> str | None:
         return wording.check_language(value) if value else None
 
-    @model_validator(mode="after")
-    def _target(self) -> ComplaintCreate:
-        if self.about is ComplaintAbout.request and not (self.request or "").strip():
-            raise ValueError("request: give the reference of the request the complaint is about")
-        if self.about is ComplaintAbout.processing and not (self.purpose or "").strip():
-            raise ValueError("purpose: choose the processing the complaint is about")
-        return self
+    # Checked on the field itself (even when left out), so the error names it.
+    @field_validator("request", mode="after")
+    @classmethod
+    def _request_named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("about") is ComplaintAbout.request and not (value or "").strip():
+            raise ValueError("give the reference of the request the complaint is about")
+        return value
+
+    @field_validator("purpose", mode="after")
+    @classmethod
+    def _purpose_named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("about") is ComplaintAbout.processing and not (value or "").strip():
+            raise ValueError("choose the processing the complaint is about")
+        return value
 
 
 class ComplaintReceipt(BaseModel):

@@ -51,9 +51,6 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     for error in exc.errors():
         message = str(error["msg"]).removeprefix("Value error, ")
         name = str(error["loc"][0]) if error["loc"] else "form"
-        if name == "form" and ":" in message:
-            # The checks across fields name theirs: "request: give the reference ...".
-            name, message = (part.strip() for part in message.split(":", 1))
         if name == "about":
             message = "choose what the complaint is about"
         errors.setdefault(name if name in FIELDS else "form", message)
