@@ -71,7 +71,7 @@ def test_form_keeps_what_was_typed(
             "request": "no-such-request",
             "text": text,
             "email": "eve@example.test",
-        },  # fmt: skip
+        },
     )
     assert res.status_code == 422
     assert 'id="request-error"' in res.text and "no privacy request with reference" in res.text

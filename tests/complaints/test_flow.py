@@ -134,7 +134,7 @@ def test_api_complaint_about_a_request_names_jams_in_california(
             "request": request_id,
             "email": "cal@example.test",
             "text": "Nobody answered my request.",
-        },  # fmt: skip
+        },
     )
     assert res.status_code == 201, res.text
     body = res.json()
@@ -178,7 +178,7 @@ def test_german_letters(
             "text": "Zu viel Werbung.",
             "language": "de",
             "country": "DE",
-        },  # fmt: skip
+        },
     )
     assert res.status_code == 201, res.text
     ack = smtp_server.mailbox.to("bea@example.test")[-1]
