@@ -19,7 +19,6 @@ from ombud.outbox import service as outbox
 log = logging.getLogger(__name__)
 
 
-
 def run_once(engine: Engine | None, settings: Settings) -> None:
     """Send due mail, delete expired packages and old sent mail; errors are logged."""
     try:
