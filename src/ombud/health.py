@@ -26,7 +26,7 @@ class RateLimitedCount(BaseModel):
     total: int = Field(description="429 answers of the public forms and APIs")
     by_scope: dict[str, int] = Field(
         description="per action: intake, verify, resend, preference_code, preference_verify, "
-        "subscribe"
+        "subscribe, complaint"
     )
     shared: bool = Field(description="true: counted in Redis by every worker; false: this process")
 
