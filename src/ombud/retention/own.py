@@ -189,7 +189,7 @@ class OwnPlan:
     period: str
     counts: dict[str, int]
 
-    def as_dict(self, now: datetime) -> list[dict[str, Any]]:
+    def rows(self) -> list[dict[str, Any]]:
         """One row per table, in the shape of the data map rules' plan rows."""
         return [
             {
@@ -230,9 +230,7 @@ def plan_rows(
     """The plan rows of the own rules (all when ``rule`` is None, none for a data map rule)."""
     if rule is not None and not is_own(rule):
         return []
-    return [
-        row for p in plan(session, rule=rule, settings=settings, now=now) for row in p.as_dict(now)
-    ]
+    return [row for p in plan(session, rule=rule, settings=settings, now=now) for row in p.rows()]
 
 
 @dataclass
