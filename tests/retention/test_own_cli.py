@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -14,10 +16,12 @@ from ombud.datamap import service as datamap_service
 from ombud.db import get_engine, unit_of_work
 from ombud.models.mail import OutboxMail
 from ombud.retention import own
-from tests.fixtures.api import Clock
+from tests.fixtures.api import Clock, auth
+from tests.retention.test_api import api
 from tests.retention.test_own import EMPTY_MAP
 
 runner = CliRunner()
+__all__ = ["api"]  # the staff API fixture of test_api.py
 
 
 def test_own_rules_in_plan_run_and_status(
@@ -53,3 +57,22 @@ def test_own_rules_in_plan_run_and_status(
     assert "completed" in mail and "mail_outbox: 1" in mail
     consent = next(x for x in status.output.splitlines() if x.startswith("│ ombud.consent"))
     assert "never" in consent and "yes" in consent  # never run: overdue
+
+
+def test_own_rules_over_the_api(api: tuple[TestClient, dict[str, str], Engine]) -> None:
+    client, tokens, _ = api
+    officer = auth(tokens["privacy_officer"])
+    plan = client.get("/api/v1/retention/plan", params={"rule": "ombud.consent"}, headers=officer)
+    assert plan.status_code == 200, plan.text
+    assert {s["collection"] for s in plan.json()["steps"]} == {
+        "consent_records", "consent_records (reduced)"
+    }  # fmt: skip
+    everything = client.get("/api/v1/retention/plan", headers=officer).json()["steps"]
+    assert {r.key for r in own.RULES} <= {s["rule"] for s in everything}
+    ran = client.post("/api/v1/retention/run", json={"rule": "ombud.mail"}, headers=officer)
+    assert ran.status_code == 200, ran.text
+    assert [r["rule"] for r in ran.json()["rules"]] == ["ombud.mail"]
+    status = client.get("/api/v1/retention/status", headers=auth(tokens["viewer"])).json()
+    assert {s["rule"]: s["last_status"] for s in status}["ombud.mail"] == "completed"
+    unknown = client.get("/api/v1/retention/plan", params={"rule": "ombud.x"}, headers=officer)
+    assert unknown.status_code == 404 and "ombud.requests" in unknown.json()["error"]
