@@ -32,6 +32,8 @@ def datamap(db_session: Session) -> DataMapVersion:
         {"Sec-Fetch-Site": "cross-site"},
         {"Sec-Fetch-Site": "same-site"},
         {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        # A sandboxed frame on another site: opaque origin, and the browser says cross-site.
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
     ],
 )
 def test_cross_site_posts_are_refused(
@@ -61,6 +63,8 @@ def test_cross_site_posts_are_refused(
         {"Sec-Fetch-Site": "same-origin"},
         {"Sec-Fetch-Site": "none"},
         {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        # Chromium's post from our own page under "Referrer-Policy: no-referrer".
+        {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
     ],
 )
 def test_same_origin_and_plain_posts_work(

@@ -25,6 +25,7 @@ ROUTER_MODULES = (
     "ombud.datamap.endpoints",
     "ombud.audit.endpoints",
     "ombud.dsr.endpoints",
+    "ombud.complaints.endpoints",
     "ombud.execution.endpoints",
     "ombud.execution.unlock",
     "ombud.consent.endpoints",

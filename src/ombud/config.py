@@ -159,6 +159,39 @@ class Settings(BaseSettings):
         description="When the server applies the retention rules, in cron syntax (UTC; default "
         "03:30 every night); empty: never (run 'ombud retention run' yourself).",
     )
+    # Retention of Ombud's own data (``ombud retention run``, rules ``ombud.*``).
+    retention_requests_months: int = Field(
+        default=24,
+        ge=1,
+        description="Months a closed request keeps its identities, letters and notes; then only "
+        "type, jurisdiction, status and dates stay (rule ombud.requests).",
+    )
+    retention_complaints_months: int = Field(
+        default=36,
+        ge=1,
+        description="Months an answered complaint keeps its text, address, answer and notes; "
+        "then only subject, jurisdiction and dates stay (rule ombud.complaints).",
+    )
+    retention_consent_months: int = Field(
+        default=36,
+        ge=0,
+        description="Months a consent record is kept as proof after it stopped being in force "
+        "(a later decision replaced it); then it is deleted. The record behind each current "
+        "decision always stays; a refusal or withdrawal older than this loses its IP address "
+        "and user agent (rule ombud.consent).",
+    )
+    retention_codes_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days one-time codes, preference-center links and unconfirmed subscriptions "
+        "are kept after they expire (rules ombud.verification_codes, ombud.preference_sessions).",
+    )
+    retention_mail_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days sent or failed mail stays in the outbox table, and .eml files in "
+        "OMBUD_MAIL_OUTBOX (rule ombud.mail).",
+    )
     token_cache_seconds: float = Field(
         default=5.0,
         description="How long a server process trusts an API token it has checked (0: check "

@@ -1,5 +1,5 @@
 """``/healthz``: the process is up and the store answers; ``/api/v1/metrics``: counters staff
-watch (429 answers of the public forms)."""
+watch (429 answers of the public forms, complaints open and overdue)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from ombud import __version__, ratelimit
+from ombud.complaints import service as complaints
 from ombud.db import DbSession
 from ombud.deps import ViewerStaff
 
@@ -25,18 +26,28 @@ class RateLimitedCount(BaseModel):
     total: int = Field(description="429 answers of the public forms and APIs")
     by_scope: dict[str, int] = Field(
         description="per action: intake, verify, resend, preference_code, preference_verify, "
-        "subscribe"
+        "subscribe, complaint"
     )
     shared: bool = Field(description="true: counted in Redis by every worker; false: this process")
 
 
+class ComplaintCounts(BaseModel):
+    received: int = Field(description="complaints ever received (purged ones included)")
+    open: int = Field(description="not answered yet")
+    overdue: int = Field(description="open past their deadline")
+    answered: int
+    answered_late: int = Field(description="answered after their deadline")
+    by_about: dict[str, int] = Field(description="per subject: request, processing, general")
+
+
 class Metrics(BaseModel):
     rate_limited: RateLimitedCount
+    complaints: ComplaintCounts
 
 
 @router.get("/api/v1/metrics", response_model=Metrics)
-def metrics(request: Request, _staff: ViewerStaff) -> Metrics:
-    """Counters for staff: how many public actions were refused with 429 (too many)."""
+def metrics(request: Request, session: DbSession, _staff: ViewerStaff) -> Metrics:
+    """Counters for staff: public actions refused with 429 (too many), and complaints."""
     limiter = ratelimit.limiter_for(request)
     counts = limiter.refusals()
     return Metrics(
@@ -44,7 +55,8 @@ def metrics(request: Request, _staff: ViewerStaff) -> Metrics:
             total=sum(counts.values()),
             by_scope=counts,
             shared=isinstance(limiter, ratelimit.RedisLimiter),
-        )
+        ),
+        complaints=ComplaintCounts.model_validate(complaints.metrics(session)),
     )
 
 

@@ -18,9 +18,6 @@ from ombud.outbox import service as outbox
 
 log = logging.getLogger(__name__)
 
-# Sent mail is kept this long (the letter itself stays with its request), then deleted.
-KEEP_SENT = timedelta(days=30)
-
 
 def run_once(engine: Engine | None, settings: Settings) -> None:
     """Send due mail, delete expired packages and old sent mail; errors are logged."""
@@ -31,7 +28,9 @@ def run_once(engine: Engine | None, settings: Settings) -> None:
     try:
         with unit_of_work(engine) as session:
             downloads.purge_expired(session, settings)
-            outbox_repository.delete_sent_before(session, utcnow() - KEEP_SENT)
+            # Sent mail is kept OMBUD_RETENTION_MAIL_DAYS (the letter stays with its request).
+            keep = timedelta(days=settings.retention_mail_days)
+            outbox_repository.delete_sent_before(session, utcnow() - keep)
     except Exception:
         log.exception("deleting expired packages failed; will retry at the next interval")
 

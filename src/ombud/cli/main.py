@@ -7,6 +7,7 @@ import typer
 from ombud import __version__
 from ombud.cli import (
     audit,
+    complaints,
     consent,
     cookies,
     datamap,
@@ -56,6 +57,7 @@ app.add_typer(cookies.app, name="cookies")
 app.add_typer(statement.app, name="statement")
 app.add_typer(retention.app, name="retention")
 app.add_typer(mail.app, name="mail")
+app.add_typer(complaints.app, name="complaints")
 execution.register(app, requests.app)
 serve.register(app)
 demo.register(app)

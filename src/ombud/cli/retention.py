@@ -18,9 +18,12 @@ from ombud.datamap.loader import load_datamap
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
 from ombud.errors import NotFound, OmbudError
-from ombud.retention import service
+from ombud.retention import own, service
 
-app = typer.Typer(help="Retention: delete or anonymise data when its period ends.")
+app = typer.Typer(
+    help="Retention: delete or anonymise data when its period ends (the data map's rules and "
+    "Ombud's own data, rules ombud.*)."
+)
 
 RULE = typer.Option(None, "--rule", help="Only this rule (its fides_key).")
 
@@ -59,10 +62,16 @@ def plan(
     """Dry run: per rule and collection, rows past their period, held, and to change."""
     if output not in ("table", "json"):
         raise fail("--format must be table or json")
-    dm = _datamap(datamap)
     now = utcnow()
+    rows: list[dict[str, Any]] = []
     try:
-        rows = [p.as_dict(now) for p in service.plan(dm, rule=rule, connections=_connections())]
+        if not own.is_own(rule):
+            dm = _datamap(datamap)
+            rows = [p.as_dict(now) for p in service.plan(dm, rule=rule, connections=_connections())]
+        if datamap is None or own.is_own(rule):
+            # Ombud's own data lives in the store: shown when the plan reads the store.
+            with cli_session() as session:
+                rows += own.plan_rows(session, rule=rule, settings=get_settings(), now=now)
     except OmbudError as exc:
         raise fail(exc.message) from None
     if output == "json":

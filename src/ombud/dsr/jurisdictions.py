@@ -49,6 +49,10 @@ class Jurisdiction(BaseModel):
     legal_reference: str = ""
     # Whom letters name for complaints; none: the organization's ``supervisory_authority``.
     authority: Authority | None = None
+    # Complaints: the answer is due within this period of receipt (one month unless set).
+    complaint_deadline: Period = Period(months=1)
+    # Independent bodies a person may take an unresolved complaint to (e.g. JAMS in the US).
+    dispute_resolution: list[Authority] = []
     types: dict[RequestType, TypeRule]
 
 

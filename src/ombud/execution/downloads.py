@@ -165,8 +165,9 @@ def staff_download(session: Session, settings: Settings, request_id: str, *, act
     return path
 
 
-def purge_expired(session: Session, settings: Settings) -> int:
-    """Delete packages whose link expired, and stray ones of closed requests; return how many.
+def purge_expired(session: Session, settings: Settings, *, dry_run: bool = False) -> int:
+    """Delete packages whose link expired, and stray ones of closed requests; return how many
+    (``dry_run``: only count them, for ``ombud retention plan``).
 
     A package belongs to the request whose id starts its name. It stays while it is the
     request's current package and unexpired, or while its request is still being run (the
@@ -196,8 +197,10 @@ def purge_expired(session: Session, settings: Settings) -> int:
         current = result.get("export_id") == export_id
         if current and expiry and datetime.fromisoformat(str(expiry)) > now:
             continue
-        path.unlink(missing_ok=True)
         gone += 1
+        if dry_run:
+            continue
+        path.unlink(missing_ok=True)
         if request is not None and current:
             request.result = {**result, "package_deleted_at": now.isoformat()}
             audit.record(
@@ -208,6 +211,6 @@ def purge_expired(session: Session, settings: Settings) -> int:
                 subject_id=request.id,
                 data={"export_id": export_id, "reason": "link expired"},
             )
-    if gone:
+    if gone and not dry_run:
         log.info("deleted %d expired access package(s)", gone)
     return gone

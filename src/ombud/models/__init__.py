@@ -2,6 +2,7 @@
 
 from ombud.models import (  # noqa: F401
     audit,
+    complaints,
     consent,
     datamap,
     execution,

@@ -12,7 +12,7 @@ from ombud.clock import utcnow
 from ombud.datamap import service as datamap_service
 from ombud.db import DbSession, unit_of_work
 from ombud.deps import OfficerStaff, SettingsDep, ViewerStaff
-from ombud.retention import schemas, service
+from ombud.retention import own, schemas, service
 
 api = APIRouter(prefix="/api/v1/retention", tags=["retention"])
 
@@ -27,8 +27,12 @@ def get_plan(
     """Per rule and collection: rows past their period, held, still referenced, to change."""
     datamap = datamap_service.get_current(session)
     now = utcnow()
-    plans = service.plan(datamap, rule=rule, connections=dict(settings.connections), now=now)
-    return schemas.PlanOut(steps=[schemas.StepOut.model_validate(p.as_dict(now)) for p in plans])
+    rows = [] if own.is_own(rule) else [
+        p.as_dict(now)
+        for p in service.plan(datamap, rule=rule, connections=dict(settings.connections), now=now)
+    ]  # fmt: skip
+    rows += own.plan_rows(session, rule=rule, settings=settings, now=now)
+    return schemas.PlanOut(steps=[schemas.StepOut.model_validate(r) for r in rows])
 
 
 @api.post("/run", response_model=schemas.RunOut)

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.datamap.schemas import DataMap
-from ombud.dsr import records
 from ombud.errors import Conflict, NotFound
 from ombud.execution.runner import ConnectorPool
 from ombud.models.retention import RetentionRun
+from ombud.retention import own as own_data
 from ombud.retention import repository
 from ombud.retention.planner import Step, build_steps
 from ombud.retention.targets import Counts, Query
@@ -134,15 +134,17 @@ def run(
     """
     if batch < 1:
         raise Conflict(f"batch must be at least 1, not {batch}")
-    steps = _steps(datamap, rule)
     me = holder()
+    if own_data.is_own(rule):
+        return _own_rules(open_session, me, rule, trigger, actor)
+    steps = _steps(datamap, rule)
     outcomes: list[RuleOutcome] = []
     # Steps come children first across all rules; a rule runs once all steps before its last
     # one could have run, so rows referring to its collections are gone first.
     last = {s.rule: i for i, s in enumerate(steps)}
     rules = sorted(last, key=last.__getitem__)
     if rule is None:
-        outcomes.append(_own_records(open_session, actor))
+        outcomes.extend(_own_rules(open_session, me, None, trigger, actor))
     with ConnectorPool(datamap, connections) as pool:
         for key in rules:
             outcomes.append(
@@ -171,11 +173,14 @@ def _extend(session: Session, rule: str, me: str) -> bool:
 OWN_RULE = "ombud.requests"
 
 
-def _own_records(open_session: Callable[[], Any], actor: str) -> RuleOutcome:
-    """Ombud's own records: identities and letters of requests closed long ago."""
-    with open_session() as session:
-        purged = records.purge(session, actor=actor)
-    return RuleOutcome(OWN_RULE, "completed", changed={"privacy_requests": purged})
+def _own_rules(
+    open_session: Callable[[], Any], me: str, rule: str | None, trigger: str, actor: str
+) -> list[RuleOutcome]:
+    """Ombud's own data (``retention/own.py``): requests, packages, consent, codes, mail."""
+    return [
+        RuleOutcome(o.rule, o.status, o.run_id, dict(o.changed or {}), o.error)
+        for o in own_data.run(open_session, me, rule=rule, trigger=trigger, actor=actor)
+    ]
 
 
 def _start(session: Session, rule: str, me: str, trigger: str) -> RetentionRun | None:
@@ -327,7 +332,11 @@ def status(session: Session, datamap: DataMap | None) -> list[dict[str, Any]]:
     """Per rule: the last run, what it changed, and whether a run is overdue (none in a day)."""
     latest = repository.latest_per_rule(session)
     completed = repository.last_completed(session)
-    rules = [r.fides_key for r in datamap.retention] if datamap is not None else list(latest)
+    rules = (
+        [r.fides_key for r in datamap.retention]
+        if datamap is not None
+        else [k for k in latest if not own_data.is_own(k)]
+    )
     steps = build_steps(datamap) if datamap is not None else []
     now = utcnow()
     out = []
@@ -358,4 +367,4 @@ def status(session: Session, datamap: DataMap | None) -> list[dict[str, Any]]:
                 "error": last.error if last and last.status == "failed" else "",
             }
         )
-    return out
+    return out + own_data.status(session)
