@@ -93,7 +93,7 @@ def test_ropa_content_covers_article_30() -> None:
     assert record.dpo is not None and record.dpo.contact == "dpo@mailhaven.example"
     assert record.security_measures[0].startswith("Encryption in transit")
     service, billing, newsletter = record.activities
-    assert service.purpose == "Provide the email service (Essential for Service)"
+    assert service.purpose == "Provide the email service (Providing the service)"
     assert service.legal_basis == "Performance of a contract (GDPR Art. 6(1)(b))"
     assert service.data_subjects == ["Customer"]
     assert service.data_categories[0] == "Email address"
