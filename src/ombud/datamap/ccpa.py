@@ -67,6 +67,7 @@ PERMITTED_SENSITIVE_USES = (
     "essential.legal_obligation",
 )
 
+
 def _longest(table: dict[str, str], key: str) -> str | None:
     probe = key
     while probe:

@@ -18,6 +18,7 @@ from ombud.consent import purposes as consent_purposes
 from ombud.consent import repository as consent_repository
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
+from ombud.errors import NotFound
 from ombud.notices import repository
 from ombud.notices.diff import diff_sections
 from ombud.notices.phrases import own_phrases
@@ -144,3 +145,11 @@ def freeze_consent_notices(session: Session, datamap: DataMap) -> int:
         consent_purposes.current_notice(session, definition)
         count += 1
     return count
+
+
+def statement_health(session: Session, settings: Settings) -> str:
+    """One line for ``/healthz?detail=true``: up to date, out of date since when, or why not."""
+    try:
+        return check(session, settings).summary()
+    except NotFound:
+        return "no data map applied"

@@ -56,12 +56,22 @@ def safeguard_name(value: Safeguard | str | None, region: str = "eu") -> str:
             "uk": _("UK adequacy regulations (UK GDPR Art. 45)"),
             "ch": _("Switzerland's list of adequate countries (FADP Art. 16(1))"),
         }[region]
-    return {
-        "standard_contractual_clauses": _("standard contractual clauses (GDPR Art. 46(2)(c))"),
-        "binding_corporate_rules": _("binding corporate rules (GDPR Art. 46(2)(b) and 47)"),
-        "derogation": _("a derogation for specific situations (GDPR Art. 49)"),
-        "certification": _("the recipient's certification under a data privacy framework"),
-    }.get(str(value), str(value).replace("_", " "))
+    if str(value) == "certification":
+        return _("the recipient's certification under a data privacy framework")
+    law = {"eu": "GDPR", "uk": "UK GDPR", "ch": "FADP"}[region]
+    articles = {
+        "standard_contractual_clauses": "16(2)(d)" if region == "ch" else "46(2)(c)",
+        "binding_corporate_rules": "16(2)(e)" if region == "ch" else "46(2)(b), 47",
+        "derogation": "17" if region == "ch" else "49",
+    }
+    said = {
+        "standard_contractual_clauses": _("standard contractual clauses ({law} Art. {article})"),
+        "binding_corporate_rules": _("binding corporate rules ({law} Art. {article})"),
+        "derogation": _("a derogation for specific situations ({law} Art. {article})"),
+    }
+    if str(value) not in said:
+        return str(value).replace("_", " ")
+    return said[str(value)].format(law=law, article=articles[str(value)])
 
 
 def safeguard(value: Safeguard | str | None, detail: str = "", region: str = "eu") -> str:
