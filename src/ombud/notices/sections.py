@@ -96,6 +96,16 @@ def who_we_are(ctx: Context) -> list[Block]:
     return blocks
 
 
+def _category_line(label: str, explanation: str, purposes: list[str]) -> str:
+    if explanation:
+        return _("{label}: {explanation} Used for: {purposes}.").format(
+            label=label, explanation=explanation, purposes=words.join_words(purposes)
+        )
+    return _("{label}, used for: {purposes}.").format(
+        label=label, purposes=words.join_words(purposes)
+    )
+
+
 def data_we_collect(ctx: Context) -> list[Block]:
     """Personal data categories by source, explained, with what each is used for."""
     subjects = sorted(
@@ -144,13 +154,7 @@ def data_we_collect(ctx: Context) -> list[Block]:
         blocks.append(
             Items(
                 tuple(
-                    text(
-                        _("{label}: {explanation} Used for: {purposes}.").format(
-                            label=label,
-                            explanation=explanation or "",
-                            purposes=words.join_words(purposes),
-                        )
-                    )
+                    text(_category_line(label, explanation, purposes))
                     for label, (explanation, purposes) in sorted(uses.items())
                 )
             )
