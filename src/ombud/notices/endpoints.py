@@ -9,9 +9,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from ombud import i18n
 from ombud.clock import utcnow
 from ombud.db import DbSession
 from ombud.deps import Language, SettingsDep
+from ombud.dsr.wording import human_date
 from ombud.notices import service
 from ombud.web.headers import Embeddable
 from ombud.web.render import render
@@ -22,12 +24,14 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 
 def longdate(value: date) -> str:
-    """'1 March 2026'."""
-    return f"{value.day} {value:%B %Y}"
+    """'1 March 2026' ('1. März 2026'), in the language of the page."""
+    return human_date(value, i18n.current())
 
 
 def _page(template: str, **ctx: Any) -> HTMLResponse:
-    return HTMLResponse(render(template, longdate=longdate, today=utcnow().date(), **ctx))
+    return HTMLResponse(
+        render(template, longdate=longdate, today=utcnow().date(), lang=i18n.current(), **ctx)
+    )
 
 
 # The statement is the one page meant to be shown inside the organization's own site.

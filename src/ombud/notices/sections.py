@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from babel import Locale, UnknownLocaleError
+
 from ombud import i18n
 from ombud.datamap.schemas import DataMap, LegalBasis, PrivacyDeclaration
 from ombud.errors import InvalidInput
@@ -297,7 +299,7 @@ def sharing(ctx: Context) -> list[Block]:
             continue
         rows = []
         for r in recipients:
-            name: Inline = Link(r.name, r.url) if r.url else r.name
+            name: Inline = Link(ctx.own(r.name), r.url) if r.url else ctx.own(r.name)
             rows.append(
                 (
                     text(name),
@@ -346,7 +348,30 @@ def contact(ctx: Context) -> list[Block]:
             )
         )
     )
+    names = [language_name(code) for code in org.languages]
+    blocks.append(
+        Para(
+            text(
+                _("This statement is available in: {languages}.").format(
+                    languages=words.join_words(names)
+                )
+                + " "
+                + _(
+                    "If a disability makes it hard for you to read it, contact us and we provide "
+                    "it in a format that works for you."
+                )
+            )
+        )
+    )
     return blocks
+
+
+def language_name(code: str) -> str:
+    """A language's own name (``Deutsch``), as people look for it."""
+    try:
+        return str(Locale.parse(code).get_display_name(code) or code)
+    except (UnknownLocaleError, ValueError):
+        return code
 
 
 Builder = Callable[[Context], list[Block]]

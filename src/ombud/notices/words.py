@@ -58,7 +58,7 @@ def safeguard_name(value: Safeguard | str | None, region: str = "eu") -> str:
         }[region]
     if str(value) == "certification":
         return _("the recipient's certification under a data privacy framework")
-    law = {"eu": "GDPR", "uk": "UK GDPR", "ch": "FADP"}[region]
+    law = {"eu": _("GDPR"), "uk": _("UK GDPR"), "ch": _("FADP")}[region]
     articles = {
         "standard_contractual_clauses": "16(2)(d)" if region == "ch" else "46(2)(c)",
         "binding_corporate_rules": "16(2)(e)" if region == "ch" else "46(2)(b), 47",
