@@ -299,7 +299,9 @@ def sharing(ctx: Context) -> list[Block]:
             continue
         rows = []
         for r in recipients:
-            name: Inline = Link(ctx.own(r.name), r.url) if r.url else ctx.own(r.name)
+            name: Inline = (
+                Link(ctx.own(r.name, name=True), r.url) if r.url else ctx.own(r.name, name=True)
+            )
             rows.append(
                 (
                     text(name),

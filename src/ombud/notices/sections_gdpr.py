@@ -199,7 +199,11 @@ def international_transfers(ctx: Context) -> list[Block]:
         if not abroad:
             continue
         rows = tuple(
-            (text(ctx.own(r.name)), text(words.country(r.country)), text(_guard(ctx, r, region)))
+            (
+                text(ctx.own(r.name, name=True)),
+                text(words.country(r.country)),
+                text(_guard(ctx, r, region)),
+            )
             for r in abroad
         )
         title = _region_title(region)
