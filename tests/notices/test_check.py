@@ -79,7 +79,8 @@ def test_check_exits_1_when_out_of_date_and_0_after_publishing(
         out.write(
             "  - fides_key: textbird\n    name: Textbird Inc.\n    role: processor\n"
             "    purpose: Sending text messages\n    country: US\n"
-            "    safeguard: standard_contractual_clauses\n    data_categories: [user.contact.phone_number]\n"
+            "    safeguard: standard_contractual_clauses\n"
+            "    data_categories: [user.contact.phone_number]\n"
         )
     _apply(changed)
     res = runner.invoke(app, ["statement", "check"])
