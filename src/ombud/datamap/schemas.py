@@ -10,20 +10,7 @@ from typing import Annotated, Any
 from babel import Locale, UnknownLocaleError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from ombud.datamap.disclosures import (
-    AsProcessor,
-    AutomatedDecision,
-    BasisEntry,
-    Ccpa,
-    Certification,
-    Commitments,
-    DataSource,
-    JointController,
-    Notifications,
-    Provision,
-    RegionSafeguard,
-    Requests,
-)
+from ombud.datamap import disclosures as d
 
 # Links shown to people (statements, letters, pages): a javascript: or data: URL there would
 # run in the reader's browser, so only web and mail links are accepted.
@@ -111,19 +98,16 @@ class Organization(FidesLike):
     )
     sells_personal_data: bool = False
     children_min_age: int = 16
-    languages: list[str] = Field(
-        default_factory=lambda: ["en"], description="languages the statement is published in"
-    )
-    commitments: Commitments = Field(default_factory=Commitments)
-    requests: Requests = Field(default_factory=Requests)
-    ccpa: Ccpa = Field(default_factory=Ccpa)
-    joint_controllers: list[JointController] = []
-    certifications: list[Certification] = []
-    as_processor: AsProcessor | None = None
-    notifications: Notifications = Field(default_factory=Notifications)
-    transfer_regions: list[str] = Field(
-        default=[], description="eu, uk, ch: whose transfer rules apply (default: jurisdictions)"
-    )
+    # What a complete statement needs beyond Fides (docs/datamap.md, datamap/disclosures.py).
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    commitments: d.Commitments = Field(default_factory=d.Commitments)
+    requests: d.Requests = Field(default_factory=d.Requests)
+    ccpa: d.Ccpa = Field(default_factory=d.Ccpa)
+    joint_controllers: list[d.JointController] = []
+    certifications: list[d.Certification] = []
+    as_processor: d.AsProcessor | None = None
+    notifications: d.Notifications = Field(default_factory=d.Notifications)
+    transfer_regions: d.Regions = []  # eu, uk, ch; default: from jurisdictions
 
     @field_validator("language")
     @classmethod
@@ -162,13 +146,9 @@ class Recipient(Strict):
     data_categories: list[str] = []
     url: WebUrl = ""
     sells_data: bool = False
-    shares_data: bool = Field(
-        default=False, description="CCPA 'sharing': for cross-context behavioural advertising"
-    )
-    safeguards: dict[str, RegionSafeguard] = Field(
-        default={}, description="safeguard under UK (uk) or Swiss (ch) law, by region"
-    )
-    ccpa_category: str = Field(default="", description="CCPA category of third party, in words")
+    shares_data: bool = False  # CCPA "sharing": cross-context behavioural advertising
+    safeguards: dict[str, d.RegionSafeguard] = {}  # under UK (uk) or Swiss (ch) law
+    ccpa_category: str = ""  # CCPA category of third party, in words
 
 
 # ---------------------------------------------------------------- systems
@@ -192,13 +172,11 @@ class PrivacyDeclaration(FidesLike):
     recipients: list[str] = Field(default=[], description="fides_keys of recipients")
     source: str = Field(default="provided", description="provided, automatic or third_party")
     dataset_references: list[str] = []
-    legal_bases: list[BasisEntry] = Field(
-        default=[], description="several legal bases, each with the condition it applies in"
-    )
-    provision: Provision | None = None
-    automated_decision: AutomatedDecision | None = None
-    sources: list[DataSource] = []
-    ccpa_purpose: str = Field(default="", description="CCPA business purpose, in words")
+    legal_bases: list[d.BasisEntry] = []  # several bases, each with its condition
+    provision: d.Provision | None = None
+    automated_decision: d.AutomatedDecision | None = None
+    sources: list[d.DataSource] = []
+    ccpa_purpose: str = ""
 
 
 class System(FidesLike):
@@ -381,9 +359,8 @@ class DataMap(BaseModel):
     correctable: list[str] = Field(
         default=[], description="data categories people may ask to correct (rectification)"
     )
-    translations: dict[str, dict[str, str]] = Field(
-        default={}, description="per language: the map's own English phrases and their translation"
-    )
+    # Per language: the map's own English phrases and their translation.
+    translations: dict[str, dict[str, str]] = {}
 
     def get_dataset(self, key: str) -> Dataset | None:
         """Return the dataset with this fides_key."""

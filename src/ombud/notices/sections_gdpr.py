@@ -44,7 +44,7 @@ def joint_controllers(ctx: Context) -> list[Block]:
 
 def right_to_object(ctx: Context) -> list[Block]:
     """The right to object, stated separately and clearly (Art. 21(4))."""
-    from ombud.notices.sections import bases_of  # the basis helpers live with the purposes
+    from ombud.notices.sections_core import bases_of  # imported here: core imports this module
 
     interests = [
         ctx.purpose(d) for _s, d in ctx.declarations() if "legitimate_interests" in bases_of(d)
