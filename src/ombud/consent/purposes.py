@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ombud.clock import utcnow
 from ombud.consent import repository
 from ombud.datamap import service as datamap_service
+from ombud.datamap import taxonomy
 from ombud.datamap.schemas import DataMap, LegalBasis
 from ombud.db import after_commit
 from ombud.errors import Conflict, InvalidInput, NotFound
@@ -110,7 +111,10 @@ def definitions(datamap: DataMap) -> list[PurposeDef]:
             names = [datamap.get_recipient(r) for r in recipients]
             text = f"{title}. Used by: {', '.join(sorted({d[1] for d in decls}))}."
             if categories:
-                text += f" Data: {', '.join(categories)}."
+                # Plain words, never keys; always English so the notice text (and its hash)
+                # does not depend on the language of the request that first shows it.
+                labels = [taxonomy.label("data_category", c, datamap, "en") for c in categories]
+                text += f" Data: {', '.join(dict.fromkeys(labels))}."
             if recipients:
                 text += f" Shared with: {', '.join(n.name if n else '?' for n in names)}."
             text += " You can withdraw this consent at any time."

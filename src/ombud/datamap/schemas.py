@@ -10,6 +10,8 @@ from typing import Annotated, Any
 from babel import Locale, UnknownLocaleError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from ombud.datamap import disclosures as d
+
 # Links shown to people (statements, letters, pages): a javascript: or data: URL there would
 # run in the reader's browser, so only web and mail links are accepted.
 URL_SCHEMES = ("https", "http", "mailto")
@@ -96,6 +98,16 @@ class Organization(FidesLike):
     )
     sells_personal_data: bool = False
     children_min_age: int = 16
+    # What a complete statement needs beyond Fides (docs/datamap.md, datamap/disclosures.py).
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    commitments: d.Commitments = Field(default_factory=d.Commitments)
+    requests: d.Requests = Field(default_factory=d.Requests)
+    ccpa: d.Ccpa = Field(default_factory=d.Ccpa)
+    joint_controllers: list[d.JointController] = []
+    certifications: list[d.Certification] = []
+    as_processor: d.AsProcessor | None = None
+    notifications: d.Notifications = Field(default_factory=d.Notifications)
+    transfer_regions: d.Regions = []  # eu, uk, ch; default: from jurisdictions
 
     @field_validator("language")
     @classmethod
@@ -113,6 +125,7 @@ class RecipientRole(StrEnum):
     partner = "partner"
     affiliate = "affiliate"
     authority = "authority"
+    business_transfer = "business_transfer"
 
 
 class Safeguard(StrEnum):
@@ -133,6 +146,9 @@ class Recipient(Strict):
     data_categories: list[str] = []
     url: WebUrl = ""
     sells_data: bool = False
+    shares_data: bool = False  # CCPA "sharing": cross-context behavioural advertising
+    safeguards: dict[str, d.RegionSafeguard] = {}  # under UK (uk) or Swiss (ch) law
+    ccpa_category: str = ""  # CCPA category of third party, in words
 
 
 # ---------------------------------------------------------------- systems
@@ -156,6 +172,11 @@ class PrivacyDeclaration(FidesLike):
     recipients: list[str] = Field(default=[], description="fides_keys of recipients")
     source: str = Field(default="provided", description="provided, automatic or third_party")
     dataset_references: list[str] = []
+    legal_bases: list[d.BasisEntry] = []  # several bases, each with its condition
+    provision: d.Provision | None = None
+    automated_decision: d.AutomatedDecision | None = None
+    sources: list[d.DataSource] = []
+    ccpa_purpose: str = ""
 
 
 class System(FidesLike):
@@ -308,6 +329,7 @@ class Connection(Strict):
 class SectionText(Strict):
     mode: str = Field(default="append", description="append, prepend or replace")
     markdown: str
+    translations: dict[str, str] = Field(default={}, description="the Markdown per language")
 
 
 # ---------------------------------------------------------------- the whole map
@@ -337,6 +359,8 @@ class DataMap(BaseModel):
     correctable: list[str] = Field(
         default=[], description="data categories people may ask to correct (rectification)"
     )
+    # Per language: the map's own English phrases and their translation.
+    translations: dict[str, dict[str, str]] = {}
 
     def get_dataset(self, key: str) -> Dataset | None:
         """Return the dataset with this fides_key."""
