@@ -13,6 +13,7 @@ from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.db import unit_of_work
 from ombud.execution import downloads
+from ombud.manual import tasks as manual_tasks
 from ombud.outbox import repository as outbox_repository
 from ombud.outbox import service as outbox
 
@@ -28,6 +29,10 @@ def run_once(engine: Engine | None, settings: Settings) -> None:
         outbox.drain(engine, settings)
     except Exception:  # the loop must outlive a bad message or a store outage
         log.exception("sending queued mail failed; will retry at the next interval")
+    try:
+        manual_tasks.remind(engine, settings)
+    except Exception:
+        log.exception("reminding owners of manual tasks failed; will retry at the next interval")
     try:
         with unit_of_work(engine) as session:
             downloads.purge_expired(session, settings)
