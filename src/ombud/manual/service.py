@@ -110,7 +110,7 @@ def open_for_request(
             ),
         )
         mail_owner(session, settings, task, kind="new")
-        _audit(session, task, "manual.task_opened", actor, system=key, action=action)
+        _audit(session, task, "manual.task_opened", actor, system=key, task_action=action)
         opened.append(task)
     return opened
 
