@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from ombud import keys
+from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.errors import Forbidden, Gone
 
@@ -12,8 +13,18 @@ SALT = "ombud.manual.task"
 INVALID = "this task link is not valid; open the link from the email exactly as it was sent"
 
 
+class _ClockSigner(TimestampSigner):
+    """Timestamps from Ombud's clock, so expiry follows it."""
+
+    def get_timestamp(self) -> int:
+        return int(utcnow().timestamp())
+
+
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(keys.signer_keys(settings, keys.MANUAL_TASK_LINKS), salt=SALT)
+    # Signs with the current key; links made with an old key stay valid until they expire.
+    return URLSafeTimedSerializer(
+        keys.signer_keys(settings, keys.MANUAL_TASK_LINKS), salt=SALT, signer=_ClockSigner
+    )
 
 
 def token(settings: Settings, task_id: str, version: int) -> str:
@@ -34,9 +45,7 @@ def read(settings: Settings, value: str) -> tuple[str, int]:
     except SignatureExpired:
         raise Gone("this task link has expired; ask the privacy team to send a new one") from None
     except BadSignature:
-        raise Forbidden(
-            "this task link is not valid; open the link from the email as sent"
-        ) from None
+        raise Forbidden(INVALID) from None
     if not isinstance(data, dict) or not isinstance(data.get("t"), str):
-        raise Forbidden("this task link is not valid; open the link from the email as sent")
+        raise Forbidden(INVALID)
     return data["t"], int(data.get("v", 0))
