@@ -32,6 +32,7 @@ ROUTER_MODULES = (
     "ombud.notices.endpoints",
     "ombud.retention.endpoints",
     "ombud.manual.endpoints",
+    "ombud.webhooks.endpoints",
     "ombud.web.endpoints",
     "ombud.web.docs",
 )

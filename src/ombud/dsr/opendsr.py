@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.db import DbSession
@@ -22,6 +23,7 @@ from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.jsonlimits import BoundedObject
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
+from ombud.webhooks import opendsr as opendsr_signing
 
 SOURCE = "opendsr"
 SUPPORTED_TYPES = ("access", "portability", "erasure")
@@ -73,13 +75,15 @@ def _find(session: Session, subject_request_id: str) -> PrivacyRequest:
 @router.get("/discovery")
 def discovery(request: Request) -> dict[str, Any]:
     """What this endpoint supports."""
+    settings = config.get_settings()
     return {
         "api_version": API_VERSION,
         "supported_identities": [{"identity_type": "email", "identity_format": "raw"}],
         "supported_subject_request_types": list(SUPPORTED_TYPES),
         "supported_regulations": list(REGULATIONS),
-        "supported_status_callback": False,
-        "processor_certificate": None,
+        # Callbacks are signed with the processor's key (ombud.webhooks.opendsr).
+        "supported_status_callback": opendsr_signing.enabled(settings),
+        "processor_certificate": settings.opendsr_certificate_url or None,
     }
 
 

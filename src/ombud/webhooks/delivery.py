@@ -155,5 +155,3 @@ def _record(
     row.status, row.next_attempt_at = "pending", now + backoff(row.attempts)
     log.warning("webhook delivery %s failed (attempt %d): %s", row.id, row.attempts, error)
     return "retry"
-
-

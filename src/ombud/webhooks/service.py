@@ -57,6 +57,8 @@ PAYLOAD_KEYS = frozenset(
         "source",
     }
 )
+
+
 def clean(payload: dict[str, Any]) -> dict[str, Any]:
     """The payload with only the keys receivers may see and plain values."""
     out: dict[str, Any] = {}
