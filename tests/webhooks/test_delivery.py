@@ -39,7 +39,7 @@ def test_signed_delivery_retried_after_a_500(
 ) -> None:
     settings, engine = hooks_store
     with unit_of_work(engine) as session:
-        endpoint, secret = service.add_endpoint(
+        _endpoint, secret = service.add_endpoint(
             session, url=receiver.url, events=["request.approved"], description="", actor="t"
         )
     receiver.failures = 1

@@ -10,11 +10,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.db import DbSession
-from ombud.deps import IdPath, OfficerStaff, ViewerStaff
+from ombud.deps import IdPath, OfficerStaff, SettingsDep, ViewerStaff
 from ombud.dsr import repository, service
 from ombud.dsr.opendsr_status import API_VERSION, STATUS_MAP, OpenDsrStatus
 from ombud.dsr.opendsr_status import status_of as _status
@@ -73,9 +72,8 @@ def _find(session: Session, subject_request_id: str) -> PrivacyRequest:
 
 
 @router.get("/discovery")
-def discovery(request: Request) -> dict[str, Any]:
+def discovery(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """What this endpoint supports."""
-    settings = config.get_settings()
     return {
         "api_version": API_VERSION,
         "supported_identities": [{"identity_type": "email", "identity_format": "raw"}],

@@ -50,7 +50,8 @@ class Report:
 
 def backoff(attempts: int) -> timedelta:
     """Wait after the ``attempts``-th failure: 30 s, 2 min, 8 min, ... at most 6 hours."""
-    return min(FIRST_WAIT * 4 ** max(attempts - 1, 0), LONGEST_WAIT)
+    factor: int = 4 ** max(attempts - 1, 0)
+    return min(FIRST_WAIT * factor, LONGEST_WAIT)
 
 
 def start(engine: Engine, settings: Settings, ids: list[str]) -> None:
