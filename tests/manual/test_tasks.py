@@ -163,5 +163,7 @@ def test_access_package_holds_the_owners_file(
     with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
         assert zf.read("manual/helpdesk/tickets.csv") == upload
         assert any(n.startswith("data/") for n in zf.namelist())
-    stored = system.settings.data_dir / task_of(system, rid).upload["path"]  # type: ignore[index]
+    kept = task_of(system, rid).upload
+    assert kept is not None and kept["size"] == len(upload)
+    stored = system.settings.data_dir / kept["path"]
     assert stored.stat().st_mode & 0o777 == 0o600
