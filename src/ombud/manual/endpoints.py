@@ -99,7 +99,7 @@ async def report(
         again = await run_in_threadpool(service.from_link, session, settings, token)
         html = _form(again, token, settings.manual_upload_max_bytes, error=exc.message)
         return HTMLResponse(html, status_code=422)
-    words = service.OUTCOME_WORDS.get(task.status, task.status)
+    words = service.OWNER_WORDS.get(task.status, task.status)
     return HTMLResponse(render("manual/closed.html", title="Thank you", task=task, outcome=words))
 
 

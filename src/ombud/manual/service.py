@@ -50,7 +50,8 @@ OUTCOME_WORDS = {
     "nothing_found": "no records about you were found",
     "cannot_do": "could not be done",
 }
-SUBJECT = "manual_task"
+# The same outcomes as the owner chose them on the page.
+OWNER_WORDS = {"done": "done", "nothing_found": "nothing found", "cannot_do": "cannot be done"}
 SYSTEM_ACTOR = "system:manual"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
