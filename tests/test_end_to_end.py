@@ -55,6 +55,18 @@ def system(
     store.dispose()
 
 
+HELP_DESK = "support-lead@postlicht.example"
+MAILING = "mail-admin@postlicht.example"
+TASK_RE = re.compile(r"http://testserver(/tasks/[A-Za-z0-9._-]+)")
+
+
+def _task_link(mailbox: Mailbox, owner: str) -> str:
+    """The task page in the owner's latest mail."""
+    found = TASK_RE.search(Mailbox.text(mailbox.to(owner)[-1]))
+    assert found is not None
+    return found.group(1)
+
+
 def _ask(client: TestClient, mailbox: Mailbox, kind: str, email: str, token: str) -> str:
     res = client.post("/api/v1/requests", json={"type": kind, "email": email, "country": "DE"})
     assert res.status_code == 201, res.text
@@ -102,6 +114,20 @@ def test_access_then_erasure_on_the_demo_company(
         # Access: the package holds exactly this person's account and mailboxes.
         rid = _ask(client, smtp_server.mailbox, "access", email, token)
         (report,) = run_requests(store, [rid], settings=settings)
+        # The help desk and the mailing service have no connector: their owners answer first.
+        assert report.status == "waiting", report
+        tickets = b"ticket,subject\n1,Cannot log in\n"
+        res = client.post(
+            _task_link(smtp_server.mailbox, HELP_DESK),
+            data={"outcome": "done"},
+            files={"file": ("tickets.csv", tickets, "text/csv")},
+        )
+        assert res.status_code == 200, res.text
+        res = client.post(
+            _task_link(smtp_server.mailbox, MAILING), data={"outcome": "nothing_found"}
+        )
+        assert res.status_code == 200, res.text
+        (report,) = run_requests(store, [rid], settings=settings)
         assert report.status == "completed", report
         assert client.get(f"/api/v1/requests/{rid}", headers=auth(token)).json()["status"] == (
             "completed"
@@ -121,6 +147,7 @@ def test_access_then_erasure_on_the_demo_company(
             invoices = json.loads(zf.read(next(n for n in names if n.endswith("invoices.json"))))
             history = json.loads(zf.read("consent/history.json"))
             readme = zf.read("README.txt").decode()
+            assert zf.read("manual/zendesk/tickets.csv") == tickets
         assert [a["email"] for a in accounts] == [email]
         assert [b["address"] for b in boxes] == list(mailboxes)
         # Credentials are left out and the package says so; context fields are shown.
@@ -135,7 +162,15 @@ def test_access_then_erasure_on_the_demo_company(
         # Erasure: the account is masked, invoices are kept under the tax-law hold.
         rid = _ask(client, smtp_server.mailbox, "erasure", email, token)
         (report,) = run_requests(store, [rid], settings=settings)
-        assert report.status == "completed", report
+        assert report.status == "waiting", report
+        for owner in (HELP_DESK, MAILING):
+            res = client.post(_task_link(smtp_server.mailbox, owner), data={"outcome": "done"})
+            assert res.status_code == 200, res.text
+        assert client.get(f"/api/v1/requests/{rid}", headers=auth(token)).json()["status"] == (
+            "completed"
+        )
+        erased = Mailbox.text(smtp_server.mailbox.to(email)[-1])
+        assert "- Zendesk, Inc.: done" in erased and "(Postmark): done" in erased
         with app_db.connect() as conn:
             stored = conn.execute(
                 text("SELECT email FROM accounts WHERE id = :a"), {"a": account_id}

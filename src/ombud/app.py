@@ -33,6 +33,8 @@ ROUTER_MODULES = (
     "ombud.consent.banner_endpoints",
     "ombud.notices.endpoints",
     "ombud.retention.endpoints",
+    "ombud.manual.endpoints",
+    "ombud.webhooks.endpoints",
     "ombud.web.endpoints",
     "ombud.web.docs",
 )

@@ -145,6 +145,34 @@ class Settings(BaseSettings):
         "SMTP outage) and deletes expired access packages; 0: never (run 'ombud mail send' "
         "and 'ombud requests purge-packages' from cron instead).",
     )
+    manual_task_link_days: int = Field(
+        default=60, ge=1, description="Lifetime of the links mailed to owners of manual tasks."
+    )
+    manual_upload_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest file an owner may upload."
+    )
+    manual_reminder_days: int = Field(
+        default=3, ge=0, description="Days before a task's deadline its owner is reminded."
+    )
+    webhook_endpoints: str = Field(
+        default="",
+        description="Webhook receivers from settings: comma-separated 'URL SECRET' pairs "
+        "(each gets every event); more can be added through the staff API.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="Tries of a webhook delivery before it is marked failed."
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Per delivery.")
+    opendsr_signing_key: Path | None = Field(
+        default=None,
+        description="PEM file of the RSA private key that signs OpenDSR status callbacks "
+        "(X-OpenDSR-Signature); without it no callbacks are sent.",
+    )
+    opendsr_certificate_url: str = Field(
+        default="",
+        description="Where callers fetch the certificate of that key (OpenDSR discovery's "
+        "processor_certificate).",
+    )
     execution_batch: int = Field(default=100, description="Requests run together in a batch.")
     export_ttl_hours: int = Field(
         default=168, description="Lifetime of access package download links."

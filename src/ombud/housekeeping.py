@@ -1,5 +1,6 @@
 """The server's background loop for work that must happen even when nobody asks: send the
-mail the outbox still holds (after a crash or an SMTP outage) and delete expired packages."""
+mail the outbox still holds (after a crash or an SMTP outage), deliver due webhooks, remind
+owners of manual tasks and delete expired packages."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.db import unit_of_work
 from ombud.execution import downloads
+from ombud.manual import tasks as manual_tasks
 from ombud.outbox import repository as outbox_repository
 from ombud.outbox import service as outbox
+from ombud.webhooks import service as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,14 @@ def run_once(engine: Engine | None, settings: Settings) -> None:
         outbox.drain(engine, settings)
     except Exception:  # the loop must outlive a bad message or a store outage
         log.exception("sending queued mail failed; will retry at the next interval")
+    try:
+        webhooks.drain(engine, settings)
+    except Exception:
+        log.exception("delivering webhooks failed; will retry at the next interval")
+    try:
+        manual_tasks.remind(engine, settings)
+    except Exception:
+        log.exception("reminding owners of manual tasks failed; will retry at the next interval")
     try:
         with unit_of_work(engine) as session:
             downloads.purge_expired(session, settings)

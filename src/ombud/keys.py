@@ -43,6 +43,7 @@ CONSENT_MAIL_TOKENS = "ombud/consent/mailto-token/v1"
 CSRF = "ombud/web/csrf/v1"
 AUDIT_CHAIN = "ombud/audit/chain/v1"
 AUDIT_CHECKPOINT = "ombud/audit/checkpoint/v1"
+MANUAL_TASK_LINKS = "ombud/manual/task-link/v1"
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _B64 = re.compile(r"[A-Za-z0-9_\-+/]+={0,2}")

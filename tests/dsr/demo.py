@@ -17,6 +17,8 @@ from ombud.config import Settings
 from ombud.datamap import service as datamap_service
 from ombud.db import make_engine, unit_of_work
 from ombud.demo.setup import init_demo
+from ombud.manual import links
+from ombud.manual import repository as manual_repository
 from ombud.models.requests import PrivacyRequest
 from ombud.staff import service as staff_service
 from tests.dsr.conftest import code_from
@@ -76,9 +78,18 @@ class DemoSystem:
         assert res.status_code == 200, res.text
 
     def approve(self, rid: str) -> None:
-        """Approve as the officer."""
+        """Approve as the officer; the owners of the demo's manual systems (help desk, mailing
+        service) then report at once, through their task pages, that they found nothing."""
         res = self.client.post(f"/api/v1/requests/{rid}/approve", headers=self.officer, json={})
         assert res.status_code == 200 and res.json()["status"] == "approved", res.text
+        with unit_of_work(self.store) as session:
+            tokens = [
+                links.token(self.settings, t.id, t.link_version)
+                for t in manual_repository.for_request(session, rid)
+            ]
+        for token in tokens:
+            done = self.client.post(f"/tasks/{token}", data={"outcome": "nothing_found"})
+            assert done.status_code == 200, done.text
 
     def request(self, rid: str) -> PrivacyRequest:
         """The stored request, as committed."""

@@ -20,6 +20,7 @@ from ombud.consent.purposes import NoticeRef
 from ombud.consent.schemas import SubjectKind
 from ombud.errors import InvalidInput
 from ombud.models.consent import ConsentRecord
+from ombud.webhooks import service as webhooks
 
 
 @dataclass(frozen=True)
@@ -189,4 +190,17 @@ def write_checked(
         ids = repository.append_many(session, rows)
     for row, rid in zip(rows, ids, strict=True):
         row["id"] = rid
+    # Receivers learn which purposes changed and how, never whose consent it was.
+    webhooks.emit(
+        session,
+        "consent.changed",
+        {
+            "receipt_ids": [r["receipt_id"] for r in rows],
+            "decisions": {r["purpose"]: r["decision"] for r in rows},
+            "purposes": sorted({r["purpose"] for r in rows}),
+            "method": ",".join(sorted({r["method"] for r in rows})),
+            "jurisdiction": ",".join(sorted({r["jurisdiction"] for r in rows})),
+        },
+        settings=settings,
+    )
     return [ConsentRecord(**row) for row in rows]

@@ -4,11 +4,12 @@ connections, statement text). Field-level docs live in ``docs/datamap.md``."""
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
 from babel import Locale, UnknownLocaleError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ombud.datamap import disclosures as d
 
@@ -32,6 +33,37 @@ def _check_url(value: str) -> str:
 
 
 WebUrl = Annotated[str, AfterValidator(_check_url)]
+
+
+# A system or recipient without a connector is handled by hand: its owner gets a task per
+# request (``ombud.manual``). The owner address is where that task's link is mailed.
+_OWNER = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+
+
+def _check_manual(kind: str, key: str, manual: bool, owner: str) -> None:
+    owner = owner.strip()
+    if owner and not _OWNER.fullmatch(owner):
+        raise ValueError(f"{kind} '{key}': owner {owner[:80]!r} is not an email address")
+    if manual and not owner:
+        raise ValueError(
+            f"{kind} '{key}' is manual: give the owner's email address (owner: ...) so its "
+            "tasks can be mailed"
+        )
+
+
+class ManualFields(BaseModel):
+    """``manual`` and ``owner``, shared by systems and recipients."""
+
+    manual: bool = Field(
+        default=False, description="no connector: each request opens a task for the owner"
+    )
+    owner: str = Field(default="", description="email address of whoever handles its tasks")
+
+    @model_validator(mode="after")
+    def _manual_needs_owner(self) -> ManualFields:
+        key = str(getattr(self, "fides_key", ""))
+        _check_manual(type(self).__name__.lower(), key, self.manual, self.owner)
+        return self
 
 
 class Strict(BaseModel):
@@ -135,7 +167,7 @@ class Safeguard(StrEnum):
     derogation = "derogation"
 
 
-class Recipient(Strict):
+class Recipient(ManualFields, Strict):
     fides_key: str
     name: str
     role: RecipientRole
@@ -179,7 +211,7 @@ class PrivacyDeclaration(FidesLike):
     ccpa_purpose: str = ""
 
 
-class System(FidesLike):
+class System(ManualFields, FidesLike):
     fides_key: str
     name: str
     description: str = ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -10,36 +10,23 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.db import DbSession
-from ombud.deps import IdPath, OfficerStaff, ViewerStaff
-from ombud.dsr import letters, repository, service
+from ombud.deps import IdPath, OfficerStaff, SettingsDep, ViewerStaff
+from ombud.dsr import repository, service
+from ombud.dsr.opendsr_status import API_VERSION, STATUS_MAP, OpenDsrStatus
+from ombud.dsr.opendsr_status import status_of as _status
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.jsonlimits import BoundedObject
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
+from ombud.webhooks import opendsr as opendsr_signing
 
-API_VERSION = "2.0"
 SOURCE = "opendsr"
 SUPPORTED_TYPES = ("access", "portability", "erasure")
 REGULATIONS = {"gdpr": "gdpr", "ccpa": "ccpa"}
-
-# Ombud status -> OpenDSR status. Denied maps to cancelled: the request will not be carried out.
-STATUS_MAP: dict[S, str] = {
-    S.received: "pending",
-    S.awaiting_verification: "pending",
-    S.awaiting_authorization: "pending",
-    S.verified: "pending",
-    S.approved: "pending",
-    S.in_progress: "in_progress",
-    S.failed: "in_progress",
-    S.completed: "completed",
-    S.denied: "cancelled",
-    S.cancelled: "cancelled",
-}
 
 router = APIRouter(prefix="/opendsr", tags=["opendsr"])
 
@@ -67,17 +54,6 @@ class OpenDsrRequestCreate(BaseModel):
     api_version: str | None = None
 
 
-class OpenDsrStatus(BaseModel):
-    controller_id: str
-    subject_request_id: str
-    request_status: str
-    received_time: datetime
-    expected_completion_time: datetime | None
-    api_version: str = API_VERSION
-    results_url: str | None = None
-    extensions: dict[str, Any] = {}
-
-
 def _email(body: OpenDsrRequestCreate) -> str:
     for identity in body.subject_identities:
         if identity.identity_type == "email" and identity.identity_format == "raw":
@@ -85,25 +61,6 @@ def _email(body: OpenDsrRequestCreate) -> str:
     raise InvalidInput(
         "subject_identities: Ombud needs an email identity in raw format to confirm the "
         "request with the person"
-    )
-
-
-def _status(session: Session, row: PrivacyRequest) -> OpenDsrStatus:
-    due = service.deadline(row)
-    result = row.result or {}
-    return OpenDsrStatus(
-        controller_id=letters.organization(session).name,
-        subject_request_id=row.external_id or row.id,
-        request_status=STATUS_MAP[S(row.status)],
-        received_time=row.received_at,
-        expected_completion_time=datetime.combine(due, time(23, 59, 59), UTC) if due else None,
-        # The staff download (needs a privacy_officer token), never the person's own link.
-        results_url=(
-            f"{config.get_settings().base_url.rstrip('/')}/api/v1/requests/{row.id}/package"
-            if result.get("export_id")
-            else None
-        ),
-        extensions={"ombud": {"id": row.id, "status": row.status}},
     )
 
 
@@ -115,15 +72,16 @@ def _find(session: Session, subject_request_id: str) -> PrivacyRequest:
 
 
 @router.get("/discovery")
-def discovery(request: Request) -> dict[str, Any]:
+def discovery(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """What this endpoint supports."""
     return {
         "api_version": API_VERSION,
         "supported_identities": [{"identity_type": "email", "identity_format": "raw"}],
         "supported_subject_request_types": list(SUPPORTED_TYPES),
         "supported_regulations": list(REGULATIONS),
-        "supported_status_callback": False,
-        "processor_certificate": None,
+        # Callbacks are signed with the processor's key (ombud.webhooks.opendsr).
+        "supported_status_callback": opendsr_signing.enabled(settings),
+        "processor_certificate": settings.opendsr_certificate_url or None,
     }
 
 

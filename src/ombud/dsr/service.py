@@ -30,6 +30,7 @@ from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
 from ombud.errors import Conflict, Gone, InvalidInput, NotFound
 from ombud.execution import package
+from ombud.manual import service as manual_service
 from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote
 from ombud.models.requests import RequestStatus as S
 
@@ -127,6 +128,8 @@ def approve(session: Session, request_id: str, *, actor: str, note: str = "") ->
     workflow.check(request, S.approved, action="approve")
     corrections.check_ready(request)
     workflow.move(session, request, S.approved, actor=actor, action="approve")
+    # Systems without a connector: one task per system, its owner mailed a link.
+    manual_service.open_for_request(session, config.get_settings(), request, actor=actor)
     if note:
         add_note(session, request_id, actor=actor, text=note)
     return request

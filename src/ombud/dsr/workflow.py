@@ -12,6 +12,7 @@ from ombud.dsr import hints
 from ombud.errors import Conflict
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
+from ombud.webhooks import callbacks
 
 # from-state -> states it may move to. Anything else is refused with a 409.
 TRANSITIONS: dict[S, frozenset[S]] = {
@@ -91,4 +92,6 @@ def move(
         subject_id=request.id,
         data={"from": previous, "to": target.value, "action": action, **(data or {})},
     )
+    # Webhook events and OpenDSR callbacks, queued in this transaction, sent after it.
+    callbacks.request_status_changed(session, request, previous)
     return request

@@ -159,8 +159,13 @@ def run_request(
             "and can be run again once the cause is fixed",
             detail={"status": row.status},
         )
+    message = (
+        "the automated part is done; the request completes when its manual tasks are closed"
+        if report.status == "waiting"
+        else "the request was run"
+    )
     return schemas.RunResult(
-        request_id=row.id, status=row.status, message="the request was run", result=row.result
+        request_id=row.id, status=row.status, message=message, result=row.result
     )
 
 

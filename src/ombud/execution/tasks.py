@@ -23,7 +23,6 @@ from sqlalchemy import Engine
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.consent import erasure as consent_erasure
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
@@ -32,10 +31,12 @@ from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
 from ombud.execution import constraints, downloads, package, repository
 from ombud.execution.changes import Change
+from ombud.execution.completion import TASKS_DONE, WAITING, finish, wait_for_tasks, with_uploads
 from ombud.execution.person import records_for
 from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan, build_plan
 from ombud.execution.runner import ConnectorPool, RequestOutcome, RequestSpec, execute_batch
 from ombud.execution.service import masking_key, result_of, spec_for
+from ombud.manual import service as manual_service
 from ombud.models.base import new_id
 from ombud.models.execution import ExecutionRun
 
@@ -160,7 +161,7 @@ class RunReport:
     """What happened to one request in a run."""
 
     request_id: str
-    status: str  # completed, failed, skipped
+    status: str  # completed, waiting, failed, skipped
     message: str = ""
 
 
@@ -175,6 +176,10 @@ def claim(
         for rid in request_ids:
             request = dsr_service.get(session, rid, lock=True)
             run = repository.get_run(session, rid, lock=True)
+            if request.status == "in_progress" and run is not None and run.phase == WAITING:
+                waiting = manual_service.open_count(session, rid)
+                skipped.append(RunReport(rid, "skipped", f"waiting for {waiting} manual tasks"))
+                continue
             if request.status == "in_progress" and run is not None and not _stale(run):
                 skipped.append(RunReport(rid, "skipped", f"being run by {run.worker}"))
                 continue
@@ -193,7 +198,7 @@ def claim(
                 repository.add_run(session, run)
             run.attempts += 1
             run.worker, run.heartbeat_at, run.error = worker_name(), utcnow(), None
-            if run.phase in ("failed", "completed"):
+            if run.phase in ("failed", "completed", TASKS_DONE):
                 run.phase = "collecting"
             specs.append(spec)
             runs[rid] = run.id
@@ -228,14 +233,20 @@ def _complete(
     *,
     settings: Settings,
     actor: str,
-) -> None:
+) -> bool:
+    """Build the package, complete the request; False when it waits for manual tasks."""
     spec = outcome.spec
     result = result_of(plan, outcome)
     if spec.type in ACCESS_TYPES:
+        # The owners' files go into the package: it is built once every task is closed.
+        with unit_of_work(engine) as session:
+            if wait_for_tasks(session, spec.id, None):
+                return False
         with unit_of_work(engine) as session:
             passphrase, recipient = dsr_service.package_keys(session, spec.id, settings=settings)
             person = records_for(session, spec.id, datamap, settings=settings)
-        if package.holds_data(plan, outcome.rows, person.consents):
+            uploads = manual_service.uploads(session, settings, spec.id)
+        if package.holds_data(plan, outcome.rows, person.consents) or uploads:
             data = package.build_zip(
                 datamap,
                 plan,
@@ -245,6 +256,7 @@ def _complete(
                 consents=person.consents,
                 authority=person.authority,
             )
+            data = with_uploads(data, uploads)
             # Encrypted before it is written, when the person asked: no plain copy on disk.
             export = package.store(
                 settings,
@@ -287,17 +299,10 @@ def _complete(
                     for i, (name, info) in enumerate(result["collections"].items())
                 ],
             )
-        if run is not None:
-            run.phase, run.finished_at, run.worker = "completed", utcnow(), None
-        if spec.type in ERASURE_TYPES:
-            # Ombud's own records too, in the transaction that completes the request.
-            ledger = consent_erasure.erase_person(
-                session, identities=spec.identities, actor=actor, request_id=spec.id
-            )
-            result["consent_ledger"] = ledger.as_dict()
-        dsr_service.complete_execution(session, spec.id, actor=actor, result=result)
-        if spec.type in ERASURE_TYPES:
-            dsr_service.minimise_after_erasure(session, spec.id, actor=actor)
+        if wait_for_tasks(session, spec.id, result):
+            return False
+        finish(session, spec, result, actor=actor)
+    return True
 
 
 def run_requests(
@@ -341,8 +346,10 @@ def run_requests(
         _fail(engine, specs, exc.message, actor, planned=journal.recorded)
         return reports + [RunReport(s.id, "failed", exc.message) for s in specs]
     for spec in specs:
-        _complete(engine, outcomes[spec.id], plan, datamap, settings=settings, actor=actor)
-        reports.append(RunReport(spec.id, "completed"))
+        if _complete(engine, outcomes[spec.id], plan, datamap, settings=settings, actor=actor):
+            reports.append(RunReport(spec.id, "completed"))
+        else:
+            reports.append(RunReport(spec.id, "waiting", "waiting for manual tasks"))
     return reports
 
 
@@ -375,7 +382,7 @@ def runnable_ids(engine: Engine | None, *, limit: int) -> list[str]:
         for run in repository.in_progress_runs(session):
             if len(ids) >= limit:
                 break
-            if _stale(run) and run.request_id not in ids:
+            if run.phase != WAITING and _stale(run) and run.request_id not in ids:
                 ids.append(run.request_id)
         # in_progress requests that crashed before their run row was committed
         for rid in dsr_repository.ids_by_status(session, "in_progress", limit=limit):

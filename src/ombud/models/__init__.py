@@ -7,10 +7,12 @@ from ombud.models import (  # noqa: F401
     datamap,
     execution,
     mail,
+    manual,
     requests,
     retention,
     staff,
     statement,
+    webhooks,
 )
 from ombud.models.base import Base
 

@@ -1,0 +1,86 @@
+"""Completing a request once its automated part and every manual task are done.
+
+A request whose automated part finishes while manual tasks are open stays ``in_progress``
+with its run parked in ``awaiting_tasks`` (its result kept); the owner who closes the last
+task completes it in that transaction. An access request parks before its package is built,
+and its run moves to ``tasks_done`` instead, so the next run builds the package with the
+files the owners uploaded."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ombud.clock import utcnow
+from ombud.consent import erasure as consent_erasure
+from ombud.dsr import service as dsr_service
+from ombud.execution import repository
+from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES
+from ombud.execution.runner import RequestSpec
+from ombud.execution.service import spec_for
+from ombud.manual import service as manual_service
+
+WAITING = "awaiting_tasks"
+TASKS_DONE = "tasks_done"
+
+
+def wait_for_tasks(session: Session, request_id: str, result: dict[str, Any] | None) -> bool:
+    """Park the run while manual tasks are open (keeping ``result``); False when none are."""
+    # Locked in the order the task page locks them, so the last task cannot close unseen.
+    request = dsr_service.get(session, request_id, lock=True)
+    run = repository.get_run(session, request_id, lock=True)
+    if manual_service.open_count(session, request_id) == 0 or run is None:
+        return False
+    run.phase, run.worker, run.heartbeat_at = WAITING, None, None
+    if result is not None:
+        request.result = json.loads(json.dumps(result, default=str))
+    return True
+
+
+def finish(session: Session, spec: RequestSpec, result: dict[str, Any], *, actor: str) -> None:
+    """Complete the request: Ombud's own records, the result with what each manual system
+    did, the completion letter."""
+    run = repository.get_run(session, spec.id, lock=True)
+    if run is not None:
+        run.phase, run.finished_at, run.worker = "completed", utcnow(), None
+    manual = manual_service.outcomes(session, spec.id)
+    if manual:
+        result["manual_tasks"] = manual
+    if spec.type in ERASURE_TYPES:
+        # Ombud's own records too, in the transaction that completes the request.
+        ledger = consent_erasure.erase_person(
+            session, identities=spec.identities, actor=actor, request_id=spec.id
+        )
+        result["consent_ledger"] = ledger.as_dict()
+    dsr_service.complete_execution(session, spec.id, actor=actor, result=result)
+    if spec.type in ERASURE_TYPES:
+        dsr_service.minimise_after_erasure(session, spec.id, actor=actor)
+
+
+def finish_after_tasks(session: Session, request_id: str, *, actor: str) -> None:
+    """The last manual task closed: complete a parked request in this transaction, or let
+    the next run build an access request's package with the owners' files."""
+    run = repository.get_run(session, request_id, lock=True)
+    if run is None or run.phase != WAITING:
+        return  # the automated part has not finished: it completes the request itself
+    request = dsr_service.get(session, request_id, lock=True)
+    if request.type in ACCESS_TYPES:
+        run.phase, run.worker, run.heartbeat_at = TASKS_DONE, None, None
+        return
+    finish(session, spec_for(request), dict(request.result or {}), actor=actor)
+
+
+def with_uploads(data: bytes, uploads: Sequence[tuple[str, bytes]]) -> bytes:
+    """The package with the files owners of manual systems uploaded, under ``manual/``."""
+    if not uploads:
+        return data
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in uploads:
+            zf.writestr(name, content)
+    return buffer.getvalue()

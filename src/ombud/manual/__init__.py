@@ -1,0 +1,1 @@
+"""Manual tasks: systems and recipients without a connector, handled by their owners."""

@@ -1,0 +1,1 @@
+"""Webhooks: signed event deliveries to receivers staff registered, and OpenDSR callbacks."""
