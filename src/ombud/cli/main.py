@@ -19,6 +19,7 @@ from ombud.cli import (
     serve,
     staff,
     statement,
+    worker,
 )
 
 app = typer.Typer(
@@ -58,6 +59,7 @@ app.add_typer(retention.app, name="retention")
 app.add_typer(mail.app, name="mail")
 execution.register(app, requests.app)
 serve.register(app)
+worker.register(app)
 demo.register(app)
 
 

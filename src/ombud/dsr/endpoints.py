@@ -170,8 +170,8 @@ def approve(
     row = service.approve(session, request_id, actor=_actor(token), note=note)
     runner = getattr(request.app.state, "execution_runner", None)
     if runner is not None:
-        # The server runs requests itself: start now rather than at the next interval.
-        after_commit(session, runner.wake)
+        # The server (or its workers) runs requests: start now, not at the next interval.
+        after_commit(session, lambda: runner.wake([request_id]))
     return _detail(session, row)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
@@ -32,8 +33,8 @@ class BackgroundRunner:
             self._thread = threading.Thread(target=self._loop, name="ombud-execution", daemon=True)
             self._thread.start()
 
-    def wake(self) -> None:
-        """Look for work now instead of at the next interval."""
+    def wake(self, request_ids: Sequence[str] = ()) -> None:
+        """Look for work now instead of at the next interval (it finds ``request_ids``)."""
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:

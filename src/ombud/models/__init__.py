@@ -10,6 +10,7 @@ from ombud.models import (  # noqa: F401
     retention,
     staff,
     statement,
+    workers,
 )
 from ombud.models.base import Base
 
