@@ -36,6 +36,7 @@ class Dispatcher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app: Any = celery_app(settings)
+        self.redis = (settings.broker_url or "").startswith(("redis://", "rediss://"))
 
     def wake(self, request_ids: Sequence[str] = ()) -> int:
         """Ask the workers to run these requests; return the messages sent."""
@@ -51,6 +52,13 @@ class Dispatcher:
     def backlog(self) -> int | None:
         """Messages waiting in the queue (None: the broker cannot say)."""
         try:
+            if self.redis:
+                # Kombu's passive declare does not see prefixed Redis keys: count the list.
+                import redis
+
+                key = f"{self.settings.redis_prefix}celery:{self.settings.broker_queue}"
+                with redis.Redis.from_url(self.settings.broker_url or "") as client:
+                    return int(client.llen(key))
             with self.app.connection_for_write() as conn:
                 declared = conn.default_channel.queue_declare(
                     queue=self.settings.broker_queue, passive=True
