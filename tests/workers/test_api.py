@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
 from typer.testing import CliRunner
@@ -11,8 +12,8 @@ from ombud.cli.main import app as cli
 from ombud.config import Settings, get_settings
 from ombud.db import unit_of_work
 from ombud.staff import service as staff_service
+from ombud.workers import dispatch
 from ombud.workers.celery_app import RUN_REQUESTS
-from ombud.workers.dispatch import CHUNK
 from tests.fixtures.api import auth
 from tests.workers.conftest import Broker
 from tests.workers.helpers import prepare_shop
@@ -28,8 +29,9 @@ def _token(engine: Engine) -> str:
 
 
 def test_bulk_approval_is_sent_to_the_workers_in_chunks(
-    broker: Broker, store: tuple[Settings, Engine]
+    broker: Broker, store: tuple[Settings, Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(dispatch, "CHUNK", 3)
     settings, engine = store
     settings = _with_broker(settings, broker)
     target = create_engine("sqlite://")
@@ -43,7 +45,7 @@ def test_bulk_approval_is_sent_to_the_workers_in_chunks(
             "identity_verified": True,
             "verification_note": "ID card",
         }
-        for n in range(CHUNK + 5)
+        for n in range(5)
     ]
     with TestClient(create_app(settings)) as client:
         made = client.post("/api/v1/requests/bulk", json={"items": items}, headers=auth(token))
@@ -56,7 +58,7 @@ def test_bulk_approval_is_sent_to_the_workers_in_chunks(
         assert one["status"] == "approved"
     queued = _queued(settings)
     assert [name for name, _ in queued] == [RUN_REQUESTS, RUN_REQUESTS]
-    assert [len(part) for _, part in queued] == [CHUNK, 5]
+    assert [len(part) for _, part in queued] == [3, 2]
     assert sorted(i for _, part in queued for i in part) == sorted(ids)
     target.dispose()
 

@@ -24,8 +24,9 @@ CHUNK = 20
 REQUEUE_LIMIT = 1000
 
 
-def chunks(ids: Sequence[str], size: int = CHUNK) -> list[list[str]]:
-    """``ids`` sorted, in lists of ``size``."""
+def chunks(ids: Sequence[str], size: int | None = None) -> list[list[str]]:
+    """``ids`` sorted, in lists of ``size`` (default ``CHUNK``)."""
+    size = size or CHUNK
     ordered = sorted(set(ids))
     return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
