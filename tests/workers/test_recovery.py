@@ -157,3 +157,13 @@ def test_duplicated_message_does_the_work_once(
     for n in (1, 2):
         assert len(smtp_server.mailbox.to(shop.email(n))) == 1
     target.dispose()
+
+
+def test_embedded_runner_keeps_the_same_retry_limit(store: tuple[Settings, Engine]) -> None:
+    from ombud.execution.worker import BackgroundRunner
+
+    settings, engine = store
+    rid = add_request(engine, "erasure", 1)
+    crash_run(engine, rid, attempts=settings.execution_max_attempts, worker=dead_worker())
+    assert BackgroundRunner(engine, settings).run_once() == []
+    assert _request(engine, rid).status == "failed"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from ombud.config import Settings
-from ombud.execution.tasks import RunReport, run_pending
+from ombud.execution.tasks import RunReport, give_up, run_pending, runnable_ids
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,13 @@ class BackgroundRunner:
     def run_once(self) -> list[RunReport]:
         """Run everything runnable now; errors are logged, never fatal to the server."""
         try:
+            # A request that kills the server each time is left failed, not retried for ever.
+            give_up(
+                self.engine,
+                runnable_ids(self.engine, limit=self.settings.execution_batch),
+                max_attempts=self.settings.execution_max_attempts,
+                actor="system:server",
+            )
             return run_pending(
                 self.engine,
                 settings=self.settings,
