@@ -68,3 +68,25 @@ def test_worker_command_needs_a_broker(cli_store: str) -> None:
     res = CliRunner().invoke(cli, ["worker"])
     assert res.exit_code == 2
     assert "OMBUD_BROKER_URL is not set" in res.output
+
+
+def test_jobs_command_lists_each_job_and_its_last_run(
+    cli_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from ombud.cli.common import console
+    from ombud.db import get_engine
+    from ombud.workers import repository
+
+    monkeypatch.setattr(console, "_width", 200)  # one line per job
+
+    with unit_of_work(get_engine()) as session:
+        slot = datetime(2026, 3, 2, 3, 30, tzinfo=UTC)
+        assert repository.claim_slot(session, "retention", slot, holder="h:1", now=slot)
+        repository.finish(session, "retention", now=slot, error="RuntimeError: down")
+    res = CliRunner().invoke(cli, ["jobs"])
+    assert res.exit_code == 0, res.output
+    assert "housekeeping" in res.output and "every 60 s" in res.output
+    assert "2026-03-02 03:30:00" in res.output and "RuntimeError: down" in res.output
+    assert "off (workers only)" in res.output  # requeue, without a broker

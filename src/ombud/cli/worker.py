@@ -1,5 +1,5 @@
 """``ombud worker``: run Celery workers that execute requests, send mail and run the
-periodic jobs (needs OMBUD_BROKER_URL)."""
+periodic jobs (needs OMBUD_BROKER_URL); ``ombud jobs``: how the periodic jobs last ran."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import os
 import socket
 
 import typer
+from rich.table import Table
 
-from ombud.cli.common import fail, server_settings
+from ombud.cli.common import cli_session, console, fail, load_settings, server_settings
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``worker`` command."""
+    """Add the ``worker`` and ``jobs`` commands."""
 
     @app.command("worker")
     def worker(
@@ -56,3 +57,31 @@ def register(app: typer.Typer) -> None:
             )
         finally:
             periodic.stop()
+
+    @app.command("jobs")
+    def jobs() -> None:
+        """The periodic jobs: schedule, last slot run, by whom, and how it ended."""
+        from ombud.housekeeping import JOBS
+        from ombud.workers import repository
+
+        settings = load_settings()
+        with cli_session() as session:
+            seen = {j.name: j for j in repository.jobs(session)}
+        table = Table("job", "schedule", "last slot", "by", "finished", "last error")
+        for name, job in sorted(JOBS.items()):
+            schedule = job.schedule(settings)
+            when = f"every {schedule:g} s" if isinstance(schedule, float | int) else schedule
+            if not schedule or (isinstance(schedule, float | int) and schedule <= 0):
+                when = "off"
+            if job.workers_only and not settings.broker_url:
+                when = "off (workers only)"
+            row = seen.get(name)
+            table.add_row(
+                name,
+                when,
+                f"{row.last_slot:%Y-%m-%d %H:%M:%S}" if row and row.last_slot else "-",
+                row.holder or "-" if row else "-",
+                f"{row.finished_at:%Y-%m-%d %H:%M:%S}" if row and row.finished_at else "-",
+                row.last_error or "" if row else "",
+            )
+        console.print(table)
