@@ -409,34 +409,3 @@ def run_pending(
                 engine, ids, settings=settings, actor=actor, datamap=datamap, progress=progress
             )
         )
-
-
-# ---------------------------------------------------------------- retry limit (workers)
-def give_up(
-    engine: Engine | None,
-    request_ids: Sequence[str],
-    *,
-    max_attempts: int,
-    actor: str = "system:workers",
-) -> list[RunReport]:
-    """Leave ``failed``, with the reason, the in-progress requests whose worker is gone after
-    ``max_attempts`` runs (a request that kills its worker every time is not re-queued for
-    ever). Their recorded steps stay: a retry by staff carries on with them."""
-    reports: list[RunReport] = []
-    with unit_of_work(engine) as session:
-        for rid in request_ids:
-            request = dsr_service.get(session, rid, lock=True)
-            run = repository.get_run(session, rid, lock=True)
-            if request.status != "in_progress" or run is None or run.attempts < max_attempts:
-                continue
-            if not _stale(run):
-                continue
-            error = (
-                f"stopped after {run.attempts} attempts: the worker running it "
-                f"({run.worker or 'unknown'}) stopped before finishing, each time; "
-                "retry it once the cause is fixed"
-            )
-            run.phase, run.error, run.worker = "failed", error, None
-            dsr_service.fail_execution(session, rid, actor=actor, error=error)
-            reports.append(RunReport(rid, "failed", error))
-    return reports

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from ombud.config import Settings
-from ombud.execution.tasks import RunReport, give_up, run_pending, runnable_ids
+from ombud.execution.retries import give_up
+from ombud.execution.tasks import RunReport, run_pending, runnable_ids
 
 log = logging.getLogger(__name__)
 

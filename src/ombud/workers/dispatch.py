@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ombud.config import Settings
+from ombud.execution import retries
 from ombud.execution import tasks as execution
 from ombud.workers.celery_app import RUN_REQUESTS, SEND_MAIL, celery_app
 
@@ -106,7 +107,7 @@ def requeue(engine: Engine, settings: Settings, _slot: datetime | None = None) -
     (approved, or in progress with a dead worker or an expired lease) when the queue is
     empty, i.e. their message was lost or died with its worker. Returns the ids sent."""
     ids = execution.runnable_ids(engine, limit=REQUEUE_LIMIT)
-    given_up = execution.give_up(
+    given_up = retries.give_up(
         engine, ids, max_attempts=settings.execution_max_attempts, actor="system:requeue"
     )
     ids = [i for i in ids if i not in {r.request_id for r in given_up}]

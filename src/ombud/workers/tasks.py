@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from ombud.config import Settings, get_settings
 from ombud.db import get_engine, unit_of_work
+from ombud.execution import retries
 from ombud.execution import tasks as execution
 from ombud.outbox import service as outbox
 
@@ -23,7 +24,7 @@ ACTOR = "system:worker"
 def run_requests(engine: Engine, settings: Settings, request_ids: Sequence[str]) -> list[str]:
     """Give up on requests past the retry limit, run the others; return the completed ids."""
     ids = sorted(set(request_ids))  # one lock order for every worker: no deadlock
-    execution.give_up(engine, ids, max_attempts=settings.execution_max_attempts, actor=ACTOR)
+    retries.give_up(engine, ids, max_attempts=settings.execution_max_attempts, actor=ACTOR)
     reports = execution.run_requests(engine, ids, settings=settings, actor=ACTOR)
     for report in reports:
         if report.status == "failed":
