@@ -1,5 +1,6 @@
 """A worker killed (SIGKILL) in the middle of an erasure batch: another worker finishes it,
-the target ends as after an uninterrupted run, and each person gets one completion letter."""
+the target ends as after an uninterrupted run, and each person gets one completion letter,
+although the work also arrives twice more (a redelivered and a duplicated message)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ombud.db import make_engine, unit_of_work
 from ombud.execution.tasks import run_pending
 from ombud.migrations import upgrade
 from ombud.models.requests import PrivacyRequest
+from ombud.workers.dispatch import dispatcher
 from tests.execution import shop
 from tests.fixtures.smtp import SmtpServer
 from tests.workers.conftest import Broker
@@ -25,6 +27,7 @@ from tests.workers.helpers import (
     wait_until,
     worker_env,
 )
+from tests.workers.test_recovery import _with_broker
 
 PEOPLE = 12
 
@@ -35,6 +38,11 @@ def _statuses(engine: Engine) -> dict[str, int]:
             select(PrivacyRequest.status, func.count()).group_by(PrivacyRequest.status)
         )
         return {str(s): int(n) for s, n in rows}
+
+
+def _ids(engine: Engine) -> list[str]:
+    with unit_of_work(engine) as session:
+        return list(session.scalars(select(PrivacyRequest.id)))
 
 
 def _uninterrupted(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
@@ -79,6 +87,11 @@ def test_sigkill_mid_batch_another_worker_finishes(
         stop(first, signal.SIGKILL)
     assert _statuses(engine).get("completed", 0) < PEOPLE
 
+    # And the same work twice more, as a redelivery and a duplicate would bring it: the second
+    # worker takes both copies at once (two threads), the store lets one of them do it.
+    ids = _ids(engine)
+    for _ in range(2):
+        dispatcher(_with_broker(settings, broker)).wake(ids)
     second = start_worker(env, concurrency=2)
     try:
         finished = wait_until(lambda: _statuses(engine) == {"completed": PEOPLE}, timeout=60)
