@@ -25,8 +25,16 @@ def give_up(
     ``max_attempts`` runs (a request that kills its worker every time is not re-queued for
     ever). Their recorded steps stay: a retry by staff carries on with them."""
     reports: list[RunReport] = []
+    if not request_ids:
+        return reports
     with unit_of_work(engine) as session:
-        for rid in request_ids:
+        # One read first: only runs past the limit are locked (the others are left to claim).
+        runs = repository.runs_by_request(session, request_ids)
+        worn = sorted(r for r, run in runs.items() if run.attempts >= max_attempts)
+    if not worn:
+        return reports
+    with unit_of_work(engine) as session:
+        for rid in worn:
             request = dsr_service.get(session, rid, lock=True)
             run = repository.get_run(session, rid, lock=True)
             if request.status != "in_progress" or run is None or run.attempts < max_attempts:
