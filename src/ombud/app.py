@@ -59,29 +59,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runner = None
-        if settings.execute_in_server:
-            from ombud.execution.worker import BackgroundRunner
+        background = dispatcher = scheduler = None
+        if settings.broker_url:
+            # Workers run requests, mail and periodic jobs: the server only sends messages.
+            from ombud.workers.dispatch import Dispatcher
 
-            runner = BackgroundRunner(engine, settings)
-            runner.start()
-        app.state.execution_runner = runner
-        from ombud.retention.tasks import RetentionScheduler
+            dispatcher = Dispatcher(settings)
+            app.state.execution_runner = dispatcher
+        else:
+            if settings.execute_in_server:
+                from ombud.execution.worker import BackgroundRunner
 
-        scheduler = RetentionScheduler(engine, settings)
-        scheduler.start()
-        housekeeper = None
-        if settings.housekeeping_interval_seconds > 0:
-            from ombud.housekeeping import Housekeeper
+                background = BackgroundRunner(engine, settings)
+                background.start()
+            app.state.execution_runner = background
+            # Embedded mode: housekeeping, retention and the other periodic jobs in one thread.
+            from ombud.workers.scheduler import Scheduler, enabled_jobs
 
-            housekeeper = Housekeeper(engine, settings)
-            housekeeper.start()
+            scheduler = Scheduler(engine, settings, enabled_jobs(settings, workers=False))
+            scheduler.start()
         yield
-        if housekeeper is not None:
-            housekeeper.stop()
-        scheduler.stop()
-        if runner is not None:
-            runner.stop()
+        if scheduler is not None:
+            scheduler.stop()
+        if background is not None:
+            background.stop()
+        if dispatcher is not None:
+            dispatcher.close()
         engine.dispose()
 
     app = FastAPI(

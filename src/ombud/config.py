@@ -220,6 +220,24 @@ class Settings(BaseSettings):
         description="Days sent or failed mail stays in the outbox table, and .eml files in "
         "OMBUD_MAIL_OUTBOX (rule ombud.mail).",
     )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker (redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:5672//) "
+        "shared by the API processes and 'ombud worker'; unset: the server runs everything "
+        "itself (embedded mode).",
+    )
+    broker_queue: str = Field(
+        default="ombud",
+        max_length=100,
+        description="Name of the broker queue Ombud's messages go through (one per installation "
+        "sharing a broker).",
+    )
+    execution_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Runs of a request (each claim counts) before one whose worker keeps dying "
+        "is left failed with the reason instead of being re-queued again.",
+    )
     token_cache_seconds: float = Field(
         default=5.0,
         description="How long a server process trusts an API token it has checked (0: check "

@@ -1,12 +1,16 @@
-"""The server's background loop for work that must happen even when nobody asks: send the
-mail the outbox still holds (after a crash or an SMTP outage), deliver due webhooks, remind
-owners of manual tasks and delete expired packages."""
+"""Work that must happen even when nobody asks, as a registry of named periodic jobs.
+
+Each job has a schedule read from the settings: seconds between runs, or a cron expression
+(UTC). ``ombud.workers.scheduler`` runs them, in the server (embedded mode) or in
+``ombud worker`` processes, each slot once however many processes there are (the slot is
+claimed in the store). A new job is one ``register(Job(...))`` call."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -20,6 +24,30 @@ from ombud.outbox import service as outbox
 from ombud.webhooks import service as webhooks
 
 log = logging.getLogger(__name__)
+
+
+# Seconds between runs (0 or less: off) or a cron expression ("": off).
+Schedule = float | str
+
+
+@dataclass(frozen=True)
+class Job:
+    """A named periodic job: ``run(engine, settings, slot)`` at the times ``schedule`` says."""
+
+    name: str
+    run: Callable[[Engine, Settings, datetime], object]
+    schedule: Callable[[Settings], Schedule]
+    # Only where workers run (a broker is set): e.g. re-queuing messages for the workers.
+    workers_only: bool = False
+
+
+JOBS: dict[str, Job] = {}
+
+
+def register(job: Job) -> Job:
+    """Add (or replace) a job in the registry."""
+    JOBS[job.name] = job
+    return job
 
 
 def run_once(engine: Engine | None, settings: Settings) -> None:
@@ -46,31 +74,24 @@ def run_once(engine: Engine | None, settings: Settings) -> None:
         log.exception("deleting expired packages failed; will retry at the next interval")
 
 
-class Housekeeper:
-    """Runs ``run_once`` at start and every ``housekeeping_interval_seconds`` until stopped."""
+def _housekeeping(engine: Engine, settings: Settings, _slot: datetime) -> None:
+    run_once(engine, settings)
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
-        self.settings = settings
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Start the thread (once)."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._loop, name="ombud-housekeeping", daemon=True
-            )
-            self._thread.start()
+def _retention(engine: Engine, settings: Settings, slot: datetime) -> None:
+    # Imported here: retention imports half the domains, housekeeping is imported early.
+    from ombud.retention.tasks import run_slot
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the current round."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    run_slot(engine, settings, slot)  # then the audit checkpoint (OMBUD_AUDIT_CHECKPOINT_FILE)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            run_once(self.engine, self.settings)
-            self._stop.wait(self.settings.housekeeping_interval_seconds)
+
+def _requeue(engine: Engine, settings: Settings, slot: datetime) -> None:
+    from ombud.workers.dispatch import requeue
+
+    requeue(engine, settings, slot)
+
+
+register(Job("housekeeping", _housekeeping, lambda s: s.housekeeping_interval_seconds))
+register(Job("retention", _retention, lambda s: s.retention_schedule))
+# Workers only: messages lost or held by a dead worker are sent again (the reaper).
+register(Job("requeue", _requeue, lambda s: s.execution_interval_seconds, workers_only=True))

@@ -20,6 +20,7 @@ from ombud.cli import (
     serve,
     staff,
     statement,
+    worker,
 )
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ app.add_typer(mail.app, name="mail")
 app.add_typer(complaints.app, name="complaints")
 execution.register(app, requests.app)
 serve.register(app)
+worker.register(app)
 demo.register(app)
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from ombud import ratelimit
 from ombud.db import DbSession, after_commit
 from ombud.deps import IdPath, OfficerStaff, ViewerStaff
-from ombud.dsr import agents, hints, schemas, service
+from ombud.dsr import agents, bulk, hints, schemas, service
 from ombud.dsr.opendsr import router as opendsr_router
 from ombud.dsr.web import router as web_router
 from ombud.models.requests import PrivacyRequest as RequestRow
@@ -170,8 +170,8 @@ def approve(
     row = service.approve(session, request_id, actor=_actor(token), note=note)
     runner = getattr(request.app.state, "execution_runner", None)
     if runner is not None:
-        # The server runs requests itself: start now rather than at the next interval.
-        after_commit(session, runner.wake)
+        # The server (or its workers) runs requests: start now, not at the next interval.
+        after_commit(session, lambda: runner.wake([request_id]))
     return _detail(session, row)
 
 
@@ -291,6 +291,29 @@ def agent_permission_document(request_id: str, session: DbSession, token: Office
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+# ---------------------------------------------------------------- bulk (staff)
+@router.post("/bulk", response_model=schemas.BulkResult)
+def create_many(
+    body: schemas.BulkCreate, session: DbSession, token: OfficerStaff
+) -> schemas.BulkResult:
+    """Record many requests at once (staff intake): per item, not all-or-nothing; each
+    result gives the item's index and its request or why it was refused."""
+    return bulk.create_many(session, body.items, actor=_actor(token))
+
+
+@router.post("/approve", response_model=schemas.BulkResult)
+def approve_many(
+    body: schemas.BulkApprove, request: Request, session: DbSession, token: OfficerStaff
+) -> schemas.BulkResult:
+    """Approve many verified requests: per item; the approved ones start executing."""
+    result = bulk.approve_many(session, body.ids, actor=_actor(token), note=body.note)
+    runner = getattr(request.app.state, "execution_runner", None)
+    approved = [r.id for r in result.items if r.id is not None]
+    if runner is not None and approved:
+        after_commit(session, lambda: runner.wake(approved))
+    return result
 
 
 routers = [router, opendsr_router, web_router]

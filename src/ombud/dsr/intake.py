@@ -39,8 +39,10 @@ def submit(
     callback_urls: list[str] | None = None,
     received_at: datetime | None = None,
     extra_hints: list[dict[str, str]] | None = None,
+    identity_checked_by: str | None = None,
 ) -> PrivacyRequest:
-    """Record a request, set its deadlines, and send the code (or acknowledge it if no code)."""
+    """Record a request, set its deadlines, and send the code (or acknowledge it if no code,
+    or when staff ``identity_checked_by`` already checked who the person is)."""
     rules_by_key = jurisdictions.load(session)
     if data.jurisdiction:
         juris = jurisdictions.get(rules_by_key, data.jurisdiction)
@@ -50,7 +52,7 @@ def submit(
         ]
     rules = jurisdictions.rules_for(juris, data.type.value)
     fixes = corrections.check_request(
-        session, data.type.value, data.rectification, required=source in ("web", "api")
+        session, data.type.value, data.rectification, required=source in ("web", "api", "staff")
     )
     at = received_at or utcnow()
     received_on = at.date()
@@ -105,7 +107,10 @@ def submit(
         },
     )
     # An agent's request is always confirmed by the person, at the person's address (§ 7063).
-    if rules.verification or request.agent is not None:
+    if identity_checked_by is not None and request.agent is None:
+        workflow.move(session, request, S.verified, actor=actor, action="identity checked by staff")
+        acknowledge(session, request, actor=actor)
+    elif rules.verification or request.agent is not None:
         _send_code(session, request, actor=actor, action="send code")
     else:
         workflow.move(session, request, S.verified, actor=actor, action="accept without code")

@@ -324,3 +324,76 @@ class Receipt(BaseModel):
     status: str
     due_on: date | None
     message: str
+
+
+# ---------------------------------------------------------------- bulk (staff)
+BULK_MAX_ITEMS = 500
+
+
+class StaffRequestCreate(PrivacyRequestCreate):
+    """A request staff record for the person (received by post, phone or another system)."""
+
+    identity_verified: bool = Field(
+        default=False,
+        description="staff already checked the person's identity (say how in verification_note):"
+        " no code is emailed and the request is verified at once; not for agents' requests",
+    )
+    verification_note: str = Field(
+        default="", max_length=2000, description="how the identity was checked (audited)"
+    )
+
+    @model_validator(mode="after")
+    def _note_with_verified(self) -> StaffRequestCreate:
+        if self.identity_verified and not self.verification_note.strip():
+            raise ValueError(
+                "identity_verified needs a verification_note saying how it was checked"
+            )
+        if self.identity_verified and self.agent is not None:
+            raise ValueError(
+                "an agent's request is confirmed by the person with the emailed code; "
+                "leave identity_verified false"
+            )
+        return self
+
+
+class BulkCreate(BaseModel):
+    """Many requests in one call; each item is checked and recorded on its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=BULK_MAX_ITEMS,
+        description="requests as for POST /api/v1/requests, plus identity_verified and "
+        "verification_note",
+    )
+
+
+class BulkApprove(BaseModel):
+    """Requests to approve together."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(
+        min_length=1, max_length=BULK_MAX_ITEMS
+    )
+    note: str = Field(default="", max_length=5000)
+
+
+class BulkItemResult(BaseModel):
+    """One item's outcome: its request (id, status) or why it was refused."""
+
+    index: int
+    id: str | None = None
+    status: str | None = None
+    error: str | None = None
+    code: str | None = None
+    detail: Any = None
+
+
+class BulkResult(BaseModel):
+    """Per-item outcomes, in the order given; refused items changed nothing."""
+
+    done: int
+    refused: int
+    items: list[BulkItemResult]

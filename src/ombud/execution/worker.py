@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
 from ombud.config import Settings
-from ombud.execution.tasks import RunReport, run_pending
+from ombud.execution.retries import give_up
+from ombud.execution.tasks import RunReport, run_pending, runnable_ids
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,8 @@ class BackgroundRunner:
             self._thread = threading.Thread(target=self._loop, name="ombud-execution", daemon=True)
             self._thread.start()
 
-    def wake(self) -> None:
-        """Look for work now instead of at the next interval."""
+    def wake(self, request_ids: Sequence[str] = ()) -> None:
+        """Look for work now instead of at the next interval (it finds ``request_ids``)."""
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -47,6 +49,13 @@ class BackgroundRunner:
     def run_once(self) -> list[RunReport]:
         """Run everything runnable now; errors are logged, never fatal to the server."""
         try:
+            # A request that kills the server each time is left failed, not retried for ever.
+            give_up(
+                self.engine,
+                runnable_ids(self.engine, limit=self.settings.execution_batch),
+                max_attempts=self.settings.execution_max_attempts,
+                actor="system:server",
+            )
             return run_pending(
                 self.engine,
                 settings=self.settings,

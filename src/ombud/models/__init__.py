@@ -13,6 +13,7 @@ from ombud.models import (  # noqa: F401
     staff,
     statement,
     webhooks,
+    workers,
 )
 from ombud.models.base import Base
 

@@ -1,10 +1,11 @@
 """Queue mail in the caller's transaction; send it once that transaction has committed.
 
 A rolled-back transaction leaves no row, so nothing is sent. A process that dies after the
-commit leaves the row ``pending``: the next drain (after-commit hook, the server's background
-loop or ``ombud mail send``) sends it. A sender that dies mid-send leaves it ``sending``;
-after ``LEASE`` another sender sends it again with the same Message-ID (SMTP cannot make a
-send and a commit atomic, so that narrow window is the only way a letter goes out twice)."""
+commit leaves the row ``pending``: the next drain (after-commit hook, a worker's message, the
+"housekeeping" periodic job or ``ombud mail send``) sends it. A sender that dies mid-send
+leaves it ``sending``; after ``LEASE`` another sender sends it again with the same Message-ID
+(SMTP cannot make a send and a commit atomic, so that narrow window is the only way a letter
+goes out twice)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,13 @@ def enqueue(
             next_attempt_at=utcnow(),
         ),
     )
-    after_commit(session, lambda: _send_committed(session, settings, row.id))
+    if settings.broker_url:
+        # Workers send it (claimed row, retries with backoff); the API does not wait on SMTP.
+        from ombud.workers.dispatch import send_mail
+
+        after_commit(session, lambda: send_mail(settings, [row.id]))
+    else:
+        after_commit(session, lambda: _send_committed(session, settings, row.id))
     return row
 
 

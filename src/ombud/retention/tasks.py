@@ -1,11 +1,11 @@
-"""The retention schedule: the server applies the rules at the times of
-``OMBUD_RETENTION_SCHEDULE``. Each time slot is claimed in the store, so with several server
-processes it runs once; a rule still running from the previous slot is skipped, not doubled."""
+"""The retention schedule: the rules are applied at the times of ``OMBUD_RETENTION_SCHEDULE``
+by the one scheduler (``ombud.workers.scheduler``, job "retention" in ``ombud.housekeeping``).
+Each time slot is also claimed here, so it runs once; a rule still running from the previous
+slot is skipped, not doubled."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -55,40 +55,3 @@ def run_slot(
     # After the run, so the checkpoint anchors its audit entries too.
     nightly_checkpoint(engine, settings)
     return outcomes
-
-
-class RetentionScheduler:
-    """A server thread that waits for the next slot of the schedule and runs it."""
-
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
-        self.settings = settings
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start the thread (once)."""
-        if self._thread is None and self.settings.retention_schedule:
-            self._thread = threading.Thread(target=self._loop, name="ombud-retention", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the current run and wait for the thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        slot = next_slot(self.settings.retention_schedule, utcnow())
-        while not self._stop.is_set():
-            wait = (slot - utcnow()).total_seconds()
-            if wait > 0:
-                # Wake at least every minute: the clock may jump (suspend, NTP).
-                self._stop.wait(min(wait, 60.0))
-                continue
-            try:
-                run_slot(self.engine, self.settings, slot)
-            except Exception:  # the server must survive; the next slot tries again
-                log.exception("scheduled retention run failed")
-            slot = next_slot(self.settings.retention_schedule, utcnow())

@@ -1,0 +1,314 @@
+"""End-to-end benchmark of requests: real ``ombud serve`` (and ``ombud worker``) processes.
+
+    .venv/bin/python -m benchmarks.requests_e2e --people 50000 [--workers 2 --broker URL]
+    .venv/bin/python -m benchmarks.requests_e2e --quick
+
+Builds the demo company's database (``benchmarks.dsr.build``) and Ombud's store in PostgreSQL,
+applies the demo data map, starts the server (embedded: it runs requests itself; with
+``--workers M``: M ``ombud worker`` processes behind a broker) and drives requests as a client
+would: staff-created through ``POST /api/v1/requests/bulk`` (identity checked), approved through
+``POST /api/v1/requests/approve``, executed, the access package written and the letter queued
+(mail goes to .eml files). Reports, for access and erasure, the median and p95 latency from the
+approval's answer to ``completed`` one request at a time, completions per second with
+``--concurrent`` requests approved at once, the engine-only floor (``execute_batch`` on the same
+number of other people, no store, no HTTP) and the ratio end to end / engine. The last line is
+the ratio. ``--quick`` runs in under a minute on a small company.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from benchmarks.dsr import PER_PERSON, build, demo_map, engine_batch
+from ombud.config import get_settings
+from ombud.datamap import service as datamap_service
+from ombud.db import make_engine, unit_of_work
+from ombud.execution.runner import ConnectorPool
+from ombud.migrations import upgrade
+from ombud.staff import service as staff_service
+
+ROOT = Path(__file__).resolve().parents[1]
+KINDS = ("access", "erasure")
+
+
+def free_port() -> int:
+    """A free local TCP port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def make_store(admin: str, bench_url: str) -> tuple[str, str]:
+    """A migrated store with the demo map (pointed at ``bench_url``) and a staff token."""
+    name = f"ombud_bench_store_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    url = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    url = f"{url}/{name}"
+    upgrade(url)
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        datamap_service.apply_map(session, datamap=demo_map(bench_url), files={}, author="bench")
+        staff_service.create_user(
+            session, email="bench@example.com", password=secrets.token_hex(16), role="admin"
+        )
+        token = staff_service.create_token(session, email="bench@example.com", name="bench")
+    engine.dispose()
+    return url, token.secret
+
+
+def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A child process in its own group, its output in ``log``."""
+    out = log.open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-c", "from ombud.cli.main import main; main()", *cmd],
+        env=env,
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every child group, then SIGKILL what is left."""
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+class Client:
+    """The staff client: bulk intake, bulk approval, polling."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.http = httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
+
+    def create(self, kind: str, people: list[int]) -> list[str]:
+        """Staff-created requests (identity checked) for these demo people."""
+        items = [
+            {
+                "type": kind,
+                "email": f"user{n}@example.com",
+                "country": "DE",
+                "identity_verified": True,
+                "verification_note": "benchmark",
+            }
+            for n in people
+        ]
+        ids: list[str] = []
+        for i in range(0, len(items), 500):
+            res = self.http.post("/api/v1/requests/bulk", json={"items": items[i : i + 500]})
+            res.raise_for_status()
+            body = res.json()
+            assert body["refused"] == 0, body
+            ids += [item["id"] for item in body["items"]]
+        return ids
+
+    def approve(self, ids: list[str]) -> None:
+        """Approve them in one call (500 at most per call)."""
+        for i in range(0, len(ids), 500):
+            res = self.http.post("/api/v1/requests/approve", json={"ids": ids[i : i + 500]})
+            res.raise_for_status()
+            assert res.json()["refused"] == 0, res.text
+
+    def status(self, rid: str) -> dict[str, Any]:
+        """One request as staff see it."""
+        res = self.http.get(f"/api/v1/requests/{rid}")
+        res.raise_for_status()
+        body: dict[str, Any] = res.json()
+        return body
+
+
+def wait_done(client: Client, rid: str, timeout: float = 120) -> dict[str, Any]:
+    """Poll until the request is completed (or fails: an error)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.status(rid)
+        if body["status"] == "completed":
+            return body
+        if body["status"] == "failed":
+            raise RuntimeError(f"request {rid} failed: {body.get('result')}")
+        time.sleep(0.01)
+    raise TimeoutError(f"request {rid} not completed after {timeout} s")
+
+
+def completed(store_url: str, ids: list[str]) -> int:
+    """How many of ``ids`` are completed (read from the store, not through the API)."""
+    plain = store_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM privacy_requests WHERE id = ANY(%s) AND status = 'completed'",
+            [ids],
+        ).fetchone()
+        failed = conn.execute(
+            "SELECT count(*) FROM privacy_requests WHERE id = ANY(%s) AND status = 'failed'",
+            [ids],
+        ).fetchone()
+    if failed and failed[0]:
+        raise RuntimeError(f"{failed[0]} requests failed")
+    return int(row[0]) if row else 0
+
+
+def p95(values: list[float]) -> float:
+    """95th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=50_000, help="People in the demo company.")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("OMBUD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="Admin URL of the PostgreSQL server; scratch databases are created there.",
+    )
+    parser.add_argument("--single", type=int, default=20, help="One-at-a-time requests per type.")
+    parser.add_argument("--concurrent", type=int, default=500, help="Requests approved at once.")
+    parser.add_argument("--api", type=int, default=1, help="API processes (uvicorn workers).")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="ombud worker processes (0: embedded mode)."
+    )
+    parser.add_argument("--concurrency", type=int, default=4, help="Threads per worker.")
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("OMBUD_BENCH_BROKER", "redis://127.0.0.1:6379/12"),
+        help="Broker for --workers (Redis or RabbitMQ URL).",
+    )
+    parser.add_argument("--quick", action="store_true", help="Small and fast (under a minute).")
+    parser.add_argument("--keep", action="store_true", help="Keep the databases afterwards.")
+    args = parser.parse_args()
+    if args.quick:
+        args.people, args.single, args.concurrent = 1500, 3, 20
+
+    needed = 2 * (args.single + 2 * args.concurrent) + 10
+    if needed > args.people:
+        parser.error(f"--people must be at least {needed} for these numbers of requests")
+    began = time.perf_counter()
+    # A throwaway key for this run's store: its audit entries, links and packages.
+    os.environ["OMBUD_SECRET_KEY"] = secrets.token_urlsafe(48)
+    get_settings.cache_clear()
+    bench_url, people, _counts, load_s = build(args.pg, int(args.people * PER_PERSON))
+    store_url, token = make_store(args.pg, bench_url)
+    folder = Path(tempfile.mkdtemp(prefix="ombud-e2e-"))
+    port = free_port()
+    tag = uuid.uuid4().hex[:8]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "OMBUD_DATABASE_URL": store_url,
+        "OMBUD_DATA_DIR": str(folder / "data"),
+        "OMBUD_MAIL_OUTBOX": str(folder / "mail"),
+        "OMBUD_BASE_URL": f"http://127.0.0.1:{port}",
+        "OMBUD_RETENTION_SCHEDULE": "",
+        "OMBUD_EXECUTION_INTERVAL_SECONDS": "1",
+    }
+    if args.workers:
+        env |= {
+            "OMBUD_BROKER_URL": args.broker,
+            "OMBUD_BROKER_QUEUE": f"ombud-bench-{tag}",
+            "OMBUD_REDIS_PREFIX": f"ombud-bench-{tag}:",
+        }
+    else:
+        env["OMBUD_EXECUTE_IN_SERVER"] = "true"
+    procs = [
+        start(["serve", "--port", str(port), "--workers", str(args.api)], env, folder / "serve.log")
+    ]
+    for i in range(args.workers):
+        procs.append(
+            start(
+                ["worker", f"--concurrency={args.concurrency}", "--loglevel=warning"],
+                env,
+                folder / f"worker{i}.log",
+            )
+        )
+    base = f"http://127.0.0.1:{port}"
+    results: dict[str, dict[str, float]] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start; see {folder / 'serve.log'}")
+            time.sleep(0.2)
+        client = Client(base, token)
+        pool_people = iter(range(1, people + 1))
+        for kind in KINDS:
+            lat: list[float] = []
+            for _ in range(args.single):
+                (rid,) = client.create(kind, [next(pool_people)])
+                client.approve([rid])
+                t0 = time.perf_counter()
+                body = wait_done(client, rid)
+                lat.append(time.perf_counter() - t0)
+                if kind == "access":
+                    assert body["result"].get("export_id") or body["result"].get("no_data")
+            batch = [next(pool_people) for _ in range(args.concurrent)]
+            ids = client.create(kind, batch)
+            t0 = time.perf_counter()
+            client.approve(ids)
+            while completed(store_url, ids) < len(ids):
+                time.sleep(0.05)
+            e2e = time.perf_counter() - t0
+            floor_people = [next(pool_people) for _ in range(args.concurrent)]
+            with ConnectorPool(demo_map(bench_url)) as pool:
+                engine_s = engine_batch(demo_map(bench_url), pool, kind, floor_people)
+            results[kind] = {
+                "median": statistics.median(lat),
+                "p95": p95(lat),
+                "rate": len(ids) / e2e,
+                "floor": len(ids) / engine_s,
+            }
+        letters = len(list((folder / "mail").glob("*.eml")))
+    finally:
+        stop(procs)
+        if not args.keep:
+            for url in (bench_url, store_url):
+                name = url.rsplit("/", 1)[1]
+                with psycopg.connect(args.pg, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+
+    mode = f"{args.workers} workers x {args.concurrency} threads" if args.workers else "embedded"
+    print(f"company: {people} people (built in {load_s:.1f} s); API processes: {args.api}; {mode}")
+    print(f"letters written: {letters}; total time {time.perf_counter() - began:.0f} s")
+    for kind in KINDS:
+        r = results[kind]
+        print(
+            f"{kind:8} one at a time: median {r['median'] * 1000:.0f} ms, p95 "
+            f"{r['p95'] * 1000:.0f} ms | {args.concurrent} at once: {r['rate']:.1f} "
+            f"completions/s | engine-only floor {r['floor']:.1f}/s"
+        )
+    ratios = ", ".join(f"{k} {results[k]['floor'] / results[k]['rate']:.1f}x" for k in KINDS)
+    print(f"ratio engine-only / end-to-end completions per second: {ratios}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Background work: the one scheduler of periodic jobs, and Celery workers for scale-out."""

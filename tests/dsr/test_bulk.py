@@ -1,0 +1,104 @@
+"""``POST /api/v1/requests/bulk`` and ``/approve``: many requests per call, per-item results."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ombud.models.audit import AuditEntry
+from ombud.models.datamap import DataMapVersion
+from ombud.models.requests import PrivacyRequest
+from tests.fixtures.api import auth
+from tests.fixtures.smtp import SmtpServer
+
+CHECKED = {"identity_verified": True, "verification_note": "signed letter, ID card seen"}
+
+
+def _bulk(client: TestClient, token: str, items: list[dict[str, object]]) -> dict[str, object]:
+    res = client.post("/api/v1/requests/bulk", json={"items": items}, headers=auth(token))
+    assert res.status_code == 200, res.text
+    body: dict[str, object] = res.json()
+    return body
+
+
+def test_bulk_intake_records_each_item_and_refuses_bad_ones_by_index(
+    client: TestClient,
+    db_session: Session,
+    datamap: DataMapVersion,
+    smtp_server: SmtpServer,
+    tokens: dict[str, str],
+) -> None:
+    body = _bulk(
+        client,
+        tokens["privacy_officer"],
+        [
+            {"type": "access", "email": "a@example.test", "country": "DE", **CHECKED},
+            {"type": "access", "email": "not an address"},
+            {"type": "erasure", "email": "b@example.test", "country": "DE"},
+            {"type": "erasure", "email": "c@example.test", "jurisdiction": "atlantis"},
+            {"type": "access", "email": "d@example.test", "identity_verified": True},
+        ],
+    )
+    assert body["done"] == 2 and body["refused"] == 3
+    items = body["items"]
+    assert isinstance(items, list)
+    assert [i["index"] for i in items] == [0, 1, 2, 3, 4]
+    assert items[0]["status"] == "verified"  # staff checked: no code sent
+    assert items[2]["status"] == "awaiting_verification"  # the person confirms by code
+    assert items[1]["code"] == "invalid_input" and "item 1: email" in items[1]["error"]
+    assert items[3]["id"] is None and "atlantis" in items[3]["error"]
+    assert "verification_note" in items[4]["error"]
+    rows = {r.email: r for r in db_session.scalars(select(PrivacyRequest))}
+    assert set(rows) == {"a@example.test", "b@example.test"}  # refused items left nothing
+    assert rows["a@example.test"].source == "staff"
+    # a@ got the acknowledgement only, b@ the code.
+    subjects = [str(m["Subject"]) for m in smtp_server.mailbox.to("a@example.test")]
+    assert subjects and not any("Confirm" in s for s in subjects)
+    assert any("Confirm" in str(m["Subject"]) for m in smtp_server.mailbox.to("b@example.test"))
+    actions = [
+        e.data.get("action")
+        for e in db_session.scalars(
+            select(AuditEntry).where(AuditEntry.subject_id == rows["a@example.test"].id)
+        )
+    ]
+    assert "identity checked by staff" in actions
+
+
+def test_bulk_approve_per_item_and_roles(
+    client: TestClient, datamap: DataMapVersion, tokens: dict[str, str]
+) -> None:
+    made = _bulk(
+        client,
+        tokens["privacy_officer"],
+        [
+            {"type": "access", "email": f"p{n}@example.test", "country": "DE", **CHECKED}
+            for n in range(3)
+        ],
+    )
+    items = made["items"]
+    assert isinstance(items, list)
+    ids = [i["id"] for i in items]
+    payload = {"ids": [ids[0], "no-such-request", ids[1], ids[0]], "note": "checked"}
+    res = client.post("/api/v1/requests/approve", json=payload, headers=auth(tokens["viewer"]))
+    assert res.status_code == 403
+    res = client.post(
+        "/api/v1/requests/approve", json=payload, headers=auth(tokens["privacy_officer"])
+    )
+    assert res.status_code == 200, res.text
+    out = res.json()["items"]
+    assert [i["status"] for i in out] == ["approved", None, "approved", None]
+    assert out[1]["code"] == "not_found" and "item 1" in out[1]["error"]
+    assert out[3]["code"] == "conflict"  # already approved by item 0
+    left = client.get(f"/api/v1/requests/{ids[2]}", headers=auth(tokens["viewer"])).json()
+    assert left["status"] == "verified"
+
+
+def test_bulk_limits_are_clear_4xx(client: TestClient, tokens: dict[str, str]) -> None:
+    h = auth(tokens["privacy_officer"])
+    assert client.post("/api/v1/requests/bulk", json={"items": []}, headers=h).status_code == 422
+    many = {"items": [{"type": "access"}] * 501}
+    assert client.post("/api/v1/requests/bulk", json=many, headers=h).status_code == 422
+    assert client.post("/api/v1/requests/approve", json={"ids": []}, headers=h).status_code == 422
+    anon = client.post("/api/v1/requests/bulk", json={"items": [{"type": "access"}]})
+    assert anon.status_code == 401
