@@ -54,6 +54,8 @@ def create_request(
         if waiting and row.agent is not None
         else f"we emailed a code to {row.email}; send it to confirm the request"
         if waiting
+        else "your request is carried out; we emailed you what we did"
+        if row.status == "completed"
         else "your request is received; no confirmation is needed for this type"
     )
     return schemas.Receipt(id=row.id, status=row.status, due_on=row.due_on, message=message)

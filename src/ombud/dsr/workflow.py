@@ -82,10 +82,10 @@ def move(
         request.decided_at = now
     if target in CLOSED:
         request.closed_at = now
-    elif previous in CLOSED:
-        request.closed_at = None  # reopened
         # Completed, denied or cancelled: no package will be built, so the passphrase goes.
         request.package_passphrase_sealed = None
+    elif S(previous) in CLOSED:
+        request.closed_at = None  # reopened
     session.flush()
     audit.record(
         session,
