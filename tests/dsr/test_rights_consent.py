@@ -143,5 +143,9 @@ def test_every_type_is_declared_once() -> None:
     assert set(rights.RIGHTS) == set(RequestType)
     for kind, right in rights.RIGHTS.items():
         assert right.type is kind
-        assert right.handler in (rights.EXECUTION, rights.CONSENT, rights.OBJECTION,
-                                 rights.RESTRICTION)
+        assert right.handler in (
+            rights.EXECUTION,
+            rights.CONSENT,
+            rights.OBJECTION,
+            rights.RESTRICTION,
+        )
