@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from ombud.consent import ledger
+from ombud.consent import service as consent_service
 from ombud.datamap import service as datamap_service
 from ombud.db import unit_of_work
 from ombud.retention import service as retention
@@ -52,6 +54,9 @@ def test_objection_to_direct_marketing_completes_at_once(
     assert check(demo, OWN_OFFERS, email, other)["contactable"] == [other]
     assert check(demo, "newsletter", email, other)["contactable"] == [other]
     assert state(demo, email=email)["newsletter"] == ("withdrawn", "request")
+    with unit_of_work(demo.store) as session:
+        listed = list(consent_service.suppressed(session, purpose=OWN_OFFERS))
+    assert listed == [(None, ledger.subject_hash("email", email), "objected")]
     body = letter(demo, receipt["id"])
     assert "We accept your objection" in body
     assert "Show customers offers for our own plans (direct marketing)" in body
