@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ombud import config
 from ombud.consent import ledger, optout
 from ombud.consent.ledger import Context, Subject
+from ombud.consent.objections import objectable_now
 from ombud.consent.purposes import Purpose, list_purposes
 from ombud.consent.schemas import Method, SubjectKind
 from ombud.consent.service import current_jurisdiction
@@ -65,8 +66,6 @@ def check_purposes(session: Session, kind: str, chosen: list[str] | None) -> lis
             + " requests do"
         )
     if right.handler == rights.OBJECTION:
-        from ombud.consent.objections import objectable_now
-
         known = [o.key for o in objectable_now(session)]
     else:
         known = list(consent_purposes(session))
@@ -89,7 +88,7 @@ def advance(session: Session, request: PrivacyRequest, *, actor: str) -> None:
         return
     if request.status == S.verified.value:
         if right.handler == rights.OBJECTION:
-            from ombud.dsr import objection
+            from ombud.dsr import objection  # it imports this module
 
             objection.on_confirmed(session, request, actor=actor)
             return
@@ -109,6 +108,7 @@ def advance(session: Session, request: PrivacyRequest, *, actor: str) -> None:
 
 def run(session: Session, request: PrivacyRequest, *, actor: str) -> PrivacyRequest:
     """approved|failed -> in_progress -> completed (or failed, retriable)."""
+    # Imported here: these import this module.
     from ombud.dsr import objection, restriction
     from ombud.dsr import service as dsr_service
 

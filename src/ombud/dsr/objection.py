@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
-from ombud.consent import objections
+from ombud.consent import objections, optout
+from ombud.consent.ledger import Context
 from ombud.consent.objections import Objectable
+from ombud.consent.schemas import Method
 from ombud.dsr import carry_out, workflow
 from ombud.dsr.carry_out import SYSTEM
 from ombud.errors import Conflict, InvalidInput
@@ -74,10 +76,6 @@ def _stop(
     consented = [o.key for o in chosen if o.consent]
     if consented:
         purposes = carry_out.consent_purposes(session)
-        from ombud.consent import optout
-        from ombud.consent.ledger import Context
-        from ombud.consent.schemas import Method
-
         optout.withdraw(
             session,
             subjects=who,
