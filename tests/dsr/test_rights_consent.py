@@ -104,7 +104,7 @@ def test_opt_outs_complete_at_once_for_the_person_and_their_devices(
         for device in devices:
             assert state(demo, device_id=device)[purpose] == ("refused", "request")
         body = letter(demo, receipt["id"])
-        assert title in body and "opt out" in body, body
+        assert title in body and "we recorded your opt-out for these purposes" in body, body
         assert f"{len(devices)} browser" in body
     assert state(demo, email=email)["third_party_sharing"] == ("withdrawn", "request")
 
