@@ -9,10 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from ombud.clock import utcnow
 from ombud.consent import ledger
 from ombud.consent import service as consent_service
 from ombud.datamap import service as datamap_service
 from ombud.db import unit_of_work
+from ombud.models.requests import PrivacyRequest
 from ombud.retention import service as retention
 from tests.dsr.demo import DemoSystem, demo_system
 from tests.dsr.rights import (
@@ -225,3 +227,29 @@ def test_staff_mark_done_by_hand_and_reopen(demo_system: DemoSystem) -> None:
     assert res.status_code == 409  # only a completed request can be reopened
     res = demo.client.post(f"/api/v1/requests/{rid}/done", json={"note": "x"}, headers=demo.officer)
     assert res.status_code == 422
+
+
+def test_an_approved_request_left_from_before_is_completed_by_run(demo_system: DemoSystem) -> None:
+    demo = demo_system
+    email = demo.victim().email
+    grant(demo, email, "newsletter")
+    with unit_of_work(demo.store) as session:  # approved and never carried out, as before
+        now = utcnow()
+        row = PrivacyRequest(
+            type="withdraw_consent",
+            status="approved",
+            jurisdiction="gdpr",
+            email=email,
+            identities={"email": email},
+            received_at=now,
+            received_on=now.date(),
+        )
+        session.add(row)
+        session.flush()
+        rid = row.id
+    res = demo.client.post(f"/api/v1/requests/{rid}/run", headers=demo.officer)
+    assert res.status_code == 200 and res.json()["status"] == "completed", res.text
+    assert res.json()["result"]["rights"]["withdrawn"] == ["newsletter"]
+    assert state(demo, email=email)["newsletter"] == ("withdrawn", "request")
+    again = demo.client.post(f"/api/v1/requests/{rid}/run", headers=demo.officer)
+    assert again.status_code == 409
