@@ -131,7 +131,9 @@ def test_transition_not_allowed(
 
 def test_transition_table_covers_every_state() -> None:
     assert set(workflow.TRANSITIONS) == set(RequestStatus)
-    for target in (RequestStatus.completed, RequestStatus.denied, RequestStatus.cancelled):
+    for target in (RequestStatus.denied, RequestStatus.cancelled):
         assert workflow.TRANSITIONS[target] == frozenset()
+    # Only staff reopening a completed request moves it on (to approved).
+    assert workflow.TRANSITIONS[RequestStatus.completed] == frozenset({RequestStatus.approved})
     assert workflow.allowed("failed", "in_progress")
     assert not workflow.allowed("received", "approved")

@@ -86,9 +86,10 @@ def test_ccpa_opt_out_needs_no_code(
 ) -> None:
     rid = _submit(db_session, type=RequestType.opt_out_sale.value, country="US", region="CA")
     req = service.get(db_session, rid)
-    assert req.jurisdiction == "ccpa" and req.status == "verified"
+    # No code, and nothing for staff to decide: carried out at once (§ 7026).
+    assert req.jurisdiction == "ccpa" and req.status == "completed"
     kinds = [m.kind for m in service.messages(db_session, rid)]
-    assert kinds == ["acknowledgement"]
+    assert kinds == ["acknowledgement", "completion"]
 
 
 def test_type_not_granted_changes_nothing(

@@ -9,12 +9,12 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
-from ombud.consent import ledger, repository
-from ombud.consent.ledger import Context, Entry, Subject
+from ombud.consent import ledger, optout
+from ombud.consent.ledger import Context, Subject
 from ombud.consent.purposes import list_purposes
-from ombud.consent.schemas import DecisionKind, Method
+from ombud.consent.schemas import Method
 from ombud.consent.service import current_jurisdiction
-from ombud.models.consent import ConsentRecord, ConsentState
+from ombud.models.consent import ConsentRecord
 
 # Date this site's GPC support last changed (served in /.well-known/gpc.json).
 GPC_LAST_UPDATE = date(2026, 11, 24)
@@ -34,15 +34,6 @@ def well_known() -> dict[str, object]:
     return {"gpc": True, "lastUpdate": GPC_LAST_UPDATE.isoformat()}
 
 
-def _needs_optout(state: ConsentState | None) -> bool:
-    if state is None:
-        return True
-    if state.decision != DecisionKind.granted:
-        return False
-    # A grant made explicitly after a signal was recorded is the person's later choice: it wins.
-    return state.method == Method.gpc or state.gpc_at is None
-
-
 def apply_signal(
     session: Session,
     *,
@@ -60,17 +51,19 @@ def apply_signal(
     if email:
         subjects.append(ledger.email_subject(email, settings))
     jurisdiction = context.jurisdiction or current_jurisdiction(session)
-    entries: list[Entry] = []
+    records: list[ConsentRecord] = []
+    # One subject at a time: the evidence says whether the identity was linked to the device.
     for subject in subjects:
-        for p in purposes:
-            state = repository.get_state(session, subject.hash, p.key)
-            if not _needs_optout(state):
-                continue
-            decision = DecisionKind.withdrawn if state is not None else DecisionKind.refused
-            evidence = {"signal": header, "device_linked": subject.kind != "device"}
-            entries.append(
-                Entry(
-                    subject, p.key, decision, Method.gpc, p.notice, jurisdiction, context, evidence
-                )
-            )
-    return ledger.write(session, entries)
+        evidence = {"signal": header, "device_linked": subject.kind != "device"}
+        _done, written = optout.withdraw(
+            session,
+            subjects=[subject],
+            purposes=purposes,
+            method=Method.gpc,
+            context=context,
+            jurisdiction=jurisdiction,
+            evidence=evidence,
+            later_grant_wins=True,
+        )
+        records += written
+    return records

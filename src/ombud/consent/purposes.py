@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.consent import repository
+from ombud.datamap import rights
 from ombud.datamap import service as datamap_service
 from ombud.datamap import taxonomy
 from ombud.datamap.schemas import DataMap, LegalBasis
@@ -67,6 +68,10 @@ class PurposeDef:
     gpc_applies: bool
     data_categories: tuple[str, ...] = ()
     recipients: tuple[str, ...] = ()
+    # CCPA markings of the declarations behind it (``ombud.datamap.rights``).
+    sale: bool = False
+    sharing: bool = False
+    sensitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ def _gpc_applies(data_use: str) -> bool:
 def definitions(datamap: DataMap) -> list[PurposeDef]:
     """Every consentable purpose of ``datamap``, declarations first, in map order."""
     grouped: dict[str, list[tuple[str, str, list[str], list[str], str]]] = {}
+    marks: dict[str, tuple[bool, bool, bool]] = {}
     for system in datamap.system:
         for decl in system.privacy_declarations:
             if decl.legal_basis != LegalBasis.consent:
@@ -101,6 +107,9 @@ def definitions(datamap: DataMap) -> list[PurposeDef]:
             grouped.setdefault(decl.data_use, []).append(
                 (decl.name, system.name, decl.data_categories, decl.recipients, explicit)
             )
+            was = marks.get(decl.data_use, (False, False, False))
+            now = (rights.is_sale(decl), rights.is_sharing(decl), rights.is_sensitive(decl))
+            marks[decl.data_use] = (was[0] or now[0], was[1] or now[1], was[2] or now[2])
     out: list[PurposeDef] = []
     for use, decls in grouped.items():
         title = next((d[0] for d in decls if d[0]), use.replace(".", " ").replace("_", " "))
@@ -118,6 +127,7 @@ def definitions(datamap: DataMap) -> list[PurposeDef]:
             if recipients:
                 text += f" Shared with: {', '.join(n.name if n else '?' for n in names)}."
             text += " You can withdraw this consent at any time."
+        sale, sharing, sensitive = marks[use]
         out.append(
             PurposeDef(
                 key=use,
@@ -126,9 +136,12 @@ def definitions(datamap: DataMap) -> list[PurposeDef]:
                 data_use=use,
                 notice_text=text,
                 double_opt_in=False,
-                gpc_applies=_gpc_applies(use),
+                gpc_applies=_gpc_applies(use) or sale or sharing,
                 data_categories=tuple(categories),
                 recipients=tuple(recipients),
+                sale=sale,
+                sharing=sharing,
+                sensitive=sensitive,
             )
         )
     for sub in datamap.subscription:

@@ -23,6 +23,8 @@ class Method(StrEnum):
     banner = "banner"
     gpc = "gpc"
     import_ = "import"
+    # A privacy request (withdraw_consent, objection, opt-outs); evidence names its id.
+    request = "request"
 
 
 class SubjectKind(StrEnum):
@@ -128,6 +130,11 @@ class BulkCheck(BaseModel):
     checked: int
     contactable: list[str]
     not_contactable: int
+    restricted: list[str] = Field(
+        default=[],
+        description="identities whose processing is restricted (GDPR Art. 18): store only, "
+        "use for nothing else without their consent",
+    )
 
 
 class Purpose(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.consent import ledger, repository
+from ombud.consent import ledger, objections, repository
 from ombud.consent.ledger import Context, Entry, Subject
 from ombud.consent.purposes import (
     MapInfo,
@@ -264,16 +264,33 @@ def get_record(session: Session, *, receipt_id: str) -> ConsentRecord:
 def check_contactable(
     session: Session, *, body: BulkCheckCreate, settings: Settings | None = None
 ) -> BulkCheck:
-    """Which identities are granted for the purpose (no state means not contactable)."""
-    get_purpose(session, body.purpose)
+    """Which identities may be contacted for the purpose: granted (no state means not
+    contactable), or any for a legitimate-interest purpose; objections and, on legitimate
+    interests, restrictions exclude."""
+    try:
+        get_purpose(session, body.purpose)
+        interest = False
+    except InvalidInput:
+        if not objections.is_legitimate_interest(session, body.purpose):
+            raise
+        interest = True
     hashes = ledger.hash_many(body.identity_type.value, body.identities, settings)
-    positions = repository.granted_positions(session, body.purpose, hashes)
-    contactable = [body.identities[i] for i in positions]
+    if interest:
+        positions = list(range(len(hashes)))
+    else:
+        positions = repository.granted_positions(session, body.purpose, hashes)
+    blocked = objections.objected(session, body.purpose, [hashes[i] for i in positions])
+    limited = objections.restricted(session, hashes)
+    if interest:
+        # Art. 18(2): restricted data is processed only with consent (or for legal claims).
+        blocked |= limited
+    contactable = [body.identities[i] for i in positions if hashes[i] not in blocked]
     return BulkCheck(
         purpose=body.purpose,
         checked=len(body.identities),
         contactable=contactable,
         not_contactable=len(body.identities) - len(contactable),
+        restricted=[v for v, h in zip(body.identities, hashes, strict=True) if h in limited],
     )
 
 
@@ -286,10 +303,17 @@ def contactable_emails(session: Session, *, purpose: str) -> list[str]:
 
 def suppressed(session: Session, *, purpose: str) -> Iterator[tuple[str | None, str, str]]:
     """Identities that must not be contacted: (raw email or None if erased, hash, decision)."""
-    get_purpose(session, purpose)
+    if not objections.is_legitimate_interest(session, purpose):
+        get_purpose(session, purpose)
     refused = [DecisionKind.refused.value, DecisionKind.withdrawn.value]
+    listed: set[str] = set()
     for raw, h, decision, _at in repository.subjects_with(session, purpose, refused):
+        listed.add(h)
         yield raw, h, decision
+    # Objections (Art. 21) are kept by hash only: listed as such unless already refused.
+    for h in objections.objecting(session, purpose):
+        if h not in listed:
+            yield None, h, "objected"
 
 
 def erase_subject(session: Session, *, email: str, actor: str = "system") -> int:

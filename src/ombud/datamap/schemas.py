@@ -209,6 +209,12 @@ class PrivacyDeclaration(FidesLike):
     automated_decision: d.AutomatedDecision | None = None
     sources: list[d.DataSource] = []
     ccpa_purpose: str = ""
+    # Ombud (CCPA §§ 7026, 7027): what opt-out requests and GPC withdraw. Unset: inferred from
+    # the data use (sale: third_party_sharing.*, sharing: marketing.advertising.*); sensitive
+    # use is never inferred. A marked declaration needs ``legal_basis: consent``.
+    sale: bool | None = None
+    sharing: bool | None = None
+    sensitive_use: bool | None = None
 
 
 class System(ManualFields, FidesLike):
@@ -318,6 +324,9 @@ class DatasetField(FidesLike):
     # Ombud: people may ask to correct this field (rectification); false overrides a
     # correctable category of the data map.
     correctable: bool | None = None
+    # Ombud: a boolean column the company's application reads to stop processing the row
+    # (GDPR Art. 18); restriction requests set it, lifting clears it, retention keeps the row.
+    restriction_flag: bool | None = None
 
 
 class CollectionMeta(FidesLike):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ombud.datamap import taxonomy
+from ombud.datamap import rights, taxonomy
 from ombud.datamap.graph import build_graph, iter_fields
 from ombud.datamap.periods import parse_period
 from ombud.datamap.positions import Loc, Problem, SourceIndex
@@ -317,5 +317,6 @@ def validate(datamap: DataMap, index: SourceIndex | None = None) -> list[Problem
     checker.check_retention_conflicts()
     checker.check_reachability()
     checker.check_jurisdictions()
+    rights.check(checker)
     unique = dict.fromkeys(checker.problems)
     return sorted(unique, key=lambda p: (p.file, p.line, p.column, p.message))

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 DATASET_KEY = "postlicht_app"
@@ -57,6 +58,8 @@ accounts = Table(
     Column("created_at", DateTime(), nullable=False),
     Column("last_login_at", DateTime(), nullable=True),
     Column("closed_at", DateTime(), nullable=True),
+    # Set while the account holder has restricted processing (GDPR Art. 18).
+    Column("processing_restricted", Boolean(), nullable=False, server_default=false()),
 )
 
 mailboxes = Table(

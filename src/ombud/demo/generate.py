@@ -134,6 +134,7 @@ class _Generator:
             "created_at": created,
             "last_login_at": None,
             "closed_at": closed,
+            "processing_restricted": False,
         }
         account_id = row["id"] = self.sink.reserve("accounts")
         logins, row["last_login_at"] = self.logins(account_id, created, last_active)

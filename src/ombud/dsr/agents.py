@@ -18,7 +18,7 @@ from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.dsr import hints, repository, workflow
+from ombud.dsr import carry_out, hints, repository, workflow
 from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
@@ -144,6 +144,7 @@ def _record(
         workflow.move(
             session, request, S.verified, actor=actor, action="agent's permission attached"
         )
+        carry_out.advance(session, request, actor=actor)
 
 
 def permission_document(

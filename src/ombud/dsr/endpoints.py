@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse, Response
 from ombud import ratelimit
 from ombud.db import DbSession, after_commit
 from ombud.deps import IdPath, OfficerStaff, ViewerStaff
-from ombud.dsr import agents, bulk, hints, schemas, service
+from ombud.dsr import agents, bulk, hints, manual, schemas, service
 from ombud.dsr.opendsr import router as opendsr_router
 from ombud.dsr.web import router as web_router
+from ombud.errors import InvalidInput
 from ombud.models.requests import PrivacyRequest as RequestRow
 from ombud.models.staff import ApiToken
 
@@ -53,6 +54,8 @@ def create_request(
         if waiting and row.agent is not None
         else f"we emailed a code to {row.email}; send it to confirm the request"
         if waiting
+        else "your request is carried out; we emailed you what we did"
+        if row.status == "completed"
         else "your request is received; no confirmation is needed for this type"
     )
     return schemas.Receipt(id=row.id, status=row.status, due_on=row.due_on, message=message)
@@ -221,6 +224,47 @@ def proof_received(
     """Record the person's proof; the clock resumes and deadlines move by the paused days."""
     note = body.note if body else ""
     row = service.proof_received(session, request_id, actor=_actor(token), note=note)
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/done", response_model=schemas.PrivacyRequestDetail)
+def mark_done(
+    request_id: IdPath, body: schemas.DoneByHand, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Complete a request by hand (what cannot be automated); the letter quotes the note."""
+    row = manual.mark_done(session, request_id, actor=_actor(token), note=body.note)
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/reopen", response_model=schemas.PrivacyRequestDetail)
+def reopen(
+    request_id: IdPath, body: schemas.Reason, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Reopen a completed request: it is approved again (audited, the reason kept as a note)."""
+    row = manual.reopen(session, request_id, actor=_actor(token), reason=body.reason)
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/objection", response_model=schemas.PrivacyRequestDetail)
+def decide_objection(
+    request_id: IdPath, body: schemas.ObjectionDecisions, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Decide each pending purpose of an objection: uphold it, or override it with the
+    compelling legitimate grounds the person is told; the request then completes."""
+    decisions = {d.purpose: (d.uphold, d.reason) for d in body.decisions}
+    if len(decisions) != len(body.decisions):
+        raise InvalidInput("decisions: each purpose may be decided once")
+    row = manual.decide_objection(session, request_id, decisions, actor=_actor(token))
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/restriction/lift", response_model=schemas.PrivacyRequestDetail)
+def lift_restriction(
+    request_id: IdPath, body: schemas.Reason, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Lift a restriction (Art. 18(3)): the person's letter is queued first, then the flags
+    in the company's databases and the ledger's restriction are cleared."""
+    row = manual.lift_restriction(session, request_id, actor=_actor(token), reason=body.reason)
     return _detail(session, row)
 
 

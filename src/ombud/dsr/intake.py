@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,16 +13,18 @@ from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.dsr import (
     agents,
+    carry_out,
     corrections,
     hints,
     jurisdictions,
     letters,
     repository,
+    rights,
     sealing,
     verification,
     workflow,
 )
-from ombud.dsr.deadlines import add_period
+from ombud.dsr.deadlines import Period, add_period
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, NotFound
 from ombud.models.requests import PrivacyRequest
@@ -54,6 +56,9 @@ def submit(
     fixes = corrections.check_request(
         session, data.type.value, data.rectification, required=source in ("web", "api", "staff")
     )
+    purposes = carry_out.check_purposes(session, data.type.value, data.purposes)
+    right = rights.of(data.type.value)
+    needs_code = rights.needs_code(data.type.value, rules.verification)
     at = received_at or utcnow()
     received_on = at.date()
     email = data.email
@@ -68,6 +73,7 @@ def submit(
         identity_hints=hint_list(data, source=source, extra=extra_hints),
         details=data.details.strip(),
         rectification=fixes,
+        purposes=purposes,
         agent=data.agent.model_dump() if data.agent else None,
         source=source,
         external_id=external_id,
@@ -76,7 +82,7 @@ def submit(
         language=data.language,
         received_at=at,
         received_on=received_on,
-        due_on=add_period(received_on, rules.deadline),
+        due_on=_due(received_on, rules.deadline, right.deadline),
         acknowledge_by=add_period(received_on, rules.acknowledge) if rules.acknowledge else None,
         paused_days=0,
     )
@@ -102,7 +108,7 @@ def submit(
             "agent": request.agent is not None,
             "identity_hints": [h["type"] for h in request.identity_hints],
             "due_on": request.due_on,
-            "verification": rules.verification,
+            "verification": needs_code,
             "package_encryption": request.package_encryption,
         },
     )
@@ -110,12 +116,19 @@ def submit(
     if identity_checked_by is not None and request.agent is None:
         workflow.move(session, request, S.verified, actor=actor, action="identity checked by staff")
         acknowledge(session, request, actor=actor)
-    elif rules.verification or request.agent is not None:
+    elif needs_code or request.agent is not None:
         _send_code(session, request, actor=actor, action="send code")
     else:
         workflow.move(session, request, S.verified, actor=actor, action="accept without code")
         acknowledge(session, request, actor=actor)
+        carry_out.advance(session, request, actor=actor)
     return request
+
+
+def _due(received_on: date, deadline: Period, cap: Period | None) -> date:
+    """The jurisdiction's deadline, or the type's own when the law sets a shorter one."""
+    due = add_period(received_on, deadline)
+    return min(due, add_period(received_on, cap)) if cap is not None else due
 
 
 def hint_list(
@@ -196,6 +209,7 @@ def verify(session: Session, request_id: str, *, code: str) -> VerifyResult:
     target = agents.after_confirmation(request)
     workflow.move(session, request, target, actor="public", action="confirm by code")
     acknowledge(session, request, actor="public")
+    carry_out.advance(session, request, actor="public")
     if target is S.awaiting_authorization:
         return VerifyResult(
             True,

@@ -30,6 +30,7 @@ KINDS = {
     "denial": "Our answer to your privacy request",
     "completion": "Your privacy request is complete",
     "new_link": "A new link to download your data",
+    "restriction_lift": "We will lift the restriction of your data",
 }
 # Subjects in other languages; templates of a language live in ``email/<language>/``.
 SUBJECTS = {
@@ -40,6 +41,7 @@ SUBJECTS = {
         "extension": "Wir brauchen mehr Zeit für Ihre Datenschutzanfrage",
         "denial": "Unsere Antwort auf Ihre Datenschutzanfrage",
         "completion": "Ihre Datenschutzanfrage ist erledigt",
+        "restriction_lift": "Wir heben die Einschränkung Ihrer Daten auf",
     },
 }
 
@@ -51,7 +53,8 @@ TYPE_LABELS_DE = {
     "restriction": "Einschränkung der Verarbeitung Ihrer personenbezogenen Daten",
     "objection": "Widerspruch gegen die Verarbeitung Ihrer personenbezogenen Daten",
     "withdraw_consent": "Widerruf Ihrer Einwilligung",
-    "opt_out_sale": "Widerspruch gegen den Verkauf oder die Weitergabe Ihrer Daten",
+    "opt_out_sale": "Widerspruch gegen den Verkauf Ihrer Daten",
+    "opt_out_sharing": "Widerspruch gegen die Weitergabe Ihrer Daten für personalisierte Werbung",
     "limit_sensitive": "Einschränkung der Nutzung Ihrer sensiblen Daten",
 }
 
@@ -63,14 +66,18 @@ TYPE_LABELS = {
     "restriction": "restrict the processing of your personal data",
     "objection": "object to the processing of your personal data",
     "withdraw_consent": "withdraw your consent",
-    "opt_out_sale": "opt out of the sale or sharing of your personal information",
+    "opt_out_sale": "opt out of the sale of your personal information",
+    "opt_out_sharing": "opt out of the sharing of your personal information for cross-context "
+    "behavioural advertising",
     "limit_sensitive": "limit the use of your sensitive personal information",
 }
 
 WITHHELD = "[withheld: sent to the person only]"
 QUOTE_LIMIT = 200
 # Letters an authorized agent gets a copy of (never the code: that proves the person's consent).
-AGENT_COPY_KINDS = frozenset({"acknowledgement", "more_proof", "extension", "denial", "completion"})
+AGENT_COPY_KINDS = frozenset(
+    {"acknowledgement", "more_proof", "extension", "denial", "completion", "restriction_lift"}
+)
 # Context the agent's copy leaves out: the package goes to the person only.
 PERSON_ONLY = ("download_url",)
 

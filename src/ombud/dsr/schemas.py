@@ -104,6 +104,11 @@ class PrivacyRequestCreate(BaseModel):
         description="for rectification: {collection.field or data category: correct value}; "
         "the keys the data map marks correctable (GET /api/v1/requests/correctable)",
     )
+    purposes: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None,
+        max_length=50,
+        description="withdraw_consent and objection: the purposes (keys) meant; none: all",
+    )
     agent: Agent | None = None
     encryption: PackageEncryption | None = Field(
         default=None,
@@ -255,6 +260,7 @@ class PrivacyRequest(BaseModel):
     )
     details: str
     rectification: dict[str, Any] | None
+    purposes: list[str] | None = None
     agent: dict[str, Any] | None
     agent_permission: AgentPermission | None = None
     source: str
@@ -397,3 +403,38 @@ class BulkResult(BaseModel):
     done: int
     refused: int
     items: list[BulkItemResult]
+
+
+class ObjectionDecision(BaseModel):
+    """Staff's decision on one purpose of an objection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Field(min_length=1, max_length=200)
+    uphold: bool = Field(description="true: processing stops; false: it continues (overridden)")
+    reason: str = Field(
+        default="",
+        max_length=5000,
+        description="required when overriding: the compelling legitimate grounds (Art. 21(1)), "
+        "told to the person",
+    )
+
+
+class ObjectionDecisions(BaseModel):
+    """Body of ``POST /api/v1/requests/{id}/objection``: every pending purpose decided."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decisions: list[ObjectionDecision] = Field(min_length=1, max_length=200)
+
+
+class DoneByHand(BaseModel):
+    """Body of ``POST /api/v1/requests/{id}/done``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(
+        min_length=3,
+        max_length=5000,
+        description="what was done by hand; the completion letter quotes it to the person",
+    )

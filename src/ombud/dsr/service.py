@@ -18,6 +18,7 @@ from ombud.datamap import service as datamap_service
 from ombud.datamap.correctable import Option
 from ombud.dsr import (
     agents,
+    carry_out,
     corrections,
     jurisdictions,
     letters,
@@ -125,13 +126,24 @@ def notes(session: Session, request_id: str) -> list[RequestNote]:
 def approve(session: Session, request_id: str, *, actor: str, note: str = "") -> PrivacyRequest:
     """Approve a verified request so execution may carry it out."""
     request = get(session, request_id, lock=True)
+    if request.status == S.completed.value:
+        raise Conflict(
+            f"cannot approve request {request_id}: it is completed; reopen it first "
+            f"(POST /api/v1/requests/{request_id}/reopen)"
+        )
     workflow.check(request, S.approved, action="approve")
     corrections.check_ready(request)
+    if request.type == "objection" and ((request.result or {}).get("rights") or {}).get("pending"):
+        raise Conflict(
+            f"cannot approve objection {request_id} as a whole: decide it purpose by purpose "
+            f"(POST /api/v1/requests/{request_id}/objection)"
+        )
     workflow.move(session, request, S.approved, actor=actor, action="approve")
     # Systems without a connector: one task per system, its owner mailed a link.
     manual_service.open_for_request(session, config.get_settings(), request, actor=actor)
     if note:
         add_note(session, request_id, actor=actor, text=note)
+    carry_out.advance(session, request, actor=actor)
     return request
 
 
@@ -279,6 +291,7 @@ def proof_received(
     if note:
         add_note(session, request_id, actor=actor, text=note)
     acknowledge(session, request, actor=actor)
+    carry_out.advance(session, request, actor=actor)
     return request
 
 

@@ -14,7 +14,7 @@ from ombud import config, ratelimit
 from ombud.datamap import service as datamap_service
 from ombud.db import DbSession
 from ombud.deps import IdPath
-from ombud.dsr import jurisdictions, letters, service, wording
+from ombud.dsr import jurisdictions, letters, rights, service, wording
 from ombud.dsr.letters import TYPE_LABELS
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import InvalidInput, OmbudError, RateLimited
@@ -59,7 +59,8 @@ def _page(
     html = render(
         template,
         org_name=org.name,
-        types=TYPE_LABELS,
+        # Only the types the data map in force can carry out (``ombud.dsr.rights``).
+        types={t.value: TYPE_LABELS[t.value] for t in rights.offered(session)},
         jurisdictions=[(j.key, j.name) for j in rules.values()],
         correctable=service.correctable_options(session) if template == FORM else [],
         **ctx,

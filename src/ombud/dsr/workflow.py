@@ -27,12 +27,14 @@ TRANSITIONS: dict[S, frozenset[S]] = {
         {S.awaiting_verification, S.verified, S.denied, S.cancelled}
     ),
     S.verified: frozenset({S.awaiting_verification, S.approved, S.denied, S.cancelled}),
+    # approved -> in_progress also when staff mark a request done by hand.
     S.approved: frozenset({S.in_progress, S.cancelled}),
     S.in_progress: frozenset({S.completed, S.failed}),
     # A failed execution may be retried or given up.
     S.failed: frozenset({S.in_progress, S.cancelled}),
     S.denied: frozenset(),
-    S.completed: frozenset(),
+    # Staff reopen a completed request (audited, with a reason): it is approved again.
+    S.completed: frozenset({S.approved}),
     S.cancelled: frozenset(),
 }
 
@@ -83,6 +85,8 @@ def move(
         request.closed_at = now
         # Completed, denied or cancelled: no package will be built, so the passphrase goes.
         request.package_passphrase_sealed = None
+    elif S(previous) in CLOSED:
+        request.closed_at = None  # reopened
     session.flush()
     audit.record(
         session,

@@ -13,6 +13,7 @@ from ombud.connectors.base import connector_for
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import Connection, DataMap
 from ombud.dsr import hints as dsr_hints
+from ombud.dsr import rights
 from ombud.dsr import service as dsr_service
 from ombud.errors import Conflict, InvalidInput, NotFound, OmbudError
 from ombud.execution import constraints
@@ -78,7 +79,8 @@ def runnable(session: Session, request_id: str) -> PrivacyRequest:
             f"cannot run request {request_id}: it is {request.status}; {why}",
             detail={"status": request.status},
         )
-    spec_for(request)
+    if rights.of(request.type).handler == rights.EXECUTION:
+        spec_for(request)
     return request
 
 

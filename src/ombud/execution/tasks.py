@@ -26,6 +26,7 @@ from ombud.config import Settings
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
+from ombud.dsr import carry_out, rights
 from ombud.dsr import repository as dsr_repository
 from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
@@ -315,7 +316,9 @@ def run_requests(
     progress: Callable[[str], None] | None = None,
 ) -> list[RunReport]:
     """Run one batch of requests end to end; a failure leaves them ``failed`` (retriable)."""
-    specs, runs, reports = claim(engine, request_ids, actor=actor)
+    request_ids, reports = _carry_out_rights(engine, request_ids, actor=actor)
+    specs, runs, claimed = claim(engine, request_ids, actor=actor)
+    reports += claimed
     if not specs:
         return reports
     for spec in specs:
@@ -351,6 +354,27 @@ def run_requests(
         else:
             reports.append(RunReport(spec.id, "waiting", "waiting for manual tasks"))
     return reports
+
+
+def _carry_out_rights(
+    engine: Engine | None, request_ids: Sequence[str], *, actor: str
+) -> tuple[list[str], list[RunReport]]:
+    """Carry out the requests no database run is needed for (``ombud.dsr.rights``): approved
+    or failed ones are completed here; the other ids are returned for the database run."""
+    rest: list[str] = []
+    reports: list[RunReport] = []
+    for rid in request_ids:
+        with unit_of_work(engine) as session:
+            request = dsr_service.get(session, rid, lock=True)
+            if rights.of(request.type).handler == rights.EXECUTION:
+                rest.append(rid)
+                continue
+            if request.status not in ("approved", "failed"):
+                reports.append(RunReport(rid, "skipped", f"request is {request.status}"))
+                continue
+            done = carry_out.run(session, request, actor=actor)
+            reports.append(RunReport(rid, done.status))
+    return rest, reports
 
 
 def _refuse_unwritable(

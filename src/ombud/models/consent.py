@@ -138,3 +138,30 @@ class ConsentLink(IdMixin, CreatedMixin, Base):
     subject_hash: Mapped[str] = mapped_column(String(64), index=True)
     subject: Mapped[str | None] = mapped_column(String(320), nullable=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConsentObjection(Base):
+    """An objection (GDPR Art. 21) in force: the person's identity may not be processed for
+    this purpose; kept by keyed hash only. Staff overriding an objection leave no row."""
+
+    __tablename__ = "consent_objections"
+
+    subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(200), primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(320))
+
+
+class ConsentRestriction(Base):
+    """A restriction of processing (GDPR Art. 18) in force for one identity, by keyed hash;
+    the row is deleted when staff lift it (after telling the person, Art. 18(3))."""
+
+    __tablename__ = "consent_restrictions"
+
+    subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(320))

@@ -21,6 +21,7 @@ class RequestType(StrEnum):
     objection = "objection"
     withdraw_consent = "withdraw_consent"
     opt_out_sale = "opt_out_sale"
+    opt_out_sharing = "opt_out_sharing"
     limit_sensitive = "limit_sensitive"
 
 
@@ -90,6 +91,8 @@ class PrivacyRequest(IdMixin, CreatedMixin, Base):
     package_passphrase_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Language of the letters (``en``, ``de``); None: the data map's default.
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # withdraw_consent and objection: the purposes the person chose (None: all of them).
+    purposes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     messages: Mapped[list[RequestMessage]] = relationship(
         back_populates="request", lazy="raise", order_by="RequestMessage.sent_at"

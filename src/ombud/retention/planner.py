@@ -5,6 +5,7 @@ it, and what happens to an expired row. Built from the data map alone (no databa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ombud.datamap.graph import iter_fields
 from ombud.datamap.periods import Period, parse_period
@@ -76,6 +77,9 @@ class Step:
     referrers: list[Referrer] = field(default_factory=list)
     masks: list[Mask] = field(default_factory=list)
     problem: str | None = None  # why the step cannot run (it is reported, never applied)
+    # The restriction hold (GDPR Art. 18): rows whose flag column (``restriction_flag`` in
+    # the data map) holds this value are kept while restricted. (column, value, on the parent)
+    restriction: tuple[str, Any, bool] | None = None
 
     @property
     def runnable(self) -> bool:
@@ -279,6 +283,7 @@ def _step(
                 step.parent_holds.add(hold.rule)  # counted from the same parent row
         else:
             step.held_by = step.held_by or hold.untimed()
+    step.restriction = _restriction(collection, via, datamap)
     if key is not None:
         step.referrers = [
             Referrer(src, _table(*_collections(datamap)[src]), src_field)
@@ -290,6 +295,23 @@ def _step(
         if not step.masks:
             step.problem = step.problem or "no personal field to anonymise"
     return step
+
+
+def _restriction(
+    collection: Collection, via: Via | None, datamap: DataMap
+) -> tuple[str, Any, bool] | None:
+    """The restriction flag that holds this collection's rows: its own, else its parent's."""
+    own = [(collection, False)]
+    if via is not None:
+        parent = _collections(datamap).get(via.collection)
+        if parent is not None:
+            own.append((parent[1], True))
+    for coll, on_parent in own:
+        for f in coll.fields:
+            if f.restriction_flag:
+                integer = f.fides_meta is not None and f.fides_meta.data_type == "integer"
+                return f.name, 1 if integer else True, on_parent
+    return None
 
 
 def _children_first(steps: list[Step], references: list[tuple[str, str, str, str]]) -> list[Step]:

@@ -75,9 +75,19 @@ class Query:
         column = f"{table}.{self.conn.quote(hold.timestamp_field or '')}"
         return _not((self.conn.ended(column), [self.conn.cutoff(hold.cutoff(self.now))]))
 
+    def restricted(self) -> Sql:
+        """Rows whose processing is restricted (GDPR Art. 18): kept while the flag is set."""
+        if self.step.restriction is None:
+            return "1 = 0", []
+        column, value, on_parent = self.step.restriction
+        if on_parent and self.step.via is None:
+            return "1 = 0", []
+        table = "ombud_p" if on_parent else "ombud_t"
+        return f"{table}.{self.conn.quote(column)} = {self.conn.mark}", [value]
+
     def any_held(self) -> Sql:
-        """Rows any timed hold keeps."""
-        return _or([self.held(i) for i in range(len(self.step.holds))])
+        """Rows any timed hold, or a restriction, keeps."""
+        return _or([*(self.held(i) for i in range(len(self.step.holds))), self.restricted()])
 
     def referenced(self) -> Sql:
         """Rows other rows still point at (deleting them would orphan those rows)."""
@@ -122,6 +132,7 @@ class Query:
             (f"{self.ts} IS NULL", []),
             self.expired(),
             *[_and(self.expired(), self.held(i)) for i in range(len(step.holds))],
+            _and(self.expired(), self.restricted()),
             _and(self.expired(), _not(self.any_held()), self.referenced()),
             self.changeable(),
         ]
@@ -132,7 +143,9 @@ class Query:
         total, nulls, past, *rest = row
         n_holds = len(step.holds)
         held = {h.rule: int(v or 0) for h, v in zip(step.holds, rest[:n_holds], strict=True)}
-        referenced, to_change, oldest = rest[n_holds:]
+        restricted, referenced, to_change, oldest = rest[n_holds:]
+        if step.restriction is not None:
+            held["restriction"] = int(restricted or 0)
         return Counts(
             rows=int(total or 0),
             past=int(past or 0),
