@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.consent import repository
-from ombud.datamap import rights
+from ombud.datamap import rights, taxonomy
 from ombud.datamap import service as datamap_service
-from ombud.datamap import taxonomy
 from ombud.datamap.schemas import DataMap, LegalBasis
 from ombud.db import after_commit
 from ombud.errors import Conflict, InvalidInput, NotFound
