@@ -111,8 +111,12 @@ def run(session: Session, request: PrivacyRequest, *, actor: str) -> PrivacyRequ
     # Imported here: these import this module.
     from ombud.dsr import objection, restriction
     from ombud.dsr import service as dsr_service
+    from ombud.manual import service as manual_service
+    from ombud.webhooks import service as webhooks
 
     workflow.move(session, request, S.in_progress, actor=actor, action="start execution")
+    # Systems without a connector get their task too (idempotent: one per system).
+    manual_service.open_for_request(session, config.get_settings(), request, actor=actor)
     handler = rights.of(request.type).handler
     try:
         if handler == rights.CONSENT:
@@ -124,6 +128,16 @@ def run(session: Session, request: PrivacyRequest, *, actor: str) -> PrivacyRequ
     except OmbudError as exc:
         return dsr_service.fail_execution(session, request.id, actor=actor, error=exc.message)
     result = {"type": request.type, "rights": done}
+    if request.type in MARKED:
+        webhooks.emit(
+            session,
+            "opt_out",
+            {"request_id": request.id, "type": request.type, "purposes": done.get("withdrawn", [])},
+        )
+    if manual_service.open_count(session, request.id):
+        # Completed by the owner who closes the last task (execution.completion).
+        request.result = result
+        return request
     return dsr_service.complete_execution(session, request.id, actor=actor, result=result)
 
 

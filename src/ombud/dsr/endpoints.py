@@ -56,6 +56,9 @@ def create_request(
         if waiting
         else "your request is carried out; we emailed you what we did"
         if row.status == "completed"
+        else "your request is carried out in our own systems; the services we use are told "
+        "now, and we email you once they confirm"
+        if row.status == "in_progress"
         else "your request is received; no confirmation is needed for this type"
     )
     return schemas.Receipt(id=row.id, status=row.status, due_on=row.due_on, message=message)

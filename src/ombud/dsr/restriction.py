@@ -20,6 +20,7 @@ from ombud.errors import Conflict, NotFound
 from ombud.execution import flags
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
+from ombud.webhooks import service as webhooks
 
 
 def _set_flags(session: Session, request: PrivacyRequest, *, on: bool) -> dict[str, int]:
@@ -40,6 +41,7 @@ def carry_out_restriction(
     changed = _set_flags(session, request, on=True)
     who = carry_out.subjects(request)
     objections.restrict(session, subjects=who, request_id=request.id, actor=actor)
+    webhooks.emit(session, "restriction.set", {"request_id": request.id, "type": request.type})
     try:
         marked = [
             f"{d}.{c}.{f}" for d, c, f in restriction_flags(datamap_service.get_current(session))
@@ -70,6 +72,7 @@ def lift(session: Session, request: PrivacyRequest, *, actor: str, reason: str) 
     letters.send(session, request, "restriction_lift", actor=actor, reason=reason)
     cleared = _set_flags(session, request, on=False)
     freed = objections.lift(session, request_id=request.id)
+    webhooks.emit(session, "restriction.lifted", {"request_id": request.id, "type": request.type})
     done.update(
         lifted_at=utcnow().isoformat(), lifted_by=actor, lift_reason=reason, cleared=cleared
     )

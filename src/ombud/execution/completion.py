@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.consent import erasure as consent_erasure
+from ombud.dsr import rights
 from ombud.dsr import service as dsr_service
 from ombud.execution import repository
 from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES
 from ombud.execution.runner import RequestSpec
 from ombud.execution.service import spec_for
 from ombud.manual import service as manual_service
+from ombud.models.requests import RequestStatus as S
 
 WAITING = "awaiting_tasks"
 TASKS_DONE = "tasks_done"
@@ -66,13 +68,27 @@ def finish_after_tasks(session: Session, request_id: str, *, actor: str) -> None
     """The last manual task closed: complete a parked request in this transaction, or let
     the next run build an access request's package with the owners' files."""
     run = repository.get_run(session, request_id, lock=True)
-    if run is None or run.phase != WAITING:
+    if run is None:
+        _finish_right(session, request_id, actor=actor)
+        return
+    if run.phase != WAITING:
         return  # the automated part has not finished: it completes the request itself
     request = dsr_service.get(session, request_id, lock=True)
     if request.type in ACCESS_TYPES:
         run.phase, run.worker, run.heartbeat_at = TASKS_DONE, None, None
         return
     finish(session, spec_for(request), dict(request.result or {}), actor=actor)
+
+
+def _finish_right(session: Session, request_id: str, *, actor: str) -> None:
+    # Rights carried out without a database run (dsr.carry_out) wait in_progress, their
+    # result kept on the request, until the last task closes.
+    request = dsr_service.get(session, request_id, lock=True)
+    if request.status != S.in_progress.value or rights.of(request.type).handler == rights.EXECUTION:
+        return
+    result = dict(request.result or {})
+    result["manual_tasks"] = manual_service.outcomes(session, request_id)
+    dsr_service.complete_execution(session, request_id, actor=actor, result=result)
 
 
 def with_uploads(data: bytes, uploads: Sequence[tuple[str, bytes]]) -> bytes:

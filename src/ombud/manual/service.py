@@ -35,6 +35,7 @@ ACTIONS: dict[str, str] = {
     "objection": "opt_out",
     "withdraw_consent": "opt_out",
     "opt_out_sale": "opt_out",
+    "opt_out_sharing": "opt_out",
     "limit_sensitive": "opt_out",
 }
 ACTION_WORDS = {
