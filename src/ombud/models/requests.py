@@ -90,6 +90,10 @@ class PrivacyRequest(IdMixin, CreatedMixin, Base):
     package_passphrase_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Language of the letters (``en``, ``de``); None: the data map's default.
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The staff member who looks after this request; None: nobody yet.
+    assignee_id: Mapped[str | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True, nullable=True
+    )
 
     messages: Mapped[list[RequestMessage]] = relationship(
         back_populates="request", lazy="raise", order_by="RequestMessage.sent_at"

@@ -1,0 +1,9 @@
+"""The staff console's routers (pages under ``/staff``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ombud.console import account_pages, auth_pages, dashboard
+
+routers: list[APIRouter] = [auth_pages.router, account_pages.router, dashboard.router]
