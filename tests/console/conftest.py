@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ombud.clock import utcnow
+from ombud.models.requests import PrivacyRequest
 from ombud.staff import service as staff_service
 
 PASSWORD = "correct horse battery"
@@ -64,3 +67,33 @@ def signed_in(app: FastAPI, staff_users: dict[str, str]) -> SignedIn:
         return client, sign_in(client, staff_users[role])
 
     return _make
+
+
+def add_request(
+    session: Session,
+    *,
+    status: str = "verified",
+    kind: str = "access",
+    email: str = "ana@example.test",
+    due_in: int | None = 30,
+    received_days_ago: int = 0,
+    **extra: object,
+) -> PrivacyRequest:
+    """A request stored directly (committed), due ``due_in`` days from today."""
+    now = utcnow() - timedelta(days=received_days_ago)
+    today = utcnow().date()
+    request = PrivacyRequest(
+        type=kind,
+        status=status,
+        jurisdiction="gdpr",
+        email=email,
+        identities={"email": email} if status != "awaiting_verification" else {},
+        received_at=now,
+        received_on=now.date(),
+        due_on=None if due_in is None else today + timedelta(days=due_in),
+        verified_at=None if status in ("received", "awaiting_verification") else now,
+        **extra,
+    )
+    session.add(request)
+    session.commit()
+    return request

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ombud.console import account_pages, auth_pages, dashboard
+from ombud.console import account_pages, auth_pages, dashboard, queue_pages
 
-routers: list[APIRouter] = [auth_pages.router, account_pages.router, dashboard.router]
+routers: list[APIRouter] = [
+    auth_pages.router,
+    account_pages.router,
+    dashboard.router,
+    queue_pages.router,
+]
