@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -194,7 +194,10 @@ def search(
     limit: int = 25,
 ) -> tuple[list[PrivacyRequest], int]:
     """One page of requests matching the filters, and how many match in all."""
-    where = [PrivacyRequest.status.in_(list(statuses)), PrivacyRequest.purged_at.is_(None)]
+    where: list[ColumnElement[bool]] = [
+        PrivacyRequest.status.in_(list(statuses)),
+        PrivacyRequest.purged_at.is_(None),
+    ]
     if types:
         where.append(PrivacyRequest.type.in_(list(types)))
     if jurisdiction:
