@@ -97,3 +97,7 @@ def add_request(
     session.add(request)
     session.commit()
     return request
+
+
+# The dsr tests' data map (Acme, Berlin authority): letters need an organisation.
+from tests.dsr.conftest import datamap  # noqa: E402,F401

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ombud.console import account_pages, auth_pages, dashboard, queue_pages
+from ombud.console import (
+    account_pages,
+    auth_pages,
+    dashboard,
+    queue_pages,
+    request_actions,
+    request_pages,
+)
 
 routers: list[APIRouter] = [
     auth_pages.router,
     account_pages.router,
     dashboard.router,
     queue_pages.router,
+    request_pages.router,
+    request_actions.router,
 ]

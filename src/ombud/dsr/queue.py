@@ -15,9 +15,9 @@ from ombud.models.requests import PrivacyRequest, RequestType
 from ombud.models.requests import RequestStatus as S
 from ombud.staff import service as staff_service
 
-# Not yet confirmed by the person: kept apart from the work queue, and deletable as spam.
+# Never confirmed by the person: kept apart from the work queue, and deletable as spam. (A
+# verified request waiting for more proof is awaiting_verification too, but stays in the queue.)
 UNVERIFIED = frozenset({S.received, S.awaiting_verification})
-WORK = workflow.OPEN - UNVERIFIED
 MAX_PAGE = 200
 
 
@@ -48,15 +48,16 @@ class Page:
     pages: int
 
 
-def _statuses(value: str) -> list[str]:
+def _statuses(value: str) -> tuple[list[str], bool | None]:
+    """The statuses a status filter means, and whether the person must have confirmed."""
     if value == "open":
-        return [s.value for s in WORK]
+        return [s.value for s in workflow.OPEN], True
     if value == "unverified":
-        return [s.value for s in UNVERIFIED]
+        return [s.value for s in UNVERIFIED], False
     if value == "all":
-        return [s.value for s in S]
+        return [s.value for s in S], None
     try:
-        return [S(value).value]
+        return [S(value).value], None
     except ValueError:
         known = ", ".join(["open", "unverified", "all", *(s.value for s in S)])
         raise InvalidInput(f"unknown status {value!r}; use one of: {known}") from None
@@ -77,9 +78,11 @@ def search(session: Session, filters: Filters) -> Page:
     per_page = max(1, min(filters.per_page, MAX_PAGE))
     page = max(1, filters.page)
     end = None if filters.received_to is None else filters.received_to + timedelta(days=1)
+    statuses, verified = _statuses(filters.status)
     rows, total = repository.search(
         session,
-        statuses=_statuses(filters.status),
+        statuses=statuses,
+        verified=verified,
         types=[filters.type] if filters.type else [],
         jurisdiction=filters.jurisdiction or None,
         received_from=_start(filters.received_from),

@@ -187,6 +187,7 @@ def search(
     received_before: datetime | None = None,
     assignee_id: str | None = None,
     unassigned: bool = False,
+    verified: bool | None = None,
     text: str | None = None,
     sort: str = "deadline",
     descending: bool = False,
@@ -206,6 +207,9 @@ def search(
         where.append(PrivacyRequest.received_at >= received_from)
     if received_before is not None:
         where.append(PrivacyRequest.received_at < received_before)
+    if verified is not None:
+        seen = PrivacyRequest.verified_at
+        where.append(seen.is_not(None) if verified else seen.is_(None))
     if unassigned:
         where.append(PrivacyRequest.assignee_id.is_(None))
     elif assignee_id:
