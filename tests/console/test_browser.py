@@ -9,9 +9,13 @@ from typing import Any
 
 import pyotp
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
+from ombud.models.audit import AuditEntry
 from tests.console.browser import (
+    OFFICER,
     PASSWORD,
     VIEWER,
     LiveConsole,
@@ -138,8 +142,15 @@ def test_sign_in_filter_preview_approve_run(browser: Any, live_console: LiveCons
     assert live_console.get(access).status == "completed"
     main = page.inner_text("main")
     assert "completed" in main and "Result" in main
-    assert "Download the package" in main
     assert "Letter: " in main  # the completion letter is in the timeline
+    with page.expect_download() as info:
+        page.click("text=Download the package")
+    assert info.value.suggested_filename.endswith(".zip")
+    with Session(live_console.engine) as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "execution.package_downloaded_by_staff")
+        ).one()
+        assert entry.actor == OFFICER and entry.subject_id == access
     assert errors == []
 
 
@@ -199,5 +210,6 @@ def test_viewer_sees_no_decisions(browser: Any, live_console: LiveConsole) -> No
     assert page.locator("button:has-text('Approve')").count() == 0
     page.click("text=Sign out")
     page.wait_for_url("**/staff/login?signed_out=1")
+    assert "You are signed out." in page.inner_text("main")
     page.goto(f"{base}/staff")
     assert "/staff/login" in page.url

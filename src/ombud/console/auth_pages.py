@@ -32,7 +32,13 @@ Next = Annotated[str, Form(max_length=400)]
 
 
 def _login_page(
-    seed: str, settings: SettingsDep, *, next_: str, error: str = "", status: int = 200
+    seed: str,
+    settings: SettingsDep,
+    *,
+    next_: str,
+    error: str = "",
+    status: int = 200,
+    signed_out: bool = False,
 ) -> HTMLResponse:
     response = page(
         None,
@@ -40,6 +46,7 @@ def _login_page(
         title="Sign in",
         status=status,
         error=error,
+        signed_out=signed_out,
         next=next_,
         csrf_token=csrf.token(settings, f"login:{seed}"),
     )
@@ -56,11 +63,14 @@ def _login_page(
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(
-    request: Request, settings: SettingsDep, next: Annotated[str, Query(max_length=400)] = "/staff"
+    request: Request,
+    settings: SettingsDep,
+    next: Annotated[str, Query(max_length=400)] = "/staff",
+    signed_out: Annotated[str, Query(max_length=1)] = "",
 ) -> HTMLResponse:
     """The sign-in form."""
     seed = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
-    return _login_page(seed, settings, next_=safe_next(next))
+    return _login_page(seed, settings, next_=safe_next(next), signed_out=signed_out == "1")
 
 
 @router.post("/login", response_class=HTMLResponse)
