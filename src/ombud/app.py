@@ -35,6 +35,7 @@ ROUTER_MODULES = (
     "ombud.retention.endpoints",
     "ombud.manual.endpoints",
     "ombud.webhooks.endpoints",
+    "ombud.console.endpoints",
     "ombud.web.endpoints",
     "ombud.web.docs",
 )

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from ombud import ratelimit
 from ombud.db import DbSession, after_commit
 from ombud.deps import IdPath, OfficerStaff, ViewerStaff
-from ombud.dsr import agents, bulk, hints, manual, schemas, service
+from ombud.dsr import agents, bulk, hints, manual, queue, schemas, service
 from ombud.dsr.opendsr import router as opendsr_router
 from ombud.dsr.web import router as web_router
 from ombud.errors import InvalidInput
@@ -178,6 +178,17 @@ def approve(
     if runner is not None:
         # The server (or its workers) runs requests: start now, not at the next interval.
         after_commit(session, lambda: runner.wake([request_id]))
+    return _detail(session, row)
+
+
+@router.post("/{request_id}/assign", response_model=schemas.PrivacyRequestDetail)
+def assign(
+    request_id: IdPath, body: schemas.Assignment, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Give the request to a staff member (by email), or to nobody with null."""
+    row = queue.assign(
+        session, request_id, assignee=body.assignee, actor=_actor(token), reason=body.reason
+    )
     return _detail(session, row)
 
 

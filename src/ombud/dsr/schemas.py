@@ -190,6 +190,15 @@ class Reason(BaseModel):
     reason: str = Field(min_length=3, max_length=5000)
 
 
+class Assignment(BaseModel):
+    """Body of assign: a staff member's email, or null for nobody; a reason kept as a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignee: str | None = Field(default=None, max_length=320)
+    reason: str = Field(default="", max_length=5000)
+
+
 class OptionalNote(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -282,6 +291,7 @@ class PrivacyRequest(BaseModel):
     )
     package_recipient: str | None = None
     language: str | None = None
+    assignee_id: str | None = Field(default=None, description="id of the staff member assigned")
     deadline: date | None = None
     overdue: bool = False
     due_soon: bool = False

@@ -4,6 +4,7 @@ from ombud.models import (  # noqa: F401
     audit,
     complaints,
     consent,
+    console,
     datamap,
     execution,
     mail,

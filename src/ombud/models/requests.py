@@ -93,6 +93,10 @@ class PrivacyRequest(IdMixin, CreatedMixin, Base):
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # withdraw_consent and objection: the purposes the person chose (None: all of them).
     purposes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # The staff member who looks after this request; None: nobody yet.
+    assignee_id: Mapped[str | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True, nullable=True
+    )
 
     messages: Mapped[list[RequestMessage]] = relationship(
         back_populates="request", lazy="raise", order_by="RequestMessage.sent_at"
