@@ -20,6 +20,7 @@ from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.errors import InvalidInput, OmbudError, RateLimited
 from ombud.origin import SameOrigin
+from ombud.web.brand import page_brand
 from ombud.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -53,7 +54,7 @@ def _page(
 ) -> HTMLResponse:
     # The header names the organisation of the data map in force ("Privacy" without one).
     name = org_name(session)
-    html = render(template, **({"org_name": name} if name else {}), **ctx)
+    html = render(template, brand=page_brand(session), **({"org_name": name} if name else {}), **ctx)
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return HTMLResponse(html, status_code=status, headers=headers)
 

@@ -4,6 +4,7 @@ connections, statement text). Field-level docs live in ``docs/datamap.md``."""
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 # Links shown to people (statements, letters, pages): a javascript: or data: URL there would
 # run in the reader's browser, so only web and mail links are accepted.
 URL_SCHEMES = ("https", "http", "mailto")
+HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
 
 def _check_url(value: str) -> str:
@@ -79,6 +81,44 @@ class Authority(Strict):
     address: Address | None = None
 
 
+def _check_colour(value: str) -> str:
+    text = value.strip()
+    if text and not HEX_COLOUR.match(text):
+        raise ValueError(f"'{text[:20]}' is not a colour Ombud takes: write #rrggbb or #rgb")
+    return text
+
+
+HexColour = Annotated[str, AfterValidator(_check_colour)]
+
+
+class BrandColours(Strict):
+    """Colours of the public pages; each is checked for WCAG AA contrast (validate.py)."""
+
+    accent: HexColour = Field(default="", description="links, buttons and focus ring")
+    header_background: HexColour = ""
+    header_text: HexColour = Field(default="", description="black or white when empty")
+
+
+class BrandLink(Strict):
+    label: str
+    url: WebUrl
+
+
+class Brand(Strict):
+    """How the public pages look like the company's own site."""
+
+    name: str = Field(default="", description="name in the page header; organization name")
+    logo: str = Field(
+        default="", description="image file beside the data map (svg, png, jpeg, webp, gif)"
+    )
+    logo_alt: str = Field(default="", description="text of the logo for screen readers")
+    colours: BrandColours = BrandColours()
+    website: WebUrl = Field(default="", description="main site; the organization's website")
+    imprint: WebUrl = ""
+    terms: WebUrl = ""
+    links: list[BrandLink] = []
+
+
 class Organization(FidesLike):
     fides_key: str
     name: str
@@ -96,6 +136,7 @@ class Organization(FidesLike):
     )
     sells_personal_data: bool = False
     children_min_age: int = 16
+    brand: Brand = Brand()
 
     @field_validator("language")
     @classmethod

@@ -21,6 +21,7 @@ from ombud.errors import InvalidInput, OmbudError, RateLimited
 from ombud.execution.rectification import Current, current_values
 from ombud.models.requests import PrivacyRequest
 from ombud.origin import SameOrigin
+from ombud.web.brand import page_brand
 from ombud.web.render import render
 
 router = APIRouter(prefix="/privacy/request", include_in_schema=False)
@@ -59,6 +60,7 @@ def _page(
     html = render(
         template,
         org_name=org.name,
+        brand=page_brand(session),
         types=TYPE_LABELS,
         jurisdictions=[(j.key, j.name) for j in rules.values()],
         correctable=service.correctable_options(session) if template == FORM else [],

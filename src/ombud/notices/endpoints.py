@@ -13,6 +13,7 @@ from ombud.clock import utcnow
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.notices import service
+from ombud.web.brand import page_brand
 from ombud.web.headers import Embeddable
 from ombud.web.render import render
 
@@ -42,6 +43,7 @@ def statement(session: DbSession, settings: SettingsDep) -> HTMLResponse:
         "notices/statement.html",
         title="Privacy statement",
         org_name=service.org_name(session),
+        brand=page_brand(session),
         version=version,
         upcoming=upcoming,
         is_current=True,
@@ -56,6 +58,7 @@ def versions(session: DbSession) -> HTMLResponse:
         "notices/versions.html",
         title="Privacy statement versions",
         org_name=service.org_name(session),
+        brand=page_brand(session),
         versions=service.list_versions(session),
     )
 
@@ -69,6 +72,7 @@ def version(number: str, session: DbSession) -> HTMLResponse:
         "notices/statement.html",
         title=f"Privacy statement, version {found.number}",
         org_name=service.org_name(session),
+        brand=page_brand(session),
         version=found,
         upcoming=None,
         is_current=current is not None and current.number == found.number,
@@ -88,6 +92,7 @@ def diff(
         "notices/diff.html",
         title=f"Privacy statement: version {before.number} to {after.number}",
         org_name=service.org_name(session),
+        brand=page_brand(session),
         before=before,
         after=after,
         sections=sections,
@@ -108,6 +113,7 @@ def subprocessors(session: DbSession, settings: SettingsDep) -> HTMLResponse:
         "notices/subprocessors.html",
         title="Sub-processors",
         org_name=service.org_name(session),
+        brand=page_brand(session),
         processors=processors,
         number=number,
     )

@@ -24,7 +24,12 @@ def environment() -> Environment:
 
 
 def render(template: str, **context: Any) -> str:
-    """Render one template with ``context``."""
+    """Render one template with ``context`` (pages without a ``brand`` get a neutral one)."""
+    if "brand" not in context:
+        from ombud.web.brand import NEUTRAL, PageBrand
+
+        name = context.get("org_name")
+        context["brand"] = PageBrand(name=name) if name else NEUTRAL
     return environment().get_template(template).render(**context)
 
 
