@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ombud.clock import utcnow
 from ombud.consent import repository
 from ombud.datamap import service as datamap_service
+from ombud.datamap import taxonomy
 from ombud.datamap.schemas import DataMap, LegalBasis
 from ombud.db import after_commit
 from ombud.errors import Conflict, InvalidInput, NotFound
@@ -102,7 +103,7 @@ def definitions(datamap: DataMap) -> list[PurposeDef]:
             )
     out: list[PurposeDef] = []
     for use, decls in grouped.items():
-        title = next((d[0] for d in decls if d[0]), use.replace(".", " ").replace("_", " "))
+        title = next((d[0] for d in decls if d[0]), taxonomy.label("data_use", use, datamap))
         categories = sorted({c for d in decls for c in d[2]})
         recipients = sorted({r for d in decls for r in d[3]})
         text = next((d[4] for d in decls if d[4]), "")
@@ -110,7 +111,9 @@ def definitions(datamap: DataMap) -> list[PurposeDef]:
             names = [datamap.get_recipient(r) for r in recipients]
             text = f"{title}. Used by: {', '.join(sorted({d[1] for d in decls}))}."
             if categories:
-                text += f" Data: {', '.join(categories)}."
+                # Plain words, not taxonomy keys: this is the text the person agrees to.
+                labels = [taxonomy.label("data_category", c, datamap) for c in categories]
+                text += f" Data used: {', '.join(labels)}."
             if recipients:
                 text += f" Shared with: {', '.join(n.name if n else '?' for n in names)}."
             text += " You can withdraw this consent at any time."

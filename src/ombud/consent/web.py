@@ -15,7 +15,7 @@ from ombud.config import Settings
 from ombud.consent import banner_link, gpc, ledger, preferences, receipts, service, tokens
 from ombud.consent import cookies as own_cookies
 from ombud.consent.ledger import Context, Subject
-from ombud.consent.purposes import list_purposes, org_name
+from ombud.consent.purposes import Purpose, list_purposes, org_name
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.errors import InvalidInput, OmbudError, RateLimited
@@ -28,6 +28,16 @@ router = APIRouter(include_in_schema=False)
 DEVICE_COOKIE = own_cookies.DEVICE.name
 SESSION_COOKIE = own_cookies.PREFERENCES_SESSION.name
 LABELS = {"granted": "Given", "refused": "Refused", "withdrawn": "Withdrawn", None: "Not asked yet"}
+# How a decision was made, in the words of the person who made it.
+METHODS = {
+    "web_form": "a form on our website",
+    "preference_center": "this page",
+    "api": "our service",
+    "email_link": "a link in an email",
+    "banner": "the cookie banner",
+    "gpc": "your browser's privacy signal",
+    "import": "our earlier records",
+}
 
 
 def _context(request: Request, source: str) -> Context:
@@ -154,9 +164,8 @@ def preference_center(
             session,
             "consent/preferences.html",
             title="Your privacy preferences",
-            **_center(session, subject, settings),
+            **_center(session, subject, settings, done),
             csrf=_csrf(settings, cookie),
-            done=done,
             gpc=present,
             **banner_link.for_page(session, settings, request.cookies),
         )
@@ -178,10 +187,30 @@ def _signed_in(subject: Subject, settings: Settings) -> RedirectResponse:
     return response
 
 
-def _center(session: Session, subject: Subject, settings: Settings) -> dict[str, Any]:
+def _choices(purposes: list[Purpose], current: dict[str, Any]) -> list[Purpose]:
+    """Each purpose once: a consented use that subscriptions serve (the newsletter's
+    ``marketing.communications.email``) is chosen through those subscriptions, so it is not
+    offered again on its own unless the person granted it and may want to withdraw it."""
+    served = {p.definition.data_use for p in purposes if p.definition.kind == "subscription"}
+    shown = []
+    for p in purposes:
+        d = p.definition
+        state = current.get(p.key)
+        granted = state is not None and state.decision == "granted"
+        if d.kind == "declaration" and d.data_use in served and not granted:
+            continue
+        shown.append(p)
+    return shown
+
+
+def _center(
+    session: Session, subject: Subject, settings: Settings, done: str | None = None
+) -> dict[str, Any]:
     current = {s.purpose: s for s in service.states(session, subject=subject)}
+    purposes = list_purposes(session)
+    titles = {p.key: p.definition.title for p in purposes}
     items = []
-    for p in list_purposes(session):
+    for p in _choices(purposes, current):
         st = current.get(p.key)
         decision = st.decision if st else None
         if decision == "granted":
@@ -198,23 +227,26 @@ def _center(session: Session, subject: Subject, settings: Settings) -> dict[str,
                 "notice_version": p.notice.version,
                 "notice_hash": p.notice.content_hash,
                 "state_label": LABELS[decision],
-                "method": st.method if st else "",
+                "method": METHODS.get(st.method, "") if st else "",
                 "actions": actions,
             }
         )
     history = [
         {
             "recorded_at": r.recorded_at.strftime("%Y-%m-%d %H:%M"),
-            "purpose": r.purpose,
-            "decision": r.decision,
-            "method": r.method,
+            # A purpose no longer offered keeps its stored key: there is no title left for it.
+            "purpose": titles.get(r.purpose, r.purpose.rsplit(".", 1)[-1].replace("_", " ")),
+            "decision": LABELS.get(r.decision, r.decision),
+            "method": METHODS.get(r.method, r.method),
             "notice_version": r.notice_version,
             "notice_hash": r.notice_hash,
             "receipt_url": receipts.receipt_link(r, settings),
         }
         for r in reversed(service.history(session, subject=subject))
     ]
-    return {"email": subject.value, "purposes": items, "history": history}
+    # ``done`` comes from the URL: only a purpose we offer is named back.
+    saved = titles.get(done or "", "")
+    return {"email": subject.value, "purposes": items, "history": history, "done": saved}
 
 
 @router.post("/privacy/preferences", response_class=HTMLResponse, dependencies=[SameOrigin])
