@@ -64,7 +64,9 @@ def _page(
 ) -> HTMLResponse:
     # The header names the organisation of the data map in force ("Privacy" without one).
     name = org_name(session)
-    html = render(template, brand=page_brand(session), **({"org_name": name} if name else {}), **ctx)
+    html = render(
+        template, brand=page_brand(session), **({"org_name": name} if name else {}), **ctx
+    )
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return HTMLResponse(html, status_code=status, headers=headers)
 

@@ -21,9 +21,7 @@ LOGO_TYPES = {
     ".gif": "image/gif",
 }
 MAX_LOGO_BYTES = 256 * 1024
-DATA_URI = re.compile(
-    r"^data:(image/(?:svg\+xml|png|jpeg|webp|gif));base64,[A-Za-z0-9+/]+={0,2}$"
-)
+DATA_URI = re.compile(r"^data:(image/(?:svg\+xml|png|jpeg|webp|gif));base64,[A-Za-z0-9+/]+={0,2}$")
 LOGO: Loc = ("organization", "brand", "logo")
 COLOURS: Loc = ("organization", "brand", "colours")
 

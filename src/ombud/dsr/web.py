@@ -14,7 +14,8 @@ from ombud import config, ratelimit
 from ombud.datamap import service as datamap_service
 from ombud.db import DbSession
 from ombud.deps import IdPath
-from ombud.dsr import jurisdictions, letters, service, wording
+from ombud.dsr import jurisdictions, letters, places, service, wording
+from ombud.dsr.formerrors import COUNTRY_MISSING, COUNTRY_UNKNOWN, as_sentence, sentence
 from ombud.dsr.letters import TYPE_LABELS
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import InvalidInput, OmbudError, RateLimited
@@ -47,6 +48,15 @@ FORM = "dsr/request_form.html"
 CORRECT = "correct:"
 
 
+def _places(session: Session) -> list[places.Place]:
+    """The places the form offers, from the jurisdictions the data map names."""
+    try:
+        applies = datamap_service.get_current(session).organization.jurisdictions
+    except OmbudError:
+        applies = []
+    return places.places(jurisdictions.load(session), applies)
+
+
 def _page(
     session: Session,
     template: str,
@@ -56,14 +66,15 @@ def _page(
     **ctx: Any,
 ) -> HTMLResponse:
     org = letters.organization(session)
-    rules = jurisdictions.load(session)
+    form = template == FORM
     html = render(
         template,
         org_name=org.name,
         brand=page_brand(session),
         types=TYPE_LABELS,
-        jurisdictions=[(j.key, j.name) for j in rules.values()],
-        correctable=service.correctable_options(session) if template == FORM else [],
+        places=_places(session) if form else [],
+        other=places.OTHER,
+        correctable=service.correctable_options(session) if form else [],
         **ctx,
     )
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
@@ -87,10 +98,9 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
             name = "agent_" + (loc[1] if len(loc) > 1 else "contact")
         elif loc[0] == "encryption" and len(loc) > 1:
             name = loc[1]
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if loc[0] == "type":
-            message = "choose one of the request types listed"
-        errors.setdefault(name if name in FIELDS else "form", message)
+        elif loc[0] == "region":
+            name = "country"
+        errors.setdefault(name if name in FIELDS else "form", sentence(name, error))
     return errors
 
 
@@ -168,11 +178,9 @@ def submit(
         # Letters in the language the person's browser asks for, when Ombud writes it.
         "language": wording.from_accept_language(request.headers.get("accept-language", "")),
     }
-    code = country.strip().upper()
-    if "-" in code:
-        raw["country"], raw["region"] = code.split("-", 1)
-    else:
-        raw["country"] = code or None
+    # Where the person lives is chosen from the list: nothing silently gets the general rules.
+    where = places.choose(_places(session), country) if country.strip() else None
+    raw["country"], raw["region"] = where or (None, None)
     if type == "rectification":
         raw["rectification"] = corrections or None
     if on_behalf:
@@ -189,8 +197,11 @@ def submit(
         data = PrivacyRequestCreate.model_validate(raw)
     except ValidationError as exc:
         errors = _field_errors(exc)
+    if where is None:
+        errors["country"] = COUNTRY_MISSING if not country.strip() else COUNTRY_UNKNOWN
+        data = None
     if passphrase != passphrase_confirm:
-        errors.setdefault("passphrase_confirm", "the two passphrases differ; type it again")
+        errors.setdefault("passphrase_confirm", "The two passphrases differ; type it again.")
         data = None
     if data is not None:
         try:
@@ -200,10 +211,10 @@ def submit(
             # What the visitor typed stays in the form; the page says when to send it again.
             status, alert, retry_after = 429, exc.message, exc.retry_after
         except InvalidInput as exc:
-            field = "jurisdiction" if "unknown jurisdiction" in exc.message else "type"
+            field = "country" if "jurisdiction" in exc.message else "type"
             if exc.message.startswith("rectification"):
                 field = "rectification"
-            errors = {field: exc.message}
+            errors = {field: as_sentence(exc.message)}
         else:
             return RedirectResponse(f"/privacy/request/{row.id}/verify", status_code=303)
     return _page(
