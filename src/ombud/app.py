@@ -17,6 +17,7 @@ from ombud.db import make_engine, session_factory
 from ombud.errors import document_errors, install_error_handlers
 from ombud.inputguard import InputGuard
 from ombud.web.headers import SecurityHeadersMiddleware
+from ombud.web.language import LanguageMiddleware
 
 # Each module exposes ``routers: list[APIRouter]``; order matters only for overlapping paths.
 ROUTER_MODULES = (
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory(engine)
     install_error_handlers(app)
     app.add_middleware(InputGuard)
+    app.add_middleware(LanguageMiddleware)
     logs.install_access_log_filter()
     if settings.trusted_proxies:
         # Client IPs (consent records, rate limits) come from X-Forwarded-For, but only when

@@ -9,6 +9,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from ombud import i18n
 from ombud.config import Settings
 from ombud.db import DbSession
 from ombud.errors import Unauthorized
@@ -28,6 +29,14 @@ async def get_settings_dep(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def get_language(request: Request) -> str:
+    """The language this request is answered in (set by ``web.language.LanguageMiddleware``)."""
+    return str(request.scope.get("state", {}).get("language") or i18n.current())
+
+
+Language = Annotated[str, Depends(get_language)]
 
 
 async def get_current_token(

@@ -9,16 +9,22 @@ from sqlalchemy import text
 
 from ombud import __version__, ratelimit
 from ombud.db import DbSession
-from ombud.deps import ViewerStaff
+from ombud.deps import SettingsDep, ViewerStaff
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz(session: DbSession) -> dict[str, str]:
-    """Report that the server runs and its store answers."""
+def healthz(session: DbSession, settings: SettingsDep, detail: bool = False) -> dict[str, str]:
+    """Report that the server runs and its store answers; ``?detail=true`` adds whether the
+    published privacy statement still says what the data map says."""
     session.execute(text("SELECT 1"))
-    return {"status": "ok", "version": __version__}
+    out = {"status": "ok", "version": __version__}
+    if detail:
+        from ombud.notices.check import statement_health
+
+        out["statement"] = statement_health(session, settings)
+    return out
 
 
 class RateLimitedCount(BaseModel):

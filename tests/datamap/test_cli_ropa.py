@@ -93,9 +93,9 @@ def test_ropa_content_covers_article_30() -> None:
     assert record.dpo is not None and record.dpo.contact == "dpo@mailhaven.example"
     assert record.security_measures[0].startswith("Encryption in transit")
     service, billing, newsletter = record.activities
-    assert service.purpose == "Provide the email service (Essential for Service)"
+    assert service.purpose == "Provide the email service (Providing the service)"
     assert service.legal_basis == "Performance of a contract (GDPR Art. 6(1)(b))"
-    assert service.data_subjects == ["Customer"]
+    assert service.data_subjects == ["Customers"]
     assert service.data_categories[0] == "Email address"
     assert service.recipients == ["Processors: Hetzner Online GmbH (Hosting, DE)"]
     assert service.transfers == ["None"]
@@ -108,7 +108,7 @@ def test_ropa_content_covers_article_30() -> None:
         "Invoices: 10 years, then delete (legal hold: Kept for tax law, § 147 AO)"
     ]
     assert newsletter.legal_basis == "Consent (GDPR Art. 6(1)(a))"
-    assert newsletter.data_subjects == ["Customer", "Prospect"]
+    assert newsletter.data_subjects == ["Customers", "Prospective customers"]
 
 
 def test_ropa_from_fides_organization_uses_its_contacts() -> None:

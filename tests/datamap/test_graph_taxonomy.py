@@ -47,8 +47,9 @@ def test_taxonomy_keys_labels_and_suggestions() -> None:
     assert "customer" in taxonomy.keys("data_subject")
     assert taxonomy.label("data_category", "user.contact.email", m) == "Email address"
     assert taxonomy.label("data_category", "user.contact.phone_number") == "Phone number"
-    assert taxonomy.label("data_use", "marketing.communications.email") == (
-        "Marketing Email Communications"
+    assert taxonomy.label("data_use", "marketing.communications.email") == "Marketing emails"
+    assert taxonomy.label("data_use", "marketing.communications.email", language="de") == (
+        "Werbe-E-Mails"
     )
     assert taxonomy.description("data_subject", "customer")
     assert taxonomy.suggest("data_category", "user.contact.emial") == "user.contact.email"

@@ -65,7 +65,7 @@ def test_publish_then_page_shows_version_and_effective_date(
     frozen_clock.advance(days=20)  # 1 April 2026: version 2 takes effect
     page = client.get("/privacy/statement").text
     assert "Version 2, effective" in page and "1 April 2026" in page
-    assert "Draft" not in page and "takes effect" not in page
+    assert "Draft" not in page and "This version takes effect" not in page
     sharing = page.split('id="sharing"')[1].split("</section>")[0]
     assert "Textbird Inc." in sharing and "Statsly" not in sharing
     assert_valid_html(page)
@@ -213,7 +213,7 @@ def test_subprocessors_page_and_feed(
     assert_valid_html(page)
     assert "version 2" in page
     row = page.split("Textbird Inc.")[1].split("</tr>")[0]
-    assert "Sending text messages" in row and "the United States" in row
+    assert "Sending text messages" in row and "United States" in row
     assert "standard contractual clauses" in row
     assert "Finanzamt" not in page  # an authority, not a processor
     assert "Statsly" not in page
@@ -225,6 +225,6 @@ def test_subprocessors_page_and_feed(
         "Sub-processors changed with statement version 1",
     ]
     summary = entries[0].findtext(f"{A}summary") or ""
-    assert summary.startswith("Added: Textbird Inc. (the United States, Sending text messages).")
+    assert summary.startswith("Added: Textbird Inc. (United States, Sending text messages).")
     assert "Removed: Statsly Analytics" in summary
     assert "Added: Hetzner Online GmbH" in (entries[1].findtext(f"{A}summary") or "")

@@ -9,8 +9,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from ombud import i18n
 from ombud.cli.common import cli_session, console, err_console, fail
 from ombud.config import get_settings
+from ombud.i18n import gettext as _
+from ombud.notices import check as drift
 from ombud.notices import notify, service
 from ombud.notices.render import standalone_html, with_meta
 
@@ -24,21 +27,30 @@ def render(
     datamap: Path | None = typer.Option(
         None, "--datamap", help="Render this data map file or folder instead of the one in force."
     ),
+    language: str = typer.Option(
+        "en", "--language", "-l", help="Language of the statement (en, de; see docs/languages.md)."
+    ),
 ) -> None:
     """Render the statement from the data map (a draft; nothing is stored)."""
     if format not in ("html", "md"):
         raise fail(f"--format must be html or md, not '{format}'")
+    code = i18n.normalise(language)
+    if code is None:
+        raise fail(f"--language: no catalog for '{language}'; use {', '.join(i18n.available())}")
     settings = get_settings()
     with cli_session() as session:
-        rendered = service.render_live(session, settings, path=datamap)
+        rendered = service.render_live(session, settings, path=datamap, language=code)
+        with i18n.use(code):
+            draft = _("Draft: not yet published")
         if format == "md":
-            text = with_meta(rendered.markdown, "Draft: not yet published")
+            text = with_meta(rendered.markdown, draft)
         else:
             text = standalone_html(
                 rendered.html,
                 org_name=rendered.statement.org_name,
-                meta="Draft: not yet published",
+                meta=draft,
                 base_url=settings.base_url,
+                language=code,
             )
     if output is None:
         typer.echo(text, nl=False)
@@ -126,3 +138,40 @@ def versions() -> None:
         console.print("no version published yet: run 'ombud statement publish'")
         return
     console.print(table)
+
+
+@app.command()
+def check() -> None:
+    """Compare the published statement with what the data map renders now; exit 1 when out of
+    date (sections changed, consent notices changed), listing missing translations too."""
+    settings = get_settings()
+    with cli_session() as session:
+        report = drift.check(session, settings)
+    if report.published is None:
+        err_console.print("no version published yet: run 'ombud statement publish'")
+    for change in report.changes:
+        console.print(f"[{change.language}] {change.title}: {change.status}")
+    for language in report.languages_changed:
+        console.print(f"[{language}] language added or removed since the published version")
+    for notice in report.consent_notices:
+        console.print(f"consent notice: {notice}")
+    for language, strings in report.missing.items():
+        console.print(f"[{language}] {len(strings)} missing translation(s):")
+        for item in strings:
+            console.print(f"  - {item}", markup=False)
+    console.print(report.summary())
+    if not report.up_to_date:
+        raise typer.Exit(1)
+
+
+@app.command(name="notice-at-collection")
+def notice_at_collection_command(
+    language: str = typer.Option("en", "--language", "-l", help="Language of the notice."),
+    datamap: Path | None = typer.Option(None, "--datamap", help="Use this data map instead."),
+) -> None:
+    """Print the notice at collection (CCPA § 7012) as HTML to place next to your forms."""
+    code = i18n.normalise(language)
+    if code is None:
+        raise fail(f"--language: no catalog for '{language}'; use {', '.join(i18n.available())}")
+    with cli_session() as session:
+        typer.echo(service.notice_at_collection(session, path=datamap, language=code), nl=False)

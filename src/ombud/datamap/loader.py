@@ -39,7 +39,7 @@ LIST_KEYS = (
     "policy",
     "jurisdiction",
 )
-MAP_KEYS = ("statement",)
+MAP_KEYS = ("statement", "translations")
 # libyaml when PyYAML was built with it: the same nodes and positions, many times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Fides declares custom taxonomy entries as top-level lists; Ombud keeps them under `taxonomy`.

@@ -11,6 +11,21 @@ from typing import Annotated, Any
 from babel import Locale, UnknownLocaleError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from ombud.datamap.disclosures import (
+    AsProcessor,
+    AutomatedDecision,
+    BasisEntry,
+    Ccpa,
+    Certification,
+    Commitments,
+    DataSource,
+    JointController,
+    Notifications,
+    Provision,
+    RegionSafeguard,
+    Requests,
+)
+
 # Links shown to people (statements, letters, pages): a javascript: or data: URL there would
 # run in the reader's browser, so only web and mail links are accepted.
 URL_SCHEMES = ("https", "http", "mailto")
@@ -136,6 +151,19 @@ class Organization(FidesLike):
     )
     sells_personal_data: bool = False
     children_min_age: int = 16
+    languages: list[str] = Field(
+        default_factory=lambda: ["en"], description="languages the statement is published in"
+    )
+    commitments: Commitments = Field(default_factory=Commitments)
+    requests: Requests = Field(default_factory=Requests)
+    ccpa: Ccpa = Field(default_factory=Ccpa)
+    joint_controllers: list[JointController] = []
+    certifications: list[Certification] = []
+    as_processor: AsProcessor | None = None
+    notifications: Notifications = Field(default_factory=Notifications)
+    transfer_regions: list[str] = Field(
+        default=[], description="eu, uk, ch: whose transfer rules apply (default: jurisdictions)"
+    )
     brand: Brand = Brand()
 
     @field_validator("language")
@@ -154,6 +182,7 @@ class RecipientRole(StrEnum):
     partner = "partner"
     affiliate = "affiliate"
     authority = "authority"
+    business_transfer = "business_transfer"
 
 
 class Safeguard(StrEnum):
@@ -174,6 +203,13 @@ class Recipient(Strict):
     data_categories: list[str] = []
     url: WebUrl = ""
     sells_data: bool = False
+    shares_data: bool = Field(
+        default=False, description="CCPA 'sharing': for cross-context behavioural advertising"
+    )
+    safeguards: dict[str, RegionSafeguard] = Field(
+        default={}, description="safeguard under UK (uk) or Swiss (ch) law, by region"
+    )
+    ccpa_category: str = Field(default="", description="CCPA category of third party, in words")
 
 
 # ---------------------------------------------------------------- systems
@@ -197,6 +233,13 @@ class PrivacyDeclaration(FidesLike):
     recipients: list[str] = Field(default=[], description="fides_keys of recipients")
     source: str = Field(default="provided", description="provided, automatic or third_party")
     dataset_references: list[str] = []
+    legal_bases: list[BasisEntry] = Field(
+        default=[], description="several legal bases, each with the condition it applies in"
+    )
+    provision: Provision | None = None
+    automated_decision: AutomatedDecision | None = None
+    sources: list[DataSource] = []
+    ccpa_purpose: str = Field(default="", description="CCPA business purpose, in words")
 
 
 class System(FidesLike):
@@ -349,6 +392,7 @@ class Connection(Strict):
 class SectionText(Strict):
     mode: str = Field(default="append", description="append, prepend or replace")
     markdown: str
+    translations: dict[str, str] = Field(default={}, description="the Markdown per language")
 
 
 # ---------------------------------------------------------------- the whole map
@@ -377,6 +421,9 @@ class DataMap(BaseModel):
     )
     correctable: list[str] = Field(
         default=[], description="data categories people may ask to correct (rectification)"
+    )
+    translations: dict[str, dict[str, str]] = Field(
+        default={}, description="per language: the map's own English phrases and their translation"
     )
 
     def get_dataset(self, key: str) -> Dataset | None:

@@ -7,40 +7,15 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 from functools import cache
-from typing import Literal
 
 from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 
+from ombud import i18n
+from ombud.datamap import labels
 from ombud.datamap.schemas import DataMap
 
-Kind = Literal["data_category", "data_use", "data_subject"]
+Kind = labels.Kind
 KINDS: tuple[Kind, ...] = ("data_category", "data_use", "data_subject")
-
-# Plain words for keys whose fideslang names read poorly in a privacy statement or ROPA.
-PLAIN_LABELS: dict[str, str] = {
-    "user.contact.email": "Email address",
-    "user.contact.phone_number": "Phone number",
-    "user.contact.address": "Postal address",
-    "user.contact.address.street": "Street address",
-    "user.contact.address.city": "City",
-    "user.contact.address.postal_code": "Postal code",
-    "user.contact.address.country": "Country",
-    "user.contact.address.state": "State or region",
-    "user.name": "Name",
-    "user.device.ip_address": "IP address",
-    "user.device.cookie_id": "Cookie identifier",
-    "user.financial": "Financial information",
-    "user.financial.bank_account": "Bank account details",
-    "user.financial.credit_card": "Payment card details",
-    "user.payment": "Payment information",
-    "user.account": "Account information",
-    "user.authorization.credentials": "Passwords and other credentials",
-    "user.content": "Content you create",
-    "user.content.private": "Private content (such as emails and files)",
-    "user.behavior.browsing_history": "Browsing history",
-    "user.behavior.purchase_history": "Purchase history",
-    "user.unique_id": "Unique identifiers",
-}
 
 
 def _custom(kind: Kind, datamap: DataMap | None) -> dict[str, dict[str, object]]:
@@ -70,35 +45,48 @@ def _humanise(key: str) -> str:
     return key.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
 
-def label(kind: Kind, key: str, datamap: DataMap | None = None) -> str:
-    """Plain-words label of a key (map override, then Ombud's wording, then fideslang's)."""
-    custom = _custom(kind, datamap).get(key, {})
-    name = custom.get("name")
-    if isinstance(name, str) and name:
-        return name
-    if kind == "data_category" and key in PLAIN_LABELS:
-        return PLAIN_LABELS[key]
-    default = _defaults(kind).get(key)
-    if default and default[0]:
-        text = default[0]
-        # fideslang prefixes many names with "User " / "User Contact "; a reader does not need it.
-        for prefix in ("User Contact ", "User "):
-            if kind == "data_category" and text.startswith(prefix) and len(text) > len(prefix):
-                text = text[len(prefix) :]
-                text = text[0].upper() + text[1:]
-                break
-        return text
-    return _humanise(key)
+def label(kind: Kind, key: str, datamap: DataMap | None = None, language: str = "") -> str:
+    """Plain-words label of a key in ``language`` (default: the current one).
+
+    Order: the map's own words in that language, Ombud's words for the key, the map's English
+    name, Ombud's words for the nearest parent, then the key's last part in words."""
+    return _words(kind, key, datamap, language or i18n.current())[0]
 
 
-def description(kind: Kind, key: str, datamap: DataMap | None = None) -> str:
-    """Description of a key (map override first); empty when unknown."""
-    custom = _custom(kind, datamap).get(key, {})
-    text = custom.get("description")
-    if isinstance(text, str) and text:
-        return text
+def description(kind: Kind, key: str, datamap: DataMap | None = None, language: str = "") -> str:
+    """One line explaining a key in ``language`` (map override first); empty when unknown."""
+    return _words(kind, key, datamap, language or i18n.current())[1]
+
+
+def _words(kind: Kind, key: str, datamap: DataMap | None, language: str) -> tuple[str, str]:
+    entry = _custom(kind, datamap).get(key, {})
+    name, explanation = labels.own(entry, language)
+    if name:
+        return name, explanation
+    exact = labels.TABLES[kind].get(key)
+    if exact is not None:
+        return labels.shipped(kind, key, language) or ("", "")
+    english, english_explanation = labels.own(entry, "en")
+    if english and language == "en":
+        return english, english_explanation
+    parent = labels.shipped(kind, key, language)
+    if english and parent is None:
+        return english, english_explanation
     default = _defaults(kind).get(key)
-    return default[1] if default else ""
+    if language == "en" and default and default[0]:
+        return _fides_name(kind, default[0]), default[1]
+    if parent is not None:
+        return parent
+    return _humanise(key), ""
+
+
+def _fides_name(kind: Kind, text: str) -> str:
+    # fideslang prefixes many names with "User " / "User Contact "; a reader does not need it.
+    for prefix in ("User Contact ", "User "):
+        if kind == "data_category" and text.startswith(prefix) and len(text) > len(prefix):
+            text = text[len(prefix) :]
+            return text[0].upper() + text[1:]
+    return text
 
 
 def _score(wrong: str, candidate: str) -> float:

@@ -47,3 +47,31 @@ def is_third_country(country: str) -> bool:
 def has_adequacy(country: str) -> bool:
     """True when the EU found ``country`` adequate (GDPR Art. 45)."""
     return country.upper() in ADEQUACY_COUNTRIES
+
+
+# Transfers are judged under each law the controller answers to: the EU's (eu), the UK's (uk)
+# and Switzerland's (ch). Each has its own home area and its own list of adequate countries
+# (UK: adequacy regulations under the DPA 2018 s. 17A; Switzerland: Annex 1 of the Data
+# Protection Ordinance). The United States count only for certified companies (the EU-US Data
+# Privacy Framework, its UK Extension and the Swiss-US framework): see ``certifications``.
+REGION_HOME: dict[str, frozenset[str]] = {
+    "eu": EEA_COUNTRIES,
+    "uk": frozenset({"GB"}),
+    "ch": frozenset({"CH"}),
+}
+_COMMON = frozenset({"AD", "AR", "CA", "FO", "GG", "IL", "IM", "JE", "NZ", "UY"})
+REGION_ADEQUATE: dict[str, frozenset[str]] = {
+    "eu": frozenset(ADEQUACY_COUNTRIES) - {"US"},
+    "uk": EEA_COUNTRIES | _COMMON | {"CH", "GI", "JP", "KR"},
+    "ch": EEA_COUNTRIES | _COMMON | {"GB", "GI", "MC"},
+}
+
+
+def leaves_region(region: str, country: str) -> bool:
+    """True when data sent to ``country`` leaves ``region`` (eu, uk or ch)."""
+    return country.upper() not in REGION_HOME[region]
+
+
+def adequate_for(region: str, country: str) -> bool:
+    """True when ``region``'s law finds ``country`` adequate (without certification)."""
+    return country.upper() in REGION_ADEQUATE[region]

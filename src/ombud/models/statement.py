@@ -25,6 +25,8 @@ class StatementVersion(IdMixin, CreatedMixin, Base):
     sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     # Snapshot of the processors at publish: the sub-processor feed compares these.
     subprocessors: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Other languages: {language: {html, markdown, sections}}; None before languages existed.
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     material: Mapped[bool] = mapped_column(Boolean, default=False)
     effective_date: Mapped[date] = mapped_column(Date)
     summary: Mapped[str] = mapped_column(Text, default="")

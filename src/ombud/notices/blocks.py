@@ -94,6 +94,7 @@ class Statement:
     org_name: str
     intro: Text
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    language: str = "en"
 
 
 def plain(run: Text) -> str:

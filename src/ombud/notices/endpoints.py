@@ -9,9 +9,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from ombud import i18n
 from ombud.clock import utcnow
 from ombud.db import DbSession
-from ombud.deps import SettingsDep
+from ombud.deps import Language, SettingsDep
+from ombud.dsr.wording import human_date
 from ombud.notices import service
 from ombud.web.brand import page_brand
 from ombud.web.headers import Embeddable
@@ -23,22 +25,29 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 
 def longdate(value: date) -> str:
-    """'1 March 2026'."""
-    return f"{value.day} {value:%B %Y}"
+    """'1 March 2026' ('1. März 2026'), in the language of the page."""
+    return human_date(value, i18n.current())
 
 
 def _page(template: str, **ctx: Any) -> HTMLResponse:
-    return HTMLResponse(render(template, longdate=longdate, today=utcnow().date(), **ctx))
+    return HTMLResponse(
+        render(template, longdate=longdate, today=utcnow().date(), lang=i18n.current(), **ctx)
+    )
 
 
 # The statement is the one page meant to be shown inside the organization's own site.
 @router.get("/privacy/statement", response_class=HTMLResponse, dependencies=[Embeddable])
-def statement(session: DbSession, settings: SettingsDep) -> HTMLResponse:
-    """The published statement, or a live draft when nothing is published yet."""
+def statement(session: DbSession, settings: SettingsDep, language: Language) -> HTMLResponse:
+    """The published statement (in the reader's language when published in it), or a live
+    draft when nothing is published yet."""
     version = service.current_version(session)
     upcoming = service.upcoming_version(session)
-    # Before the first version takes effect, the live draft is what is shown.
-    body = version.html if version is not None else service.render_live(session, settings).html
+    if version is not None:
+        body, _shown = service.version_body(version, language)
+    else:
+        # Before the first version takes effect, the live draft is what is shown.
+        shown = language if language in service.published_languages(session) else "en"
+        body = service.render_live(session, settings, language=shown).html
     return _page(
         "notices/statement.html",
         title="Privacy statement",
@@ -63,11 +72,18 @@ def versions(session: DbSession) -> HTMLResponse:
     )
 
 
+@router.get("/privacy/notice-at-collection", response_class=HTMLResponse, dependencies=[Embeddable])
+def notice_at_collection(session: DbSession, language: Language) -> HTMLResponse:
+    """The notice at collection (CCPA § 7012): a fragment to place next to a form."""
+    return HTMLResponse(service.notice_at_collection(session, language=language))
+
+
 @router.get("/privacy/statement/versions/{number}", response_class=HTMLResponse)
-def version(number: str, session: DbSession) -> HTMLResponse:
+def version(number: str, session: DbSession, language: Language) -> HTMLResponse:
     """One published version, as it was."""
     found = service.get_version(session, number=service.parse_number(number, "version"))
     current = service.current_version(session)
+    body, _shown = service.version_body(found, language)
     return _page(
         "notices/statement.html",
         title=f"Privacy statement, version {found.number}",
@@ -76,7 +92,7 @@ def version(number: str, session: DbSession) -> HTMLResponse:
         version=found,
         upcoming=None,
         is_current=current is not None and current.number == found.number,
-        body=Markup(found.html),
+        body=Markup(body),
     )
 
 

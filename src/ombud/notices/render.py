@@ -8,7 +8,9 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from ombud import i18n
 from ombud.datamap.schemas import DataMap
+from ombud.i18n import gettext as _
 from ombud.notices.blocks import (
     Address,
     Custom,
@@ -20,7 +22,9 @@ from ombud.notices.blocks import (
     Table,
     Text,
 )
+from ombud.notices.context import Context
 from ombud.notices.sections import build_statement
+from ombud.notices.sections_ccpa import notice_at_collection
 from ombud.web.render import TEMPLATE_DIR, render
 
 
@@ -76,9 +80,10 @@ def render_html(statement: Statement) -> str:
         }
         for s in statement.sections
     ]
-    return render(
-        "notices/statement_body.html", intro=inline_html(statement.intro), sections=sections
-    )
+    with i18n.use(statement.language):
+        return render(
+            "notices/statement_body.html", intro=inline_html(statement.intro), sections=sections
+        )
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
@@ -126,8 +131,10 @@ def render_markdown(statement: Statement, *, base_url: str, meta: str | None = N
     if meta:
         parts.append(f"*{md_escape(meta)}*")
     parts.append(inline_md(statement.intro, base_url))
+    with i18n.use(statement.language):
+        contents = _("Contents")
     parts.append(
-        "## Contents\n\n"
+        f"## {contents}\n\n"
         + "\n".join(
             f"{n}. [{s.title}](#{s.anchor})" for n, s in enumerate(statement.sections, start=1)
         )
@@ -144,17 +151,36 @@ def with_meta(markdown: str, meta: str) -> str:
     return f"{title}\n\n*{md_escape(meta)}*\n\n{rest}"
 
 
-def standalone_html(body: str, *, org_name: str, meta: str, base_url: str = "") -> str:
+def standalone_html(
+    body: str, *, org_name: str, meta: str, base_url: str = "", language: str = "en"
+) -> str:
     """A complete HTML document with the stylesheet inlined, for files and archives."""
     css = (TEMPLATE_DIR.parent / "static" / "ombud.css").read_text(encoding="utf-8")
     if base_url:
         # Away from the site, links to its pages need the host.
         body = body.replace('href="/', f'href="{base_url.rstrip("/")}/')
-    return render(
-        "notices/standalone.html", org_name=org_name, meta=meta, css=Markup(css), body=Markup(body)
-    )
+    with i18n.use(language):
+        return render(
+            "notices/standalone.html",
+            org_name=org_name,
+            meta=meta,
+            css=Markup(css),
+            body=Markup(body),
+        )
 
 
-def build(datamap: DataMap, *, honour_dnt: bool) -> Statement:
+def build(datamap: DataMap, *, honour_dnt: bool, language: str = "en") -> Statement:
     """Build the statement model (re-exported so callers need only this module)."""
-    return build_statement(datamap, honour_dnt=honour_dnt)
+    return build_statement(datamap, honour_dnt=honour_dnt, language=language)
+
+
+def render_notice_at_collection(datamap: DataMap, *, language: str = "en") -> str:
+    """The notice at collection (CCPA § 7012) as a small HTML fragment."""
+    with i18n.use(language) as code:
+        blocks = notice_at_collection(Context(datamap, False, code))
+        views = [_block_view(b) for b in blocks]
+        return render(
+            "notices/notice_at_collection.html",
+            org_name=datamap.organization.name,
+            blocks=views,
+        )

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from babel import Locale, UnknownLocaleError
+
+from ombud import i18n
 from ombud.datamap.schemas import DataMap, LegalBasis, PrivacyDeclaration
 from ombud.errors import InvalidInput
+from ombud.i18n import gettext as _
 from ombud.notices import words
 from ombud.notices.blocks import (
     Address,
@@ -23,12 +27,21 @@ from ombud.notices.blocks import (
     text,
 )
 from ombud.notices.context import (
+    DO_NOT_SELL,
     PREFERENCES,
     REQUEST_FORM,
     Context,
     contact_lines,
     mail_link,
     postal_lines,
+)
+from ombud.notices.sections_ccpa import california
+from ombud.notices.sections_gdpr import (
+    automated_decisions,
+    hosted_data,
+    international_transfers,
+    joint_controllers,
+    right_to_object,
 )
 from ombud.notices.sections_more import (
     changes,
@@ -44,112 +57,233 @@ from ombud.notices.sections_more import (
 )
 
 
+def _entity_role(role: str) -> str:
+    return {
+        "controller": _("controller"),
+        "joint_controller": _("joint controller"),
+        "representative": _("our representative"),
+        "affiliate": _("a company of our group"),
+    }.get(role, role.replace("_", " "))
+
+
 def who_we_are(ctx: Context) -> list[Block]:
-    """Legal entities, their addresses and the DPO."""
+    """Legal entities, their addresses, the DPO and joint controllers."""
     org = ctx.datamap.organization
     blocks: list[Block] = [
         Para(
             text(
-                f"{org.name} (\u201cwe\u201d, \u201cus\u201d) decides why and how your "
-                "personal data is processed and is responsible for it."
+                _(
+                    "{org} (\u201cwe\u201d, \u201cus\u201d) decides why and how your personal "
+                    "data is processed and is responsible for it."
+                ).format(org=org.name)
             )
         )
     ]
     if org.description:
-        blocks.append(Para(text(org.description)))
-    role_words = {
-        "controller": "controller",
-        "joint_controller": "joint controller",
-        "representative": "our representative",
-    }
+        blocks.append(Para(text(ctx.own(org.description))))
     for entity in org.legal_entities:
-        lines: list[Text] = [text(f"{entity.name} ({role_words.get(entity.role, entity.role)})")]
+        lines: list[Text] = [text(f"{entity.name} ({_entity_role(entity.role)})")]
         lines += postal_lines(entity.address)
         if entity.registration:
-            lines.append(text(f"Registration: {entity.registration}"))
+            lines.append(text(_("Registration: ") + ctx.own(entity.registration)))
         if entity.email:
-            lines.append(text("Email: ", mail_link(entity.email)))
+            lines.append(text(_("Email: "), mail_link(entity.email)))
         blocks.append(Address(tuple(lines)))
     if org.dpo is not None:
-        blocks.append(Para(text("Our data protection officer can be reached at:")))
+        blocks.append(Para(text(_("Our data protection officer can be reached at:"))))
         blocks.append(Address(tuple(contact_lines(org.dpo))))
     else:
-        blocks.append(Para(text("We have not appointed a data protection officer.")))
+        blocks.append(Para(text(_("We have not appointed a data protection officer."))))
+    blocks += joint_controllers(ctx)
     return blocks
 
 
+def _category_line(label: str, explanation: str, purposes: list[str]) -> str:
+    if explanation:
+        return _("{label}: {explanation} Used for: {purposes}.").format(
+            label=label, explanation=explanation, purposes=words.join_words(purposes)
+        )
+    return _("{label}, used for: {purposes}.").format(
+        label=label, purposes=words.join_words(purposes)
+    )
+
+
 def data_we_collect(ctx: Context) -> list[Block]:
-    """Personal data categories by source, with what each is used for."""
+    """Personal data categories by source, explained, with what each is used for."""
     subjects = sorted(
         {
             words.label("data_subject", k, ctx.datamap)
-            for _, d in ctx.declarations()
+            for _s, d in ctx.declarations()
             for k in d.data_subjects
         }
     )
     blocks: list[Block] = []
     if subjects:
-        blocks.append(Para(text(f"We process personal data about: {words.join_words(subjects)}.")))
-    for source, title in words.SOURCE_TITLE.items():
-        uses: dict[str, list[str]] = {}
-        for _, decl in ctx.declarations():
+        blocks.append(
+            Para(
+                text(
+                    _("We process personal data about: {people}.").format(
+                        people=words.join_words(subjects)
+                    )
+                )
+            )
+        )
+    for source in words.SOURCES:
+        uses: dict[str, tuple[str, list[str]]] = {}
+        named: list[str] = []
+        for _s, decl in ctx.declarations():
             if decl.source != source:
                 continue
             for key in decl.data_categories:
                 if words.is_personal_category(key):
-                    purposes = uses.setdefault(ctx.category(key), [])
-                    if ctx.purpose(decl) not in purposes:
-                        purposes.append(ctx.purpose(decl))
+                    entry = uses.setdefault(
+                        ctx.category(key),
+                        (words.explanation("data_category", key, ctx.datamap), []),
+                    )
+                    if ctx.purpose(decl) not in entry[1]:
+                        entry[1].append(ctx.purpose(decl))
+            for origin in decl.sources:
+                said = ctx.own(origin.name)
+                if origin.publicly_accessible:
+                    said += " " + _("(publicly accessible)")
+                if origin.data_categories:
+                    said += ": " + words.join_words(ctx.personal(origin.data_categories))
+                if said not in named:
+                    named.append(said)
         if not uses:
             continue
-        blocks.append(Subheading(title))
+        blocks.append(Subheading(words.source_title(source)))
         blocks.append(
             Items(
                 tuple(
-                    text(f"{label}, used for: {words.join_words(purposes)}")
-                    for label, purposes in sorted(uses.items())
+                    text(_category_line(label, explanation, purposes))
+                    for label, (explanation, purposes) in sorted(uses.items())
                 )
             )
         )
+        if named:
+            blocks.append(Para(text(_("We obtain this data from these sources:"))))
+            blocks.append(Items(tuple(text(n) for n in named)))
     if not blocks:
-        blocks.append(Para(text("We do not collect personal data.")))
+        blocks.append(Para(text(_("We do not collect personal data."))))
     return blocks
 
 
-def basis_words(decl: PrivacyDeclaration) -> str:
-    """The legal basis of a declaration in words, with the legitimate interest named."""
-    if decl.legal_basis is None:
-        return "not stated in our records"
-    said = words.LEGAL_BASIS[decl.legal_basis]
-    if decl.legal_basis is LegalBasis.legitimate_interests and decl.legitimate_interest:
-        said += f": {decl.legitimate_interest}"
+def basis_words(ctx: Context, decl: PrivacyDeclaration) -> str:
+    """The legal bases of a declaration in words: each with its condition and interest."""
+    entries = [(b.basis.value, b.condition, b.legitimate_interest) for b in decl.legal_bases]
+    if not entries and decl.legal_basis is not None:
+        entries = [(decl.legal_basis.value, "", decl.legitimate_interest)]
+    if not entries:
+        return _("not stated in our records")
+    said = []
+    for basis, condition, interest in entries:
+        part = words.legal_basis(basis)
+        if basis == LegalBasis.legitimate_interests.value and interest:
+            part += ": " + ctx.own(interest).strip().rstrip(".")
+        if condition:
+            part += " (" + _("when {condition}").format(condition=ctx.own(condition)) + ")"
+        said.append(part)
+    return "; ".join(said)
+
+
+def bases_of(decl: PrivacyDeclaration) -> set[str]:
+    """Every legal basis a declaration names."""
+    found = {b.basis.value for b in decl.legal_bases}
+    if decl.legal_basis is not None:
+        found.add(decl.legal_basis.value)
+    return found
+
+
+def _provision_words(ctx: Context, decl: PrivacyDeclaration) -> str:
+    assert decl.provision is not None
+    provision = decl.provision
+    said = {
+        "statutory": _("The law requires this data."),
+        "contractual": _("Our contract with you requires this data."),
+        "contract_entry": _("We need this data to enter into a contract with you."),
+        "voluntary": _("Giving us this data is voluntary."),
+    }[provision.requirement.value]
+    said += " " + (
+        _("You must provide it.") if provision.obligatory else _("You do not have to provide it.")
+    )
+    if provision.consequence:
+        said += " " + _("If you do not: {consequence}").format(
+            consequence=ctx.own(provision.consequence)
+        )
     return said
 
 
 def how_we_use_it(ctx: Context) -> list[Block]:
-    """Purpose, data and legal basis of each declaration."""
+    """Purpose, data and legal bases of each declaration; whether the data must be given."""
     rows = []
-    for _, decl in ctx.declarations():
-        cats = [ctx.category(k) for k in decl.data_categories if words.is_personal_category(k)]
+    for _s, decl in ctx.declarations():
+        cats = ctx.personal(decl.data_categories)
         rows.append(
             (
                 text(ctx.purpose(decl)),
-                text(words.join_words(cats) or "no personal data"),
-                text(basis_words(decl)),
+                text(words.join_words(cats) or _("no personal data")),
+                text(basis_words(ctx, decl)),
             )
         )
     if not rows:
-        return [Para(text("We do not process personal data."))]
+        return [Para(text(_("We do not process personal data.")))]
     blocks: list[Block] = [
-        Table("What we use your data for", ("Purpose", "Personal data", "Legal basis"), tuple(rows))
+        Table(
+            _("What we use your data for"),
+            (_("Purpose"), _("Personal data"), _("Legal basis")),
+            tuple(rows),
+        )
     ]
-    if any(d.legal_basis is LegalBasis.consent for _, d in ctx.declarations()):
+    required = [(s, d) for s, d in ctx.declarations() if d.provision is not None]
+    if required:
+        blocks.append(Subheading(_("Do you have to give us your data?")))
+        blocks.append(
+            Items(
+                tuple(text(f"{ctx.purpose(d)}: {_provision_words(ctx, d)}") for _s, d in required)
+            )
+        )
+    if any("consent" in bases_of(d) for _s, d in ctx.declarations()):
         blocks.append(
             Para(
                 text(
-                    "Where we rely on your consent, you can withdraw it at any time in the ",
-                    Link("preference center", PREFERENCES),
-                    "; this does not affect processing that took place before.",
+                    _("Where we rely on your consent, you can withdraw it at any time in the "),
+                    Link(_("preference center"), PREFERENCES),
+                    _("; this does not affect processing that took place before."),
+                )
+            )
+        )
+    return blocks
+
+
+def _sale_and_sharing(ctx: Context) -> list[Block]:
+    org = ctx.datamap.organization
+    sellers = [r for r in ctx.datamap.recipient if r.sells_data]
+    sharers = [r for r in ctx.datamap.recipient if r.shares_data]
+    blocks: list[Block] = []
+    if org.sells_personal_data or sellers:
+        names = words.join_words([r.name for r in sellers]) or _("third parties")
+        blocks.append(Para(text(_("We sell personal data to {names}.").format(names=names))))
+    else:
+        blocks.append(Para(text(_("We do not sell your personal data."))))
+    if sharers:
+        blocks.append(
+            Para(
+                text(
+                    _(
+                        "We share personal data with {names} for cross-context behavioural "
+                        "advertising (\u201csharing\u201d under California law)."
+                    ).format(names=words.join_words([r.name for r in sharers]))
+                )
+            )
+        )
+    if org.sells_personal_data or sellers or sharers:
+        blocks.append(
+            Para(
+                text(
+                    _("You can opt out at any time: "),
+                    Link(_("Do Not Sell or Share My Personal Information"), DO_NOT_SELL),
+                    ".",
                 )
             )
         )
@@ -157,67 +291,31 @@ def how_we_use_it(ctx: Context) -> list[Block]:
 
 
 def sharing(ctx: Context) -> list[Block]:
-    """Recipients by role and a clear statement on the sale of data."""
-    org = ctx.datamap.organization
-    sellers = [r for r in ctx.datamap.recipient if r.sells_data]
-    blocks: list[Block] = []
-    if org.sells_personal_data or sellers:
-        names = words.join_words([r.name for r in sellers]) or "third parties"
-        blocks.append(
-            Para(
-                text(
-                    f"We sell personal data to {names}. You can opt out of the sale of your "
-                    "data in the ",
-                    Link("preference center", PREFERENCES),
-                    ".",
-                )
-            )
-        )
-    else:
-        blocks.append(Para(text("We do not sell your personal data.")))
-    for role, title in words.ROLE_TITLE.items():
+    """Recipients by role, what each receives, and whether data is sold or shared."""
+    blocks = _sale_and_sharing(ctx)
+    for role in words.ROLES:
         recipients = [r for r in ctx.datamap.recipient if r.role.value == role]
         if not recipients:
             continue
         rows = []
         for r in recipients:
-            name: Inline = Link(r.name, r.url) if r.url else r.name
-            cats = [ctx.category(k) for k in r.data_categories if words.is_personal_category(k)]
+            name: Inline = Link(ctx.own(r.name), r.url) if r.url else ctx.own(r.name)
             rows.append(
                 (
                     text(name),
-                    text(r.purpose),
+                    text(ctx.own(r.purpose)),
                     text(words.country(r.country)),
-                    text(words.join_words(cats) or "\u2014"),
+                    text(words.join_words(ctx.received(r)) or "\u2014"),
                 )
             )
+        title = words.role_title(role)
         blocks.append(Subheading(title))
-        blocks.append(Table(title, ("Recipient", "Purpose", "Country", "Data"), tuple(rows)))
+        blocks.append(
+            Table(title, (_("Recipient"), _("Purpose"), _("Country"), _("Data")), tuple(rows))
+        )
     if not ctx.datamap.recipient:
-        blocks.append(Para(text("We do not share your personal data with anyone.")))
+        blocks.append(Para(text(_("We do not share your personal data with anyone."))))
     return blocks
-
-
-def international_transfers(ctx: Context) -> list[Block]:
-    """Recipients outside the EU/EEA and the safeguard of each."""
-    abroad = [r for r in ctx.datamap.recipient if words.outside_eea(r.country)]
-    if not abroad:
-        return [Para(text("We do not transfer your personal data outside the EU and EEA."))]
-    rows = []
-    for r in abroad:
-        guard = words.safeguard(r.safeguard, r.safeguard_detail)
-        rows.append((text(r.name), text(words.country(r.country)), text(guard)))
-    return [
-        Para(
-            text(
-                "Some recipients process your data outside the EU and EEA. Each transfer is "
-                "protected by the safeguard shown; you can ask us for a copy of it."
-            )
-        ),
-        Table(
-            "Transfers outside the EU and EEA", ("Recipient", "Country", "Safeguard"), tuple(rows)
-        ),
-    ]
 
 
 def contact(ctx: Context) -> list[Block]:
@@ -225,17 +323,17 @@ def contact(ctx: Context) -> list[Block]:
     org = ctx.datamap.organization
     blocks: list[Block] = []
     if org.privacy_contact is not None:
-        blocks.append(Para(text("For any question about this statement or your data, contact:")))
+        blocks.append(Para(text(_("For any question about this statement or your data, contact:"))))
         blocks.append(Address(tuple(contact_lines(org.privacy_contact))))
     else:
         emails = [e for e in org.legal_entities if e.email]
         if emails:
-            blocks.append(Para(text("Write to us at ", mail_link(emails[0].email), ".")))
+            blocks.append(Para(text(_("Write to us at "), mail_link(emails[0].email), ".")))
     if org.dpo is not None and org.dpo.email:
         blocks.append(
             Para(
                 text(
-                    "You can also write to our data protection officer at ",
+                    _("You can also write to our data protection officer at "),
                     mail_link(org.dpo.email),
                     ".",
                 )
@@ -244,22 +342,48 @@ def contact(ctx: Context) -> list[Block]:
     blocks.append(
         Para(
             text(
-                "To exercise your rights, the quickest way is our ",
-                Link("request form", REQUEST_FORM),
+                _("To exercise your rights, the quickest way is our "),
+                Link(_("request form"), REQUEST_FORM),
                 ".",
+            )
+        )
+    )
+    names = [language_name(code) for code in org.languages]
+    blocks.append(
+        Para(
+            text(
+                _("This statement is available in: {languages}.").format(
+                    languages=words.join_words(names)
+                )
+                + " "
+                + _(
+                    "If a disability makes it hard for you to read it, contact us and we provide "
+                    "it in a format that works for you."
+                )
             )
         )
     )
     return blocks
 
 
+def language_name(code: str) -> str:
+    """A language's own name (``Deutsch``), as people look for it."""
+    try:
+        return str(Locale.parse(code).get_display_name(code) or code)
+    except (UnknownLocaleError, ValueError):
+        return code
+
+
 Builder = Callable[[Context], list[Block]]
 
-# Keys are the names used under ``statement:`` in the data map; anchors use hyphens.
+# Keys are the names used under ``statement:`` in the data map; anchors use hyphens. Titles
+# are catalog message ids, translated when the statement is built.
 SECTIONS: tuple[tuple[str, str, Builder], ...] = (
     ("who_we_are", "Who we are", who_we_are),
     ("data_we_collect", "What personal data we collect and how", data_we_collect),
     ("how_we_use_it", "How we use your data", how_we_use_it),
+    ("right_to_object", "Your right to object", right_to_object),
+    ("automated_decisions", "Automated decisions and profiling", automated_decisions),
     ("sharing", "Who we share it with", sharing),
     ("international_transfers", "International transfers", international_transfers),
     ("security", "How we keep it secure", security),
@@ -269,15 +393,44 @@ SECTIONS: tuple[tuple[str, str, Builder], ...] = (
     ("children", "Children", children),
     ("other_sites", "Links to other sites", other_sites),
     ("your_rights", "Your rights and how to exercise them", your_rights),
+    ("california", "Notice for California residents", california),
+    ("hosted_data", "Data we host for business customers", hosted_data),
     ("do_not_track", "Do Not Track and Global Privacy Control", do_not_track),
     ("complaints", "Complaints, supervisory authority and dispute resolution", complaints),
     ("changes", "Changes to this statement", changes),
     ("contact", "How to contact us", contact),
 )
-SECTION_KEYS = tuple(key for key, _, _ in SECTIONS)
+SECTION_KEYS = tuple(key for key, _t, _b in SECTIONS)
 
 
-def _custom_text(datamap: DataMap) -> dict[str, tuple[str, str]]:
+def section_title(key: str) -> str:
+    """The title of a section in the current language."""
+    titles = {
+        "who_we_are": _("Who we are"),
+        "data_we_collect": _("What personal data we collect and how"),
+        "how_we_use_it": _("How we use your data"),
+        "right_to_object": _("Your right to object"),
+        "automated_decisions": _("Automated decisions and profiling"),
+        "sharing": _("Who we share it with"),
+        "international_transfers": _("International transfers"),
+        "security": _("How we keep it secure"),
+        "technical_data": _("Technical data collected automatically"),
+        "cookies": _("Cookies and similar technologies"),
+        "retention": _("How long we keep it"),
+        "children": _("Children"),
+        "other_sites": _("Links to other sites"),
+        "your_rights": _("Your rights and how to exercise them"),
+        "california": _("Notice for California residents"),
+        "hosted_data": _("Data we host for business customers"),
+        "do_not_track": _("Do Not Track and Global Privacy Control"),
+        "complaints": _("Complaints, supervisory authority and dispute resolution"),
+        "changes": _("Changes to this statement"),
+        "contact": _("How to contact us"),
+    }
+    return titles[key]
+
+
+def _custom_text(datamap: DataMap, language: str) -> dict[str, tuple[str, str]]:
     """``statement:`` entries by section key: (mode, markdown); unknown keys are errors."""
     out: dict[str, tuple[str, str]] = {}
     for raw_key, entry in datamap.statement.items():
@@ -290,32 +443,41 @@ def _custom_text(datamap: DataMap) -> dict[str, tuple[str, str]]:
             raise InvalidInput(
                 f"statement.{raw_key}.mode: '{entry.mode}' is not append, prepend or replace"
             )
-        out[key] = (entry.mode, entry.markdown)
+        markdown = entry.translations.get(language, entry.markdown)
+        out[key] = (entry.mode, markdown)
     return out
 
 
-def build_statement(datamap: DataMap, *, honour_dnt: bool) -> Statement:
-    """The whole statement for ``datamap``, with the organization's own text merged in."""
-    ctx = Context(datamap, honour_dnt)
-    custom = _custom_text(datamap)
-    sections = []
-    for key, title, builder in SECTIONS:
-        blocks = builder(ctx)
-        if key in custom:
-            mode, markdown = custom[key]
-            own = Custom(markdown)
-            blocks = (
-                [own]
-                if mode == "replace"
-                else [own, *blocks]
-                if mode == "prepend"
-                else [*blocks, own]
-            )
-        sections.append(Section(key, title, tuple(blocks)))
-    org = datamap.organization
-    intro = text(
-        f"This statement explains what personal data {org.name} collects, why, who receives it, "
-        "how long we keep it and the rights you have. It is generated from the same records "
-        "that run our systems, so it describes what we actually do."
-    )
-    return Statement("Privacy statement", org.name, intro, tuple(sections))
+def build_statement(
+    datamap: DataMap, *, honour_dnt: bool, language: str = "en", phrases: list[str] | None = None
+) -> Statement:
+    """The whole statement for ``datamap`` in ``language``, with the organization's own text;
+    ``phrases`` collects the map's own phrases it shows."""
+    with i18n.use(language) as code:
+        ctx = Context(datamap, honour_dnt, code, phrases if phrases is not None else [])
+        custom = _custom_text(datamap, code)
+        sections = []
+        for key, _title, builder in SECTIONS:
+            blocks = builder(ctx)
+            if key in custom:
+                mode, markdown = custom[key]
+                own = Custom(markdown)
+                blocks = (
+                    [own]
+                    if mode == "replace"
+                    else [own, *blocks]
+                    if mode == "prepend"
+                    else [*blocks, own]
+                )
+            if not blocks:
+                continue
+            sections.append(Section(key, section_title(key), tuple(blocks)))
+        org = datamap.organization
+        intro = text(
+            _(
+                "This statement explains what personal data {org} collects, why, who receives "
+                "it, how long we keep it and the rights you have. It is generated from the same "
+                "records that run our systems, so it describes what we actually do."
+            ).format(org=org.name)
+        )
+        return Statement(_("Privacy statement"), org.name, intro, tuple(sections), code)

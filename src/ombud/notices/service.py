@@ -18,7 +18,9 @@ from ombud.datamap.schemas import DataMap
 from ombud.errors import BadRequest, Conflict, InvalidInput, NotFound
 from ombud.models.statement import StatementVersion
 from ombud.notices import feed, notify, repository
+from ombud.notices.check import freeze_consent_notices
 from ombud.notices.diff import SectionDiff, diff_sections
+from ombud.notices.render import render_notice_at_collection
 from ombud.notices.versions import (
     Rendered,
     SubprocessorChange,
@@ -40,11 +42,39 @@ def org_name(session: Session) -> str:
         return "Privacy"
 
 
-def render_live(session: Session, settings: Settings, *, path: Path | None = None) -> Rendered:
+def render_live(
+    session: Session, settings: Settings, *, path: Path | None = None, language: str = "en"
+) -> Rendered:
     """Render the statement from the data map as it is now (not published)."""
     return render_datamap(
-        load(session, path=path), honour_dnt=settings.honour_dnt, base_url=settings.base_url
+        load(session, path=path),
+        honour_dnt=settings.honour_dnt,
+        base_url=settings.base_url,
+        language=language,
     )
+
+
+def version_body(version: StatementVersion, language: str) -> tuple[str, str]:
+    """(html, language) of a version in ``language`` when published in it, else English."""
+    stored = (version.translations or {}).get(language)
+    if stored is not None:
+        return str(stored["html"]), language
+    return version.html, "en"
+
+
+def published_languages(session: Session) -> tuple[str, ...]:
+    """The languages the data map in force publishes the statement in."""
+    try:
+        return tuple(datamap_service.get_current(session).organization.languages)
+    except NotFound:
+        return ("en",)
+
+
+def notice_at_collection(
+    session: Session, *, path: Path | None = None, language: str = "en"
+) -> str:
+    """The notice at collection (CCPA § 7012) as an HTML fragment to place next to forms."""
+    return render_notice_at_collection(load(session, path=path), language=language)
 
 
 @dataclass(frozen=True)
@@ -95,6 +125,7 @@ def publish(
             markdown=rendered.markdown,
             sections=rendered.sections,
             subprocessors=rendered.subprocessors,
+            translations=rendered.translations or None,
             material=material,
             effective_date=effective,
             summary=summary.strip(),
@@ -102,6 +133,8 @@ def publish(
             published_by=actor,
         ),
     )
+    # The consent notices are frozen with the statement, so `statement check` compares both.
+    freeze_consent_notices(session, load(session))
     pending = notify.prepare(session, settings, version=version) if material else 0
     audit.record(
         session,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ombud.datamap.schemas import DataMap, RecipientRole
@@ -21,11 +21,17 @@ class Rendered:
     markdown: str
     sections: list[dict[str, Any]]
     subprocessors: list[dict[str, Any]]
+    # Other languages the statement is published in: {language: {html, markdown, sections}}.
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def content_hash(self) -> str:
-        """sha256 of the Markdown: equal content, equal hash."""
-        return hashlib.sha256(self.markdown.encode("utf-8")).hexdigest()
+        """sha256 of the Markdown (and of each translation's): equal content, equal hash."""
+        digest = hashlib.sha256(self.markdown.encode("utf-8"))
+        for language in sorted(self.translations):
+            digest.update(f"\n\0{language}\n".encode())
+            digest.update(str(self.translations[language]["markdown"]).encode("utf-8"))
+        return digest.hexdigest()
 
 
 def subprocessor_snapshot(datamap: DataMap) -> list[dict[str, Any]]:
@@ -51,19 +57,42 @@ def subprocessor_snapshot(datamap: DataMap) -> list[dict[str, Any]]:
     return out
 
 
-def render_datamap(datamap: DataMap, *, honour_dnt: bool, base_url: str) -> Rendered:
-    """Render ``datamap`` into everything a version stores."""
-    statement = build(datamap, honour_dnt=honour_dnt)
-    sections = [
+def _sections(statement: Statement) -> list[dict[str, Any]]:
+    return [
         {"key": s.key, "anchor": s.anchor, "title": s.title, "text": section_text(s)}
         for s in statement.sections
     ]
+
+
+def render_language(
+    datamap: DataMap, *, honour_dnt: bool, base_url: str, language: str
+) -> dict[str, Any]:
+    """One language's rendering: {html, markdown, sections}."""
+    statement = build(datamap, honour_dnt=honour_dnt, language=language)
+    return {
+        "html": render_html(statement),
+        "markdown": render_markdown(statement, base_url=base_url),
+        "sections": _sections(statement),
+    }
+
+
+def render_datamap(
+    datamap: DataMap, *, honour_dnt: bool, base_url: str, language: str = "en"
+) -> Rendered:
+    """Render ``datamap`` into everything a version stores: English (or ``language``) in
+    the main fields, every other language of ``organization.languages`` in translations."""
+    statement = build(datamap, honour_dnt=honour_dnt, language=language)
+    others = [code for code in datamap.organization.languages if code != language]
     return Rendered(
         statement=statement,
         html=render_html(statement),
         markdown=render_markdown(statement, base_url=base_url),
-        sections=sections,
+        sections=_sections(statement),
         subprocessors=subprocessor_snapshot(datamap),
+        translations={
+            code: render_language(datamap, honour_dnt=honour_dnt, base_url=base_url, language=code)
+            for code in others
+        },
     )
 
 

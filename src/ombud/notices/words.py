@@ -1,12 +1,20 @@
-"""Plain words for keys the data map uses: taxonomy labels, legal bases, periods, countries."""
+"""Plain words for keys the data map uses: taxonomy labels, legal bases, periods, countries.
+
+Every fixed phrase goes through the catalogs (``ombud.i18n``), so it is said in the language
+being rendered; the phrases are built at call time, never at import."""
 
 from __future__ import annotations
 
-import re
+from babel import Locale
 
+from ombud import i18n
 from ombud.datamap import taxonomy, transfers
+from ombud.datamap.periods import parse_period
 from ombud.datamap.schemas import DataMap, LegalBasis, Safeguard
 from ombud.dsr import jurisdictions as dsr_rules
+from ombud.dsr.deadlines import Period as LegalPeriod
+from ombud.dsr.wording import period_words
+from ombud.i18n import gettext as _
 
 Kind = taxonomy.Kind
 
@@ -16,65 +24,95 @@ def label(kind: Kind, key: str, datamap: DataMap | None = None) -> str:
     return taxonomy.label(kind, key, datamap)
 
 
+def explanation(kind: Kind, key: str, datamap: DataMap | None = None) -> str:
+    """One line explaining a taxonomy key, in the current language."""
+    return taxonomy.description(kind, key, datamap)
+
+
 def is_personal_category(key: str) -> bool:
     """False for ``system.*`` categories, which describe the system rather than a person."""
     return taxonomy.is_personal_category(key)
 
 
-LEGAL_BASIS = {
-    LegalBasis.consent: "your consent (you can withdraw it at any time)",
-    LegalBasis.contract: "to perform our contract with you",
-    LegalBasis.legal_obligation: "to comply with a legal obligation",
-    LegalBasis.vital_interests: "to protect someone's vital interests",
-    LegalBasis.public_task: "to perform a task in the public interest",
-    LegalBasis.legitimate_interests: "our legitimate interests",
-}
-
-SAFEGUARD = {
-    Safeguard.adequacy: "an adequacy decision of the European Commission (GDPR Art. 45)",
-    Safeguard.standard_contractual_clauses: "standard contractual clauses (GDPR Art. 46(2)(c))",
-    Safeguard.binding_corporate_rules: "binding corporate rules (GDPR Art. 46(2)(b) and 47)",
-    Safeguard.derogation: "a derogation for specific situations (GDPR Art. 49)",
-}
-
-ROLE_TITLE = {
-    "processor": "Service providers who process data on our behalf (processors)",
-    "partner": "Partners who receive data for their own purposes",
-    "affiliate": "Companies of our group",
-    "authority": "Public authorities, when the law requires it",
-}
-
-SOURCE_TITLE = {
-    "provided": "Data you provide to us",
-    "automatic": "Data we collect automatically",
-    "third_party": "Data we obtain from third parties",
-}
-
-COOKIE_CATEGORY = {
-    "strictly_necessary": "Strictly necessary",
-    "functional": "Functional",
-    "analytics": "Analytics",
-    "advertising": "Advertising",
-}
-
-COUNTRY = {
-    "AT": "Austria", "AU": "Australia", "BE": "Belgium", "BG": "Bulgaria", "BR": "Brazil",
-    "CA": "Canada", "CH": "Switzerland", "CY": "Cyprus", "CZ": "Czechia", "DE": "Germany",
-    "DK": "Denmark", "EE": "Estonia", "ES": "Spain", "FI": "Finland", "FR": "France",
-    "GB": "the United Kingdom", "GR": "Greece", "HR": "Croatia", "HU": "Hungary",
-    "IE": "Ireland", "IL": "Israel", "IN": "India", "IS": "Iceland", "IT": "Italy",
-    "JP": "Japan", "KR": "South Korea", "LI": "Liechtenstein", "LT": "Lithuania",
-    "LU": "Luxembourg", "LV": "Latvia", "MT": "Malta", "NL": "the Netherlands", "NO": "Norway",
-    "NZ": "New Zealand", "PL": "Poland", "PT": "Portugal", "RO": "Romania", "SE": "Sweden",
-    "SG": "Singapore", "SI": "Slovenia", "SK": "Slovakia", "US": "the United States",
-    "UY": "Uruguay", "ZA": "South Africa",
-}  # fmt: skip
+def legal_basis(value: LegalBasis | str) -> str:
+    """A legal basis in words."""
+    return {
+        "consent": _("your consent (you can withdraw it at any time)"),
+        "contract": _("to perform our contract with you"),
+        "legal_obligation": _("to comply with a legal obligation"),
+        "vital_interests": _("to protect someone's vital interests"),
+        "public_task": _("to perform a task in the public interest"),
+        "legitimate_interests": _("our legitimate interests"),
+    }[str(value)]
 
 
-def safeguard(value: Safeguard | None, detail: str = "") -> str:
+def safeguard_name(value: Safeguard | str | None, region: str = "eu") -> str:
+    """A transfer safeguard in words, citing the law of ``region``."""
+    if value is None or value == "":
+        return _("no safeguard recorded")
+    if str(value) == "adequacy":
+        return {
+            "eu": _("an adequacy decision of the European Commission (GDPR Art. 45)"),
+            "uk": _("UK adequacy regulations (UK GDPR Art. 45)"),
+            "ch": _("Switzerland's list of adequate countries (FADP Art. 16(1))"),
+        }[region]
+    if str(value) == "certification":
+        return _("the recipient's certification under a data privacy framework")
+    law = {"eu": _("GDPR"), "uk": _("UK GDPR"), "ch": _("FADP")}[region]
+    articles = {
+        "standard_contractual_clauses": "16(2)(d)" if region == "ch" else "46(2)(c)",
+        "binding_corporate_rules": "16(2)(e)" if region == "ch" else "46(2)(b), 47",
+        "derogation": "17" if region == "ch" else "49",
+    }
+    said = {
+        "standard_contractual_clauses": _("standard contractual clauses ({law} Art. {article})"),
+        "binding_corporate_rules": _("binding corporate rules ({law} Art. {article})"),
+        "derogation": _("a derogation for specific situations ({law} Art. {article})"),
+    }
+    if str(value) not in said:
+        return str(value).replace("_", " ")
+    return said[str(value)].format(law=law, article=articles[str(value)])
+
+
+def safeguard(value: Safeguard | str | None, detail: str = "", region: str = "eu") -> str:
     """The transfer safeguard in words, with the organization's detail after a semicolon."""
-    said = SAFEGUARD[value] if value else "no safeguard recorded"
+    said = safeguard_name(value, region)
     return f"{said}; {detail.strip().rstrip('.')}" if detail.strip() else said
+
+
+def role_title(role: str) -> str:
+    """The heading of a group of recipients."""
+    return {
+        "processor": _("Service providers who process data on our behalf (processors)"),
+        "partner": _("Partners who receive data for their own purposes"),
+        "affiliate": _("Companies of our group"),
+        "authority": _("Public authorities, when the law requires it"),
+        "business_transfer": _("A buyer or successor, if our business is sold or merged"),
+    }[role]
+
+
+def source_title(source: str) -> str:
+    """The heading of a group of data by where it comes from."""
+    return {
+        "provided": _("Data you provide to us"),
+        "automatic": _("Data we collect automatically"),
+        "third_party": _("Data we obtain from third parties"),
+    }[source]
+
+
+SOURCES = ("provided", "automatic", "third_party")
+ROLES = ("processor", "partner", "affiliate", "authority", "business_transfer")
+COOKIE_ORDER = ("strictly_necessary", "functional", "analytics", "advertising")
+
+
+def cookie_category(value: str) -> str:
+    """A cookie category in words."""
+    return {
+        "strictly_necessary": _("Strictly necessary"),
+        "functional": _("Functional"),
+        "analytics": _("Analytics"),
+        "advertising": _("Advertising"),
+    }[value]
 
 
 def with_reference(reason: str, reference: str) -> str:
@@ -86,8 +124,8 @@ def with_reference(reason: str, reference: str) -> str:
 
 
 def country(code: str) -> str:
-    """The country's name in English (the code itself when unknown)."""
-    return COUNTRY.get(code.upper(), code.upper())
+    """The country's name in the current language (the code itself when unknown)."""
+    return str(Locale.parse(i18n.current()).territories.get(code.upper(), code.upper()))
 
 
 def outside_eea(code: str) -> bool:
@@ -95,36 +133,40 @@ def outside_eea(code: str) -> bool:
     return transfers.is_third_country(code)
 
 
-_ISO = re.compile(
-    r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?$"
-)
-_UNITS = ("years", "months", "weeks", "days", "hours", "minutes")
-
-
 def period(value: str | None) -> str:
     """An ISO 8601 duration (``P1Y6M``) or free text (``30 days``) in words."""
     if not value:
-        return "no fixed period: as long as needed for the purpose"
-    match = _ISO.match(value.strip().upper())
-    if not match:
+        return _("no fixed period: as long as needed for the purpose")
+    parsed = parse_period(value)
+    if parsed is None:
         return value.strip()
-    parts = []
-    for unit in _UNITS:
-        amount = match.group(unit)
-        if amount and int(amount):
-            n = int(amount)
-            parts.append(f"{n} {unit[:-1] if n == 1 else unit}")
-    if not parts:
-        return value
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return period_words(parsed, i18n.current())
 
 
 def join_words(words: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
+    """``a``, ``a and b``, ``a, b and c`` (``und`` in German)."""
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    return ", ".join(words[:-1]) + " " + _("and") + " " + words[-1]
+
+
+def law_name(key: str, fallback: str = "") -> str:
+    """The name of a privacy law Ombud knows, in the current language."""
+    known = {
+        "gdpr": _("EU General Data Protection Regulation"),
+        "uk_gdpr": _("UK General Data Protection Regulation"),
+        "ccpa": _("California Consumer Privacy Act / CPRA"),
+    }
+    return known.get(key, fallback or key.upper())
+
+
+def legal_period(value: LegalPeriod) -> str:
+    """A legal period in words: 'one month', '45 calendar days', '10 business days'."""
+    if value.months:
+        return i18n.ngettext("one month", "%(n)d months", value.months) % {"n": value.months}
+    if value.days:
+        return _("%(n)d calendar days") % {"n": value.days}
+    return _("%(n)d business days") % {"n": value.business_days}
 
 
 def jurisdiction_rules(datamap: DataMap) -> list[dict[str, str]]:
@@ -134,14 +176,14 @@ def jurisdiction_rules(datamap: DataMap) -> list[dict[str, str]]:
     for key in datamap.organization.jurisdictions:
         rule = rules.get(key)
         if rule is None:
-            out.append({"key": key, "name": key.upper(), "deadline": "", "extension": ""})
+            out.append({"key": key, "name": law_name(key), "deadline": "", "extension": ""})
             continue
-        extension = rule.extension.describe() if rule.extension else ""
+        extension = legal_period(rule.extension) if rule.extension else ""
         out.append(
             {
                 "key": key,
-                "name": rule.name,
-                "deadline": rule.deadline.describe(),
+                "name": law_name(key, rule.name),
+                "deadline": legal_period(rule.deadline),
                 "extension": extension,
             }
         )

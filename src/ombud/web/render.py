@@ -8,29 +8,47 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ombud import i18n
+
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
 @lru_cache
 def environment() -> Environment:
-    """Return the shared Jinja2 environment (autoescaped HTML, plain text for ``.txt``)."""
-    return Environment(
+    """Return the shared Jinja2 environment (autoescaped HTML, plain text for ``.txt``).
+
+    ``{% trans %}`` and ``_()`` translate into the current language (``ombud.i18n.current()``);
+    the callables read it at render time, so one environment serves every language."""
+    env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html", "xml"]),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Added by the i18n extension, so not on Environment's type.
+    install = getattr(env, "install_gettext_callables")  # noqa: B009
+    install(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
+    env.globals["current_language"] = i18n.current
+    return env
 
 
 def render(template: str, **context: Any) -> str:
-    """Render one template with ``context`` (pages without a ``brand`` get a neutral one)."""
+    """Render one template with ``context`` in the current language (``i18n.current()``);
+    pages without a ``brand`` get a neutral one."""
     if "brand" not in context:
         from ombud.web.brand import NEUTRAL, PageBrand
 
         name = context.get("org_name")
         context["brand"] = PageBrand(name=name) if name else NEUTRAL
     return environment().get_template(template).render(**context)
+
+
+def render_in(language: str, template: str, **context: Any) -> str:
+    """Render one template in ``language`` (English where its catalog lacks a string)."""
+    with i18n.use(language):
+        return render(template, **context)
 
 
 def render_error_page(status: int, message: str) -> str:
