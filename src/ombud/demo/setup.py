@@ -165,6 +165,9 @@ def write_datamap(directory: Path) -> list[Path]:
         dest = target / source.name
         dest.write_text(text, encoding="utf-8")
         written.append(dest)
+    # Files the map names (the brand's logo) travel with it.
+    for source in sorted(DATAMAP_SOURCE.glob("*.svg")):
+        shutil.copyfile(source, target / source.name)
     connection = load_datamap(target).get_connection(CONNECTION_NAME)
     if connection is None or connection.url != app_db_url(directory):
         raise RuntimeError(f"the demo data map lacks the {CONNECTION_NAME} connection")
