@@ -38,6 +38,11 @@ def check_same_origin(request: Request, settings: Settings) -> None:
     if request.method in SAFE_METHODS:
         return
     origin = request.headers.get("origin")
+    site = request.headers.get("sec-fetch-site")
+    # Browsers send "Origin: null" for a form posted from a page whose Referrer-Policy is
+    # no-referrer (as all of Ombud's are); Sec-Fetch-Site still tells where it came from.
+    if origin == "null" and site is not None and site.lower() == "same-origin":
+        return
     if origin is not None:
         if origin_of(origin) == origin_of(settings.base_url) and origin != "null":
             return
@@ -46,7 +51,6 @@ def check_same_origin(request: Request, settings: Settings) -> None:
             f"{origin_of(settings.base_url)} are accepted only from its own pages: "
             "open the page there and send it again"
         )
-    site = request.headers.get("sec-fetch-site")
     if site is not None and site.lower() not in ALLOWED_FETCH_SITES:
         raise Forbidden(
             f"this form was sent from another site (Sec-Fetch-Site: {site[:40]}); open the "

@@ -51,8 +51,9 @@ def test_data_is_grouped_by_source_in_plain_words(datamap: DataMap) -> None:
     assert "Email address, used for: Providing your mailbox and Product newsletter" in provided
     assert "IP address: The internet address your device connects from." in automatic
     assert "IP address" in automatic and "IP address" not in provided
-    assert "Financial information: Payments, invoices and bank details. Used for: Fraud signals" in (
-        third
+    assert (
+        "Financial information: Payments, invoices and bank details. Used for: Fraud signals"
+        in (third)
     )
     # system.operations describes the system, not a person
     assert "Operations" not in text

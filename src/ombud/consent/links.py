@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ombud import ratelimit
 from ombud.consent import ledger, preferences, receipts, repository, service, tokens
 from ombud.consent.purposes import list_purposes
-from ombud.consent.web import _context, _link_error, _page
+from ombud.consent.web import METHODS, _context, _link_error, _page
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.errors import InvalidInput, RateLimited
@@ -243,4 +243,5 @@ def receipt(
         title="Consent receipt",
         r=body,
         json_url=f"/privacy/receipts/{token}?format=json",
+        methods=METHODS,
     )
