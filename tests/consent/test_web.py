@@ -164,7 +164,7 @@ def test_preference_center_by_link_one_click_per_change(
         data={"csrf": csrf.group(1), "purpose": "newsletter", "decision": "granted"},
     )
     assert res.status_code == 200 and "Saved: Newsletter" in res.text
-    assert "Withdraw consent" in res.text and "(through this page)" in res.text
+    assert "Withdraw consent" in res.text and "(through this preference center)" in res.text
     assert _state(db_session, "ivy@example.com", "newsletter") == "granted"
     bad = client.post(
         "/privacy/preferences",

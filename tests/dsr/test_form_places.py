@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ombud.dsr import places
-from ombud.dsr.formerrors import COUNTRY_MISSING, COUNTRY_UNKNOWN
+from ombud.dsr.formerrors import country_missing, country_unknown
 from ombud.models.datamap import DataMapVersion
 from ombud.models.requests import PrivacyRequest
 from tests.dsr.conftest import counts
@@ -69,7 +69,7 @@ def test_no_place_is_a_sentence_next_to_the_field_and_the_form_keeps_what_was_ty
     before = counts(db_session)
     res = client.post("/privacy/request", data=FORM)
     assert res.status_code == 422
-    assert f'<p class="error" id="country-error">{COUNTRY_MISSING}</p>' in res.text
+    assert f'<p class="error" id="country-error">{country_missing()}</p>' in res.text
     assert 'aria-invalid="true" aria-describedby="country-error country-hint"' in res.text
     assert 'value="hana@example.test"' in res.text and "All of it, please." in res.text
     assert '<option value="access" selected>' in res.text
@@ -84,7 +84,7 @@ def test_a_place_not_offered_is_refused_not_defaulted(
     for value in ("ZZ", "Germany", "US-NY"):
         res = client.post("/privacy/request", data={**FORM, "country": value})
         assert res.status_code == 422, value
-        assert f'id="country-error">{COUNTRY_UNKNOWN}</p>' in res.text
+        assert f'id="country-error">{country_unknown()}</p>' in res.text
     assert counts(db_session) == before and smtp_server.mailbox.messages == []
 
 

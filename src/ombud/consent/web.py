@@ -19,6 +19,7 @@ from ombud.consent.purposes import Purpose, list_purposes, org_name
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.errors import InvalidInput, OmbudError, RateLimited
+from ombud.i18n import gettext as _
 from ombud.origin import SameOrigin
 from ombud.web.brand import page_brand
 from ombud.web.render import render
@@ -27,17 +28,29 @@ router = APIRouter(include_in_schema=False)
 
 DEVICE_COOKIE = own_cookies.DEVICE.name
 SESSION_COOKIE = own_cookies.PREFERENCES_SESSION.name
-LABELS = {"granted": "Given", "refused": "Refused", "withdrawn": "Withdrawn", None: "Not asked yet"}
-# How a decision was made, in the words of the person who made it.
-METHODS = {
-    "web_form": "a form on our website",
-    "preference_center": "this page",
-    "api": "our service",
-    "email_link": "a link in an email",
-    "banner": "the cookie banner",
-    "gpc": "your browser's privacy signal",
-    "import": "our earlier records",
-}
+
+
+def labels() -> dict[str | None, str]:
+    """Each state of a purpose in the page's language."""
+    return {
+        "granted": _("Given"),
+        "refused": _("Refused"),
+        "withdrawn": _("Withdrawn"),
+        None: _("Not asked yet"),
+    }
+
+
+def methods() -> dict[str, str]:
+    """How a decision was made, in the words of the person who made it."""
+    return {
+        "web_form": _("a form on our website"),
+        "preference_center": _("this preference center"),
+        "api": _("our service"),
+        "email_link": _("a link in an email"),
+        "banner": _("the cookie banner"),
+        "gpc": _("your browser's privacy signal"),
+        "import": _("our earlier records"),
+    }
 
 
 def _context(request: Request, source: str) -> Context:
@@ -72,7 +85,7 @@ def _page(
 
 
 def _link_error(session: Session, exc: OmbudError) -> HTMLResponse:
-    title = "This link has expired" if exc.status == 410 else "This link is not valid"
+    title = _("This link has expired") if exc.status == 410 else _("This link is not valid")
     return _page(
         session, "consent/message.html", exc.status, title=title, message=exc.message, alert=True
     )
@@ -158,14 +171,14 @@ def preference_center(
         response: Response = _page(
             session,
             "consent/signin.html",
-            title="Your privacy preferences",
+            title=_("Your privacy preferences"),
             **banner_link.for_page(session, settings, request.cookies),
         )
     else:
         response = _page(
             session,
             "consent/preferences.html",
-            title="Your privacy preferences",
+            title=_("Your privacy preferences"),
             **_center(session, subject, settings, done),
             csrf=_csrf(settings, cookie),
             gpc=present,
@@ -216,11 +229,11 @@ def _center(
         st = current.get(p.key)
         decision = st.decision if st else None
         if decision == "granted":
-            actions = [("withdrawn", "Withdraw consent")]
+            actions = [("withdrawn", _("Withdraw consent"))]
         elif decision is None:
-            actions = [("granted", "Yes, I agree"), ("refused", "No, thank you")]
+            actions = [("granted", _("Yes, I agree")), ("refused", _("No, thank you"))]
         else:
-            actions = [("granted", "Yes, I agree")]
+            actions = [("granted", _("Yes, I agree"))]
         items.append(
             {
                 "key": p.key,
@@ -228,8 +241,8 @@ def _center(
                 "notice_text": p.notice.text,
                 "notice_version": p.notice.version,
                 "notice_hash": p.notice.content_hash,
-                "state_label": LABELS[decision],
-                "method": METHODS.get(st.method, "") if st else "",
+                "state_label": labels()[decision],
+                "method": methods().get(st.method, "") if st else "",
                 "actions": actions,
             }
         )
@@ -238,8 +251,8 @@ def _center(
             "recorded_at": r.recorded_at.strftime("%Y-%m-%d %H:%M"),
             # A purpose no longer offered keeps its stored key: there is no title left for it.
             "purpose": titles.get(r.purpose, r.purpose.rsplit(".", 1)[-1].replace("_", " ")),
-            "decision": LABELS.get(r.decision, r.decision),
-            "method": METHODS.get(r.method, r.method),
+            "decision": labels().get(r.decision, r.decision),
+            "method": methods().get(r.method, r.method),
             "notice_version": r.notice_version,
             "notice_hash": r.notice_hash,
             "receipt_url": receipts.receipt_link(r, settings),
@@ -268,8 +281,8 @@ def change_preference(
             session,
             "consent/message.html",
             401,
-            title="Please sign in again",
-            message="Your preferences session has ended; sign in again.",
+            title=_("Please sign in again"),
+            message=_("Your preferences session has ended; sign in again."),
             alert=True,
         )
     if not _csrf_ok(settings, cookie, csrf):
@@ -277,8 +290,8 @@ def change_preference(
             session,
             "consent/message.html",
             403,
-            title="Form expired",
-            message="This form is out of date; reload the page and try again.",
+            title=_("Form expired"),
+            message=_("This form is out of date; reload the page and try again."),
             alert=True,
         )
     rec = service.record_decision(
@@ -310,12 +323,12 @@ def send_code(
             "consent/signin.html",
             429,
             exc.retry_after,
-            title="Your privacy preferences",
+            title=_("Your privacy preferences"),
             typed=email,
             error=exc.message,
         )
     preferences.send_access_code(session, email=email, settings=settings)
-    return _page(session, "consent/signin.html", title="Enter your code", email=subject.value)
+    return _page(session, "consent/signin.html", title=_("Enter your code"), email=subject.value)
 
 
 @router.post("/privacy/preferences/verify", response_class=HTMLResponse, dependencies=[SameOrigin])
@@ -335,7 +348,7 @@ def verify_code(
             "consent/signin.html",
             429,
             exc.retry_after,
-            title="Enter your code",
+            title=_("Enter your code"),
             email=email,
             error=exc.message,
         )
@@ -345,9 +358,9 @@ def verify_code(
             session,
             "consent/signin.html",
             400,
-            title="Enter your code",
+            title=_("Enter your code"),
             email=email,
-            error="That code is wrong or has expired. Check the email or ask for a new code.",
+            error=_("That code is wrong or has expired. Check the email or ask for a new code."),
         )
     ctx = _context(request, "/privacy/preferences/verify")
     banner_link.on_verified(session, settings, request.cookies, subject, ctx)

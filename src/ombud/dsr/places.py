@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from babel import Locale, UnknownLocaleError
 
 from ombud.dsr.jurisdictions import DEFAULT_KEY, Jurisdiction
+from ombud.i18n import gettext as _
 
 OTHER = "other"
 # Names of the US states whose privacy laws a data map may name (ISO 3166-2:US).
@@ -79,7 +80,7 @@ def places(rules: dict[str, Jurisdiction], applies: list[str], language: str = "
     for code in [c for c in found if "-" in c]:
         country = code.split("-", 1)[0]
         if country not in found:
-            name = f"{label(country, language)}: another state"
+            name = _("%(country)s: another state") % {"country": label(country, language)}
             found[country] = Place(country, name, DEFAULT_KEY)
     return sorted(found.values(), key=lambda p: p.label)
 

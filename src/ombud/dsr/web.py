@@ -10,16 +10,18 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ombud import config, ratelimit
+from ombud import config, i18n, ratelimit
+from ombud.consent.cookies import LANGUAGE as LANGUAGE_COOKIE
 from ombud.datamap import service as datamap_service
 from ombud.db import DbSession
 from ombud.deps import IdPath
 from ombud.dsr import jurisdictions, letters, places, service, wording
-from ombud.dsr.formerrors import COUNTRY_MISSING, COUNTRY_UNKNOWN, as_sentence, sentence
-from ombud.dsr.letters import TYPE_LABELS
+from ombud.dsr.formerrors import as_sentence, country_missing, country_unknown, sentence
+from ombud.dsr.letters import TYPE_LABELS, TYPE_LABELS_DE
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import InvalidInput, OmbudError, RateLimited
 from ombud.execution.rectification import Current, current_values
+from ombud.i18n import gettext as _
 from ombud.models.requests import PrivacyRequest
 from ombud.origin import SameOrigin
 from ombud.web.brand import page_brand
@@ -54,7 +56,7 @@ def _places(session: Session) -> list[places.Place]:
         applies = datamap_service.get_current(session).organization.jurisdictions
     except OmbudError:
         applies = []
-    return places.places(jurisdictions.load(session), applies)
+    return places.places(jurisdictions.load(session), applies, i18n.current())
 
 
 def _page(
@@ -71,7 +73,7 @@ def _page(
         template,
         org_name=org.name,
         brand=page_brand(session),
-        types=TYPE_LABELS,
+        types=TYPE_LABELS_DE if i18n.current() == "de" else TYPE_LABELS,
         places=_places(session) if form else [],
         other=places.OTHER,
         correctable=service.correctable_options(session) if form else [],
@@ -85,7 +87,7 @@ def _page(
 def form(session: DbSession) -> HTMLResponse:
     """The empty request form."""
     return _page(
-        session, "dsr/request_form.html", title="Make a privacy request", values={}, errors={}
+        session, "dsr/request_form.html", title=_("Make a privacy request"), values={}, errors={}
     )
 
 
@@ -175,8 +177,10 @@ def submit(
         "account_id": account_id.strip() or None,
         "jurisdiction": jurisdiction or None,
         "details": details,
-        # Letters in the language the person's browser asks for, when Ombud writes it.
-        "language": wording.from_accept_language(request.headers.get("accept-language", "")),
+        # Letters in the language the person picked on the pages, else the one their browser
+        # asks for, when Ombud writes it (else the data map's).
+        "language": i18n.normalise(request.cookies.get(LANGUAGE_COOKIE.name))
+        or wording.from_accept_language(request.headers.get("accept-language", "")),
     }
     # Where the person lives is chosen from the list: nothing silently gets the general rules.
     where = places.choose(_places(session), country) if country.strip() else None
@@ -198,10 +202,10 @@ def submit(
     except ValidationError as exc:
         errors = _field_errors(exc)
     if where is None:
-        errors["country"] = COUNTRY_MISSING if not country.strip() else COUNTRY_UNKNOWN
+        errors["country"] = country_missing() if not country.strip() else country_unknown()
         data = None
     if passphrase != passphrase_confirm:
-        errors.setdefault("passphrase_confirm", "The two passphrases differ; type it again.")
+        errors.setdefault("passphrase_confirm", _("The two passphrases differ; type it again."))
         data = None
     if data is not None:
         try:
@@ -222,7 +226,7 @@ def submit(
         "dsr/request_form.html",
         status=status,
         retry_after=retry_after,
-        title="Make a privacy request",
+        title=_("Make a privacy request"),
         values=values,
         errors=errors,
         alert=alert,
@@ -234,9 +238,14 @@ def verify_form(request_id: IdPath, session: DbSession, code: str = "") -> HTMLR
     """Ask for the emailed code (the emailed link fills it in; confirming still needs a click)."""
     row = service.get(session, request_id)
     if row.status != "awaiting_verification":
-        return _page(session, "dsr/received.html", title="Request received", request=row)
+        return _page(session, "dsr/received.html", title=_("Request received"), request=row)
     return _page(
-        session, "dsr/verify.html", title="Confirm your request", request=row, code=code, error=""
+        session,
+        "dsr/verify.html",
+        title=_("Confirm your request"),
+        request=row,
+        code=code,
+        error=_(""),
     )
 
 
@@ -254,7 +263,7 @@ def verify(
             "dsr/verify.html",
             status=429,
             retry_after=exc.retry_after,
-            title="Confirm your request",
+            title=_("Confirm your request"),
             request=row,
             code=code,
             error=exc.message,
@@ -268,7 +277,7 @@ def verify(
         return _page(
             session,
             "dsr/received.html",
-            title="Request confirmed",
+            title=_("Request confirmed"),
             request=outcome.request,
             current=current,
             current_problem=problem,
@@ -277,7 +286,7 @@ def verify(
         session,
         "dsr/verify.html",
         status=outcome.status,
-        title="Confirm your request",
+        title=_("Confirm your request"),
         request=outcome.request,
         code="",
         error=outcome.message,
@@ -296,7 +305,7 @@ def resend(request_id: IdPath, request: Request, session: DbSession) -> HTMLResp
             "dsr/verify.html",
             status=429,
             retry_after=exc.retry_after,
-            title="Confirm your request",
+            title=_("Confirm your request"),
             request=row,
             code="",
             error=exc.message,
@@ -305,9 +314,9 @@ def resend(request_id: IdPath, request: Request, session: DbSession) -> HTMLResp
     return _page(
         session,
         "dsr/verify.html",
-        title="Confirm your request",
+        title=_("Confirm your request"),
         request=row,
         code="",
-        error="",
-        notice="We sent you a new code.",
+        error=_(""),
+        notice=_("We sent you a new code."),
     )

@@ -21,6 +21,8 @@ class PageBrand:
     logo: str = ""
     logo_alt: str = ""
     website: str = ""
+    imprint: str = ""
+    terms: str = ""
     links: tuple[tuple[str, str], ...] = ()
     css: str = ""
     css_version: str = field(default="", compare=False)
@@ -33,18 +35,15 @@ def from_organization(org: Organization) -> PageBrand:
     """The page brand of an organization of the data map."""
     b = org.brand
     name = b.name or org.name
-    links: list[tuple[str, str]] = []
-    if b.imprint:
-        links.append(("Imprint", b.imprint))
-    if b.terms:
-        links.append(("Terms", b.terms))
-    links += [(link.label, link.url) for link in b.links]
+    links = [(link.label, link.url) for link in b.links]
     css = stylesheet(org)
     return PageBrand(
         name=name,
         logo=b.logo,
         logo_alt=b.logo_alt or name,
         website=b.website or org.website,
+        imprint=b.imprint,
+        terms=b.terms,
         links=tuple(links),
         css=css,
         css_version=hashlib.sha256(css.encode()).hexdigest()[:12],
