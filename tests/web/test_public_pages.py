@@ -46,7 +46,7 @@ def browser() -> Iterator[Any]:
         yield b
 
 
-def _problems(page: Any, name: str, width: int) -> list[str]:
+def _problems(page: Any, name: str, width: str) -> list[str]:
     """What is wrong with the page open now."""
     found: list[str] = []
     if SHOTS:
@@ -76,53 +76,59 @@ def _problems(page: Any, name: str, width: int) -> list[str]:
     return found
 
 
+@pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_public_page_fits_passes_axe_and_shows_no_keys(
-    site: Site, browser: Any, width: int
+    site: Site, browser: Any, width: int, language: str
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800})
+    context = browser.new_context(
+        viewport={"width": width, "height": 800},
+        extra_http_headers={"Accept-Language": f"{language},en;q=0.5"},
+    )
     page = context.new_page()
     problems: list[str] = []
+    tag = f"{width}-{language}"
     made = links(site)
     try:
         for path in STATIC:
             assert page.goto(site.url + path).status == 200, path
-            problems += _problems(page, path, width)
+            assert page.locator("html").get_attribute("lang") == language, path
+            problems += _problems(page, path, tag)
         for name in ("receipt", "confirm", "unsubscribe"):
             assert page.goto(site.url + made[name]).status == 200, name
-            problems += _problems(page, name, width)
+            problems += _problems(page, name, tag)
 
         # The request form, sent empty: every error next to its field.
         page.goto(site.url + "/privacy/request")
-        page.get_by_role("button", name="Send request").click()
+        page.click("form[action='/privacy/request'] button")
         page.wait_for_selector("#email-error")
-        problems += _problems(page, "request form with errors", width)
+        problems += _problems(page, "request form with errors", tag)
         # Filled in: the code page, a wrong code, then the right one.
         page.select_option("#type", "access")
-        page.fill("#email", f"w{width}@example.test")
+        page.fill("#email", f"w{width}{language}@example.test")
         page.select_option("#country", "US-CA")
-        page.get_by_role("button", name="Send request").click()
+        page.click("form[action='/privacy/request'] button")
         page.wait_for_selector("#code")
-        problems += _problems(page, "request code", width)
+        problems += _problems(page, "request code", tag)
         page.fill("#code", "000000")
-        page.get_by_role("button", name="Confirm request").click()
+        page.click("form[action$='/verify'] button")
         page.wait_for_selector("#code-error")
-        problems += _problems(page, "request wrong code", width)
-        page.fill("#code", site.code_for(f"w{width}@example.test"))
-        page.get_by_role("button", name="Confirm request").click()
-        page.wait_for_selector("text=Your reference")
-        problems += _problems(page, "request confirmed", width)
+        problems += _problems(page, "request wrong code", tag)
+        page.fill("#code", site.code_for(f"w{width}{language}@example.test"))
+        page.click("form[action$='/verify'] button")
+        page.wait_for_selector("main p[role=status]")
+        problems += _problems(page, "request confirmed", tag)
 
         # Subscribe with nothing ticked, then the preference center signed in.
         page.goto(site.url + "/privacy/subscribe")
         page.fill("#email", PERSON)
-        page.get_by_role("button", name="Subscribe").click()
+        page.click("form[action='/privacy/subscribe'] button")
         page.wait_for_selector("#purpose-error")
-        problems += _problems(page, "subscribe with errors", width)
+        problems += _problems(page, "subscribe with errors", tag)
         page.goto(site.url + made["preference link"])
-        page.wait_for_selector("text=Signed in as")
+        page.wait_for_selector("section.consent-purpose")
         page.locator("details summary").last.click()  # the receipts, unfolded
-        problems += _problems(page, "preference center", width)
+        problems += _problems(page, "preference center", tag)
     finally:
         context.close()
     assert problems == []
@@ -166,5 +172,40 @@ def test_brand_colours_come_from_brand_css(site: Site, browser: Any) -> None:
         assert header == "rgb(18, 64, 60)"  # #12403c
         assert button == "rgb(11, 110, 102)"  # #0b6e66
         assert page.locator("header.site img[alt='Postlicht Mail']").count() == 1
+    finally:
+        context.close()
+
+
+def test_language_switcher_follows_accept_language_and_keeps_a_choice(
+    site: Site, browser: Any
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 800}, extra_http_headers={"Accept-Language": "de-DE"}
+    )
+    page = context.new_page()
+    try:
+        page.goto(site.url + "/privacy/request")
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert page.locator("h1").inner_text() == "Datenschutzanfrage stellen"
+        switcher = page.get_by_role("navigation", name="Sprache")
+        assert switcher.get_by_role("link", name="Deutsch").get_attribute("aria-current") == "true"
+        # The form's places are named in German too.
+        assert page.locator("#country option[value='DE']").inner_text() == "Deutschland"
+        switcher.get_by_role("link", name="English").click()
+        page.wait_for_selector("html[lang=en]")
+        assert page.locator("h1").inner_text() == "Make a privacy request"
+        # The choice holds on the next page, against the browser's German.
+        page.goto(site.url + "/privacy/sub-processors")
+        assert page.locator("h1").inner_text() == "Our sub-processors"
+        cookie = next(c for c in context.cookies() if c["name"] == "ombud_lang")
+        assert cookie["value"] == "en" and cookie["httpOnly"]
+        # Errors in German are German sentences next to their fields.
+        page.goto(site.url + "/privacy/request?lang=de")
+        page.click("form[action='/privacy/request'] button")
+        page.wait_for_selector("#country-error")
+        assert page.locator("#country-error").inner_text().startswith("Wählen Sie, wo Sie wohnen")
+        assert (
+            page.locator("#email-error").inner_text() == "Bitte geben Sie Ihre E-Mail-Adresse an."
+        )
     finally:
         context.close()
