@@ -45,7 +45,8 @@ def embed_logo(brand: Brand, root: Path | None, report: Report) -> None:
         report(LOGO, f"logo '{logo}' is not an image Ombud shows; use .svg, .png, .jpg or .webp")
         return
     if root is None:
-        report(LOGO, f"logo '{logo}' can only be read when the map is applied from its folder")
+        # Files sent as texts (the API) come without their folder: the name stays, and the
+        # pages show the company's name instead of a logo they cannot load.
         return
     path = (root / logo).resolve()
     if not path.is_relative_to(root.resolve()):

@@ -39,7 +39,8 @@ def from_organization(org: Organization) -> PageBrand:
     css = stylesheet(org)
     return PageBrand(
         name=name,
-        logo=b.logo,
+        # Only an embedded image: a file name the map was applied without is not loadable.
+        logo=b.logo if b.logo.startswith("data:image/") else "",
         logo_alt=b.logo_alt or name,
         website=b.website or org.website,
         imprint=b.imprint,
