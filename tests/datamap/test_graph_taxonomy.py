@@ -58,3 +58,40 @@ def test_taxonomy_keys_labels_and_suggestions() -> None:
     assert taxonomy.is_personal_category("user.name")
     assert not taxonomy.is_personal_category("system.operations")
     assert not taxonomy.is_personal_category("system")
+
+
+def test_plain_labels_in_english_and_german_overridable_from_the_map() -> None:
+    from ombud.datamap import labels
+
+    m = load_datamap(VALID)
+    for key in ("user.contact.email", "user.device.ip_address", "user.financial.credit_card"):
+        en = taxonomy.label("data_category", key, None, "en")
+        de = taxonomy.label("data_category", key, None, "de")
+        assert en and de and en != de and "." not in en + de
+        assert taxonomy.description("data_category", key, None, "de").endswith(".")
+    # A key without words of its own borrows its parent's, never shows the key.
+    assert taxonomy.label("data_category", "user.contact.address.unit", None, "de") == (
+        "Postanschrift"
+    )
+    custom = m.model_copy(
+        update={
+            "taxonomy": {
+                "data_category": [
+                    {
+                        "fides_key": "user.contact.email",
+                        "name": "Work email",
+                        "description": "The address at work.",
+                        "translations": {"de": {"name": "Dienstliche E-Mail"}},
+                    }
+                ]
+            }
+        }
+    )
+    assert taxonomy.label("data_category", "user.contact.email", custom, "en") == "Work email"
+    assert taxonomy.label("data_category", "user.contact.email", custom, "de") == (
+        "Dienstliche E-Mail"
+    )
+    assert labels.shipped("data_use", "marketing.communications.email", "de") == (
+        "Werbe-E-Mails",
+        "Newsletter und Produktneuigkeiten per E-Mail.",
+    )

@@ -93,6 +93,7 @@ def test_transfers_outside_the_eea_all_have_safeguards_of_every_kind() -> None:
         "partner",
         "affiliate",
         "authority",
+        "business_transfer",
     }
 
 
@@ -164,5 +165,6 @@ def test_packaged_files_are_all_yaml() -> None:
             "retention",
             "subscriptions",
             "systems",
+            "translations",
         )
     )

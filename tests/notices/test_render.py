@@ -268,3 +268,22 @@ def test_a_transfer_without_safeguard_is_refused_when_validating() -> None:
     with pytest.raises(DataMapInvalid) as caught:
         check_files(files)
     assert any("no safeguard" in str(p) for p in caught.value.problems)
+
+
+def test_postal_addresses_follow_each_countrys_format() -> None:
+    from ombud import i18n
+    from ombud.datamap.schemas import Address
+    from ombud.notices.blocks import plain
+    from ombud.notices.context import postal_lines
+
+    def lines(address: Address, language: str = "en") -> list[str]:
+        with i18n.use(language):
+            return [plain(line) for line in postal_lines(address)]
+
+    us = Address(street="1001 SE Water Ave", city="Portland", region="OR", postcode="97214",
+                 country="US")  # fmt: skip
+    assert lines(us) == ["1001 SE Water Ave", "Portland, OR 97214", "United States"]
+    gb = Address(street="71-75 Shelton Street", city="London", postcode="WC2H 9JQ", country="GB")
+    assert lines(gb) == ["71-75 Shelton Street", "London", "WC2H 9JQ", "United Kingdom"]
+    de = Address(street="Oranienstraße 183", city="Berlin", postcode="10999", country="DE")
+    assert lines(de, "de") == ["Oranienstraße 183", "10999 Berlin", "Deutschland"]

@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ombud.datamap import colours
+from ombud.datamap.appearance import Brand, BrandColours
 from ombud.datamap.loader import load_datamap
-from ombud.datamap.schemas import Brand, BrandColours, Organization
+from ombud.datamap.schemas import Organization
 from ombud.datamap.service import apply_map
 from ombud.web.brand import from_organization, stylesheet
 from tests.web.live import DEMO_MAP

@@ -150,13 +150,15 @@ def check() -> None:
     if report.published is None:
         err_console.print("no version published yet: run 'ombud statement publish'")
     for change in report.changes:
-        console.print(f"[{change.language}] {change.title}: {change.status}")
+        console.print(f"[{change.language}] {change.title}: {change.status}", markup=False)
     for language in report.languages_changed:
-        console.print(f"[{language}] language added or removed since the published version")
+        console.print(
+            f"[{language}] language added or removed since the published version", markup=False
+        )
     for notice in report.consent_notices:
-        console.print(f"consent notice: {notice}")
+        console.print(f"consent notice: {notice}", markup=False)
     for language, strings in report.missing.items():
-        console.print(f"[{language}] {len(strings)} missing translation(s):")
+        console.print(f"[{language}] {len(strings)} missing translation(s):", markup=False)
         for item in strings:
             console.print(f"  - {item}", markup=False)
     console.print(report.summary())

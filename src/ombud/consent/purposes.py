@@ -111,9 +111,10 @@ def definitions(datamap: DataMap) -> list[PurposeDef]:
             names = [datamap.get_recipient(r) for r in recipients]
             text = f"{title}. Used by: {', '.join(sorted({d[1] for d in decls}))}."
             if categories:
-                # Plain words, not taxonomy keys: this is the text the person agrees to.
-                labels = [taxonomy.label("data_category", c, datamap) for c in categories]
-                text += f" Data used: {', '.join(labels)}."
+                # Plain words, never keys; always English so the notice text (and its hash)
+                # does not depend on the language of the request that first shows it.
+                labels = [taxonomy.label("data_category", c, datamap, "en") for c in categories]
+                text += f" Data: {', '.join(dict.fromkeys(labels))}."
             if recipients:
                 text += f" Shared with: {', '.join(n.name if n else '?' for n in names)}."
             text += " You can withdraw this consent at any time."

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ombud.datamap import colours
+from ombud.datamap.appearance import Brand
 from ombud.datamap.positions import Loc
-from ombud.datamap.schemas import Brand
 
 LOGO_TYPES = {
     ".svg": "image/svg+xml",

@@ -4,49 +4,17 @@ connections, statement text). Field-level docs live in ``docs/datamap.md``."""
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ombud.datamap.disclosures import (
-    AsProcessor,
-    AutomatedDecision,
-    BasisEntry,
-    Ccpa,
-    Certification,
-    Commitments,
-    DataSource,
-    JointController,
-    Notifications,
-    Provision,
-    RegionSafeguard,
-    Requests,
-)
+from ombud.datamap import disclosures as d
+from ombud.datamap.appearance import Brand
+from ombud.datamap.urls import URL_SCHEMES, WebUrl
 
-# Links shown to people (statements, letters, pages): a javascript: or data: URL there would
-# run in the reader's browser, so only web and mail links are accepted.
-URL_SCHEMES = ("https", "http", "mailto")
-HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-
-
-def _check_url(value: str) -> str:
-    text = value.strip()
-    if not text:
-        return text
-    scheme, colon, rest = text.partition(":")
-    if not colon or scheme.lower() not in URL_SCHEMES or not rest.strip("/"):
-        raise ValueError(
-            f"'{text[:80]}' is not a link Ombud shows: use an https:, http: or mailto: URL"
-        )
-    if any(ord(c) < 32 or c.isspace() for c in text):
-        raise ValueError(f"'{text[:80]}' holds spaces or control characters; encode them")
-    return text
-
-
-WebUrl = Annotated[str, AfterValidator(_check_url)]
+__all__ = ["URL_SCHEMES", "Brand", "WebUrl"]
 
 
 class Strict(BaseModel):
@@ -96,44 +64,6 @@ class Authority(Strict):
     address: Address | None = None
 
 
-def _check_colour(value: str) -> str:
-    text = value.strip()
-    if text and not HEX_COLOUR.match(text):
-        raise ValueError(f"'{text[:20]}' is not a colour Ombud takes: write #rrggbb or #rgb")
-    return text
-
-
-HexColour = Annotated[str, AfterValidator(_check_colour)]
-
-
-class BrandColours(Strict):
-    """Colours of the public pages; each is checked for WCAG AA contrast (validate.py)."""
-
-    accent: HexColour = Field(default="", description="links, buttons and focus ring")
-    header_background: HexColour = ""
-    header_text: HexColour = Field(default="", description="black or white when empty")
-
-
-class BrandLink(Strict):
-    label: str
-    url: WebUrl
-
-
-class Brand(Strict):
-    """How the public pages look like the company's own site."""
-
-    name: str = Field(default="", description="name in the page header; organization name")
-    logo: str = Field(
-        default="", description="image file beside the data map (svg, png, jpeg, webp, gif)"
-    )
-    logo_alt: str = Field(default="", description="text of the logo for screen readers")
-    colours: BrandColours = BrandColours()
-    website: WebUrl = Field(default="", description="main site; the organization's website")
-    imprint: WebUrl = ""
-    terms: WebUrl = ""
-    links: list[BrandLink] = []
-
-
 class Organization(FidesLike):
     fides_key: str
     name: str
@@ -151,19 +81,16 @@ class Organization(FidesLike):
     )
     sells_personal_data: bool = False
     children_min_age: int = 16
-    languages: list[str] = Field(
-        default_factory=lambda: ["en"], description="languages the statement is published in"
-    )
-    commitments: Commitments = Field(default_factory=Commitments)
-    requests: Requests = Field(default_factory=Requests)
-    ccpa: Ccpa = Field(default_factory=Ccpa)
-    joint_controllers: list[JointController] = []
-    certifications: list[Certification] = []
-    as_processor: AsProcessor | None = None
-    notifications: Notifications = Field(default_factory=Notifications)
-    transfer_regions: list[str] = Field(
-        default=[], description="eu, uk, ch: whose transfer rules apply (default: jurisdictions)"
-    )
+    # What a complete statement needs beyond Fides (docs/datamap.md, datamap/disclosures.py).
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    commitments: d.Commitments = Field(default_factory=d.Commitments)
+    requests: d.Requests = Field(default_factory=d.Requests)
+    ccpa: d.Ccpa = Field(default_factory=d.Ccpa)
+    joint_controllers: list[d.JointController] = []
+    certifications: list[d.Certification] = []
+    as_processor: d.AsProcessor | None = None
+    notifications: d.Notifications = Field(default_factory=d.Notifications)
+    transfer_regions: d.Regions = []  # eu, uk, ch; default: from jurisdictions
     brand: Brand = Brand()
 
     @field_validator("language")
@@ -203,13 +130,9 @@ class Recipient(Strict):
     data_categories: list[str] = []
     url: WebUrl = ""
     sells_data: bool = False
-    shares_data: bool = Field(
-        default=False, description="CCPA 'sharing': for cross-context behavioural advertising"
-    )
-    safeguards: dict[str, RegionSafeguard] = Field(
-        default={}, description="safeguard under UK (uk) or Swiss (ch) law, by region"
-    )
-    ccpa_category: str = Field(default="", description="CCPA category of third party, in words")
+    shares_data: bool = False  # CCPA "sharing": cross-context behavioural advertising
+    safeguards: dict[str, d.RegionSafeguard] = {}  # under UK (uk) or Swiss (ch) law
+    ccpa_category: str = ""  # CCPA category of third party, in words
 
 
 # ---------------------------------------------------------------- systems
@@ -233,13 +156,11 @@ class PrivacyDeclaration(FidesLike):
     recipients: list[str] = Field(default=[], description="fides_keys of recipients")
     source: str = Field(default="provided", description="provided, automatic or third_party")
     dataset_references: list[str] = []
-    legal_bases: list[BasisEntry] = Field(
-        default=[], description="several legal bases, each with the condition it applies in"
-    )
-    provision: Provision | None = None
-    automated_decision: AutomatedDecision | None = None
-    sources: list[DataSource] = []
-    ccpa_purpose: str = Field(default="", description="CCPA business purpose, in words")
+    legal_bases: list[d.BasisEntry] = []  # several bases, each with its condition
+    provision: d.Provision | None = None
+    automated_decision: d.AutomatedDecision | None = None
+    sources: list[d.DataSource] = []
+    ccpa_purpose: str = ""
 
 
 class System(FidesLike):
@@ -422,9 +343,8 @@ class DataMap(BaseModel):
     correctable: list[str] = Field(
         default=[], description="data categories people may ask to correct (rectification)"
     )
-    translations: dict[str, dict[str, str]] = Field(
-        default={}, description="per language: the map's own English phrases and their translation"
-    )
+    # Per language: the map's own English phrases and their translation.
+    translations: dict[str, dict[str, str]] = {}
 
     def get_dataset(self, key: str) -> Dataset | None:
         """Return the dataset with this fides_key."""

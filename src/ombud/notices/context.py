@@ -40,9 +40,10 @@ class Context:
         """Every privacy declaration with its system, in data map order."""
         return [(s, d) for s in self.datamap.system for d in s.privacy_declarations]
 
-    def own(self, phrase: str) -> str:
-        """The organization's own words in the statement's language (``translations:``)."""
-        if phrase and phrase.strip() not in self.phrases:
+    def own(self, phrase: str, *, name: bool = False) -> str:
+        """The organization's own words in the statement's language (``translations:``);
+        a ``name`` may be translated but is not listed as missing when it is not."""
+        if phrase and not name and phrase.strip() not in self.phrases:
             self.phrases.append(phrase.strip())
         if self.language == "en" or not phrase:
             return phrase

@@ -29,9 +29,11 @@ def longdate(value: date) -> str:
     return human_date(value, i18n.current())
 
 
-def _page(template: str, **ctx: Any) -> HTMLResponse:
+def _page(template: str, *, shown: str | None = None, **ctx: Any) -> HTMLResponse:
+    # ``shown``: the language of the body when it differs from the page's (not published in it).
+    lang = shown or i18n.current()
     return HTMLResponse(
-        render(template, longdate=longdate, today=utcnow().date(), lang=i18n.current(), **ctx)
+        render(template, longdate=longdate, today=utcnow().date(), lang=lang, **ctx)
     )
 
 
@@ -43,13 +45,14 @@ def statement(session: DbSession, settings: SettingsDep, language: Language) -> 
     version = service.current_version(session)
     upcoming = service.upcoming_version(session)
     if version is not None:
-        body, _shown = service.version_body(version, language)
+        body, shown = service.version_body(version, language)
     else:
         # Before the first version takes effect, the live draft is what is shown.
         shown = language if language in service.published_languages(session) else "en"
         body = service.render_live(session, settings, language=shown).html
     return _page(
         "notices/statement.html",
+        shown=shown,
         title="Privacy statement",
         org_name=service.org_name(session),
         brand=page_brand(session),
@@ -83,9 +86,10 @@ def version(number: str, session: DbSession, language: Language) -> HTMLResponse
     """One published version, as it was."""
     found = service.get_version(session, number=service.parse_number(number, "version"))
     current = service.current_version(session)
-    body, _shown = service.version_body(found, language)
+    body, shown = service.version_body(found, language)
     return _page(
         "notices/statement.html",
+        shown=shown,
         title=f"Privacy statement, version {found.number}",
         org_name=service.org_name(session),
         brand=page_brand(session),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ombud.datamap.schemas import DataMap
+from ombud.notices.collection import notice_at_collection
 from ombud.notices.context import Context
 from ombud.notices.sections import build_statement
-from ombud.notices.sections_ccpa import notice_at_collection
 
 
 def own_phrases(datamap: DataMap) -> list[str]:

@@ -22,9 +22,9 @@ from ombud.notices.blocks import (
     Table,
     Text,
 )
+from ombud.notices.collection import notice_at_collection
 from ombud.notices.context import Context
 from ombud.notices.sections import build_statement
-from ombud.notices.sections_ccpa import notice_at_collection
 from ombud.web.render import TEMPLATE_DIR, render
 
 

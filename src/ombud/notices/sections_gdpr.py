@@ -44,7 +44,7 @@ def joint_controllers(ctx: Context) -> list[Block]:
 
 def right_to_object(ctx: Context) -> list[Block]:
     """The right to object, stated separately and clearly (Art. 21(4))."""
-    from ombud.notices.sections import bases_of  # the basis helpers live with the purposes
+    from ombud.notices.sections_core import bases_of  # imported here: core imports this module
 
     interests = [
         ctx.purpose(d) for _s, d in ctx.declarations() if "legitimate_interests" in bases_of(d)
@@ -199,7 +199,11 @@ def international_transfers(ctx: Context) -> list[Block]:
         if not abroad:
             continue
         rows = tuple(
-            (text(ctx.own(r.name)), text(words.country(r.country)), text(_guard(ctx, r, region)))
+            (
+                text(ctx.own(r.name, name=True)),
+                text(words.country(r.country)),
+                text(_guard(ctx, r, region)),
+            )
             for r in abroad
         )
         title = _region_title(region)
