@@ -3,7 +3,7 @@ unsubscribe (RFC 8058) and receipts."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -73,7 +73,11 @@ def subscribe(
 ) -> HTMLResponse:
     """Start each ticked subscription; each is granted only once its mailed link is confirmed."""
     chosen = list(dict.fromkeys(purpose or []))[:MAX_CHOICES]
-    again = {"title": _("Subscribe"), "purposes": _subscriptions(session), "typed": email}
+    again: dict[str, Any] = {
+        "title": _("Subscribe"),
+        "purposes": _subscriptions(session),
+        "typed": email,
+    }
     errors = _form_errors(session, email, chosen)
     if errors:
         return _page(session, SUBSCRIBE, 422, chosen=chosen, errors=errors, **again)

@@ -40,7 +40,8 @@ def environment() -> Environment:
 def language_names() -> tuple[tuple[str, str], ...]:
     """(code, name in that language) of every language with a catalog: the switcher's."""
     return tuple(
-        (code, Locale.parse(code).get_display_name(code).capitalize()) for code in i18n.available()
+        (code, (Locale.parse(code).get_display_name(code) or code).capitalize())
+        for code in i18n.available()
     )
 
 
