@@ -76,3 +76,17 @@ def test_a_wrong_address_is_marked_and_the_choices_stay_ticked(
     ticked = re.findall(r'<input type="checkbox"[^>]*checked>', res.text)
     assert len(ticked) == 1 and 'value="product_alerts"' in ticked[0]
     assert smtp_server.mailbox.messages == []
+
+
+def test_the_confirmation_mail_is_in_the_language_of_the_page(
+    client: TestClient, datamap: DataMapVersion, smtp_server: SmtpServer
+) -> None:
+    res = client.post(
+        "/privacy/subscribe",
+        data={"email": "hedi@example.com", "purpose": ["newsletter"]},
+        headers={"Accept-Language": "de-DE,de;q=0.9"},
+    )
+    assert res.status_code == 200 and "Sehen Sie in Ihr Postfach" in res.text
+    (mail,) = smtp_server.mailbox.to("hedi@example.com")
+    assert str(mail["Subject"]) == "Bitte bestätigen: Newsletter"
+    assert "Bestätigen Sie hier (der Link gilt" in Mailbox.text(mail)
