@@ -40,6 +40,9 @@ def test_the_demo_brand_reaches_every_page(client: TestClient, db_session: Sessi
         assert '<a href="https://postlicht.example">Back to Postlicht Mail</a>' in page
         assert '<a href="https://postlicht.example/imprint">Imprint</a>' in page
         assert 'style="' not in page and "<style" not in page
+    # Error pages have no session to ask: they show the brand last rendered.
+    missing = client.get("/privacy/statement/versions/99", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and 'alt="Postlicht Mail"' in missing.text
 
 
 def test_a_stored_pair_under_aa_is_adjusted_not_shown() -> None:

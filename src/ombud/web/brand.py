@@ -51,12 +51,23 @@ def from_organization(org: Organization) -> PageBrand:
     )
 
 
+# The brand this process last rendered a page with: error pages have no session to ask.
+_LAST_SEEN: list[PageBrand] = []
+
+
 def page_brand(session: Session) -> PageBrand:
     """The brand of the data map in force, or the neutral one."""
     try:
-        return from_organization(datamap_service.get_current(session).organization)
+        brand = from_organization(datamap_service.get_current(session).organization)
     except OmbudError:
-        return NEUTRAL
+        brand = NEUTRAL
+    _LAST_SEEN[:] = [brand]
+    return brand
+
+
+def last_seen() -> PageBrand:
+    """The brand of the last page rendered here (neutral before the first)."""
+    return _LAST_SEEN[0] if _LAST_SEEN else NEUTRAL
 
 
 def stylesheet(org: Organization) -> str:

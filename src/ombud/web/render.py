@@ -49,10 +49,10 @@ def render(template: str, **context: Any) -> str:
     """Render one template with ``context`` in the current language (``i18n.current()``);
     pages without a ``brand`` get a neutral one."""
     if "brand" not in context:
-        from ombud.web.brand import NEUTRAL, PageBrand
+        from ombud.web.brand import PageBrand, last_seen
 
         name = context.get("org_name")
-        context["brand"] = PageBrand(name=name) if name else NEUTRAL
+        context["brand"] = PageBrand(name=name) if name else last_seen()
     return environment().get_template(template).render(**context)
 
 
