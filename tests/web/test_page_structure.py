@@ -48,3 +48,19 @@ def test_tables_do_not_repeat_their_heading_as_caption(
     subprocessors = client.get("/privacy/sub-processors").text
     assert "<caption>" not in subprocessors
     assert '<table aria-labelledby="subprocessors-title">' in subprocessors
+
+
+def test_a_language_picked_with_the_switcher_is_kept(
+    client: TestClient, db_session: Session
+) -> None:
+    _demo(db_session)
+    english = {"Accept-Language": "en-GB"}
+    page = client.get("/privacy/request?lang=de", headers=english)
+    assert page.headers["content-language"] == "de"
+    assert "ombud_lang=de" in page.headers["set-cookie"]
+    assert "HttpOnly" in page.headers["set-cookie"]
+    switcher = page.text.split('<nav class="languages" aria-label="Sprache">', 1)[1]
+    assert '<a href="?lang=de" lang="de" hreflang="de" aria-current="true">Deutsch</a>' in switcher
+    later = client.get("/privacy/sub-processors", headers=english)
+    assert later.headers["content-language"] == "de" and "set-cookie" not in later.headers
+    assert "ombud_lang" in client.get("/privacy/statement").text  # listed among our cookies
