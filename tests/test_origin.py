@@ -12,7 +12,7 @@ from ombud.origin import origin_of
 from tests.dsr.conftest import DATAMAP_FILE, counts, store_datamap
 from tests.fixtures.smtp import SmtpServer
 
-FORM = {"type": "access", "email": "o@example.test"}
+FORM = {"type": "access", "email": "o@example.test", "country": "DE"}
 
 
 @pytest.fixture
@@ -29,6 +29,8 @@ def datamap(db_session: Session) -> DataMapVersion:
         {"Origin": "https://evil.example"},
         {"Origin": "http://testserver:8080"},
         {"Origin": "null"},
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": "null", "Sec-Fetch-Site": "same-site"},
         {"Sec-Fetch-Site": "cross-site"},
         {"Sec-Fetch-Site": "same-site"},
         {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
@@ -63,7 +65,7 @@ def test_cross_site_posts_are_refused(
         {"Sec-Fetch-Site": "same-origin"},
         {"Sec-Fetch-Site": "none"},
         {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
-        # Chromium's post from our own page under "Referrer-Policy: no-referrer".
+        # What a browser sends from Ombud's own pages (Referrer-Policy: no-referrer).
         {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
     ],
 )

@@ -39,10 +39,11 @@ def check_same_origin(request: Request, settings: Settings) -> None:
         return
     origin = request.headers.get("origin")
     site = request.headers.get("sec-fetch-site")
-    # Pages are sent with "Referrer-Policy: no-referrer", so Chromium sends "Origin: null" on
-    # a form post from our own page; then Sec-Fetch-Site (which it always sends) decides.
-    opaque = origin == "null" and site is not None
-    if origin is not None and not opaque:
+    # Browsers send "Origin: null" for a form posted from a page whose Referrer-Policy is
+    # no-referrer (as all of Ombud's are); Sec-Fetch-Site still tells where it came from.
+    if origin == "null" and site is not None and site.lower() == "same-origin":
+        return
+    if origin is not None:
         if origin_of(origin) == origin_of(settings.base_url) and origin != "null":
             return
         raise Forbidden(

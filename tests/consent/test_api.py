@@ -69,7 +69,7 @@ def test_record_state_history_and_receipt(
     url = receipt["receiptUrl"].removeprefix("http://testserver")
     page = client.get(url)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-    assert str(first["notice_hash"]) in page.text and "granted" in page.text
+    assert str(first["notice_hash"]) in page.text and "<strong>Given</strong>" in page.text
     assert (
         client.get(url, params={"format": "json"}).json()["consentReceiptID"] == first["receipt_id"]
     )

@@ -61,8 +61,8 @@ def test_signin_page_shows_this_browsers_cookie_choices(
     )
     _choose(client, {"analytics": True, "advertising": False})
     page = client.get("/privacy/preferences").text
-    assert "<td>Analytics</td><td>Allowed</td>" in page
-    assert "<td>Advertising</td><td>Refused</td>" in page
+    assert "<li>Analytics: <strong>Allowed</strong></li>" in page
+    assert "<li>Advertising: <strong>Refused</strong></li>" in page
 
 
 def test_verifying_an_email_links_the_device_decisions(
@@ -74,7 +74,9 @@ def test_verifying_an_email_links_the_device_decisions(
 ) -> None:
     device = _choose(client, {"analytics": True, "advertising": False})
     page = _sign_in(client, smtp_server, "liv@example.com")
-    assert "<td>Analytics</td><td>Allowed</td>" in page  # the browser's choices, signed in
+    assert (
+        "<li>Analytics: <strong>Allowed</strong></li>" in page
+    )  # the browser's choices, signed in
     person = ledger.email_subject("liv@example.com", settings)
     linked = repository.history_of(db_session, person.hash)
     assert [(r.purpose, r.decision, r.method) for r in linked] == [

@@ -47,7 +47,7 @@ def test_a_choice_posted_with_default_settings_is_saved_with_a_truncated_ip(
         data={"csrf": _csrf(page.text), "purpose": "newsletter", "decision": "granted"},
     )
     assert res.status_code == 200, res.text
-    assert "Saved: newsletter" in res.text
+    assert "Saved: Newsletter" in res.text
     rec = db_session.scalars(select(ConsentRecord)).one()
     assert (rec.purpose, rec.decision, rec.ip) == ("newsletter", "granted", "203.0.113.0/24")
 

@@ -31,8 +31,9 @@ def test_init_writes_the_datamap_and_the_application_database(tmp_path: Path) ->
     target = tmp_path / "demo"
     res = runner.invoke(app, ["demo", "--init", str(target), "--people", "150"])
     assert res.exit_code == 0, res.output
+    # The YAML files and the files they name (the brand's logo).
     assert sorted(p.name for p in (target / "datamap").iterdir()) == sorted(
-        p.name for p in setup.DATAMAP_SOURCE.glob("*.yaml")
+        p.name for p in setup.DATAMAP_SOURCE.iterdir() if p.suffix in (".yaml", ".svg")
     )
     datamap = load_datamap(target / "datamap")
     connection = datamap.get_connection(CONNECTION_NAME)
@@ -108,9 +109,13 @@ def test_store_is_prepared_once_and_reused(tmp_path: Path, demo_env: None) -> No
     assert first.admin_email == "admin@postlicht.example"
     assert first.admin_password is not None and len(first.admin_password) >= 12
     assert first.datamap_version == 1
+    # A newcomer sees a published statement, not a draft; a second start publishes nothing.
+    assert first.statement_version == 1
     again = setup.prepare_store(where)
     assert again.admin_password is None
     assert again.datamap_version == 1
+    assert again.statement_version == 1
+    assert (where / "datamap" / "postlicht-logo.svg").is_file()
     assert again.api_token != first.api_token
 
 

@@ -33,7 +33,7 @@ def test_form_has_a_label_for_every_input(client: TestClient, datamap: DataMapVe
     import re
 
     ids = re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', html)
-    assert {"type", "email", "phone", "account_id", "country", "jurisdiction"} <= set(ids)
+    assert {"type", "email", "phone", "account_id", "country"} <= set(ids)
     for field_id in ids:
         assert f'<label for="{field_id}"' in html, field_id
     assert "<script" not in html

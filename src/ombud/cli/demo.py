@@ -43,6 +43,8 @@ def _print_next(where: Path) -> None:
 def _print_store(store: StoreResult, base_url: str) -> None:
     _say(f"\n[bold]Ombud's store[/bold] {store.database_url}")
     _say(f"  data map version {store.datamap_version} applied")
+    if store.statement_version is not None:
+        _say(f"  privacy statement version {store.statement_version} published")
     if store.admin_password is not None:
         _say(f"  staff login   {store.admin_email}")
         _say(f"  password      {store.admin_password}")

@@ -55,7 +55,16 @@ BANNER = OwnCookie(
         "that links them to the proof of your choice we keep"
     ),
 )
-OWN_COOKIES = (PREFERENCES_SESSION, DEVICE, BANNER)
+LANGUAGE = OwnCookie(
+    name="ombud_lang",
+    max_age_seconds=365 * 86400,
+    duration="12 months",
+    purpose=(
+        "Set only when you choose a language on the privacy pages: the language you chose, so "
+        "the next page is in it too"
+    ),
+)
+OWN_COOKIES = (PREFERENCES_SESSION, DEVICE, BANNER, LANGUAGE)
 
 
 def with_own_cookies(declared: list[Cookie], provider: str) -> list[Cookie]:

@@ -3,30 +3,35 @@ unsubscribe (RFC 8058) and receipts."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from ombud import ratelimit
-from ombud.consent import preferences, receipts, repository, service, tokens
+from ombud.consent import ledger, preferences, receipts, repository, service, tokens
 from ombud.consent.purposes import list_purposes
-from ombud.consent.web import _context, _link_error, _page
+from ombud.consent.web import _context, _link_error, _page, labels, methods
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
-from ombud.errors import RateLimited
+from ombud.errors import InvalidInput, RateLimited
+from ombud.i18n import gettext as _
+from ombud.i18n import ngettext
 from ombud.origin import SameOrigin
 
 router = APIRouter(include_in_schema=False)
+# More boxes than any map offers are not ticked by a person.
+MAX_CHOICES = 20
+
+
+SUBSCRIBE = "consent/subscribe.html"
 
 
 @router.get("/privacy/subscribe", response_class=HTMLResponse)
 def subscribe_form(session: DbSession) -> HTMLResponse:
-    """A form to subscribe to a mailing (double opt-in)."""
-    return _page(
-        session, "consent/subscribe.html", title="Subscribe", purposes=_subscriptions(session)
-    )
+    """A form to subscribe to one or more mailings (double opt-in), nothing ticked."""
+    return _page(session, SUBSCRIBE, title=_("Subscribe"), purposes=_subscriptions(session))
 
 
 def _subscriptions(session: Session) -> list[dict[str, str]]:
@@ -37,51 +42,84 @@ def _subscriptions(session: Session) -> list[dict[str, str]]:
     ]
 
 
+def _form_errors(session: Session, email: str, chosen: list[str]) -> dict[str, str]:
+    """Each problem of the subscribe form as a sentence next to its field."""
+    errors: dict[str, str] = {}
+    if not email.strip():
+        errors["email"] = _("Enter your email address, so we can send you the confirmation.")
+    else:
+        try:
+            ledger.email_subject(email)
+        except InvalidInput:
+            errors["email"] = _(
+                "This is not an email address we can write to. Check it, for example "
+                "name@example.com."
+            )
+    offered = {s["key"] for s in _subscriptions(session)}
+    if not chosen:
+        errors["purpose"] = _("Tick at least one thing you would like to receive.")
+    elif not set(chosen) <= offered:
+        errors["purpose"] = _("One of your choices is no longer offered; tick again from the list.")
+    return errors
+
+
 @router.post("/privacy/subscribe", response_class=HTMLResponse, dependencies=[SameOrigin])
 def subscribe(
     request: Request,
     session: DbSession,
     settings: SettingsDep,
-    email: Annotated[str, Form(max_length=320)],
-    purpose: Annotated[str, Form(max_length=200)],
+    email: Annotated[str, Form(max_length=320)] = "",
+    purpose: Annotated[list[str] | None, Form(max_length=200)] = None,
 ) -> HTMLResponse:
-    """Start a subscription; it is granted only once the mailed link is confirmed."""
+    """Start each ticked subscription; each is granted only once its mailed link is confirmed."""
+    chosen = list(dict.fromkeys(purpose or []))[:MAX_CHOICES]
+    again: dict[str, Any] = {
+        "title": _("Subscribe"),
+        "purposes": _subscriptions(session),
+        "typed": email,
+    }
+    errors = _form_errors(session, email, chosen)
+    if errors:
+        return _page(session, SUBSCRIBE, 422, chosen=chosen, errors=errors, **again)
     try:
         ratelimit.check(request, scope="subscribe", address=email)
     except RateLimited as exc:
         return _page(
-            session,
-            "consent/subscribe.html",
-            429,
-            exc.retry_after,
-            title="Subscribe",
-            purposes=_subscriptions(session),
-            typed=email,
-            chosen=purpose,
-            error=exc.message,
+            session, SUBSCRIBE, 429, exc.retry_after, chosen=chosen, error=exc.message, **again
         )
-    result = preferences.request_subscription(
-        session,
-        email=email,
-        purpose=purpose,
-        context=_context(request, "/privacy/subscribe"),
-        settings=settings,
-    )
-    if result.pending:
+    pending, records = [], []
+    for key in chosen:
+        result = preferences.request_subscription(
+            session,
+            email=email,
+            purpose=key,
+            context=_context(request, "/privacy/subscribe"),
+            settings=settings,
+        )
+        if result.pending:
+            pending.append(key)
+        elif result.record is not None:
+            records.append(result.record)
+    if pending:
+        count = ngettext(
+            "We sent you an email. Your subscription starts only when you follow the link in it.",
+            "We sent you %(num)d emails, one per subscription. Each subscription starts only "
+            "when you follow the link in its email.",
+            len(pending),
+        ) % {"num": len(pending)}
         return _page(
             session,
             "consent/message.html",
-            title="Check your inbox",
-            message="We sent you an email. Your subscription starts only when you "
-            "follow the link in it.",
+            title=_("Check your inbox"),
+            message=count,
+            receipt_url=receipts.receipt_link(records[0], settings) if records else None,
         )
-    assert result.record is not None
     return _page(
         session,
         "consent/message.html",
-        title="Subscribed",
-        message="You are subscribed.",
-        receipt_url=receipts.receipt_link(result.record, settings),
+        title=_("Subscribed"),
+        message=_("You are subscribed."),
+        receipt_url=receipts.receipt_link(records[0], settings) if records else None,
     )
 
 
@@ -96,7 +134,7 @@ def confirm_page(token: str, session: DbSession, settings: SettingsDep) -> HTMLR
     return _page(
         session,
         "consent/confirm.html",
-        title="Confirm your subscription",
+        title=_("Confirm your subscription"),
         purpose_title=notice.title,
         notice_text=notice.text,
         notice_version=notice.version,
@@ -123,14 +161,14 @@ def confirm(
         return _page(
             session,
             "consent/message.html",
-            title="Already confirmed",
-            message="This subscription was already confirmed.",
+            title=_("Already confirmed"),
+            message=_("This subscription was already confirmed."),
         )
     return _page(
         session,
         "consent/message.html",
-        title="Subscription confirmed",
-        message="Thank you: your subscription is confirmed.",
+        title=_("Subscription confirmed"),
+        message=_("Thank you: your subscription is confirmed."),
         receipt_url=receipts.receipt_link(rec, settings),
     )
 
@@ -151,7 +189,7 @@ def unsubscribe_page(token: str, session: DbSession, settings: SettingsDep) -> H
     return _page(
         session,
         "consent/unsubscribe.html",
-        title="Unsubscribe",
+        title=_("Unsubscribe"),
         purpose_title=title,
         action=f"/privacy/unsubscribe/{token}",
     )
@@ -182,8 +220,8 @@ def unsubscribe(
     return _page(
         session,
         "consent/message.html",
-        title="You are unsubscribed",
-        message=f"You will no longer receive {title}.",
+        title=_("You are unsubscribed"),
+        message=_("You will no longer receive %(what)s.") % {"what": title},
     )
 
 
@@ -212,7 +250,9 @@ def receipt(
     return _page(
         session,
         "consent/receipt.html",
-        title="Consent receipt",
+        title=_("Consent receipt"),
         r=body,
         json_url=f"/privacy/receipts/{token}?format=json",
+        methods=methods(),
+        decision=labels().get(str(body.get("decision")), str(body.get("decision", ""))),
     )

@@ -24,6 +24,7 @@ from ombud.consent.schemas import DecisionKind, Method, SubjectKind
 from ombud.consent.service import current_jurisdiction
 from ombud.db import after_commit
 from ombud.errors import InvalidInput
+from ombud.i18n import gettext as _
 from ombud.mail import send_mail
 from ombud.models.consent import ConsentAccessCode, ConsentLink, ConsentPending, ConsentRecord
 from ombud.web.render import render
@@ -138,9 +139,10 @@ def send_access_code(session: Session, *, email: str, settings: Settings | None 
         link=preference_link(session, subject.value, s),
     )
     to = subject.value
+    mail_subject = _("Your privacy preferences code")
 
     def _send() -> None:
-        send_mail(s, to=to, subject="Your privacy preferences code", text=text)
+        send_mail(s, to=to, subject=mail_subject, text=text)
 
     after_commit(session, _send)
 
@@ -212,7 +214,9 @@ def request_subscription(
         notice=p.notice.text,
         hours=s.link_ttl_hours,
     )
-    to, mail_subject = str(subject.value), f"Please confirm: {p.definition.title}"
+    # Written in the language of the page the person used (read now, not when sent).
+    to = str(subject.value)
+    mail_subject = _("Please confirm: %(what)s") % {"what": p.definition.title}
 
     def _send() -> None:
         send_mail(s, to=to, subject=mail_subject, text=text)

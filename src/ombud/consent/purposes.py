@@ -111,7 +111,7 @@ def definitions(datamap: DataMap) -> list[PurposeDef]:
             marks[decl.data_use] = (was[0] or now[0], was[1] or now[1], was[2] or now[2])
     out: list[PurposeDef] = []
     for use, decls in grouped.items():
-        title = next((d[0] for d in decls if d[0]), use.replace(".", " ").replace("_", " "))
+        title = next((d[0] for d in decls if d[0]), taxonomy.label("data_use", use, datamap))
         categories = sorted({c for d in decls for c in d[2]})
         recipients = sorted({r for d in decls for r in d[3]})
         text = next((d[4] for d in decls if d[4]), "")

@@ -15,18 +15,42 @@ from ombud.config import Settings
 from ombud.consent import banner_link, gpc, ledger, preferences, receipts, service, tokens
 from ombud.consent import cookies as own_cookies
 from ombud.consent.ledger import Context, Subject
-from ombud.consent.purposes import list_purposes, org_name
+from ombud.consent.purposes import Purpose, list_purposes, org_name
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.errors import InvalidInput, OmbudError, RateLimited
+from ombud.i18n import gettext as _
 from ombud.origin import SameOrigin
+from ombud.web.brand import page_brand
 from ombud.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
 DEVICE_COOKIE = own_cookies.DEVICE.name
 SESSION_COOKIE = own_cookies.PREFERENCES_SESSION.name
-LABELS = {"granted": "Given", "refused": "Refused", "withdrawn": "Withdrawn", None: "Not asked yet"}
+
+
+def labels() -> dict[str | None, str]:
+    """Each state of a purpose in the page's language."""
+    return {
+        "granted": _("Given"),
+        "refused": _("Refused"),
+        "withdrawn": _("Withdrawn"),
+        None: _("Not asked yet"),
+    }
+
+
+def methods() -> dict[str, str]:
+    """How a decision was made, in the words of the person who made it."""
+    return {
+        "web_form": _("a form on our website"),
+        "preference_center": _("this preference center"),
+        "api": _("our service"),
+        "email_link": _("a link in an email"),
+        "banner": _("the cookie banner"),
+        "gpc": _("your browser's privacy signal"),
+        "import": _("our earlier records"),
+    }
 
 
 def _context(request: Request, source: str) -> Context:
@@ -53,13 +77,15 @@ def _page(
 ) -> HTMLResponse:
     # The header names the organisation of the data map in force ("Privacy" without one).
     name = org_name(session)
-    html = render(template, **({"org_name": name} if name else {}), **ctx)
+    html = render(
+        template, brand=page_brand(session), **({"org_name": name} if name else {}), **ctx
+    )
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def _link_error(session: Session, exc: OmbudError) -> HTMLResponse:
-    title = "This link has expired" if exc.status == 410 else "This link is not valid"
+    title = _("This link has expired") if exc.status == 410 else _("This link is not valid")
     return _page(
         session, "consent/message.html", exc.status, title=title, message=exc.message, alert=True
     )
@@ -145,17 +171,16 @@ def preference_center(
         response: Response = _page(
             session,
             "consent/signin.html",
-            title="Your privacy preferences",
+            title=_("Your privacy preferences"),
             **banner_link.for_page(session, settings, request.cookies),
         )
     else:
         response = _page(
             session,
             "consent/preferences.html",
-            title="Your privacy preferences",
-            **_center(session, subject, settings),
+            title=_("Your privacy preferences"),
+            **_center(session, subject, settings, done),
             csrf=_csrf(settings, cookie),
-            done=done,
             gpc=present,
             **banner_link.for_page(session, settings, request.cookies),
         )
@@ -177,18 +202,38 @@ def _signed_in(subject: Subject, settings: Settings) -> RedirectResponse:
     return response
 
 
-def _center(session: Session, subject: Subject, settings: Settings) -> dict[str, Any]:
+def _choices(purposes: list[Purpose], current: dict[str, Any]) -> list[Purpose]:
+    """Each purpose once: a consented use that subscriptions serve (the newsletter's
+    ``marketing.communications.email``) is chosen through those subscriptions, so it is not
+    offered again on its own unless the person granted it and may want to withdraw it."""
+    served = {p.definition.data_use for p in purposes if p.definition.kind == "subscription"}
+    shown = []
+    for p in purposes:
+        d = p.definition
+        state = current.get(p.key)
+        granted = state is not None and state.decision == "granted"
+        if d.kind == "declaration" and d.data_use in served and not granted:
+            continue
+        shown.append(p)
+    return shown
+
+
+def _center(
+    session: Session, subject: Subject, settings: Settings, done: str | None = None
+) -> dict[str, Any]:
     current = {s.purpose: s for s in service.states(session, subject=subject)}
+    purposes = list_purposes(session)
+    titles = {p.key: p.definition.title for p in purposes}
     items = []
-    for p in list_purposes(session):
+    for p in _choices(purposes, current):
         st = current.get(p.key)
         decision = st.decision if st else None
         if decision == "granted":
-            actions = [("withdrawn", "Withdraw consent")]
+            actions = [("withdrawn", _("Withdraw consent"))]
         elif decision is None:
-            actions = [("granted", "Yes, I agree"), ("refused", "No, thank you")]
+            actions = [("granted", _("Yes, I agree")), ("refused", _("No, thank you"))]
         else:
-            actions = [("granted", "Yes, I agree")]
+            actions = [("granted", _("Yes, I agree"))]
         items.append(
             {
                 "key": p.key,
@@ -196,24 +241,27 @@ def _center(session: Session, subject: Subject, settings: Settings) -> dict[str,
                 "notice_text": p.notice.text,
                 "notice_version": p.notice.version,
                 "notice_hash": p.notice.content_hash,
-                "state_label": LABELS[decision],
-                "method": st.method if st else "",
+                "state_label": labels()[decision],
+                "method": methods().get(st.method, "") if st else "",
                 "actions": actions,
             }
         )
     history = [
         {
             "recorded_at": r.recorded_at.strftime("%Y-%m-%d %H:%M"),
-            "purpose": r.purpose,
-            "decision": r.decision,
-            "method": r.method,
+            # A purpose no longer offered keeps its stored key: there is no title left for it.
+            "purpose": titles.get(r.purpose, r.purpose.rsplit(".", 1)[-1].replace("_", " ")),
+            "decision": labels().get(r.decision, r.decision),
+            "method": methods().get(r.method, r.method),
             "notice_version": r.notice_version,
             "notice_hash": r.notice_hash,
             "receipt_url": receipts.receipt_link(r, settings),
         }
         for r in reversed(service.history(session, subject=subject))
     ]
-    return {"email": subject.value, "purposes": items, "history": history}
+    # ``done`` comes from the URL: only a purpose we offer is named back.
+    saved = titles.get(done or "", "")
+    return {"email": subject.value, "purposes": items, "history": history, "done": saved}
 
 
 @router.post("/privacy/preferences", response_class=HTMLResponse, dependencies=[SameOrigin])
@@ -233,8 +281,8 @@ def change_preference(
             session,
             "consent/message.html",
             401,
-            title="Please sign in again",
-            message="Your preferences session has ended; sign in again.",
+            title=_("Please sign in again"),
+            message=_("Your preferences session has ended; sign in again."),
             alert=True,
         )
     if not _csrf_ok(settings, cookie, csrf):
@@ -242,8 +290,8 @@ def change_preference(
             session,
             "consent/message.html",
             403,
-            title="Form expired",
-            message="This form is out of date; reload the page and try again.",
+            title=_("Form expired"),
+            message=_("This form is out of date; reload the page and try again."),
             alert=True,
         )
     rec = service.record_decision(
@@ -275,12 +323,12 @@ def send_code(
             "consent/signin.html",
             429,
             exc.retry_after,
-            title="Your privacy preferences",
+            title=_("Your privacy preferences"),
             typed=email,
             error=exc.message,
         )
     preferences.send_access_code(session, email=email, settings=settings)
-    return _page(session, "consent/signin.html", title="Enter your code", email=subject.value)
+    return _page(session, "consent/signin.html", title=_("Enter your code"), email=subject.value)
 
 
 @router.post("/privacy/preferences/verify", response_class=HTMLResponse, dependencies=[SameOrigin])
@@ -300,7 +348,7 @@ def verify_code(
             "consent/signin.html",
             429,
             exc.retry_after,
-            title="Enter your code",
+            title=_("Enter your code"),
             email=email,
             error=exc.message,
         )
@@ -310,9 +358,9 @@ def verify_code(
             session,
             "consent/signin.html",
             400,
-            title="Enter your code",
+            title=_("Enter your code"),
             email=email,
-            error="That code is wrong or has expired. Check the email or ask for a new code.",
+            error=_("That code is wrong or has expired. Check the email or ask for a new code."),
         )
     ctx = _context(request, "/privacy/preferences/verify")
     banner_link.on_verified(session, settings, request.cookies, subject, ctx)

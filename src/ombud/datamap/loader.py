@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ombud.datamap.brand import embed_logo
 from ombud.datamap.positions import Loc, Problem, SourceIndex
 from ombud.datamap.recovery import (
     Pruned,
@@ -254,9 +255,11 @@ def read(files: dict[str, str], *, root: Path | None = None) -> Parsed:
     merged = _merge(docs, index)
     try:
         datamap = DataMap.model_validate(merged)
-        return Parsed(datamap, index, index.sorted_problems(), lost_files=lost_files)
     except ValidationError as exc:
         errors = exc.errors()
+    else:
+        embed_logo(datamap.organization.brand, root, index.problem)
+        return Parsed(datamap, index, index.sorted_problems(), lost_files=lost_files)
     for error in errors:
         loc, message, at_key = _structure_message(error, index)
         index.problem(loc, message, at_key=at_key)

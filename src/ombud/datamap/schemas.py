@@ -6,33 +6,16 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ombud.datamap import disclosures as d
+from ombud.datamap.appearance import Brand
+from ombud.datamap.urls import URL_SCHEMES, WebUrl
 
-# Links shown to people (statements, letters, pages): a javascript: or data: URL there would
-# run in the reader's browser, so only web and mail links are accepted.
-URL_SCHEMES = ("https", "http", "mailto")
-
-
-def _check_url(value: str) -> str:
-    text = value.strip()
-    if not text:
-        return text
-    scheme, colon, rest = text.partition(":")
-    if not colon or scheme.lower() not in URL_SCHEMES or not rest.strip("/"):
-        raise ValueError(
-            f"'{text[:80]}' is not a link Ombud shows: use an https:, http: or mailto: URL"
-        )
-    if any(ord(c) < 32 or c.isspace() for c in text):
-        raise ValueError(f"'{text[:80]}' holds spaces or control characters; encode them")
-    return text
-
-
-WebUrl = Annotated[str, AfterValidator(_check_url)]
+__all__ = ["URL_SCHEMES", "Brand", "WebUrl"]
 
 
 # A system or recipient without a connector is handled by hand: its owner gets a task per
@@ -140,6 +123,7 @@ class Organization(FidesLike):
     as_processor: d.AsProcessor | None = None
     notifications: d.Notifications = Field(default_factory=d.Notifications)
     transfer_regions: d.Regions = []  # eu, uk, ch; default: from jurisdictions
+    brand: Brand = Brand()
 
     @field_validator("language")
     @classmethod

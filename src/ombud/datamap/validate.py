@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ombud.datamap import rights, taxonomy
+from ombud.datamap.brand import contrast_problems
 from ombud.datamap.graph import build_graph, iter_fields
 from ombud.datamap.periods import parse_period
 from ombud.datamap.positions import Loc, Problem, SourceIndex
@@ -271,6 +272,12 @@ class Checker:
                         "the hold",
                     )
 
+    # ------------------------------------------------------------ brand
+    def check_brand(self) -> None:
+        """Brand colours that fail WCAG AA contrast are refused, with one that passes."""
+        for loc, message in contrast_problems(self.map.organization.brand):
+            self.add(loc, message)
+
     # ------------------------------------------------------------ duplicates
     def check_duplicates(self) -> None:
         groups: dict[str, list[str]] = {
@@ -318,5 +325,6 @@ def validate(datamap: DataMap, index: SourceIndex | None = None) -> list[Problem
     checker.check_reachability()
     checker.check_jurisdictions()
     rights.check(checker)
+    checker.check_brand()
     unique = dict.fromkeys(checker.problems)
     return sorted(unique, key=lambda p: (p.file, p.line, p.column, p.message))

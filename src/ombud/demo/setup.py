@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
 from ombud import keys
 from ombud.clock import utcnow
@@ -70,6 +71,7 @@ class StoreResult:
     admin_email: str
     admin_password: str | None
     api_token: str
+    statement_version: int | None = None
 
 
 def app_db_url(directory: Path) -> str:
@@ -163,6 +165,9 @@ def write_datamap(directory: Path) -> list[Path]:
         dest = target / source.name
         dest.write_text(text, encoding="utf-8")
         written.append(dest)
+    # Files the map names (the brand's logo) travel with it.
+    for source in sorted(DATAMAP_SOURCE.glob("*.svg")):
+        shutil.copyfile(source, target / source.name)
     connection = load_datamap(target).get_connection(CONNECTION_NAME)
     if connection is None or connection.url != app_db_url(directory):
         raise RuntimeError(f"the demo data map lacks the {CONNECTION_NAME} connection")
@@ -251,5 +256,18 @@ def prepare_store(directory: Path) -> StoreResult:
             pass  # a previous run created the admin (create_user checks before writing)
         issued = staff_service.create_token(session, email=admin, name="ombud demo")
         number = version.number
+        statement = publish_statement(session)
     get_engine().dispose()
-    return StoreResult(url, number, admin, password, issued.secret)
+    return StoreResult(url, number, admin, password, issued.secret, statement)
+
+
+def publish_statement(session: Session) -> int:
+    """Publish the statement of the map in force unless the latest version already says the
+    same: a newcomer sees a published statement, not a draft. Returns the version in force."""
+    from ombud.notices import service as notices
+
+    try:
+        return notices.publish(session, get_settings(), actor="ombud demo").version.number
+    except Conflict:
+        latest = notices.list_versions(session)[0]
+        return latest.number

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
@@ -24,6 +25,28 @@ from ombud.models.requests import RequestType
 
 # Requests whose answer is a data package the person may have encrypted.
 PACKAGE_TYPES = frozenset({RequestType.access, RequestType.portability})
+
+
+# Babel names these "territories", but nobody lives in them.
+NOT_COUNTRIES = frozenset({"ZZ", "QO", "EU", "EZ", "UN", "XA", "XB"})
+
+
+def _check_country(value: str | None) -> str | None:
+    """An ISO 3166-1 alpha-2 code, optionally with a region (``US-CA``); ``None`` if empty."""
+    text = (value or "").strip().upper()
+    if not text:
+        return None
+    country, dash, region = text.partition("-")
+    # UK is not ISO 3166-1 but is what many people (and the shipped UK GDPR rules) write.
+    territory = country in Locale("en").territories or country == "UK"
+    territory = territory and country not in NOT_COUNTRIES
+    known = territory and country.isalpha() and len(country) == 2
+    if not known or (dash and not (region.isascii() and region.isalnum() and len(region) <= 3)):
+        raise ValueError(
+            f"'{value}' is not a country code Ombud knows; use an ISO 3166 code such as DE, "
+            "or US-CA for a US state"
+        )
+    return text
 
 
 def _email(value: str) -> str:
@@ -119,6 +142,20 @@ class PrivacyRequestCreate(BaseModel):
     @classmethod
     def _known_language(cls, value: str | None) -> str | None:
         return wording.check_language(value) if value else None
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        # An unknown code would silently get the general rules: refuse it instead.
+        return _check_country(value)
+
+    @field_validator("region")
+    @classmethod
+    def _plain_region(cls, value: str | None) -> str | None:
+        text = (value or "").strip().upper()
+        if text and not (text.isascii() and text.isalnum() and len(text) <= 3):
+            raise ValueError(f"'{value}' is not a region code such as CA (ISO 3166-2)")
+        return text or None
 
     @field_validator("encryption")
     @classmethod

@@ -10,17 +10,21 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ombud import config, ratelimit
+from ombud import config, i18n, ratelimit
+from ombud.consent.cookies import LANGUAGE as LANGUAGE_COOKIE
 from ombud.datamap import service as datamap_service
 from ombud.db import DbSession
 from ombud.deps import IdPath
-from ombud.dsr import jurisdictions, letters, rights, service, wording
-from ombud.dsr.letters import TYPE_LABELS
+from ombud.dsr import jurisdictions, letters, places, rights, service, wording
+from ombud.dsr.formerrors import as_sentence, country_missing, country_unknown, sentence
+from ombud.dsr.letters import TYPE_LABELS, TYPE_LABELS_DE
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import InvalidInput, OmbudError, RateLimited
 from ombud.execution.rectification import Current, current_values
+from ombud.i18n import gettext as _
 from ombud.models.requests import PrivacyRequest
 from ombud.origin import SameOrigin
+from ombud.web.brand import page_brand
 from ombud.web.render import render
 
 router = APIRouter(prefix="/privacy/request", include_in_schema=False)
@@ -46,6 +50,15 @@ FORM = "dsr/request_form.html"
 CORRECT = "correct:"
 
 
+def _places(session: Session) -> list[places.Place]:
+    """The places the form offers, from the jurisdictions the data map names."""
+    try:
+        applies = datamap_service.get_current(session).organization.jurisdictions
+    except OmbudError:
+        applies = []
+    return places.places(jurisdictions.load(session), applies, i18n.current())
+
+
 def _page(
     session: Session,
     template: str,
@@ -55,14 +68,19 @@ def _page(
     **ctx: Any,
 ) -> HTMLResponse:
     org = letters.organization(session)
-    rules = jurisdictions.load(session)
+    form = template == FORM
     html = render(
         template,
         org_name=org.name,
+        brand=page_brand(session),
         # Only the types the data map in force can carry out (``ombud.dsr.rights``).
-        types={t.value: TYPE_LABELS[t.value] for t in rights.offered(session)},
-        jurisdictions=[(j.key, j.name) for j in rules.values()],
-        correctable=service.correctable_options(session) if template == FORM else [],
+        types={
+            t.value: (TYPE_LABELS_DE if i18n.current() == "de" else TYPE_LABELS)[t.value]
+            for t in rights.offered(session)
+        },
+        places=_places(session) if form else [],
+        other=places.OTHER,
+        correctable=service.correctable_options(session) if form else [],
         **ctx,
     )
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
@@ -73,7 +91,7 @@ def _page(
 def form(session: DbSession) -> HTMLResponse:
     """The empty request form."""
     return _page(
-        session, "dsr/request_form.html", title="Make a privacy request", values={}, errors={}
+        session, "dsr/request_form.html", title=_("Make a privacy request"), values={}, errors={}
     )
 
 
@@ -86,10 +104,9 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
             name = "agent_" + (loc[1] if len(loc) > 1 else "contact")
         elif loc[0] == "encryption" and len(loc) > 1:
             name = loc[1]
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if loc[0] == "type":
-            message = "choose one of the request types listed"
-        errors.setdefault(name if name in FIELDS else "form", message)
+        elif loc[0] == "region":
+            name = "country"
+        errors.setdefault(name if name in FIELDS else "form", sentence(name, error))
     return errors
 
 
@@ -164,14 +181,14 @@ def submit(
         "account_id": account_id.strip() or None,
         "jurisdiction": jurisdiction or None,
         "details": details,
-        # Letters in the language the person's browser asks for, when Ombud writes it.
-        "language": wording.from_accept_language(request.headers.get("accept-language", "")),
+        # Letters in the language the person picked on the pages, else the one their browser
+        # asks for, when Ombud writes it (else the data map's).
+        "language": i18n.normalise(request.cookies.get(LANGUAGE_COOKIE.name))
+        or wording.from_accept_language(request.headers.get("accept-language", "")),
     }
-    code = country.strip().upper()
-    if "-" in code:
-        raw["country"], raw["region"] = code.split("-", 1)
-    else:
-        raw["country"] = code or None
+    # Where the person lives is chosen from the list: nothing silently gets the general rules.
+    where = places.choose(_places(session), country) if country.strip() else None
+    raw["country"], raw["region"] = where or (None, None)
     if type == "rectification":
         raw["rectification"] = corrections or None
     if on_behalf:
@@ -188,8 +205,11 @@ def submit(
         data = PrivacyRequestCreate.model_validate(raw)
     except ValidationError as exc:
         errors = _field_errors(exc)
+    if where is None:
+        errors["country"] = country_missing() if not country.strip() else country_unknown()
+        data = None
     if passphrase != passphrase_confirm:
-        errors.setdefault("passphrase_confirm", "the two passphrases differ; type it again")
+        errors.setdefault("passphrase_confirm", _("The two passphrases differ; type it again."))
         data = None
     if data is not None:
         try:
@@ -199,10 +219,10 @@ def submit(
             # What the visitor typed stays in the form; the page says when to send it again.
             status, alert, retry_after = 429, exc.message, exc.retry_after
         except InvalidInput as exc:
-            field = "jurisdiction" if "unknown jurisdiction" in exc.message else "type"
+            field = "country" if "jurisdiction" in exc.message else "type"
             if exc.message.startswith("rectification"):
                 field = "rectification"
-            errors = {field: exc.message}
+            errors = {field: as_sentence(exc.message)}
         else:
             return RedirectResponse(f"/privacy/request/{row.id}/verify", status_code=303)
     return _page(
@@ -210,7 +230,7 @@ def submit(
         "dsr/request_form.html",
         status=status,
         retry_after=retry_after,
-        title="Make a privacy request",
+        title=_("Make a privacy request"),
         values=values,
         errors=errors,
         alert=alert,
@@ -222,9 +242,14 @@ def verify_form(request_id: IdPath, session: DbSession, code: str = "") -> HTMLR
     """Ask for the emailed code (the emailed link fills it in; confirming still needs a click)."""
     row = service.get(session, request_id)
     if row.status != "awaiting_verification":
-        return _page(session, "dsr/received.html", title="Request received", request=row)
+        return _page(session, "dsr/received.html", title=_("Request received"), request=row)
     return _page(
-        session, "dsr/verify.html", title="Confirm your request", request=row, code=code, error=""
+        session,
+        "dsr/verify.html",
+        title=_("Confirm your request"),
+        request=row,
+        code=code,
+        error=_(""),
     )
 
 
@@ -242,7 +267,7 @@ def verify(
             "dsr/verify.html",
             status=429,
             retry_after=exc.retry_after,
-            title="Confirm your request",
+            title=_("Confirm your request"),
             request=row,
             code=code,
             error=exc.message,
@@ -256,7 +281,7 @@ def verify(
         return _page(
             session,
             "dsr/received.html",
-            title="Request confirmed",
+            title=_("Request confirmed"),
             request=outcome.request,
             current=current,
             current_problem=problem,
@@ -265,7 +290,7 @@ def verify(
         session,
         "dsr/verify.html",
         status=outcome.status,
-        title="Confirm your request",
+        title=_("Confirm your request"),
         request=outcome.request,
         code="",
         error=outcome.message,
@@ -284,7 +309,7 @@ def resend(request_id: IdPath, request: Request, session: DbSession) -> HTMLResp
             "dsr/verify.html",
             status=429,
             retry_after=exc.retry_after,
-            title="Confirm your request",
+            title=_("Confirm your request"),
             request=row,
             code="",
             error=exc.message,
@@ -293,9 +318,9 @@ def resend(request_id: IdPath, request: Request, session: DbSession) -> HTMLResp
     return _page(
         session,
         "dsr/verify.html",
-        title="Confirm your request",
+        title=_("Confirm your request"),
         request=row,
         code="",
-        error="",
-        notice="We sent you a new code.",
+        error=_(""),
+        notice=_("We sent you a new code."),
     )

@@ -15,6 +15,7 @@ from ombud.db import DbSession
 from ombud.deps import Language, SettingsDep
 from ombud.dsr.wording import human_date
 from ombud.notices import service
+from ombud.web.brand import page_brand
 from ombud.web.headers import Embeddable
 from ombud.web.render import render
 
@@ -54,6 +55,7 @@ def statement(session: DbSession, settings: SettingsDep, language: Language) -> 
         shown=shown,
         title="Privacy statement",
         org_name=service.org_name(session),
+        brand=page_brand(session),
         version=version,
         upcoming=upcoming,
         is_current=True,
@@ -68,6 +70,7 @@ def versions(session: DbSession) -> HTMLResponse:
         "notices/versions.html",
         title="Privacy statement versions",
         org_name=service.org_name(session),
+        brand=page_brand(session),
         versions=service.list_versions(session),
     )
 
@@ -89,6 +92,7 @@ def version(number: str, session: DbSession, language: Language) -> HTMLResponse
         shown=shown,
         title=f"Privacy statement, version {found.number}",
         org_name=service.org_name(session),
+        brand=page_brand(session),
         version=found,
         upcoming=None,
         is_current=current is not None and current.number == found.number,
@@ -108,6 +112,7 @@ def diff(
         "notices/diff.html",
         title=f"Privacy statement: version {before.number} to {after.number}",
         org_name=service.org_name(session),
+        brand=page_brand(session),
         before=before,
         after=after,
         sections=sections,
@@ -128,6 +133,7 @@ def subprocessors(session: DbSession, settings: SettingsDep) -> HTMLResponse:
         "notices/subprocessors.html",
         title="Sub-processors",
         org_name=service.org_name(session),
+        brand=page_brand(session),
         processors=processors,
         number=number,
     )

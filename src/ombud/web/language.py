@@ -5,11 +5,13 @@ pages, templates' ``_()``), and says which language it answered in (``Content-La
 
 from __future__ import annotations
 
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ombud import i18n
+from ombud.consent.cookies import LANGUAGE as LANGUAGE_COOKIE
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -19,11 +21,33 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def request_language(scope: Scope) -> str:
-    """The negotiated language of an HTTP request scope."""
+def _chosen(scope: Scope) -> str | None:
+    """The language the visitor picked with the switcher (``ombud_lang`` cookie), if any."""
+    cookie = SimpleCookie()
+    try:
+        cookie.load(_header(scope, b"cookie") or "")
+    except CookieError:
+        return None
+    morsel = cookie.get(LANGUAGE_COOKIE.name)
+    return i18n.normalise(morsel.value) if morsel is not None else None
+
+
+def _override(scope: Scope) -> str | None:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    override = (query.get("lang") or [None])[0]
+    return i18n.normalise((query.get("lang") or [None])[0])
+
+
+def request_language(scope: Scope) -> str:
+    """The negotiated language of an HTTP request scope: ``?lang=``, then the language the
+    visitor chose before, then ``Accept-Language``."""
+    override = _override(scope) or _chosen(scope)
     return i18n.negotiate(_header(scope, b"accept-language"), override)
+
+
+def _remember(language: str, secure: bool) -> bytes:
+    """Set-Cookie that keeps a language chosen with ``?lang=`` for the next pages."""
+    attributes = f"Max-Age={LANGUAGE_COOKIE.max_age_seconds}; Path=/; SameSite=Lax; HttpOnly"
+    return f"{LANGUAGE_COOKIE.name}={language}; {attributes}{'; Secure' if secure else ''}".encode()
 
 
 class LanguageMiddleware:
@@ -38,6 +62,9 @@ class LanguageMiddleware:
             return
         language = request_language(scope)
         scope.setdefault("state", {})["language"] = language
+        # A language picked with the switcher (?lang=) is kept for the following pages.
+        remember = _override(scope) is not None and _chosen(scope) != language
+        secure = scope.get("scheme") == "https"
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -48,6 +75,8 @@ class LanguageMiddleware:
                 vary = [v for k, v in headers if k.lower() == b"vary"]
                 if not any(b"accept-language" in v.lower() for v in vary):
                     headers.append((b"vary", b"Accept-Language"))
+                if remember:
+                    headers.append((b"set-cookie", _remember(language, secure)))
                 message["headers"] = headers
             await send(message)
 

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ombud import i18n
@@ -31,18 +32,34 @@ def environment() -> Environment:
     install = getattr(env, "install_gettext_callables")  # noqa: B009
     install(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
     env.globals["current_language"] = i18n.current
+    env.globals["languages"] = language_names
     return env
 
 
+@lru_cache
+def language_names() -> tuple[tuple[str, str], ...]:
+    """(code, name in that language) of every language with a catalog: the switcher's."""
+    return tuple(
+        (code, (Locale.parse(code).get_display_name(code) or code).capitalize())
+        for code in i18n.available()
+    )
+
+
 def render(template: str, **context: Any) -> str:
-    """Render one template with ``context`` in the current language (``i18n.current()``)."""
+    """Render one template with ``context`` in the current language (``i18n.current()``);
+    pages without a ``brand`` get a neutral one."""
+    if "brand" not in context:
+        from ombud.web.brand import PageBrand, last_seen
+
+        name = context.get("org_name")
+        context["brand"] = PageBrand(name=name) if name else last_seen()
     return environment().get_template(template).render(**context)
 
 
 def render_in(language: str, template: str, **context: Any) -> str:
     """Render one template in ``language`` (English where its catalog lacks a string)."""
     with i18n.use(language):
-        return environment().get_template(template).render(**context)
+        return render(template, **context)
 
 
 def render_error_page(status: int, message: str) -> str:
