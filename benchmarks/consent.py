@@ -34,6 +34,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -144,16 +145,36 @@ def prepare(url: str, folder: Path) -> tuple[Settings, str]:
     return settings, token
 
 
+@dataclass(frozen=True)
+class Server:
+    """One running uvicorn process: its base URL and process id."""
+
+    base: str
+    pid: int
+
+
 @contextmanager
-def servers(url: str, count: int) -> Iterator[list[str]]:
+def servers(url: str, count: int) -> Iterator[list[Server]]:
     """``count`` single-process uvicorn servers, each on its own port; clients spread over
     them (uvicorn's --workers lets one process accept most keep-alive connections)."""
     with contextlib.ExitStack() as stack:
         yield [stack.enter_context(server(url)) for _ in range(count)]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU seconds the processes ``pids`` have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            # The command name may hold spaces: fields are counted after its closing ")".
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 @contextmanager
-def server(url: str) -> Iterator[str]:
+def server(url: str) -> Iterator[Server]:
     """A uvicorn server for ``url`` on a free port."""
     port = free_port()
     env = {**os.environ, "OMBUD_DATABASE_URL": url, "OMBUD_SECRET_KEY": SECRET}
@@ -183,7 +204,7 @@ def server(url: str) -> Iterator[str]:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield base
+        yield Server(base, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -222,8 +243,29 @@ class RawClient:
         self.sock.close()
 
 
-def single(bases: list[str], token: str, total: int, concurrency: int) -> float:
-    """Decisions per second through POST /decisions from ``concurrency`` threads."""
+@dataclass(frozen=True)
+class SingleRun:
+    """Single decisions: wall-clock rate, and what they cost the server processes."""
+
+    rate: float  # decisions per second, as the clients saw them
+    cpu_ms: float  # server CPU milliseconds (user + system, all server processes) per decision
+    client_cpu_ms: float  # this process's (the clients') CPU milliseconds per decision
+
+    @property
+    def capacity(self) -> float:
+        """Decisions per second the server processes could do on ``os.cpu_count()`` cores
+        (server CPU alone; the clients' own CPU left out)."""
+        return (os.cpu_count() or 1) * 1000 / self.cpu_ms if self.cpu_ms else float("nan")
+
+
+NAN_RUN = SingleRun(float("nan"), float("nan"), float("nan"))
+
+
+def single(servers: list[Server], token: str, total: int, concurrency: int) -> SingleRun:
+    """Decisions per second through POST /decisions from ``concurrency`` threads, with the
+    server CPU they took."""
+    bases = [s.base for s in servers]
+    pids = [s.pid for s in servers]
     per = total // concurrency
     errors: list[str] = []
     bodies = [
@@ -254,17 +296,21 @@ def single(bases: list[str], token: str, total: int, concurrency: int) -> float:
             client.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    cpu_before, client_before = cpu_seconds(pids), time.process_time()
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
+    cpu = cpu_seconds(pids) - cpu_before
+    client = time.process_time() - client_before
     if errors:
         # Reported, not fatal: the table shows nan for the run.
         print(f"single decisions failed: {errors[0][:300]}", file=sys.stderr)
-        return float("nan")
-    return per * concurrency / elapsed
+        return NAN_RUN
+    done = per * concurrency
+    return SingleRun(done / elapsed, cpu * 1000 / done, client * 1000 / done)
 
 
 def bulk(base: str, token: str, batches: int) -> float:
@@ -337,43 +383,55 @@ def main() -> None:
         help="client threads on SQLite (one server process: SQLite has one writer at a time, "
         "so a second process only waits for the lock)",
     )
+    parser.add_argument(
+        "--single-only",
+        action="store_true",
+        help="measure single decisions only (no bulk, no fill, no check): quick comparisons",
+    )
     args = parser.parse_args()
     print(machine())
     rows = []
+    nan = float("nan")
     for kind in args.stores.split(","):
         records = args.sqlite_records if kind == "sqlite" and args.sqlite_records else args.records
+        bulk_rate, load, in_proc, over_http = nan, nan, nan, nan
         with tempfile.TemporaryDirectory() as tmp, store(kind, Path(tmp)) as url:
             settings, token = prepare(url, Path(tmp))
             sqlite = kind == "sqlite"
             clients = args.sqlite_concurrency if sqlite else args.concurrency
             workers = 1 if sqlite else args.workers
-            with servers(url, workers) as bases:
-                base = bases[0]
-                single_rate = single(bases, token, args.single, clients)
-                print(f"{kind}: single {single_rate:,.0f}/s", file=sys.stderr)
-                bulk_rate = bulk(base, token, args.bulk_batches)
-                print(f"{kind}: bulk {bulk_rate:,.0f}/s", file=sys.stderr)
-                load = fill(kind, url, records, settings)
-                print(f"{kind}: loaded {records:,} records in {load:.0f} s", file=sys.stderr)
-                in_proc, over_http = check(url, base, token, records, settings)
-        rows.append((kind, clients, single_rate, bulk_rate, records, load, in_proc, over_http))
+            with servers(url, workers) as procs:
+                base = procs[0].base
+                run = single(procs, token, args.single, clients)
+                print(
+                    f"{kind}: single {run.rate:,.0f}/s, server {run.cpu_ms:.2f} CPU-ms/decision "
+                    f"(clients {run.client_cpu_ms:.2f})",
+                    file=sys.stderr,
+                )
+                if not args.single_only:
+                    bulk_rate = bulk(base, token, args.bulk_batches)
+                    print(f"{kind}: bulk {bulk_rate:,.0f}/s", file=sys.stderr)
+                    load = fill(kind, url, records, settings)
+                    print(f"{kind}: loaded {records:,} records in {load:.0f} s", file=sys.stderr)
+                    in_proc, over_http = check(url, base, token, records, settings)
+        rows.append((kind, clients, run, bulk_rate, records, load, in_proc, over_http))
         print(f"{kind}: done", file=sys.stderr)
     print()
     print(
-        f"{'store':<11}{'single/s':>10}{'bulk/s':>10}{'ledger':>12}{'load s':>8}"
-        f"{'check 100k (service)':>22}{'check 100k (HTTP)':>19}"
+        f"{'store':<11}{'single/s':>10}{'cpu-ms':>8}{'cap/s':>8}{'bulk/s':>10}{'ledger':>12}"
+        f"{'load s':>8}{'check 100k (service)':>22}{'check 100k (HTTP)':>19}"
     )
-    for kind, c, s, b, n, load, ip, oh in rows:
+    for kind, c, r, b, n, load, ip, oh in rows:
         print(
-            f"{kind + f' ({c}c)':<11}{s:>10,.0f}{b:>10,.0f}{n:>12,}{load:>8.0f}"
-            f"{ip:>20.3f} s{oh:>17.3f} s"
+            f"{kind + f' ({c}c)':<11}{r.rate:>10,.0f}{r.cpu_ms:>8.2f}{r.capacity:>8,.0f}"
+            f"{b:>10,.0f}{n:>12,}{load:>8.0f}{ip:>20.3f} s{oh:>17.3f} s"
         )
     print(
-        f"(single: {args.single} requests from (N c) client threads; uvicorn workers: "
-        f"{args.workers} on PostgreSQL, 1 on SQLite; bulk: {args.bulk_batches} x 1,000; "
-        "check: median of 5)"
+        f"(single: {args.single} requests from (N c) client threads; cpu-ms: server CPU "
+        f"(user + system) per decision; cap/s: {os.cpu_count()} cores / cpu-ms; uvicorn "
+        f"workers: {args.workers} on PostgreSQL, 1 on SQLite; bulk: {args.bulk_batches} x "
+        "1,000; check: median of 5)"
     )
-
 
 if __name__ == "__main__":
     main()
