@@ -162,13 +162,17 @@ def servers(url: str, count: int) -> Iterator[list[Server]]:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU seconds the processes ``pids`` have used so far (Linux /proc)."""
+    """User plus system CPU seconds the processes ``pids`` have used so far (Linux /proc);
+    processes gone meanwhile count nothing (a pool closing an overflow connection)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            # The command name may hold spaces: fields are counted after its closing ")".
-            fields = f.read().rsplit(")", 1)[1].split()
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                # The command name may hold spaces: fields are counted after its closing ")".
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
 
@@ -249,19 +253,35 @@ class SingleRun:
 
     rate: float  # decisions per second, as the clients saw them
     cpu_ms: float  # server CPU milliseconds (user + system, all server processes) per decision
+    db_cpu_ms: float  # PostgreSQL backends' CPU milliseconds per decision (0 on SQLite)
     client_cpu_ms: float  # this process's (the clients') CPU milliseconds per decision
 
     @property
     def capacity(self) -> float:
         """Decisions per second the server processes could do on ``os.cpu_count()`` cores
         (server CPU alone; the clients' own CPU left out)."""
-        return (os.cpu_count() or 1) * 1000 / self.cpu_ms if self.cpu_ms else float("nan")
+        cost = self.cpu_ms + self.db_cpu_ms
+        return (os.cpu_count() or 1) * 1000 / cost if cost else float("nan")
 
 
-NAN_RUN = SingleRun(float("nan"), float("nan"), float("nan"))
+NAN_RUN = SingleRun(float("nan"), float("nan"), float("nan"), float("nan"))
+WARMUP = 5
 
 
-def single(servers: list[Server], token: str, total: int, concurrency: int) -> SingleRun:
+def db_backends(url: str) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to the store (none for SQLite)."""
+    if not url.startswith("postgresql"):
+        return []
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def single(servers: list[Server], url: str, token: str, total: int, concurrency: int) -> SingleRun:
     """Decisions per second through POST /decisions from ``concurrency`` threads, with the
     server CPU they took."""
     bases = [s.base for s in servers]
@@ -284,33 +304,46 @@ def single(servers: list[Server], token: str, total: int, concurrency: int) -> S
         for n in range(concurrency)
     ]
 
+    # Every client sends WARMUP decisions first (connections, token cache, database
+    # backends), then all start together with the clock.
+    ready = threading.Barrier(concurrency + 1)
+
     def worker(n: int) -> None:
         client = RawClient(bases[n % len(bases)])
         try:
-            for body in bodies[n]:
+            for i, body in enumerate(bodies[n]):
+                if i == WARMUP:
+                    ready.wait()
                 status, data = client.post("/api/v1/consent/decisions", token, body)
                 if status != 201:
                     errors.append(data.decode(errors="replace"))
+                    ready.abort()
                     return
         finally:
             client.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
-    cpu_before, client_before = cpu_seconds(pids), time.process_time()
-    start = time.perf_counter()
     for t in threads:
         t.start()
+    with contextlib.suppress(threading.BrokenBarrierError):
+        ready.wait()
+    backends = db_backends(url)
+    cpu_before, client_before = cpu_seconds(pids), time.process_time()
+    db_before = {p: cpu_seconds([p]) for p in backends}
+    start = time.perf_counter()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
     cpu = cpu_seconds(pids) - cpu_before
+    # Backends that exited meanwhile are left out of both sides; new ones count whole.
+    db = sum(cpu_seconds([p]) - db_before.get(p, 0.0) for p in db_backends(url))
     client = time.process_time() - client_before
     if errors:
         # Reported, not fatal: the table shows nan for the run.
         print(f"single decisions failed: {errors[0][:300]}", file=sys.stderr)
         return NAN_RUN
-    done = per * concurrency
-    return SingleRun(done / elapsed, cpu * 1000 / done, client * 1000 / done)
+    done = (per - WARMUP) * concurrency
+    return SingleRun(done / elapsed, cpu * 1000 / done, db * 1000 / done, client * 1000 / done)
 
 
 def bulk(base: str, token: str, batches: int) -> float:
@@ -402,10 +435,10 @@ def main() -> None:
             workers = 1 if sqlite else args.workers
             with servers(url, workers) as procs:
                 base = procs[0].base
-                run = single(procs, token, args.single, clients)
+                run = single(procs, url, token, args.single, clients)
                 print(
-                    f"{kind}: single {run.rate:,.0f}/s, server {run.cpu_ms:.2f} CPU-ms/decision "
-                    f"(clients {run.client_cpu_ms:.2f})",
+                    f"{kind}: single {run.rate:,.0f}/s, server {run.cpu_ms:.2f} CPU-ms/decision, "
+                    f"database {run.db_cpu_ms:.2f}, clients {run.client_cpu_ms:.2f}",
                     file=sys.stderr,
                 )
                 if not args.single_only:
@@ -418,20 +451,22 @@ def main() -> None:
         print(f"{kind}: done", file=sys.stderr)
     print()
     print(
-        f"{'store':<11}{'single/s':>10}{'cpu-ms':>8}{'cap/s':>8}{'bulk/s':>10}{'ledger':>12}"
+        f"{'store':<11}{'single/s':>10}{'cpu-ms':>8}{'db-ms':>7}{'cap/s':>8}{'bulk/s':>10}{'ledger':>12}"
         f"{'load s':>8}{'check 100k (service)':>22}{'check 100k (HTTP)':>19}"
     )
     for kind, c, r, b, n, load, ip, oh in rows:
         print(
-            f"{kind + f' ({c}c)':<11}{r.rate:>10,.0f}{r.cpu_ms:>8.2f}{r.capacity:>8,.0f}"
-            f"{b:>10,.0f}{n:>12,}{load:>8.0f}{ip:>20.3f} s{oh:>17.3f} s"
+            f"{kind + f' ({c}c)':<11}{r.rate:>10,.0f}{r.cpu_ms:>8.2f}{r.db_cpu_ms:>7.2f}"
+            f"{r.capacity:>8,.0f}{b:>10,.0f}{n:>12,}{load:>8.0f}{ip:>20.3f} s{oh:>17.3f} s"
         )
     print(
         f"(single: {args.single} requests from (N c) client threads; cpu-ms: server CPU "
-        f"(user + system) per decision; cap/s: {os.cpu_count()} cores / cpu-ms; uvicorn "
+        "(user + system) per decision; db-ms: PostgreSQL backends' CPU per decision; cap/s: "
+        f"{os.cpu_count()} cores / (cpu-ms + db-ms); uvicorn "
         f"workers: {args.workers} on PostgreSQL, 1 on SQLite; bulk: {args.bulk_batches} x "
         "1,000; check: median of 5)"
     )
+
 
 if __name__ == "__main__":
     main()

@@ -59,8 +59,16 @@ class DecisionBatcher:
         self.batches = 0  # committed batches and decisions, for tests and metrics
         self.decisions = 0
 
-    async def submit(self, prepare: Prepare) -> list[ConsentRecord]:
-        """Queue one decision; its records once committed, or its own error."""
+    async def submit(
+        self, prepare: Prepare, *, release: Session | None = None
+    ) -> list[ConsentRecord]:
+        """Queue one decision; its records once committed, or its own error.
+
+        ``release``: the request's own session, committed first if it began a transaction
+        (checking a token): else a request holds a pooled connection, or SQLite's write
+        lock, while it waits for the batch that needs them."""
+        if release is not None and release.in_transaction():
+            await run_in_threadpool(release.commit)
         loop = asyncio.get_running_loop()
         item = _Item(prepare, loop.create_future())
         self._pending.append(item)

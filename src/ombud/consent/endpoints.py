@@ -43,17 +43,19 @@ def list_purposes(session: DbSession, _staff: ViewerStaff) -> PurposeList:
 
 @router.post("/decisions", response_model=Decision, status_code=201)
 async def record(
-    body: DecisionCreate, request: Request, staff: OfficerStaff, settings: SettingsDep
+    body: DecisionCreate,
+    request: Request,
+    session: DbSession,
+    staff: OfficerStaff,
+    settings: SettingsDep,
 ) -> Decision:
     """Record one decision (committed with the others arriving meanwhile; see batcher.py)."""
     actor = _actor(staff)
 
     def prepare(session: Session, info: MapInfo) -> list[Entry]:
-        return service.decision_entries(
-            session, [body], actor=actor, settings=settings, info=info
-        )
+        return service.decision_entries(session, [body], actor=actor, settings=settings, info=info)
 
-    recs = await batcher_for(request).submit(prepare)
+    recs = await batcher_for(request).submit(prepare, release=session)
     return service.to_decision(recs[0])
 
 
