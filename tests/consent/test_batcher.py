@@ -84,6 +84,7 @@ def test_concurrent_decisions_over_http_land_with_distinct_receipts(
 ) -> None:
     settings, engine, secret = live
     app = create_app(settings)
+    request_engine: Engine = app.state.engine
 
     async def run() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
@@ -96,6 +97,7 @@ def test_concurrent_decisions_over_http_land_with_distinct_receipts(
             )
 
     responses = asyncio.run(run())
+    request_engine.dispose()
     assert [r.status_code for r in responses] == [201] * 40, responses[0].text
     receipts = {r.json()["receipt_id"] for r in responses}
     assert len(receipts) == 40
@@ -139,6 +141,7 @@ def test_one_bad_decision_over_http_gets_a_4xx_and_the_others_succeed(
 ) -> None:
     settings, engine, secret = live
     app = create_app(settings)
+    request_engine: Engine = app.state.engine
 
     async def run() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
@@ -152,6 +155,7 @@ def test_one_bad_decision_over_http_gets_a_4xx_and_the_others_succeed(
             )
 
     ok, bad, ok2 = asyncio.run(run())
+    request_engine.dispose()
     assert (ok.status_code, ok2.status_code) == (201, 201)
     assert bad.status_code == 422
     assert "purpose: 'nope'" in bad.text
@@ -224,3 +228,4 @@ def test_the_app_builds_its_batcher_from_settings(live: tuple[Settings, Engine, 
     assert batcher.window == 0.005
     assert batcher.max_items == settings.consent_batch_max
     assert batcher_for(request) is batcher
+    app.state.engine.dispose()
