@@ -231,7 +231,8 @@ def test_banner_choices_have_their_own_rate_limit(
     subject = ledger.make_subject("device", device, settings)
     # Two choices of two optional categories each were recorded; the refused one was not.
     assert len(repository.history_of(db_session, subject.hash, "analytics.reporting")) == 2
-    # Another device from the same address: the per-IP limit (4, the refused hit counted) is its own, not the forms'.
+    # Another device from the same address: the per-IP limit (4; the refused hit counted)
+    # is the banner's own, not the forms' 20.
     _decide(client, str(uuid.uuid4()), {})
     r = client.post("/privacy/consent/decision", json=body | {"device_id": str(uuid.uuid4())})
     assert r.status_code == 429 and "from your address" in r.text
