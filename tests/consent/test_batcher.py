@@ -229,3 +229,12 @@ def test_the_app_builds_its_batcher_from_settings(live: tuple[Settings, Engine, 
     assert batcher.max_items == settings.consent_batch_max
     assert batcher_for(request) is batcher
     app.state.engine.dispose()
+
+
+def test_the_batcher_survives_a_new_event_loop(live: tuple[Settings, Engine, str]) -> None:
+    settings, engine, _secret = live
+    batcher = _batcher(engine, settings)
+    first = asyncio.run(_submit_all(batcher, [_prepare(0)]))
+    second = asyncio.run(_submit_all(batcher, [_prepare(1), _prepare(2)]))
+    assert all(isinstance(o, list) for o in first + second)
+    assert _records(engine) == 3

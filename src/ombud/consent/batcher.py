@@ -70,6 +70,9 @@ class DecisionBatcher:
         if release is not None and release.in_transaction():
             await run_in_threadpool(release.commit)
         loop = asyncio.get_running_loop()
+        if self._task is not None and self._task.get_loop() is not loop:
+            # A new event loop (a test client started again): the old one's task is gone.
+            self._task, self._pending = None, []
         item = _Item(prepare, loop.create_future())
         self._pending.append(item)
         if self._task is None or self._task.done():
