@@ -107,7 +107,12 @@ class DecisionBatcher:
         except Exception as exc:
             if len(batch) == 1:
                 return [exc]
-            log.warning("consent batch of %d failed (%s); writing one by one", len(batch), exc)
+            # The type only: a message may quote what was being written.
+            log.warning(
+                "consent batch of %d failed (%s); writing one by one",
+                len(batch),
+                type(exc).__name__,
+            )
             return [self._write([item])[0] for item in batch]
         self.batches += 1
         self.decisions += sum(1 for o in outcomes if not isinstance(o, BaseException))
