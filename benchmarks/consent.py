@@ -459,7 +459,8 @@ def main() -> None:
                     load = fill(kind, url, records, settings)
                     print(f"{kind}: loaded {records:,} records in {load:.0f} s", file=sys.stderr)
                     in_proc, over_http = check(url, base, token, records, settings)
-        rows.append((kind, clients, run, bulk_rate, records, load, in_proc, over_http))
+        filled = 0 if args.single_only else records
+        rows.append((kind, clients, run, bulk_rate, filled, load, in_proc, over_http))
         print(f"{kind}: done", file=sys.stderr)
     print()
     print(
