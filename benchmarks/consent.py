@@ -1,7 +1,19 @@
 """Benchmark of the consent ledger on SQLite and PostgreSQL.
 
     .venv/bin/python benchmarks/consent.py [--stores sqlite,postgresql] [--records 10000000]
-        [--sqlite-records N] [--single 3000] [--bulk-batches 20] [--concurrency 8]
+        [--sqlite-records N] [--single 3000] [--bulk-batches 20] [--concurrency 32]
+        [--single-only]
+
+Columns of the table: ``single/s`` single decisions per second as the clients saw them;
+``cpu-ms`` CPU milliseconds (user + system, from /proc) the server processes spent per single
+decision; ``db-ms`` the same for the PostgreSQL backends of the store (backends that exit
+during the run are left out); ``cap/s`` cores / (cpu-ms + db-ms), the single decisions per
+second the machine could reach with the clients elsewhere. CPU per decision depends neither
+on the client threads sharing the cores nor on other load, so runs on a busy machine compare.
+A website's banner clicks arrive from many browsers at once, and each server process commits
+the decisions arriving together in one transaction (docs/consent.md, "Group commit"), so the
+default concurrency is 32 clients; each sends 5 decisions first (connections, token cache)
+before the clock starts.
 
 For each store: a fresh migrated store with a small data map and one staff token; real
 uvicorn servers (``--workers`` single-process servers on free localhost ports, clients spread
@@ -34,6 +46,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -144,16 +157,40 @@ def prepare(url: str, folder: Path) -> tuple[Settings, str]:
     return settings, token
 
 
+@dataclass(frozen=True)
+class Server:
+    """One running uvicorn process: its base URL and process id."""
+
+    base: str
+    pid: int
+
+
 @contextmanager
-def servers(url: str, count: int) -> Iterator[list[str]]:
+def servers(url: str, count: int) -> Iterator[list[Server]]:
     """``count`` single-process uvicorn servers, each on its own port; clients spread over
     them (uvicorn's --workers lets one process accept most keep-alive connections)."""
     with contextlib.ExitStack() as stack:
         yield [stack.enter_context(server(url)) for _ in range(count)]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU seconds the processes ``pids`` have used so far (Linux /proc);
+    processes gone meanwhile count nothing (a pool closing an overflow connection)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                # The command name may hold spaces: fields are counted after its closing ")".
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 @contextmanager
-def server(url: str) -> Iterator[str]:
+def server(url: str) -> Iterator[Server]:
     """A uvicorn server for ``url`` on a free port."""
     port = free_port()
     env = {**os.environ, "OMBUD_DATABASE_URL": url, "OMBUD_SECRET_KEY": SECRET}
@@ -183,7 +220,7 @@ def server(url: str) -> Iterator[str]:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield base
+        yield Server(base, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -222,8 +259,45 @@ class RawClient:
         self.sock.close()
 
 
-def single(bases: list[str], token: str, total: int, concurrency: int) -> float:
-    """Decisions per second through POST /decisions from ``concurrency`` threads."""
+@dataclass(frozen=True)
+class SingleRun:
+    """Single decisions: wall-clock rate, and what they cost the server processes."""
+
+    rate: float  # decisions per second, as the clients saw them
+    cpu_ms: float  # server CPU milliseconds (user + system, all server processes) per decision
+    db_cpu_ms: float  # PostgreSQL backends' CPU milliseconds per decision (0 on SQLite)
+    client_cpu_ms: float  # this process's (the clients') CPU milliseconds per decision
+
+    @property
+    def capacity(self) -> float:
+        """Decisions per second the server processes could do on ``os.cpu_count()`` cores
+        (server CPU alone; the clients' own CPU left out)."""
+        cost = self.cpu_ms + self.db_cpu_ms
+        return (os.cpu_count() or 1) * 1000 / cost if cost else float("nan")
+
+
+NAN_RUN = SingleRun(float("nan"), float("nan"), float("nan"), float("nan"))
+WARMUP = 5
+
+
+def db_backends(url: str) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to the store (none for SQLite)."""
+    if not url.startswith("postgresql"):
+        return []
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def single(servers: list[Server], url: str, token: str, total: int, concurrency: int) -> SingleRun:
+    """Decisions per second through POST /decisions from ``concurrency`` threads, with the
+    server CPU they took."""
+    bases = [s.base for s in servers]
+    pids = [s.pid for s in servers]
     per = total // concurrency
     errors: list[str] = []
     bodies = [
@@ -242,29 +316,46 @@ def single(bases: list[str], token: str, total: int, concurrency: int) -> float:
         for n in range(concurrency)
     ]
 
+    # Every client sends WARMUP decisions first (connections, token cache, database
+    # backends), then all start together with the clock.
+    ready = threading.Barrier(concurrency + 1)
+
     def worker(n: int) -> None:
         client = RawClient(bases[n % len(bases)])
         try:
-            for body in bodies[n]:
+            for i, body in enumerate(bodies[n]):
+                if i == WARMUP:
+                    ready.wait()
                 status, data = client.post("/api/v1/consent/decisions", token, body)
                 if status != 201:
                     errors.append(data.decode(errors="replace"))
+                    ready.abort()
                     return
         finally:
             client.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
-    start = time.perf_counter()
     for t in threads:
         t.start()
+    with contextlib.suppress(threading.BrokenBarrierError):
+        ready.wait()
+    backends = db_backends(url)
+    cpu_before, client_before = cpu_seconds(pids), time.process_time()
+    db_before = {p: cpu_seconds([p]) for p in backends}
+    start = time.perf_counter()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
+    cpu = cpu_seconds(pids) - cpu_before
+    # Backends that exited meanwhile are left out of both sides; new ones count whole.
+    db = sum(cpu_seconds([p]) - db_before.get(p, 0.0) for p in db_backends(url))
+    client = time.process_time() - client_before
     if errors:
         # Reported, not fatal: the table shows nan for the run.
         print(f"single decisions failed: {errors[0][:300]}", file=sys.stderr)
-        return float("nan")
-    return per * concurrency / elapsed
+        return NAN_RUN
+    done = (per - WARMUP) * concurrency
+    return SingleRun(done / elapsed, cpu * 1000 / done, db * 1000 / done, client * 1000 / done)
 
 
 def bulk(base: str, token: str, batches: int) -> float:
@@ -328,7 +419,7 @@ def main() -> None:
     parser.add_argument("--sqlite-records", type=int, default=None)
     parser.add_argument("--single", type=int, default=3000)
     parser.add_argument("--bulk-batches", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="server processes (PostgreSQL)")
     parser.add_argument(
         "--sqlite-concurrency",
@@ -337,41 +428,56 @@ def main() -> None:
         help="client threads on SQLite (one server process: SQLite has one writer at a time, "
         "so a second process only waits for the lock)",
     )
+    parser.add_argument(
+        "--single-only",
+        action="store_true",
+        help="measure single decisions only (no bulk, no fill, no check): quick comparisons",
+    )
     args = parser.parse_args()
     print(machine())
     rows = []
+    nan = float("nan")
     for kind in args.stores.split(","):
         records = args.sqlite_records if kind == "sqlite" and args.sqlite_records else args.records
+        bulk_rate, load, in_proc, over_http = nan, nan, nan, nan
         with tempfile.TemporaryDirectory() as tmp, store(kind, Path(tmp)) as url:
             settings, token = prepare(url, Path(tmp))
             sqlite = kind == "sqlite"
             clients = args.sqlite_concurrency if sqlite else args.concurrency
             workers = 1 if sqlite else args.workers
-            with servers(url, workers) as bases:
-                base = bases[0]
-                single_rate = single(bases, token, args.single, clients)
-                print(f"{kind}: single {single_rate:,.0f}/s", file=sys.stderr)
-                bulk_rate = bulk(base, token, args.bulk_batches)
-                print(f"{kind}: bulk {bulk_rate:,.0f}/s", file=sys.stderr)
-                load = fill(kind, url, records, settings)
-                print(f"{kind}: loaded {records:,} records in {load:.0f} s", file=sys.stderr)
-                in_proc, over_http = check(url, base, token, records, settings)
-        rows.append((kind, clients, single_rate, bulk_rate, records, load, in_proc, over_http))
+            with servers(url, workers) as procs:
+                base = procs[0].base
+                run = single(procs, url, token, args.single, clients)
+                print(
+                    f"{kind}: single {run.rate:,.0f}/s, server {run.cpu_ms:.2f} CPU-ms/decision, "
+                    f"database {run.db_cpu_ms:.2f}, clients {run.client_cpu_ms:.2f}",
+                    file=sys.stderr,
+                )
+                if not args.single_only:
+                    bulk_rate = bulk(base, token, args.bulk_batches)
+                    print(f"{kind}: bulk {bulk_rate:,.0f}/s", file=sys.stderr)
+                    load = fill(kind, url, records, settings)
+                    print(f"{kind}: loaded {records:,} records in {load:.0f} s", file=sys.stderr)
+                    in_proc, over_http = check(url, base, token, records, settings)
+        filled = 0 if args.single_only else records
+        rows.append((kind, clients, run, bulk_rate, filled, load, in_proc, over_http))
         print(f"{kind}: done", file=sys.stderr)
     print()
     print(
-        f"{'store':<11}{'single/s':>10}{'bulk/s':>10}{'ledger':>12}{'load s':>8}"
-        f"{'check 100k (service)':>22}{'check 100k (HTTP)':>19}"
+        f"{'store':<11}{'single/s':>10}{'cpu-ms':>8}{'db-ms':>7}{'cap/s':>8}{'bulk/s':>10}{'ledger':>12}"
+        f"{'load s':>8}{'check 100k (service)':>22}{'check 100k (HTTP)':>19}"
     )
-    for kind, c, s, b, n, load, ip, oh in rows:
+    for kind, c, r, b, n, load, ip, oh in rows:
         print(
-            f"{kind + f' ({c}c)':<11}{s:>10,.0f}{b:>10,.0f}{n:>12,}{load:>8.0f}"
-            f"{ip:>20.3f} s{oh:>17.3f} s"
+            f"{kind + f' ({c}c)':<11}{r.rate:>10,.0f}{r.cpu_ms:>8.2f}{r.db_cpu_ms:>7.2f}"
+            f"{r.capacity:>8,.0f}{b:>10,.0f}{n:>12,}{load:>8.0f}{ip:>20.3f} s{oh:>17.3f} s"
         )
     print(
-        f"(single: {args.single} requests from (N c) client threads; uvicorn workers: "
-        f"{args.workers} on PostgreSQL, 1 on SQLite; bulk: {args.bulk_batches} x 1,000; "
-        "check: median of 5)"
+        f"(single: {args.single} requests from (N c) client threads; cpu-ms: server CPU "
+        "(user + system) per decision; db-ms: PostgreSQL backends' CPU per decision; cap/s: "
+        f"{os.cpu_count()} cores / (cpu-ms + db-ms); uvicorn "
+        f"workers: {args.workers} on PostgreSQL, 1 on SQLite; bulk: {args.bulk_batches} x "
+        "1,000; check: median of 5)"
     )
 
 

@@ -82,6 +82,25 @@ class Settings(BaseSettings):
     rate_limit_per_target: int = Field(
         default=10, description="Code checks and resends per request per hour."
     )
+    rate_limit_banner_per_ip: int = Field(
+        default=600,
+        description="Cookie banner choices per IP per hour (many visitors may share one "
+        "address); counted apart from the public forms' limits.",
+    )
+    rate_limit_banner_per_device: int = Field(
+        default=30, description="Cookie banner choices per device id per hour."
+    )
+    consent_batch_window_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=100,
+        description="How long a server process waits for more single consent decisions to "
+        "commit together with the first one (0: no wait; decisions arriving while a batch "
+        "is written still go together into the next).",
+    )
+    consent_batch_max: int = Field(
+        default=500, ge=1, le=10_000, description="Most single decisions in one transaction."
+    )
     redis_url: str | None = Field(
         default=None, description="Redis for rate limits shared by several workers."
     )

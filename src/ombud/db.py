@@ -140,6 +140,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(_finish, session, False)
         raise
+    if not session.in_transaction() and not session.info.get("after_commit"):
+        _finish(session, True)  # nothing to commit (a cached token, say): no thread hop
+        return
     with anyio.CancelScope(shield=True):
         await run_in_threadpool(_finish, session, True)
 

@@ -200,6 +200,26 @@ def check(
             )
 
 
+def check_banner(request: Request, *, device_id: str) -> None:
+    """Count one cookie banner choice against its own per-IP and per-device limits (apart
+    from the public forms' counters: a busy website must not lock out a mail form)."""
+    settings: Settings = request.app.state.settings
+    limiter = limiter_for(request)
+    checks = [
+        ("banner-ip", client_ip(request), settings.rate_limit_banner_per_ip, "from your address"),
+        ("banner-device", device_id, settings.rate_limit_banner_per_device, "for this device"),
+    ]
+    for kind, value, limit, what in checks:
+        verdict = limiter.hit(f"{kind}:{_digest(value)}", limit=limit)
+        if not verdict.allowed:
+            limiter.count_refusal("banner")
+            raise RateLimited(
+                f"too many cookie choices {what}: at most {limit} per hour; "
+                f"try again in {_minutes(verdict.retry_after)}",
+                retry_after=verdict.retry_after,
+            )
+
+
 def refused(request: Request, scope: str) -> None:
     """Count a 429 answered outside ``check`` (a code locked after too many wrong tries)."""
     limiter_for(request).count_refusal(scope)

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -207,3 +208,32 @@ def test_old_notice_is_a_conflict(
     body = {"device_id": str(uuid.uuid4()), "choices": {}, "notice_hash": old}
     r = client.post("/privacy/consent/decision", json=body)
     assert r.status_code == 409 and "reload the banner" in r.text
+
+
+def test_banner_choices_have_their_own_rate_limit(
+    app: FastAPI,
+    client: TestClient,
+    banner_map: DataMapVersion,
+    db_session: Session,
+    settings: Settings,
+) -> None:
+    app.state.settings = app.state.settings.model_copy(
+        update={"rate_limit_banner_per_device": 2, "rate_limit_banner_per_ip": 4}
+    )
+    device = str(uuid.uuid4())
+    _decide(client, device, {"analytics": True})
+    _decide(client, device, {"analytics": False})
+    cfg = _config(client)
+    body = {"device_id": device, "choices": {}, "notice_hash": cfg["notice"]["hash"]}
+    r = client.post("/privacy/consent/decision", json=body, headers={"Origin": SITE})
+    assert r.status_code == 429, r.text
+    assert "for this device" in r.text and int(r.headers["Retry-After"]) > 0
+    subject = ledger.make_subject("device", device, settings)
+    # Two choices of two optional categories each were recorded; the refused one was not.
+    assert len(repository.history_of(db_session, subject.hash, "analytics.reporting")) == 2
+    # Another device from the same address: the per-IP limit (4; the refused hit counted)
+    # is the banner's own, not the forms' 20.
+    _decide(client, str(uuid.uuid4()), {})
+    r = client.post("/privacy/consent/decision", json=body | {"device_id": str(uuid.uuid4())})
+    assert r.status_code == 429 and "from your address" in r.text
+    assert app.state.limiter.refusals() == {"banner": 2}

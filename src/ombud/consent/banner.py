@@ -27,6 +27,7 @@ from ombud.consent.schemas import DecisionKind, Method, SubjectKind
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import Cookie, CookieCategory, DataMap
 from ombud.errors import Conflict, InvalidInput, NotFound
+from ombud.models.consent import ConsentRecord
 from ombud.origin import origin_of as shared_origin_of
 
 # Key of the cookie notice in the notices table: one versioned notice for the whole banner.
@@ -209,6 +210,22 @@ def record(
     session: Session, settings: Settings, choice: Choice, context: Context
 ) -> list[dict[str, Any]]:
     """Write one ledger record per category for the device; GPC refuses sale/sharing ones."""
+    entries = choice_entries(session, settings, choice, context)
+    return receipts_of(entries, ledger.write(session, entries, settings))
+
+
+def receipts_of(entries: list[Entry], written: list[ConsentRecord]) -> list[dict[str, Any]]:
+    """Category, decision and receipt id of each record written for a choice."""
+    return [
+        {"category": e.evidence["category"], "decision": r.decision, "receipt_id": r.receipt_id}
+        for e, r in zip(entries, written, strict=True)
+    ]
+
+
+def choice_entries(
+    session: Session, settings: Settings, choice: Choice, context: Context
+) -> list[Entry]:
+    """The validated ledger entries of a choice, one per optional category (not written)."""
     try:
         device = str(uuid.UUID(choice.device_id))
     except ValueError:
@@ -261,8 +278,4 @@ def record(
                 evidence,
             )
         )
-    written = ledger.write(session, entries, settings)
-    return [
-        {"category": e.evidence["category"], "decision": r.decision, "receipt_id": r.receipt_id}
-        for e, r in zip(entries, written, strict=True)
-    ]
+    return entries

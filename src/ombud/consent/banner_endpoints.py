@@ -10,10 +10,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from ombud import ratelimit
 from ombud.config import Settings
 from ombud.consent import banner, gpc, ledger
-from ombud.consent.ledger import Context
+from ombud.consent.batcher import batcher_for
+from ombud.consent.ledger import Context, Entry
+from ombud.consent.purposes import MapInfo
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.errors import Forbidden, InvalidInput
@@ -122,17 +126,15 @@ def _context(request: Request, page: str) -> Context:
 
 
 @router.post("/privacy/consent/decision", response_model=DecisionOut)
-def banner_decision(
-    body: DecisionIn, request: Request, session: DbSession, settings: SettingsDep
+async def banner_decision(
+    body: DecisionIn, request: Request, settings: SettingsDep
 ) -> JSONResponse:
     """Record the visitor's choice for their device id; the receipt id comes back."""
-    headers = _cors(request, session, settings)
-    origin = request.headers.get("origin")
-    if origin and "Access-Control-Allow-Origin" not in headers:
-        raise Forbidden(
-            f"origin: '{origin[:200]}' may not record cookie choices; add it to "
-            "OMBUD_BANNER_ORIGINS"
-        )
+    # One click, one decision: committed with the others arriving meanwhile (batcher.py).
+    if settings.redis_url:  # a network round trip: not on the event loop
+        await run_in_threadpool(ratelimit.check_banner, request, device_id=body.device_id)
+    else:
+        ratelimit.check_banner(request, device_id=body.device_id)
     present, _header = gpc.signal_present(request.headers, settings)
     choice = banner.Choice(
         device_id=body.device_id,
@@ -141,7 +143,23 @@ def banner_decision(
         page=body.page,
         gpc=body.gpc or present,
     )
-    receipts = banner.record(session, settings, choice, _context(request, body.page))
+    context = _context(request, body.page)
+    headers: dict[str, str] = {}
+    entries: list[Entry] = []
+
+    def prepare(session: Session, _info: MapInfo) -> list[Entry]:
+        headers.update(_cors(request, session, settings))
+        origin = request.headers.get("origin")
+        if origin and "Access-Control-Allow-Origin" not in headers:
+            raise Forbidden(
+                f"origin: '{origin[:200]}' may not record cookie choices; add it to "
+                "OMBUD_BANNER_ORIGINS"
+            )
+        entries[:] = banner.choice_entries(session, settings, choice, context)
+        return entries
+
+    written = await batcher_for(request).submit(prepare)
+    receipts = banner.receipts_of(entries, written)
     out = DecisionOut(
         receipt_id=receipts[0]["receipt_id"] if receipts else None,
         receipts=[Receipt(**r) for r in receipts],

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
-from ombud.config import Settings
 from ombud.consent import links, preferences, receipts, service, web
-from ombud.consent.purposes import get_purpose
+from ombud.consent.batcher import batcher_for
+from ombud.consent.ledger import Entry
+from ombud.consent.purposes import MapInfo, get_purpose
 from ombud.consent.schemas import (
     BulkCheck,
     BulkCheckCreate,
@@ -43,16 +43,19 @@ def list_purposes(session: DbSession, _staff: ViewerStaff) -> PurposeList:
 
 @router.post("/decisions", response_model=Decision, status_code=201)
 async def record(
-    body: DecisionCreate, session: DbSession, staff: OfficerStaff, settings: SettingsDep
+    body: DecisionCreate,
+    request: Request,
+    session: DbSession,
+    staff: OfficerStaff,
+    settings: SettingsDep,
 ) -> Decision:
-    """Record one decision."""
-    # The busiest endpoint: async so that FastAPI does not add a second thread hop to
-    # serialise the response; the store work itself runs in the thread pool.
-    return await run_in_threadpool(_record_one, session, body, _actor(staff), settings)
+    """Record one decision (committed with the others arriving meanwhile; see batcher.py)."""
+    actor = _actor(staff)
 
+    def prepare(session: Session, info: MapInfo) -> list[Entry]:
+        return service.decision_entries(session, [body], actor=actor, settings=settings, info=info)
 
-def _record_one(session: Session, body: DecisionCreate, actor: str, settings: Settings) -> Decision:
-    recs = service.record_decisions(session, items=[body], actor=actor, settings=settings)
+    recs = await batcher_for(request).submit(prepare, release=session)
     return service.to_decision(recs[0])
 
 

@@ -177,6 +177,18 @@ def record_decisions(
     return written
 
 
+def decision_entries(
+    session: Session,
+    items: Sequence[DecisionCreate],
+    *,
+    actor: str,
+    settings: Settings | None,
+    info: MapInfo,
+) -> list[Entry]:
+    """Validated ledger entries of ``items`` against data map ``info`` (for the batcher)."""
+    return _entries(session, items, actor, settings, info)
+
+
 def _entries(
     session: Session,
     items: Sequence[DecisionCreate],
