@@ -67,12 +67,13 @@ def test_no_place_is_a_sentence_next_to_the_field_and_the_form_keeps_what_was_ty
     client: TestClient, db_session: Session, datamap: DataMapVersion, smtp_server: SmtpServer
 ) -> None:
     before = counts(db_session)
-    res = client.post("/privacy/request", data=FORM)
+    # A type this data map offers on the form (it has no dataset for access requests).
+    res = client.post("/privacy/request", data={**FORM, "type": "restriction"})
     assert res.status_code == 422
     assert f'<p class="error" id="country-error">{country_missing()}</p>' in res.text
     assert 'aria-invalid="true" aria-describedby="country-error country-hint"' in res.text
     assert 'value="hana@example.test"' in res.text and "All of it, please." in res.text
-    assert '<option value="access" selected>' in res.text
+    assert '<option value="restriction" selected>' in res.text
     assert "Please correct the problem marked below." in res.text
     assert counts(db_session) == before and smtp_server.mailbox.messages == []
 
