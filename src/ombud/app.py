@@ -22,6 +22,7 @@ from ombud.web.headers import SecurityHeadersMiddleware
 ROUTER_MODULES = (
     "ombud.health",
     "ombud.staff.endpoints",
+    "ombud.notify.endpoints",
     "ombud.datamap.endpoints",
     "ombud.audit.endpoints",
     "ombud.dsr.endpoints",

@@ -1,5 +1,6 @@
 """The server's background loop for work that must happen even when nobody asks: send the
-mail the outbox still holds (after a crash or an SMTP outage) and delete expired packages."""
+mail the outbox still holds (after a crash or an SMTP outage), delete expired packages and
+mail staff the daily digest of deadlines."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.db import unit_of_work
 from ombud.execution import downloads
+from ombud.notify import tasks as notify_tasks
 from ombud.outbox import repository as outbox_repository
 from ombud.outbox import service as outbox
 
@@ -23,7 +25,12 @@ KEEP_SENT = timedelta(days=30)
 
 
 def run_once(engine: Engine | None, settings: Settings) -> None:
-    """Send due mail, delete expired packages and old sent mail; errors are logged."""
+    """Send due mail, delete expired packages and old sent mail, send the day's digest once;
+    errors are logged."""
+    try:
+        notify_tasks.send_digest(engine, settings)
+    except Exception:
+        log.exception("the daily digest failed; will retry at the next interval")
     try:
         outbox.drain(engine, settings)
     except Exception:  # the loop must outlive a bad message or a store outage

@@ -11,6 +11,7 @@ from ombud.cli import (
     cookies,
     datamap,
     db,
+    decisions,
     demo,
     execution,
     mail,
@@ -57,6 +58,7 @@ app.add_typer(statement.app, name="statement")
 app.add_typer(retention.app, name="retention")
 app.add_typer(mail.app, name="mail")
 execution.register(app, requests.app)
+decisions.register(requests.app)
 serve.register(app)
 demo.register(app)
 

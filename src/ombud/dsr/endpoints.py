@@ -175,6 +175,15 @@ def approve(
     return _detail(session, row)
 
 
+@router.post("/{request_id}/assign", response_model=schemas.PrivacyRequestDetail)
+def assign(
+    request_id: IdPath, body: schemas.Assign, session: DbSession, token: OfficerStaff
+) -> schemas.PrivacyRequestDetail:
+    """Assign the request to a privacy officer or admin (email), or unassign it (null)."""
+    row = service.assign(session, request_id, body.email, _actor(token))
+    return _detail(session, row)
+
+
 @router.post("/{request_id}/deny", response_model=schemas.PrivacyRequestDetail)
 def deny(
     request_id: IdPath, body: schemas.Reason, session: DbSession, token: OfficerStaff

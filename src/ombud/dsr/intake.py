@@ -39,8 +39,10 @@ def submit(
     callback_urls: list[str] | None = None,
     received_at: datetime | None = None,
     extra_hints: list[dict[str, str]] | None = None,
+    verified_by_staff: bool = False,
 ) -> PrivacyRequest:
-    """Record a request, set its deadlines, and send the code (or acknowledge it if no code)."""
+    """Record a request, set its deadlines, and send the code (or acknowledge it if no code,
+    or if staff saw proof of identity themselves: ``verified_by_staff``)."""
     rules_by_key = jurisdictions.load(session)
     if data.jurisdiction:
         juris = jurisdictions.get(rules_by_key, data.jurisdiction)
@@ -50,7 +52,10 @@ def submit(
         ]
     rules = jurisdictions.rules_for(juris, data.type.value)
     fixes = corrections.check_request(
-        session, data.type.value, data.rectification, required=source in ("web", "api")
+        session,
+        data.type.value,
+        data.rectification,
+        required=source in ("web", "api", "staff", "import"),
     )
     at = received_at or utcnow()
     received_on = at.date()
@@ -77,6 +82,9 @@ def submit(
         due_on=add_period(received_on, rules.deadline),
         acknowledge_by=add_period(received_on, rules.acknowledge) if rules.acknowledge else None,
         paused_days=0,
+        approval_policy=rules.approval,
+        approval_rule=rules.approval_rule,
+        approvals=[],
     )
     if data.encryption is not None:
         request.package_encryption = data.encryption.method
@@ -101,11 +109,15 @@ def submit(
             "identity_hints": [h["type"] for h in request.identity_hints],
             "due_on": request.due_on,
             "verification": rules.verification,
+            "approval": rules.approval,
             "package_encryption": request.package_encryption,
         },
     )
     # An agent's request is always confirmed by the person, at the person's address (§ 7063).
-    if rules.verification or request.agent is not None:
+    if verified_by_staff and request.agent is None:
+        workflow.move(session, request, S.verified, actor=actor, action="verified by staff")
+        acknowledge(session, request, actor=actor)
+    elif rules.verification or request.agent is not None:
         _send_code(session, request, actor=actor, action="send code")
     else:
         workflow.move(session, request, S.verified, actor=actor, action="accept without code")

@@ -18,6 +18,7 @@ from ombud.datamap import service as datamap_service
 from ombud.datamap.correctable import Option
 from ombud.dsr import (
     agents,
+    approval,
     corrections,
     jurisdictions,
     letters,
@@ -26,6 +27,7 @@ from ombud.dsr import (
     sealing,
     workflow,
 )
+from ombud.dsr.assignment import assign, create
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
 from ombud.errors import Conflict, Gone, InvalidInput, NotFound
@@ -36,8 +38,10 @@ from ombud.models.requests import RequestStatus as S
 __all__ = [
     "acknowledge",
     "approve",
+    "assign",
     "cancel",
     "complete_execution",
+    "create",
     "deny",
     "extend",
     "fail_execution",
@@ -93,15 +97,21 @@ def flags(request: PrivacyRequest, *, due_soon_days: int = DUE_SOON_DAYS) -> Que
 
 
 def queue(
-    session: Session, *, status: str | None = None, due_soon_days: int = DUE_SOON_DAYS
+    session: Session,
+    *,
+    status: str | None = None,
+    due_soon_days: int = DUE_SOON_DAYS,
+    include_closed: bool = False,
 ) -> list[QueueItem]:
-    """Open requests (or those in ``status``), nearest deadline first, with flags."""
+    """Open requests (or those in ``status``, or all), nearest deadline first, with flags."""
     if status is not None:
         try:
             statuses = [S(status).value]
         except ValueError:
             known = ", ".join(s.value for s in S)
             raise InvalidInput(f"unknown status {status!r}; use one of: {known}") from None
+    elif include_closed:
+        statuses = [s.value for s in S]
     else:
         statuses = [s.value for s in workflow.OPEN]
     return [
@@ -122,11 +132,20 @@ def notes(session: Session, request_id: str) -> list[RequestNote]:
 
 
 def approve(session: Session, request_id: str, *, actor: str, note: str = "") -> PrivacyRequest:
-    """Approve a verified request so execution may carry it out."""
+    """Approve a verified request so execution may carry it out; under a two-approval rule
+    the first approval is recorded and the request waits for a second staff member."""
     request = get(session, request_id, lock=True)
     workflow.check(request, S.approved, action="approve")
     corrections.check_ready(request)
-    workflow.move(session, request, S.approved, actor=actor, action="approve")
+    if approval.record(session, request, actor=actor):
+        workflow.move(
+            session,
+            request,
+            S.approved,
+            actor=actor,
+            action="approve",
+            data={"rule": request.approval_rule, "approvals": len(request.approvals)},
+        )
     if note:
         add_note(session, request_id, actor=actor, text=note)
     return request

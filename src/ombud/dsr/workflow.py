@@ -91,4 +91,25 @@ def move(
         subject_id=request.id,
         data={"from": previous, "to": target.value, "action": action, **(data or {})},
     )
+    if target is S.verified:
+        _after_verified(session, request)
     return request
+
+
+def _after_verified(session: Session, request: PrivacyRequest) -> None:
+    """Approve at once when the data map's rule says so; otherwise tell the staff."""
+    # Imported here: both modules move requests through this one (an import cycle otherwise).
+    from ombud.dsr import approval
+    from ombud.notify import service as notify
+
+    if approval.auto_ready(request):
+        move(
+            session,
+            request,
+            S.approved,
+            actor=approval.POLICY_ACTOR,
+            action="approve automatically",
+            data={"rule": request.approval_rule},
+        )
+    else:
+        notify.request_verified(session, request)

@@ -6,6 +6,7 @@ from ombud.models import (  # noqa: F401
     datamap,
     execution,
     mail,
+    notify,
     requests,
     retention,
     staff,

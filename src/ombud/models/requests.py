@@ -90,6 +90,15 @@ class PrivacyRequest(IdMixin, CreatedMixin, Base):
     package_passphrase_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Language of the letters (``en``, ``de``); None: the data map's default.
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The staff member who looks after the request (``dsr.service.assign``); None: nobody yet.
+    assigned_to: Mapped[str | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    # The approval rule of the data map that applied when the request arrived: how many staff
+    # approvals it needs ("auto", "one", "two"), where the rule was written, and who approved.
+    approval_policy: Mapped[str] = mapped_column(String(8), default="one", server_default="one")
+    approval_rule: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    approvals: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     messages: Mapped[list[RequestMessage]] = relationship(
         back_populates="request", lazy="raise", order_by="RequestMessage.sent_at"
