@@ -14,6 +14,7 @@ from ombud.cli import (
     decisions,
     demo,
     execution,
+    helptext,
     mail,
     requests,
     retention,
@@ -21,6 +22,8 @@ from ombud.cli import (
     staff,
     statement,
 )
+
+helptext.tidy()
 
 app = typer.Typer(
     name="ombud",

@@ -141,7 +141,7 @@ def metrics(
         min=2000,
         max=9999,
         show_default=False,
-        help="Calendar year of receipt [default: this year].",
+        help="Calendar year of receipt (default: this year).",
     ),
     format: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
@@ -63,6 +65,7 @@ def create(
     actor: str,
     verified_reason: str = "",
     source: str = "staff",
+    received_at: datetime | None = None,
 ) -> PrivacyRequest:
     """A request staff received by letter, phone or in person: with ``verified_reason`` staff
     saw proof of identity themselves (kept as a note) and no code is mailed; without it the
@@ -74,7 +77,12 @@ def create(
             "mark it verified"
         )
     request = intake.submit(
-        session, data=data, source=source, actor=actor, verified_by_staff=bool(reason)
+        session,
+        data=data,
+        source=source,
+        actor=actor,
+        verified_by_staff=bool(reason),
+        received_at=received_at,
     )
     if reason:
         note = RequestNote(request_id=request.id, author=actor, text=f"verified by staff: {reason}")

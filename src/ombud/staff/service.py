@@ -178,6 +178,11 @@ def revoke_token(session: Session, *, prefix: str, actor: str = "cli") -> ApiTok
     return token
 
 
+def list_users(session: Session) -> list[StaffUser]:
+    """Every staff account by email."""
+    return repository.list_users(session)
+
+
 def list_tokens(session: Session) -> list[ApiToken]:
     """Every token with its user, newest first."""
     return repository.list_tokens(session)
