@@ -32,6 +32,7 @@ ROUTER_MODULES = (
     "ombud.consent.banner_endpoints",
     "ombud.notices.endpoints",
     "ombud.retention.endpoints",
+    "ombud.console.endpoints",
     "ombud.web.endpoints",
     "ombud.web.docs",
 )

@@ -164,6 +164,34 @@ class Settings(BaseSettings):
         description="How long a server process trusts an API token it has checked (0: check "
         "every request); a revoked token stops working in other processes within this time.",
     )
+    console_idle_minutes: int = Field(
+        default=30,
+        ge=1,
+        description="Minutes without a page view after which a staff console session ends.",
+    )
+    console_session_hours: int = Field(
+        default=12,
+        ge=1,
+        description="Hours after signing in at which a staff console session "
+        "ends however active it is.",
+    )
+    console_lockout_after: int = Field(
+        default=5,
+        ge=1,
+        description="Failed console sign-ins to one account before it is "
+        "locked for a while (the lock doubles with each further failure).",
+    )
+    console_lockout_after_ip: int = Field(
+        default=20,
+        ge=1,
+        description="Failed console sign-ins from one address (any account) "
+        "before that address is locked for a while.",
+    )
+    console_lockout_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="First console lockout; it doubles with each further failure, up to an hour.",
+    )
 
     @field_validator("secret_key", "secret_keys_old")
     @classmethod

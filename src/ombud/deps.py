@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from ombud.config import Settings
+from ombud.console.web import ConsoleIdentity, identify, require
 from ombud.db import DbSession
 from ombud.errors import Unauthorized
 from ombud.models.staff import ApiToken, Role
@@ -69,3 +70,30 @@ def role_required(role: Role) -> Callable[[ApiToken], Awaitable[ApiToken]]:
 ViewerStaff = Annotated[ApiToken, Depends(role_required(Role.viewer))]
 OfficerStaff = Annotated[ApiToken, Depends(role_required(Role.privacy_officer))]
 AdminStaff = Annotated[ApiToken, Depends(role_required(Role.admin))]
+
+
+# ---------------------------------------------------------------- staff console (cookies)
+
+
+async def get_console_user(
+    request: Request, session: DbSession, settings: SettingsDep
+) -> ConsoleIdentity:
+    """The signed-in console user (else a redirect to sign in); POSTs must carry the CSRF token."""
+    return await identify(request, session, settings)
+
+
+ConsoleUser = Annotated[ConsoleIdentity, Depends(get_console_user)]
+
+
+def console_role(role: Role) -> Callable[[ConsoleIdentity], Awaitable[ConsoleIdentity]]:
+    """Build a dependency that admits console users with at least ``role``."""
+
+    async def _check(ident: ConsoleUser) -> ConsoleIdentity:
+        require(ident, role)
+        return ident
+
+    return _check
+
+
+ConsoleOfficer = Annotated[ConsoleIdentity, Depends(console_role(Role.privacy_officer))]
+ConsoleAdmin = Annotated[ConsoleIdentity, Depends(console_role(Role.admin))]

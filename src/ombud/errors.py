@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,6 +32,17 @@ class BadRequest(OmbudError):
 class Unauthorized(OmbudError):
     status = 401
     code = "unauthorized"
+
+
+class SeeOther(OmbudError):
+    """Not an error for a browser: go to ``location`` (the staff console's sign-in page)."""
+
+    status = 401
+    code = "sign_in_required"
+
+    def __init__(self, message: str, *, location: str) -> None:
+        super().__init__(message)
+        self.location = location
 
 
 class Forbidden(OmbudError):
@@ -120,6 +131,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OmbudError)
     async def _ombud(request: Request, exc: OmbudError) -> Response:
         headers = None
+        if isinstance(exc, SeeOther):
+            if request.headers.get("hx-request"):
+                # htmx follows a 303 inside the page; this makes it load the whole page.
+                return Response(status_code=204, headers={"HX-Redirect": exc.location})
+            if request.method in ("GET", "HEAD") or _wants_html(request):
+                return RedirectResponse(exc.location, status_code=303)
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             headers = {"Retry-After": str(exc.retry_after)}
         return _render(request, exc.status, exc.code, exc.message, exc.detail, headers)

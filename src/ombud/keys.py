@@ -42,6 +42,8 @@ CONSENT_CODES = "ombud/consent/access-code/v1"
 CONSENT_MAIL_TOKENS = "ombud/consent/mailto-token/v1"
 CSRF = "ombud/web/csrf/v1"
 AUDIT_CHAIN = "ombud/audit/chain/v1"
+CONSOLE_CSRF = "ombud/console/csrf/v1"
+CONSOLE_TOTP = "ombud/console/totp-seal/v1"
 AUDIT_CHECKPOINT = "ombud/audit/checkpoint/v1"
 
 _HEX = re.compile(r"[0-9a-fA-F]+")

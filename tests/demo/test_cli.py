@@ -121,7 +121,7 @@ def test_store_is_prepared_once_and_reused(tmp_path: Path, demo_env: None) -> No
     states = {i.request.status for i in items}
     assert {"awaiting_verification", "verified", "approved", "completed", "denied"} <= states
     assert any(i.overdue for i in items) and any(i.due_soon for i in items)
-    assert any(i.request.assigned_to for i in items)
+    assert any(i.request.assignee_id for i in items)
 
 
 def test_a_busy_port_is_said_plainly(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from ombud.cli.main import app as cli
 from ombud.config import Settings
 from ombud.db import make_engine, unit_of_work
-from ombud.dsr import service
+from ombud.dsr import queue, service
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.housekeeping import run_once
 from ombud.models.mail import OutboxMail
@@ -58,7 +58,7 @@ def test_verified_request_mails_the_officers_then_only_the_assignee(
     assert "ada@example.test" not in text  # no identity of the person in staff mail
 
     other = _staff_verified(db_session, "bo@example.test")
-    service.assign(db_session, other, "admin@staff.test", "dpo")
+    queue.assign(db_session, other, assignee="admin@staff.test", actor="dpo")
     service.request_proof(db_session, other, actor="dpo", message="send your ID again")
     service.proof_received(db_session, other, actor="dpo")
     commit(db_session)
@@ -131,7 +131,7 @@ def test_daily_digest_lists_due_and_overdue_once_a_day(
         soon = _staff_verified(session, "soon@example.test", jurisdiction="default")
         frozen_clock.set(start - timedelta(days=2))
         fresh = _staff_verified(session, "fresh@example.test", jurisdiction="default")
-        service.assign(session, soon, "one@staff.test", "dpo")
+        queue.assign(session, soon, assignee="one@staff.test", actor="dpo")
     frozen_clock.set(start)
     smtp_server.mailbox.messages.clear()
 

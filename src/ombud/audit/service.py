@@ -190,3 +190,8 @@ def _check_entry(
         "(OMBUD_SECRET_KEY and OMBUD_SECRET_KEYS_OLD)",
         0,
     )
+
+
+def for_subject(session: Session, *, subject_type: str, subject_id: str) -> list[AuditEntry]:
+    """The entries about one subject, oldest first."""
+    return repository.for_subject(session, subject_type=subject_type, subject_id=subject_id)

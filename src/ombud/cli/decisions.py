@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ombud.cli.common import cli_session, console, fail
-from ombud.dsr import imports, service
+from ombud.dsr import imports, queue, service
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Forbidden, NotFound
 from ombud.models.requests import PrivacyRequest
@@ -123,8 +123,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Assign a request to a staff member, who then gets its mail."""
         with cli_session() as session:
-            row = service.assign(session, request_id, email, _actor(session, as_))
-            who = email.strip().lower() if row.assigned_to else "nobody"
+            row = queue.assign(
+                session, request_id, assignee=email or None, actor=_actor(session, as_)
+            )
+            who = email.strip().lower() if row.assignee_id else "nobody"
             console.print(f"request {row.id} is assigned to {who}", highlight=False)
 
     @app.command("create")

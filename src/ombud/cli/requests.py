@@ -49,7 +49,7 @@ def list_requests(
                 r.jurisdiction,
                 str(item.deadline or ""),
                 flag,
-                assignees.get(r.assigned_to or "", ""),
+                assignees.get(r.assignee_id or "", ""),
             )
         console.print(table)
         console.print(f"{len(items)} request(s)")
@@ -64,7 +64,7 @@ def show(request_id: str = typer.Argument(..., help="Request id.")) -> None:
         console.print(f"[bold]{r.id}[/bold] {r.type} ({r.jurisdiction}) is {r.status}")
         console.print(f"received {r.received_at:%Y-%m-%d %H:%M} UTC via {r.source}")
         console.print(_deadline_line(item))
-        assignee = _assignees(session, [item]).get(r.assigned_to or "", "nobody")
+        assignee = _assignees(session, [item]).get(r.assignee_id or "", "nobody")
         console.print(f"assigned to {assignee}", highlight=False)
         approvals = ", ".join(a["by"] for a in r.approvals) or "none yet"
         console.print(
@@ -110,7 +110,7 @@ def _deadline_line(item: service.QueueItem) -> str:
 
 def _assignees(session: Session, items: list[service.QueueItem]) -> dict[str, str]:
     """Staff user id -> email for the assigned requests among ``items``."""
-    ids = sorted({i.request.assigned_to for i in items if i.request.assigned_to})
+    ids = sorted({i.request.assignee_id for i in items if i.request.assignee_id})
     return {u.id: u.email for u in notify_repository.users_by_ids(session, ids)}
 
 

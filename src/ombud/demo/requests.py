@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
-from ombud.dsr import repository, service
+from ombud.dsr import queue, repository, service
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.models.requests import PrivacyRequest
 
@@ -69,7 +69,7 @@ def seed(session: Session, *, staff_email: str) -> list[PrivacyRequest]:
         request = _create(session, sample)
         rid = request.id
         if sample.state == "verified":
-            service.assign(session, rid, staff_email, ACTOR)
+            queue.assign(session, rid, assignee=staff_email, actor=ACTOR)
         elif sample.state in ("approved", "completed"):
             service.approve(session, rid, actor=staff_email)
         if sample.state == "completed":

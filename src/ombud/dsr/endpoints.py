@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from ombud import ratelimit
 from ombud.db import DbSession, after_commit
 from ombud.deps import IdPath, OfficerStaff, ViewerStaff
-from ombud.dsr import agents, hints, schemas, service
+from ombud.dsr import agents, hints, queue, schemas, service
 from ombud.dsr.opendsr import router as opendsr_router
 from ombud.dsr.web import router as web_router
 from ombud.models.requests import PrivacyRequest as RequestRow
@@ -177,10 +177,12 @@ def approve(
 
 @router.post("/{request_id}/assign", response_model=schemas.PrivacyRequestDetail)
 def assign(
-    request_id: IdPath, body: schemas.Assign, session: DbSession, token: OfficerStaff
+    request_id: IdPath, body: schemas.Assignment, session: DbSession, token: OfficerStaff
 ) -> schemas.PrivacyRequestDetail:
-    """Assign the request to a privacy officer or admin (email), or unassign it (null)."""
-    row = service.assign(session, request_id, body.email, _actor(token))
+    """Give the request to a staff member (by email), or to nobody with null."""
+    row = queue.assign(
+        session, request_id, assignee=body.assignee, actor=_actor(token), reason=body.reason
+    )
     return _detail(session, row)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from ombud.dsr import assignment
+from ombud.dsr import staff_intake
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import InvalidInput, OmbudError
 from ombud.models.requests import PrivacyRequest
@@ -88,7 +88,7 @@ def import_csv(session: Session, data: bytes, *, actor: str) -> list[PrivacyRequ
     for line, request, reason in parsed:
         try:
             created.append(
-                assignment.create(
+                staff_intake.create(
                     session, data=request, actor=actor, verified_reason=reason, source="import"
                 )
             )

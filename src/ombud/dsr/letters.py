@@ -160,16 +160,10 @@ def template_for(kind: str, lang: str) -> str:
     return own if (TEMPLATE_DIR / own).is_file() else f"email/{kind}.txt"
 
 
-def send(
-    session: Session,
-    request: PrivacyRequest,
-    kind: str,
-    *,
-    actor: str,
-    secret: dict[str, str] | None = None,
-    **context: Any,
-) -> RequestMessage:
-    """Render, send and keep one letter; ``secret`` values reach the mail only, never the store."""
+def _compose(
+    session: Session, request: PrivacyRequest, kind: str, context: dict[str, Any]
+) -> tuple[dict[str, Any], str, str]:
+    """The template context, subject and template of a letter."""
     if request.email is None:
         raise Conflict(f"request {request.id} was purged; no letter can be sent")
     settings = config.get_settings()
@@ -187,7 +181,28 @@ def send(
         **context,
     }
     subject = f"{SUBJECTS.get(lang, KINDS).get(kind, KINDS[kind])} ({org.name})"
-    template = template_for(kind, lang)
+    return base, subject, template_for(kind, lang)
+
+
+def draft(session: Session, request: PrivacyRequest, kind: str, **context: Any) -> tuple[str, str]:
+    """The subject and text a letter would have if sent now; nothing is sent or kept."""
+    base, subject, template = _compose(session, request, kind, context)
+    return subject, render(template, **base)
+
+
+def send(
+    session: Session,
+    request: PrivacyRequest,
+    kind: str,
+    *,
+    actor: str,
+    secret: dict[str, str] | None = None,
+    **context: Any,
+) -> RequestMessage:
+    """Render, send and keep one letter; ``secret`` values reach the mail only, never the store."""
+    settings = config.get_settings()
+    base, subject, template = _compose(session, request, kind, context)
+    assert request.email is not None  # _compose refused a purged request
     text = render(template, **base, **(secret or {}))
     kept = render(template, **base, **dict.fromkeys(secret or {}, WITHHELD))
     # Queued in this transaction and sent after it commits: never a letter about a change

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -170,3 +170,100 @@ def received_between(session: Session, start: datetime, end: datetime) -> list[P
         .order_by(PrivacyRequest.received_at)
     )
     return list(session.scalars(stmt))
+
+
+# Sort keys of the staff console's queue: column expressions, ties broken by id.
+SORTS = {
+    "deadline": _DEADLINE,
+    "received": PrivacyRequest.received_at,
+    "status": PrivacyRequest.status,
+    "type": PrivacyRequest.type,
+    "jurisdiction": PrivacyRequest.jurisdiction,
+}
+
+
+def search(
+    session: Session,
+    *,
+    statuses: Sequence[str],
+    types: Sequence[str] = (),
+    jurisdiction: str | None = None,
+    received_from: datetime | None = None,
+    received_before: datetime | None = None,
+    assignee_id: str | None = None,
+    unassigned: bool = False,
+    verified: bool | None = None,
+    text: str | None = None,
+    sort: str = "deadline",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 25,
+) -> tuple[list[PrivacyRequest], int]:
+    """One page of requests matching the filters, and how many match in all."""
+    where: list[ColumnElement[bool]] = [
+        PrivacyRequest.status.in_(list(statuses)),
+        PrivacyRequest.purged_at.is_(None),
+    ]
+    if types:
+        where.append(PrivacyRequest.type.in_(list(types)))
+    if jurisdiction:
+        where.append(PrivacyRequest.jurisdiction == jurisdiction)
+    if received_from is not None:
+        where.append(PrivacyRequest.received_at >= received_from)
+    if received_before is not None:
+        where.append(PrivacyRequest.received_at < received_before)
+    if verified is not None:
+        seen = PrivacyRequest.verified_at
+        where.append(seen.is_not(None) if verified else seen.is_(None))
+    if unassigned:
+        where.append(PrivacyRequest.assignee_id.is_(None))
+    elif assignee_id:
+        where.append(PrivacyRequest.assignee_id == assignee_id)
+    if text:
+        needle = text.strip().lower()
+        where.append(
+            or_(
+                PrivacyRequest.email.contains(needle, autoescape=True),
+                PrivacyRequest.id.startswith(needle, autoescape=True),
+                PrivacyRequest.external_id == text.strip(),
+            )
+        )
+    column = SORTS[sort]
+    order = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    stmt = (
+        select(PrivacyRequest)
+        .where(*where)
+        .order_by(order, PrivacyRequest.received_at, PrivacyRequest.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    total = session.scalar(select(func.count()).select_from(PrivacyRequest).where(*where))
+    return list(session.scalars(stmt)), int(total or 0)
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many unpurged requests are in each status."""
+    stmt = (
+        select(PrivacyRequest.status, func.count())
+        .where(PrivacyRequest.purged_at.is_(None))
+        .group_by(PrivacyRequest.status)
+    )
+    return {status: int(n) for status, n in session.execute(stmt)}
+
+
+def open_deadlines(session: Session, *, statuses: Sequence[str]) -> list[PrivacyRequest]:
+    """Requests in ``statuses`` that have a deadline (for the dashboard's counts)."""
+    stmt = select(PrivacyRequest).where(
+        PrivacyRequest.status.in_(list(statuses)), _DEADLINE.is_not(None)
+    )
+    return list(session.scalars(stmt))
+
+
+def delete_request(session: Session, request: PrivacyRequest) -> None:
+    """Delete a request and everything kept with it (codes, messages, notes)."""
+    rid = request.id
+    session.execute(delete(VerificationCode).where(VerificationCode.request_id == rid))
+    session.execute(delete(RequestMessage).where(RequestMessage.request_id == rid))
+    session.execute(delete(RequestNote).where(RequestNote.request_id == rid))
+    session.delete(request)
+    session.flush()

@@ -185,6 +185,15 @@ class Reason(BaseModel):
     reason: str = Field(min_length=3, max_length=5000)
 
 
+class Assignment(BaseModel):
+    """Body of assign: a staff member's email, or null for nobody; a reason kept as a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignee: str | None = Field(default=None, max_length=320)
+    reason: str = Field(default="", max_length=5000)
+
+
 class OptionalNote(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -244,14 +253,6 @@ class Approval(BaseModel):
     at: datetime
 
 
-class Assign(BaseModel):
-    """Body of assign: the staff member's email; null or "" unassigns."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: str | None = Field(default=None, max_length=320)
-
-
 class PrivacyRequest(BaseModel):
     """A request as staff see it."""
 
@@ -291,7 +292,7 @@ class PrivacyRequest(BaseModel):
     )
     package_recipient: str | None = None
     language: str | None = None
-    assigned_to: str | None = Field(default=None, description="id of the staff user assigned")
+    assignee_id: str | None = Field(default=None, description="id of the staff member assigned")
     approval_policy: str = Field(
         default="one",
         description="approvals the data map's rule asks for: auto, one or two (distinct staff)",

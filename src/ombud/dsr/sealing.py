@@ -78,6 +78,11 @@ def _identity(key: bytes) -> pyrage.x25519.Identity:
     return pyrage.x25519.Identity.from_str(_bech32("age-secret-key-", key).upper())
 
 
+def identity(key: bytes) -> pyrage.x25519.Identity:
+    """The age identity made from 32 key bytes (other domains seal their secrets with it)."""
+    return _identity(key)
+
+
 def seal(settings: Settings, passphrase: str) -> str:
     """The passphrase encrypted to the store's sealing key, as base64 text."""
     public = _identity(keys.current(settings, keys.SEALING)).to_public()

@@ -27,9 +27,9 @@ from ombud.dsr import (
     sealing,
     workflow,
 )
-from ombud.dsr.assignment import assign, create
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
+from ombud.dsr.staff_intake import create
 from ombud.errors import Conflict, Gone, InvalidInput, NotFound
 from ombud.execution import package
 from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote
@@ -38,7 +38,6 @@ from ombud.models.requests import RequestStatus as S
 __all__ = [
     "acknowledge",
     "approve",
-    "assign",
     "cancel",
     "complete_execution",
     "create",
@@ -174,17 +173,24 @@ def deny(session: Session, request_id: str, *, actor: str, reason: str) -> Priva
     request = get(session, request_id, lock=True)
     workflow.check(request, S.denied, action="deny")
     request.denial_reason = reason
-    juris = jurisdictions.load(session).get(request.jurisdiction)
     letters.send(
-        session,
-        request,
-        "denial",
-        actor=actor,
-        reason=reason,
-        complaint_right=juris.complaint_right if juris else True,
+        session, request, "denial", actor=actor, **_denial_context(session, request, reason)
     )
     workflow.move(session, request, S.denied, actor=actor, action="deny")
     return request
+
+
+def _denial_context(session: Session, request: PrivacyRequest, reason: str) -> dict[str, Any]:
+    juris = jurisdictions.load(session).get(request.jurisdiction)
+    return {"reason": reason, "complaint_right": juris.complaint_right if juris else True}
+
+
+def denial_letter(session: Session, request_id: str, *, reason: str) -> tuple[str, str]:
+    """The subject and text of the denial letter ``deny`` would send; nothing is sent."""
+    reason = _required(reason, "reason")
+    request = get(session, request_id)
+    workflow.check(request, S.denied, action="deny")
+    return letters.draft(session, request, "denial", **_denial_context(session, request, reason))
 
 
 def extend(session: Session, request_id: str, *, actor: str, reason: str) -> PrivacyRequest:

@@ -8,15 +8,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from ombud import ratelimit
-from ombud.audit import service as audit
+from ombud.config import Settings
 from ombud.db import DbSession
 from ombud.deps import OfficerStaff, SettingsDep, ViewerStaff
 from ombud.dsr import service as dsr_service
 from ombud.errors import Conflict, Forbidden, error_response
 from ombud.execution import downloads, package, schemas, service, tasks
 from ombud.execution.service import current_plan
+from ombud.models.requests import PrivacyRequest
 from ombud.web.render import render
 
 public = APIRouter(tags=["execution"])
@@ -111,17 +113,8 @@ def preview_request(
     request_id: str, session: DbSession, settings: SettingsDep, staff: ViewerStaff
 ) -> schemas.RequestPreview:
     """Dry run: the rows and fields the request would export or change; changes nothing."""
-    found = service.preview(session, request_id, settings=settings)
+    found = service.audited_preview(session, request_id, settings=settings, actor=staff.user.email)
     status = dsr_service.get(session, request_id).status
-    # Which rows belong to whom is personal data too: record who looked, not what they saw.
-    audit.record(
-        session,
-        action="execution.previewed",
-        actor=staff.user.email,
-        subject_type="privacy_request",
-        subject_id=request_id,
-        data={"collections": len(found.lines), "row_count": sum(x["rows"] for x in found.lines)},
-    )
     return schemas.RequestPreview(
         request_id=found.request_id,
         type=found.type,
@@ -132,21 +125,15 @@ def preview_request(
     )
 
 
-@requests_api.post("/{request_id}/run", response_model=schemas.RunResult)
-def run_request(
-    request_id: str,
-    request: Request,
-    session: DbSession,
-    settings: SettingsDep,
-    staff: OfficerStaff,
-) -> schemas.RunResult:
-    """Run an approved (or failed) request now, in this process, and return what it did."""
+def run_now(
+    session: Session, engine: Engine, settings: Settings, request_id: str, *, actor: str
+) -> PrivacyRequest:
+    """Run one approved (or failed) request in this process (the API and the console)."""
     service.runnable(session, request_id)
     # The run commits each stage in its own transaction (as ``ombud requests run`` does); end
     # this one first so it holds no lock they would wait for (SQLite has a single writer).
     session.commit()
-    engine: Engine = request.app.state.engine
-    (report,) = tasks.run_requests(engine, [request_id], settings=settings, actor=staff.user.email)
+    (report,) = tasks.run_requests(engine, [request_id], settings=settings, actor=actor)
     row = dsr_service.get(session, request_id)
     session.refresh(row)  # the run changed it in its own transactions
     if report.status == "skipped":
@@ -159,6 +146,20 @@ def run_request(
             "and can be run again once the cause is fixed",
             detail={"status": row.status},
         )
+    return row
+
+
+@requests_api.post("/{request_id}/run", response_model=schemas.RunResult)
+def run_request(
+    request_id: str,
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+    staff: OfficerStaff,
+) -> schemas.RunResult:
+    """Run an approved (or failed) request now, in this process, and return what it did."""
+    engine: Engine = request.app.state.engine
+    row = run_now(session, engine, settings, request_id, actor=staff.user.email)
     return schemas.RunResult(
         request_id=row.id, status=row.status, message="the request was run", result=row.result
     )

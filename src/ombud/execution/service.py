@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ombud import keys
+from ombud.audit import service as audit
 from ombud.config import Settings
 from ombud.connectors.base import connector_for
 from ombud.datamap import service as datamap_service
@@ -175,6 +176,22 @@ def preview(
             }
         )
     return result
+
+
+def audited_preview(
+    session: Session, request_id: str, *, settings: Settings, actor: str
+) -> Preview:
+    """``preview``, recording who looked (not what they saw: which rows are whose is personal)."""
+    found = preview(session, request_id, settings=settings)
+    audit.record(
+        session,
+        action="execution.previewed",
+        actor=actor,
+        subject_type="privacy_request",
+        subject_id=request_id,
+        data={"collections": len(found.lines), "row_count": sum(x["rows"] for x in found.lines)},
+    )
+    return found
 
 
 def test_connection(

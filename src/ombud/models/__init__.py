@@ -3,6 +3,7 @@
 from ombud.models import (  # noqa: F401
     audit,
     consent,
+    console,
     datamap,
     execution,
     mail,

@@ -90,8 +90,8 @@ class PrivacyRequest(IdMixin, CreatedMixin, Base):
     package_passphrase_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Language of the letters (``en``, ``de``); None: the data map's default.
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    # The staff member who looks after the request (``dsr.service.assign``); None: nobody yet.
-    assigned_to: Mapped[str | None] = mapped_column(
+    # The staff member who looks after this request; None: nobody yet.
+    assignee_id: Mapped[str | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL"), index=True, nullable=True
     )
     # The approval rule of the data map that applied when the request arrived: how many staff

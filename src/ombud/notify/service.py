@@ -31,8 +31,8 @@ def officers(session: Session) -> list[StaffUser]:
 
 def recipients(session: Session, request: PrivacyRequest) -> list[StaffUser]:
     """The assigned staff member (if they want mail), or every privacy officer."""
-    if request.assigned_to is not None:
-        user = repository.user_by_id(session, request.assigned_to)
+    if request.assignee_id is not None:
+        user = repository.user_by_id(session, request.assignee_id)
         return [user] if user is not None and user.active and user.notifications else []
     return officers(session)
 

@@ -49,7 +49,7 @@ def _queue_digest(session: Session, settings: Settings, today: date) -> int:
     assignees = {
         u.id: u.email
         for u in repository.users_by_ids(
-            session, sorted({i.request.assigned_to for i in items if i.request.assigned_to})
+            session, sorted({i.request.assignee_id for i in items if i.request.assignee_id})
         )
     }
     overdue = [i for i in items if i.overdue]
@@ -75,5 +75,5 @@ def _line(item: QueueItem, today: date, assignees: dict[str, str]) -> str:
     assert item.deadline is not None
     days = (item.deadline - today).days
     when = f"{-days} day(s) overdue" if days < 0 else f"due in {days} day(s)"
-    who = assignees.get(r.assigned_to or "", "unassigned")
+    who = assignees.get(r.assignee_id or "", "unassigned")
     return f"  {r.id}  {r.type:<16} {r.status:<22} {item.deadline}  {when}  {who}"

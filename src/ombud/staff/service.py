@@ -178,11 +178,6 @@ def revoke_token(session: Session, *, prefix: str, actor: str = "cli") -> ApiTok
     return token
 
 
-def list_users(session: Session) -> list[StaffUser]:
-    """Every staff account by email."""
-    return repository.list_users(session)
-
-
 def list_tokens(session: Session) -> list[ApiToken]:
     """Every token with its user, newest first."""
     return repository.list_tokens(session)
@@ -192,3 +187,16 @@ def require_role(token: ApiToken, role: Role) -> None:
     """Raise ``Forbidden`` unless the token's role is at least ``role``."""
     if ROLE_RANK[Role(token.role)] < ROLE_RANK[role]:
         raise Forbidden(f"this action needs role {role.value}; the token has {token.role}")
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    """Every staff account, by email."""
+    return repository.list_users(session)
+
+
+def get_user(session: Session, email: str) -> StaffUser:
+    """The staff user with this email, or ``NotFound``."""
+    user = repository.get_user_by_email(session, email.strip().lower())
+    if user is None:
+        raise NotFound(f"no staff user with email {email}")
+    return user

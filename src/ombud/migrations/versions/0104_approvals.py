@@ -1,7 +1,7 @@
 """dsr: the approval rule a request falls under and the approvals it got
 
 Revision ID: 0104_approvals
-Revises: 0103_assignee
+Revises: 0103_dsr_assignee
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0104_approvals"
-down_revision: str | Sequence[str] | None = "0103_assignee"
+down_revision: str | Sequence[str] | None = "0103_dsr_assignee"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
-"""dsr: the staff member a request is assigned to
+"""dsr: the staff member assigned to a request
 
-Revision ID: 0103_assignee
+Revision ID: 0103_dsr_assignee
 Revises: 0102_identity_hints
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0103_assignee"
+revision: str = "0103_dsr_assignee"
 down_revision: str | Sequence[str] | None = "0102_identity_hints"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -19,21 +19,21 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("privacy_requests") as batch:
-        batch.add_column(sa.Column("assigned_to", sa.String(length=36), nullable=True))
+        batch.add_column(sa.Column("assignee_id", sa.String(length=36), nullable=True))
+        batch.create_index(batch.f("ix_privacy_requests_assignee_id"), ["assignee_id"])
         batch.create_foreign_key(
-            op.f("fk_privacy_requests_assigned_to_staff_users"),
+            batch.f("fk_privacy_requests_assignee_id_staff_users"),
             "staff_users",
-            ["assigned_to"],
+            ["assignee_id"],
             ["id"],
             ondelete="SET NULL",
         )
-        batch.create_index(op.f("ix_privacy_requests_assigned_to"), ["assigned_to"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("privacy_requests") as batch:
-        batch.drop_index(op.f("ix_privacy_requests_assigned_to"))
         batch.drop_constraint(
-            op.f("fk_privacy_requests_assigned_to_staff_users"), type_="foreignkey"
+            batch.f("fk_privacy_requests_assignee_id_staff_users"), type_="foreignkey"
         )
-        batch.drop_column("assigned_to")
+        batch.drop_index(batch.f("ix_privacy_requests_assignee_id"))
+        batch.drop_column("assignee_id")

@@ -1,0 +1,1 @@
+"""The staff console: server-rendered pages under ``/staff`` for privacy officers."""

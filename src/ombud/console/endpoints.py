@@ -1,0 +1,23 @@
+"""The staff console's routers (pages under ``/staff``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ombud.console import (
+    account_pages,
+    auth_pages,
+    dashboard,
+    queue_pages,
+    request_actions,
+    request_pages,
+)
+
+routers: list[APIRouter] = [
+    auth_pages.router,
+    account_pages.router,
+    dashboard.router,
+    queue_pages.router,
+    request_pages.router,
+    request_actions.router,
+]

@@ -1,0 +1,171 @@
+"""Every console POST: a viewer changes nothing (403), and a post without the session's CSRF
+token (or with a wrong one) is refused with 403 and changes nothing, whatever the role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from ombud.console.endpoints import routers
+from ombud.dsr import hints
+from ombud.models.datamap import DataMapVersion
+from ombud.models.requests import PrivacyRequest
+from tests.console.conftest import SignedIn, add_request
+from tests.dsr.conftest import counts
+
+# Posts any signed-in user may make about their own session and account.
+OWN_ACCOUNT = {
+    "/staff/logout",
+    "/staff/logout/everywhere",
+    "/staff/account/second-factor/start",
+    "/staff/account/second-factor/confirm",
+    "/staff/account/second-factor/remove",
+}
+# Posts made before signing in (they carry the sign-in page's own CSRF token).
+SIGN_IN = {"/staff/login", "/staff/login/code"}
+FORM = {
+    "reason": "a reason",
+    "note": "a note",
+    "text": "a text",
+    "proof": "a proof",
+    "action": "approve",
+    "assignee": "",
+    "required": "on",
+    "code": "123456",
+}
+
+
+def console_posts(app: FastAPI) -> list[str]:
+    """Every POST path of the console (the app is asked, so a forgotten router fails too)."""
+    paths = sorted(
+        route.path
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and "POST" in (route.methods or set())
+    )
+    client = TestClient(app)
+    for path in paths:
+        url = path.replace("{request_id}", "x").replace("{hint_id}", "y")
+        assert client.post(url, follow_redirects=False).status_code != 404, path
+    return paths
+
+
+def _snapshot(session: Session, ids: list[str]) -> dict[str, Any]:
+    session.expire_all()
+    rows = [session.get(PrivacyRequest, i) for i in ids]
+    return {
+        "counts": counts(session),
+        "rows": [
+            (r.status, r.assignee_id, r.extended_due_on, r.paused_at, r.identity_hints)
+            if r
+            else None
+            for r in rows
+        ],
+    }
+
+
+@pytest.fixture
+def targets(db_session: Session, datamap: DataMapVersion) -> dict[str, str]:
+    """A verified request with a pending hint, an approved one and an unverified one."""
+    hint = hints.make("phone", "+49 30 555", source="web")
+    verified = add_request(db_session, identity_hints=[hint])
+    approved = add_request(db_session, status="approved")
+    spam = add_request(db_session, status="awaiting_verification")
+    return {"verified": verified.id, "approved": approved.id, "spam": spam.id, "hint": hint["id"]}
+
+
+def _url(path: str, targets: dict[str, str]) -> str:
+    request_id = targets["spam"] if path.endswith("/discard") else targets["verified"]
+    if path.endswith("/run"):
+        request_id = targets["approved"]
+    return path.replace("{request_id}", request_id).replace("{hint_id}", targets["hint"])
+
+
+def _form(targets: dict[str, str], token: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {**FORM, "ids": [targets["verified"], targets["approved"]]}
+    if token is not None:
+        data["csrf_token"] = token
+    return data
+
+
+def test_the_matrix_covers_every_console_post(app: FastAPI) -> None:
+    posts = console_posts(app)
+    assert set(posts) >= OWN_ACCOUNT | SIGN_IN
+    assert len(set(posts) - OWN_ACCOUNT - SIGN_IN) >= 15
+
+
+def test_viewer_cannot_change_anything(
+    app: FastAPI, signed_in: SignedIn, db_session: Session, targets: dict[str, str]
+) -> None:
+    client, token = signed_in("viewer")
+    ids = [targets["verified"], targets["approved"], targets["spam"]]
+    before = _snapshot(db_session, ids)
+    for path in console_posts(app):
+        if path in OWN_ACCOUNT | SIGN_IN:
+            continue
+        res = client.post(_url(path, targets), data=_form(targets, token), follow_redirects=False)
+        assert res.status_code == 403, (path, res.status_code, res.text[:200])
+    assert _snapshot(db_session, ids) == before
+    assert client.get("/staff").status_code == 200  # still signed in
+
+
+@pytest.mark.parametrize("sent", [None, "f" * 64, ""])
+def test_posts_without_the_right_csrf_token_are_refused(
+    app: FastAPI,
+    signed_in: SignedIn,
+    db_session: Session,
+    targets: dict[str, str],
+    sent: str | None,
+) -> None:
+    client, token = signed_in("admin")
+    other, other_token = signed_in("privacy_officer")
+    ids = [targets["verified"], targets["approved"], targets["spam"]]
+    before = _snapshot(db_session, ids)
+    for path in console_posts(app):
+        if path in SIGN_IN:
+            continue
+        url = _url(path, targets)
+        res = client.post(url, data=_form(targets, sent), follow_redirects=False)
+        assert res.status_code == 403, (path, res.status_code)
+        # Another session's token is no good either.
+        res = client.post(url, data=_form(targets, other_token), follow_redirects=False)
+        assert res.status_code == 403, (path, res.status_code)
+        res = client.post(url, headers={"X-CSRF-Token": other_token}, follow_redirects=False)
+        assert res.status_code == 403, (path, res.status_code)
+    assert _snapshot(db_session, ids) == before
+    assert client.get("/staff").status_code == 200 and other.get("/staff").status_code == 200
+    assert token != other_token
+
+
+def test_the_htmx_header_carries_the_token(
+    signed_in: SignedIn, db_session: Session, targets: dict[str, str]
+) -> None:
+    client, token = signed_in("privacy_officer")
+    res = client.post(
+        f"/staff/requests/{targets['verified']}/notes",
+        data={"text": "via htmx"},
+        headers={"X-CSRF-Token": token},
+        follow_redirects=False,
+    )
+    assert res.status_code == 303
+
+
+def test_signed_out_posts_go_nowhere(client: Any, targets: dict[str, str]) -> None:
+    res = client.post(
+        f"/staff/requests/{targets['verified']}/approve",
+        data={"note": "x"},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert res.status_code == 303 and res.headers["location"].startswith("/staff/login")
+    res = client.post(
+        f"/staff/requests/{targets['verified']}/approve",
+        headers={"HX-Request": "true"},
+        follow_redirects=False,
+    )
+    assert res.headers.get("hx-redirect", "").startswith("/staff/login")
