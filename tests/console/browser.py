@@ -46,16 +46,17 @@ class LiveConsole:
         """A verified request of shop person ``n``; returns its id."""
         with unit_of_work(self.engine) as session:
             now = utcnow()
+            status = extra.pop("status", "verified")
             row = PrivacyRequest(
                 type=kind,
-                status=extra.pop("status", "verified"),
+                status=status,
                 jurisdiction="gdpr",
                 email=shop.email(n),
                 identities={"email": shop.email(n)},
                 received_at=now,
                 received_on=now.date(),
                 due_on=now.date() + timedelta(days=due_in),
-                verified_at=now,
+                verified_at=None if status == "awaiting_verification" else now,
                 **extra,
             )
             session.add(row)
