@@ -8,9 +8,11 @@ from ombud.console import (
     account_pages,
     auth_pages,
     dashboard,
+    new_request,
     queue_pages,
     request_actions,
     request_pages,
+    team_pages,
 )
 
 routers: list[APIRouter] = [
@@ -18,6 +20,9 @@ routers: list[APIRouter] = [
     account_pages.router,
     dashboard.router,
     queue_pages.router,
+    # Before the request page: /staff/requests/new is not a request id.
+    new_request.router,
     request_pages.router,
     request_actions.router,
+    team_pages.router,
 ]
