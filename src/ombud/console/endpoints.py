@@ -6,9 +6,11 @@ from fastapi import APIRouter
 
 from ombud.console import (
     account_pages,
+    audit_pages,
     auth_pages,
     dashboard,
     new_request,
+    people_pages,
     queue_pages,
     request_actions,
     request_pages,
@@ -25,4 +27,6 @@ routers: list[APIRouter] = [
     request_pages.router,
     request_actions.router,
     team_pages.router,
+    audit_pages.router,
+    people_pages.router,
 ]

@@ -30,7 +30,9 @@ NAV: list[tuple[str, str]] = [
     ("Dashboard", "/staff"),
     ("Requests", "/staff/requests"),
     ("New request", "/staff/requests/new"),
+    ("People", "/staff/people"),
     ("Team", "/staff/team"),
+    ("Audit", "/staff/audit"),
 ]
 # Pages of the navigation that need more than the viewer role (hidden from those without it).
 NAV_ROLES: dict[str, Role] = {
