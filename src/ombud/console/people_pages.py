@@ -41,7 +41,17 @@ def _ref(kind: str, value: str) -> SubjectRef:
 def _person(session: Session, settings: Any, kind: str, value: str) -> dict[str, Any]:
     """What the page shows about one identity."""
     ref = _ref(kind, value)
-    subject = consent.subject_of(ref, settings)
+    states: list[Any] = []
+    history: list[Any] = []
+    note = ""
+    try:
+        subject = consent.subject_of(ref, settings)
+        states = consent.states(session, subject=subject)
+        history = [consent.to_decision(r) for r in consent.history(session, subject=subject)]
+    except InvalidInput as exc:  # the ledger takes deliverable addresses only; requests may not
+        if not ref.email:
+            raise
+        note = exc.message
     requests = []
     if ref.email:
         email = ref.email.strip().lower()
@@ -50,8 +60,9 @@ def _person(session: Session, settings: Any, kind: str, value: str) -> dict[str,
     return {
         "kind": kind,
         "value": value.strip(),
-        "states": consent.states(session, subject=subject),
-        "history": [consent.to_decision(r) for r in consent.history(session, subject=subject)],
+        "states": states,
+        "history": history,
+        "consent_note": note,
         "requests": requests,
     }
 
