@@ -158,3 +158,19 @@ def test_team_manages_accounts_and_tokens(
     )
     fresh = res.text.split('<code class="secret">')[1].split("</code>")[0]
     sign_in(admin.__class__(admin.app), staff_users["viewer"], fresh)
+
+
+def test_each_staff_member_turns_their_mail_off(
+    signed_in: SignedIn, db_session: Session, staff_users: dict[str, str]
+) -> None:
+    viewer, csrf = signed_in("viewer")
+    assert 'id="notifications" name="enabled" checked' in viewer.get("/staff/account").text
+    res = viewer.post("/staff/account/notifications", data={"csrf_token": csrf})
+    assert res.status_code == 200  # back on the account page
+    db_session.expire_all()
+    user = db_session.scalars(select(StaffUser).where(StaffUser.email == staff_users["viewer"]))
+    assert user.one().notifications is False
+    viewer.post("/staff/account/notifications", data={"csrf_token": csrf, "enabled": "on"})
+    db_session.expire_all()
+    user = db_session.scalars(select(StaffUser).where(StaffUser.email == staff_users["viewer"]))
+    assert user.one().notifications is True

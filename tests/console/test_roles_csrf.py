@@ -25,6 +25,7 @@ OWN_ACCOUNT = {
     "/staff/account/second-factor/start",
     "/staff/account/second-factor/confirm",
     "/staff/account/second-factor/remove",
+    "/staff/account/notifications",
 }
 # Read-only posts (a POST keeps the person's identity out of URLs and logs): every role.
 READ_ONLY = {"/staff/people/lookup"}
