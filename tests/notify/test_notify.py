@@ -157,13 +157,16 @@ def test_daily_digest_lists_due_and_overdue_once_a_day(
     engine.dispose()
 
 
-def test_cli_turns_notifications_off_and_lists_users(store: Settings) -> None:
+def test_cli_turns_notifications_off_and_lists_users(cli_store: str) -> None:
+    with unit_of_work() as session:
+        staff_service.create_user(
+            session, email="one@staff.test", password=PASSWORD, role="privacy_officer"
+        )
     runner = CliRunner()
-    env = {"OMBUD_DATABASE_URL": store.database_url}
-    res = runner.invoke(cli, ["users", "notifications", "one@staff.test", "--off"], env=env)
+    res = runner.invoke(cli, ["users", "notifications", "one@staff.test", "--off"])
     assert res.exit_code == 0, res.output
     assert "notifications for one@staff.test are off" in res.output
-    listed = runner.invoke(cli, ["users", "list"], env=env).output
+    listed = runner.invoke(cli, ["users", "list"]).output
     assert "one@staff.test  privacy_officer  active  notifications off" in listed
-    res = runner.invoke(cli, ["users", "notifications", "nobody@staff.test", "--on"], env=env)
+    res = runner.invoke(cli, ["users", "notifications", "nobody@staff.test", "--on"])
     assert res.exit_code == 1 and "no staff user with email nobody@staff.test" in res.output
