@@ -113,6 +113,10 @@ def live_console(
                 name="Olga Officer",
             )
             staff_service.create_user(session, email=VIEWER, password=PASSWORD, role="viewer")
+            for width in (390, 1280):
+                staff_service.create_user(
+                    session, email=f"totp{width}@console.test", password=PASSWORD, role="admin"
+                )
         with serve_app(create_app(settings), port):
             try:
                 yield LiveConsole(base, settings, engine)

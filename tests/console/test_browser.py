@@ -7,9 +7,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pyotp
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from tests.console.browser import VIEWER, LiveConsole, live_console, shot, sign_in
+from ombud.clock import utcnow
+from ombud.models.audit import AuditEntry
+from tests.console.browser import (
+    OFFICER,
+    PASSWORD,
+    VIEWER,
+    LiveConsole,
+    live_console,
+    shot,
+    sign_in,
+)
 from tests.fixtures.browser import axe_violations, chromium, horizontal_overflow
 
 __all__ = ["live_console"]
@@ -45,6 +58,12 @@ def test_every_page_is_accessible(browser: Any, live_console: LiveConsole, width
     _check(page, "dashboard", width)
     page.goto(f"{base}/staff/requests")
     _check(page, "queue", width)
+    page.check(f"#pick-{request_id}")
+    page.select_option("#bulk-action", "assign")
+    page.fill("#bulk-reason", "yours this week")
+    page.click("fieldset button[type=submit]")
+    page.wait_for_selector("#bulk-result")
+    _check(page, "bulk-result", width)
     page.goto(f"{base}/staff/requests/{request_id}")
     _check(page, "request", width)
     page.click("text=Show the preview")
@@ -55,11 +74,37 @@ def test_every_page_is_accessible(browser: Any, live_console: LiveConsole, width
     page.click("text=Show the letter")
     page.wait_for_selector("pre.letter")
     _check(page, "deny-letter", width)
+    context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_second_factor_pages_are_accessible(
+    browser: Any, live_console: LiveConsole, width: int
+) -> None:
+    base, email = live_console.url, f"totp{width}@console.test"
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    sign_in(page, base, email)
     page.goto(f"{base}/staff/account")
     _check(page, "account", width)
     page.click("text=Set up a second factor")
     page.wait_for_selector(".qr svg")
     _check(page, "enrol", width)
+    secret = page.inner_text(".qr code")
+    page.fill("#code", pyotp.TOTP(secret).at(utcnow()))
+    page.click("button:has-text('Confirm')")
+    page.wait_for_selector("ul.codes")
+    _check(page, "recovery", width)
+    page.click("text=Sign out")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/staff/login/code**")
+    _check(page, "code", width)
+    page.fill("#code", "000000")
+    page.click("button[type=submit]")
+    assert "not right" in page.inner_text("main")
+    _check(page, "code-wrong", width)
     context.close()
 
 
@@ -97,8 +142,15 @@ def test_sign_in_filter_preview_approve_run(browser: Any, live_console: LiveCons
     assert live_console.get(access).status == "completed"
     main = page.inner_text("main")
     assert "completed" in main and "Result" in main
-    assert "Download the package" in main
     assert "Letter: " in main  # the completion letter is in the timeline
+    with page.expect_download() as info:
+        page.click("text=Download the package")
+    assert info.value.suggested_filename.endswith(".zip")
+    with Session(live_console.engine) as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "execution.package_downloaded_by_staff")
+        ).one()
+        assert entry.actor == OFFICER and entry.subject_id == access
     assert errors == []
 
 
@@ -158,5 +210,6 @@ def test_viewer_sees_no_decisions(browser: Any, live_console: LiveConsole) -> No
     assert page.locator("button:has-text('Approve')").count() == 0
     page.click("text=Sign out")
     page.wait_for_url("**/staff/login?signed_out=1")
+    assert "You are signed out." in page.inner_text("main")
     page.goto(f"{base}/staff")
     assert "/staff/login" in page.url

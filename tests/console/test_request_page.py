@@ -42,6 +42,7 @@ def test_viewer_reads_but_sees_no_decisions(signed_in: SignedIn, db_session: Ses
     assert page.status_code == 200
     assert f'action="/staff/requests/{row.id}/approve"' not in page.text
     assert "can read requests but not decide" in page.text
+    assert client.get(f"/staff/requests/{row.id}/package").status_code == 403
 
 
 def test_approve(signed_in: SignedIn, db_session: Session, datamap: DataMapVersion) -> None:

@@ -164,3 +164,16 @@ def test_sign_out_without_csrf_is_403(signed_in: SignedIn) -> None:
     client, _ = signed_in("viewer")
     assert client.post("/staff/logout", data={}).status_code == 403
     assert client.get("/staff").status_code == 200
+
+
+def test_old_sessions_are_deleted_at_the_next_sign_in(
+    client: TestClient, staff_users: dict[str, str], db_session: Session, frozen_clock: Clock
+) -> None:
+    first = sign_in(client, staff_users["viewer"])
+    client.post("/staff/logout", data={"csrf_token": first})
+    sign_in(client, staff_users["viewer"])
+    frozen_clock.advance(hours=13)  # that one expires too
+    sign_in(client, staff_users["viewer"])
+    db_session.expire_all()
+    rows = db_session.scalars(select(StaffSession)).all()
+    assert len(rows) == 1 and rows[0].ended_at is None

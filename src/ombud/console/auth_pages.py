@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ombud import ratelimit
@@ -32,7 +32,13 @@ Next = Annotated[str, Form(max_length=400)]
 
 
 def _login_page(
-    seed: str, settings: SettingsDep, *, next_: str, error: str = "", status: int = 200
+    seed: str,
+    settings: SettingsDep,
+    *,
+    next_: str,
+    error: str = "",
+    status: int = 200,
+    signed_out: bool = False,
 ) -> HTMLResponse:
     response = page(
         None,
@@ -40,6 +46,7 @@ def _login_page(
         title="Sign in",
         status=status,
         error=error,
+        signed_out=signed_out,
         next=next_,
         csrf_token=csrf.token(settings, f"login:{seed}"),
     )
@@ -55,10 +62,15 @@ def _login_page(
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, settings: SettingsDep, next: str = "/staff") -> HTMLResponse:
+def login_form(
+    request: Request,
+    settings: SettingsDep,
+    next: Annotated[str, Query(max_length=400)] = "/staff",
+    signed_out: Annotated[str, Query(max_length=1)] = "",
+) -> HTMLResponse:
     """The sign-in form."""
     seed = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
-    return _login_page(seed, settings, next_=safe_next(next))
+    return _login_page(seed, settings, next_=safe_next(next), signed_out=signed_out == "1")
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -73,7 +85,8 @@ def login(
 ) -> Response:
     """Check the password (with lockout); open a session or ask for the second factor."""
     seed = request.cookies.get(LOGIN_COOKIE, "")
-    csrf.check(settings, f"login:{seed}", csrf_token)
+    # No cookie: the form was not loaded from this site (or the cookie was lost).
+    csrf.check(settings, f"login:{seed}", csrf_token if seed else None)
     target = safe_next(next)
     ip = ratelimit.client_ip(request)
     try:
@@ -100,7 +113,10 @@ def _pending(request: Request, session: DbSession, settings: SettingsDep) -> Sta
 
 @router.get("/login/code", response_class=HTMLResponse)
 def code_form(
-    request: Request, session: DbSession, settings: SettingsDep, next: str = "/staff"
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+    next: Annotated[str, Query(max_length=400)] = "/staff",
 ) -> Response:
     """The second-factor form, after the password."""
     if _pending(request, session, settings) is None:

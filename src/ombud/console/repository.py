@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ombud.models.console import ConsolePolicy, LoginFailure, StaffSession, StaffTotp
@@ -76,4 +76,26 @@ def set_policy(session: Session, name: str, value: Any, *, actor: str, at: datet
         session.add(ConsolePolicy(name=name, value=value, updated_by=actor, updated_at=at))
     else:
         row.value, row.updated_by, row.updated_at = value, actor, at
+    session.flush()
+
+
+def delete_stale(session: Session, *, user_id: str, idle_before: datetime, now: datetime) -> None:
+    """Delete a user's ended, expired or idle sessions, and failure counts nobody needs."""
+    session.execute(
+        delete(StaffSession).where(
+            StaffSession.user_id == user_id,
+            or_(
+                StaffSession.ended_at.is_not(None),
+                StaffSession.expires_at <= now,
+                StaffSession.last_seen_at < idle_before,
+            ),
+        )
+    )
+    forgotten = now - timedelta(days=1)
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.last_failure_at < forgotten,
+            or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= now),
+        )
+    )
     session.flush()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ombud.clock import utcnow
@@ -94,7 +94,10 @@ def render_request(
 
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
 def request_page(
-    session: DbSession, me: ConsoleUser, request_id: IdPath, done: str = ""
+    session: DbSession,
+    me: ConsoleUser,
+    request_id: IdPath,
+    done: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
     """One request: facts, identities, timeline and the decisions its state allows."""
     return render_request(session, me, request_id, done=done)

@@ -120,6 +120,9 @@ def open_session(
 ) -> Opened:
     """Start a session for ``user`` (waiting for the second factor when it has one)."""
     now = utcnow()
+    # Housekeeping on the way: the user's old sessions and long-forgotten failure counts go.
+    idle_before = now - timedelta(minutes=settings.console_idle_minutes)
+    repository.delete_stale(session, user_id=user.id, idle_before=idle_before, now=now)
     secret = secrets.token_urlsafe(32)
     row = StaffSession(
         user_id=user.id,
