@@ -23,6 +23,7 @@ from ombud.web.language import LanguageMiddleware
 ROUTER_MODULES = (
     "ombud.health",
     "ombud.staff.endpoints",
+    "ombud.notify.endpoints",
     "ombud.datamap.endpoints",
     "ombud.audit.endpoints",
     "ombud.dsr.endpoints",

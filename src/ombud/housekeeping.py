@@ -19,6 +19,7 @@ from ombud.config import Settings
 from ombud.db import unit_of_work
 from ombud.execution import downloads
 from ombud.manual import tasks as manual_tasks
+from ombud.notify import tasks as notify_tasks
 from ombud.outbox import repository as outbox_repository
 from ombud.outbox import service as outbox
 from ombud.webhooks import service as webhooks
@@ -51,7 +52,12 @@ def register(job: Job) -> Job:
 
 
 def run_once(engine: Engine | None, settings: Settings) -> None:
-    """Send due mail, delete expired packages and old sent mail; errors are logged."""
+    """Send due mail, delete expired packages and old sent mail, send the day's digest once;
+    errors are logged."""
+    try:
+        notify_tasks.send_digest(engine, settings)
+    except Exception:
+        log.exception("the daily digest failed; will retry at the next interval")
     try:
         outbox.drain(engine, settings)
     except Exception:  # the loop must outlive a bad message or a store outage

@@ -20,9 +20,11 @@ from ombud.cli.main import app
 from ombud.config import get_settings
 from ombud.datamap.loader import load_datamap, read_files
 from ombud.datamap.service import check
-from ombud.db import get_engine
+from ombud.db import get_engine, unit_of_work
+from ombud.demo import requests as demo_requests
 from ombud.demo import setup
 from ombud.demo.appdb import CONNECTION_NAME, TABLES
+from ombud.dsr import service as dsr_service
 
 runner = CliRunner()
 
@@ -117,6 +119,32 @@ def test_store_is_prepared_once_and_reused(tmp_path: Path, demo_env: None) -> No
     assert again.statement_version == 1
     assert (where / "datamap" / "postlicht-logo.svg").is_file()
     assert again.api_token != first.api_token
+    # The console has something to show: sample requests in every state, made once.
+    assert first.sample_requests == len(demo_requests.SAMPLES) and again.sample_requests == 0
+    with unit_of_work() as session:
+        items = dsr_service.queue(session, include_closed=True)
+    states = {i.request.status for i in items}
+    assert {"awaiting_verification", "verified", "approved", "completed", "denied"} <= states
+    assert any(i.overdue for i in items) and any(i.due_soon for i in items)
+    assert any(i.request.assignee_id for i in items)
+
+
+def test_a_busy_port_is_said_plainly(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = runner.invoke(app, ["demo", "--dir", str(tmp_path / "d"), "--port", str(port)])
+    assert res.exit_code == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in res.output
+    assert f"--port {port + 1}" in res.output and f"make demo PORT={port + 1}" in res.output
+    assert not (tmp_path / "d").exists()  # refused before generating anything
+
+
+def test_init_reports_progress(tmp_path: Path) -> None:
+    seen: list[int] = []
+    setup.init_demo(tmp_path / "d", people=250, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 250 and len(seen) > 10
 
 
 def _free_port() -> int:
@@ -155,6 +183,10 @@ def test_demo_serves_the_example(tmp_path: Path) -> None:
             assert res.json()["document"]["organization"]["name"] == "Postlicht Mail GmbH"
             assert client.get("/api/v1/datamap").status_code == 401
         assert "admin@postlicht.example" in output
+        # The console comes first: its address and the login before the store and the token.
+        assert (
+            output.index(f"{base}/staff") < output.index("staff login") < output.index("API token")
+        )
         assert re.search(r"password\s+\S{12,}", output)
         for path in ("/docs", "/privacy/statement", "/privacy/request"):
             assert f"{base}{path}" in output

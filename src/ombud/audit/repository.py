@@ -48,6 +48,29 @@ def for_subject(session: Session, *, subject_type: str, subject_id: str) -> list
     return list(session.scalars(stmt))
 
 
+def search(
+    session: Session,
+    *,
+    subject_id: str = "",
+    action: str = "",
+    actor: str = "",
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Entries matching every filter given (subject id exact, action and actor by prefix),
+    newest first, ``limit`` of them before ``before_seq``."""
+    stmt = select(AuditEntry)
+    if subject_id:
+        stmt = stmt.where(AuditEntry.subject_id == subject_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True))
+    if actor:
+        stmt = stmt.where(AuditEntry.actor.startswith(actor, autoescape=True))
+    if before_seq is not None:
+        stmt = stmt.where(AuditEntry.seq < before_seq)
+    return list(session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit)))
+
+
 def hash_at(session: Session, seq: int) -> str | None:
     """The stored hash of entry ``seq``, or None when there is no such entry."""
     return session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq))

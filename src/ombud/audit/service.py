@@ -195,3 +195,49 @@ def _check_entry(
 def for_subject(session: Session, *, subject_type: str, subject_id: str) -> list[AuditEntry]:
     """The entries about one subject, oldest first."""
     return repository.for_subject(session, subject_type=subject_type, subject_id=subject_id)
+
+
+@dataclass(frozen=True)
+class Search:
+    """What the console's audit page filters on."""
+
+    subject_id: str = ""
+    action: str = ""
+    actor: str = ""
+    before_seq: int | None = None
+
+
+def search(session: Session, query: Search, *, limit: int = 100) -> list[AuditEntry]:
+    """Entries matching ``query``, newest first."""
+    return repository.search(
+        session,
+        subject_id=query.subject_id.strip(),
+        action=query.action.strip(),
+        actor=query.actor.strip(),
+        before_seq=query.before_seq,
+        limit=limit,
+    )
+
+
+def export_lines(entries: list[AuditEntry]) -> str:
+    """Entries as JSON lines, chain order, with their hashes (to check them elsewhere)."""
+    rows = sorted(entries, key=lambda e: e.seq)
+    return "".join(
+        json.dumps(
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "subject_type": e.subject_type,
+                "subject_id": e.subject_id,
+                "data": e.data,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            },
+            sort_keys=True,
+            default=str,
+        )
+        + "\n"
+        for e in rows
+    )

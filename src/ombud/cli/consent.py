@@ -47,7 +47,7 @@ def unsubscribe_mail(
         None,
         "--recipient",
         metavar="ADDRESS",
-        help="Envelope recipient passed by the mail server (e.g. Postfix ${original_recipient}); "
+        help="Envelope recipient passed by the mail server (e.g. Postfix's original_recipient); "
         "searched before the headers.",
     ),
 ) -> None:
@@ -82,7 +82,7 @@ def export_suppression(
     output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
 ) -> None:
     """Write the emails that must not be contacted for PURPOSE (refused or withdrawn), one per
-    line; erased people are listed by their keyed hash as ``hmac-sha256:<hex>``."""
+    line; erased people are listed by their keyed hash as hmac-sha256:HEX."""
     lines: list[str] = []
     with cli_session() as session:
         for raw, digest, _decision in service.suppressed(session, purpose=purpose):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import shlex
+import socket
 import tempfile
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ombud.cli.common import console, fail
+from ombud.cli.common import console, fail, is_tty
 from ombud.config import get_settings
 from ombud.demo import setup
 from ombud.demo.setup import InitResult, StoreResult
@@ -41,6 +44,7 @@ def _print_next(where: Path) -> None:
 
 
 def _print_store(store: StoreResult, base_url: str) -> None:
+    _say(f"\n[bold]staff console[/bold] {base_url}/staff")
     _say(f"\n[bold]Ombud's store[/bold] {store.database_url}")
     _say(f"  data map version {store.datamap_version} applied")
     if store.statement_version is not None:
@@ -52,10 +56,15 @@ def _print_store(store: StoreResult, base_url: str) -> None:
         _say(
             f"  staff login   {store.admin_email} (password shown when it was created)",
         )
+    if store.sample_requests:
+        _say(f"  {store.sample_requests} sample requests wait in the queue")
+    _say(f"\n[bold]Ombud's store[/bold] {store.database_url}")
+    _say(f"  data map version {store.datamap_version} applied")
     _say(f"  API token     {store.api_token}")
     _say("  (shown once; only hashes are stored)")
     _say("\n[bold]open[/bold]")
     for path, what in (
+        ("/staff", "the staff console (sign in with the login above)"),
         ("/docs", "API documentation (Authorize with the token)"),
         ("/privacy/statement", "the privacy statement"),
         ("/privacy/request", "the form for data subject requests"),
@@ -72,6 +81,37 @@ def _print_env(env_file: Path) -> None:
     _say(f"  export OMBUD_CONFIG={shlex.quote(str(env_file))}")
     _say("  ombud requests list")
     _say("\nCtrl+C stops the server; the folder stays for the next run.\n")
+
+
+def _generate(where: Path, *, people: int, seed: int) -> InitResult:
+    """Write the demo with a progress bar of the people generated (on a terminal)."""
+    _say(f"generating {people:,} people (seed {seed}) ...")
+    with Progress(
+        TextColumn("  people"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console, disable=not is_tty(), transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("people", total=people)
+        return setup.init_demo(
+            where, people=people, seed=seed, progress=lambda done: bar.update(task, completed=done)
+        )
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port``, in words, or None if it can."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        # As uvicorn does: a port left in TIME_WAIT is free, one with a listener is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (another Ombud demo or another "
+                    f"server?); choose another port: ombud demo --port {port + 1} "
+                    f"(or make demo PORT={port + 1})"
+                )
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
 
 
 def register(root: typer.Typer) -> None:
@@ -101,11 +141,14 @@ def register(root: typer.Typer) -> None:
         people) and serve Ombud for it."""
         if init is not None and directory is not None:
             raise fail("give either --init DIR (write only) or --dir DIR (serve), not both")
+        if init is None:
+            busy = port_problem(host, port)
+            if busy:
+                raise fail(busy)
         try:
             if init is not None:
                 setup.check_folder(init.expanduser().resolve())
-                _say(f"generating {people:,} people (seed {seed}) ...")
-                result = setup.init_demo(init, people=people, seed=seed)
+                result = _generate(init, people=people, seed=seed)
                 _print_init(result)
                 _print_next(result.directory)
                 return
@@ -114,8 +157,7 @@ def register(root: typer.Typer) -> None:
             if setup.check_folder(where) and (where / "app.db").is_file():
                 _say(f"[bold]reusing the demo in {where}[/bold]")
             else:
-                _say(f"generating {people:,} people (seed {seed}) ...")
-                _print_init(setup.init_demo(where, people=people, seed=seed))
+                _print_init(_generate(where, people=people, seed=seed))
             base_url = f"http://{host}:{port}"
             env_file = setup.use_demo_settings(where, base_url=base_url)
             store = setup.prepare_store(where)

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from ombud.cli.common import cli_session, console, fail, server_settings
+from ombud.cli.common import cli_session, console, fail, is_tty, server_settings
 from ombud.config import get_settings
 from ombud.datamap import service as datamap_service
 from ombud.datamap.loader import parse_files, read_files
@@ -186,25 +186,50 @@ def run(
     dm = _datamap(datamap) if datamap is not None else None
     engine = get_engine()
     reports: list[tasks.RunReport] = []
+    # The bar counts requests, so it knows its total before the first one runs.
+    total = len(ids) if ids else len(tasks.runnable_ids(engine, limit=1_000_000))
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
-    ) as bar:
-        task = bar.add_task("collections", total=None)
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console,
+        disable=not is_tty(),
+    ) as bar:  # fmt: skip
+        task = bar.add_task("requests", total=total)
 
         def tick(name: str) -> None:
-            bar.update(task, advance=1, description=name)
+            bar.update(task, description=f"requests ({name})")
+
+        def done(chunk: list[tasks.RunReport]) -> list[tasks.RunReport]:
+            bar.update(task, advance=len(chunk))
+            return chunk
 
         try:
             if ids:
                 for start in range(0, len(ids), batch):
                     chunk = ids[start : start + batch]
-                    reports += tasks.run_requests(
-                        engine, chunk, settings=settings, datamap=dm, progress=tick
+                    reports += done(
+                        tasks.run_requests(
+                            engine, chunk, settings=settings, datamap=dm, progress=tick
+                        )
                     )
             else:
+                started: list[int] = []
+
+                def on_batch(chunk: list[str]) -> None:
+                    # A batch starts: the previous one is done.
+                    if started:
+                        bar.update(task, advance=started.pop())
+                    started.append(len(chunk))
+                    if bar.tasks[0].completed + len(chunk) > total:
+                        bar.update(task, total=bar.tasks[0].completed + len(chunk))
+
                 reports = tasks.run_pending(
-                    engine, settings=settings, batch=batch, datamap=dm, progress=tick
+                    engine,
+                    settings=settings,
+                    batch=batch,
+                    datamap=dm,
+                    progress=tick,
+                    on_batch=on_batch,
                 )
+                bar.update(task, completed=len(reports))
         except OmbudError as exc:
             raise fail(exc.message) from None
     for report in reports:

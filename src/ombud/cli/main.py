@@ -12,8 +12,10 @@ from ombud.cli import (
     cookies,
     datamap,
     db,
+    decisions,
     demo,
     execution,
+    helptext,
     mail,
     requests,
     retention,
@@ -22,6 +24,8 @@ from ombud.cli import (
     statement,
     worker,
 )
+
+helptext.tidy()
 
 app = typer.Typer(
     name="ombud",
@@ -60,6 +64,7 @@ app.add_typer(retention.app, name="retention")
 app.add_typer(mail.app, name="mail")
 app.add_typer(complaints.app, name="complaints")
 execution.register(app, requests.app)
+decisions.register(requests.app)
 serve.register(app)
 worker.register(app)
 demo.register(app)

@@ -1,4 +1,5 @@
-"""``ombud requests``: list and show requests, purge old ones and expired packages, metrics."""
+"""``ombud requests``: list and show requests, purge old ones and expired packages, metrics;
+the decisions are in ``decisions``."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from enum import StrEnum
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from ombud.cli.common import cli_session, console, fail
+from ombud.clock import utcnow
 from ombud.config import get_settings
 from ombud.dsr import records, service
 from ombud.execution import downloads
+from ombud.notify import repository as notify_repository
 
 app = typer.Typer(help="Data subject requests.", no_args_is_help=True)
 
@@ -28,15 +32,25 @@ class Format(StrEnum):
 @app.command("list")
 def list_requests(
     status: str | None = typer.Option(None, help="Only this status (default: all open)."),
+    all_: bool = typer.Option(False, "--all", help="Closed requests too (not purged ones)."),
 ) -> None:
     """The queue: open requests, nearest deadline first."""
     with cli_session() as session:
-        items = service.queue(session, status=status)
-        table = Table("id", "type", "status", "jurisdiction", "deadline", "flag")
+        items = service.queue(session, status=status, include_closed=all_)
+        assignees = _assignees(session, items)
+        table = Table("id", "type", "status", "jurisdiction", "deadline", "flag", "assigned")
         for item in items:
             r = item.request
             flag = "OVERDUE" if item.overdue else ("due soon" if item.due_soon else "")
-            table.add_row(r.id, r.type, r.status, r.jurisdiction, str(item.deadline or ""), flag)
+            table.add_row(
+                r.id,
+                r.type,
+                r.status,
+                r.jurisdiction,
+                str(item.deadline or ""),
+                flag,
+                assignees.get(r.assignee_id or "", ""),
+            )
         console.print(table)
         console.print(f"{len(items)} request(s)")
 
@@ -49,9 +63,17 @@ def show(request_id: str = typer.Argument(..., help="Request id.")) -> None:
         item = service.flags(r)
         console.print(f"[bold]{r.id}[/bold] {r.type} ({r.jurisdiction}) is {r.status}")
         console.print(f"received {r.received_at:%Y-%m-%d %H:%M} UTC via {r.source}")
-        console.print(f"deadline {item.deadline} (first {r.due_on}, extended {r.extended_due_on})")
+        console.print(_deadline_line(item))
+        assignee = _assignees(session, [item]).get(r.assignee_id or "", "nobody")
+        console.print(f"assigned to {assignee}", highlight=False)
+        approvals = ", ".join(a["by"] for a in r.approvals) or "none yet"
+        console.print(
+            f"approval rule {r.approval_policy} ({r.approval_rule or 'default'}); "
+            f"approved by: {approvals}",
+            highlight=False,
+        )
         if r.denial_reason:
-            console.print(f"denied: {r.denial_reason}")
+            console.print(escape(f"denied: {r.denial_reason}"))
         searched = ", ".join(f"{k}={v}" for k, v in sorted(r.identities.items())) or "none yet"
         console.print(f"searches with (verified): {escape(searched)}")
         for h in r.identity_hints:
@@ -72,7 +94,24 @@ def show(request_id: str = typer.Argument(..., help="Request id.")) -> None:
         for m in service.messages(session, r.id):
             console.print(f"letter {m.sent_at:%Y-%m-%d %H:%M} {m.kind}: {m.subject}")
         for n in service.notes(session, r.id):
-            console.print(f"note {n.created_at:%Y-%m-%d %H:%M} {n.author}: {n.text}")
+            console.print(escape(f"note {n.created_at:%Y-%m-%d %H:%M} {n.author}: {n.text}"))
+
+
+def _deadline_line(item: service.QueueItem) -> str:
+    """The deadline in words; never a bare None."""
+    r = item.request
+    if item.deadline is None:
+        return "no deadline"
+    if r.extended_due_on is not None:
+        return f"deadline {r.extended_due_on} (extended from {r.due_on})"
+    flag = " OVERDUE" if item.overdue else (" due soon" if item.due_soon else "")
+    return f"deadline {item.deadline}{flag}"
+
+
+def _assignees(session: Session, items: list[service.QueueItem]) -> dict[str, str]:
+    """Staff user id -> email for the assigned requests among ``items``."""
+    ids = sorted({i.request.assignee_id for i in items if i.request.assignee_id})
+    return {u.id: u.email for u in notify_repository.users_by_ids(session, ids)}
 
 
 @app.command("purge")
@@ -97,10 +136,17 @@ def purge_packages() -> None:
 
 @app.command("metrics")
 def metrics(
-    year: int = typer.Option(..., min=2000, max=9999, help="Calendar year of receipt."),
+    year: int = typer.Option(
+        None,
+        min=2000,
+        max=9999,
+        show_default=False,
+        help="Calendar year of receipt (default: this year).",
+    ),
     format: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
 ) -> None:
     """Per type: received, complied with in whole or part, denied, median and mean days."""
+    year = year or utcnow().year
     with cli_session() as session:
         rows = [m.as_dict() for m in records.metrics(session, year=year)]
     if not rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ombud.cli.common import cli_session, console
+from ombud.notify import service as notify_service
 from ombud.staff import service
 
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
@@ -29,6 +30,30 @@ def create_user(
     with cli_session() as session:
         user = service.create_user(session, email=email, password=password, role=role, name=name)
         console.print(f"created {user.email} with role {user.role}")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List staff accounts: email, role, whether active and whether they get notifications."""
+    with cli_session() as session:
+        for u in service.list_users(session):
+            state = "active" if u.active else "disabled"
+            mail = "notifications on" if u.notifications else "notifications off"
+            typer.echo(f"{u.email}  {u.role}  {state}  {mail}")
+
+
+@users_app.command("notifications")
+def notifications(
+    email: str = typer.Argument(..., help="Staff member's email."),
+    on: bool = typer.Option(
+        ..., "--on/--off", help="Mail about verified requests and the daily deadline digest."
+    ),
+) -> None:
+    """Turn a staff member's notification mail on or off."""
+    with cli_session() as session:
+        user = notify_service.set_notifications(session, email=email, enabled=on, actor="cli")
+        state = "on" if user.notifications else "off"
+        console.print(f"notifications for {user.email} are {state}", highlight=False)
 
 
 @tokens_app.command("create")
@@ -61,7 +86,7 @@ def list_tokens() -> None:
 
 @tokens_app.command("revoke")
 def revoke_token(
-    prefix: str = typer.Argument(..., help="The token's prefix as shown by `ombud tokens list`."),
+    prefix: str = typer.Argument(..., help="The token's prefix as shown by ombud tokens list."),
 ) -> None:
     """Revoke an API token. Running servers stop accepting it within OMBUD_TOKEN_CACHE_SECONDS."""
     with cli_session() as session:

@@ -12,6 +12,7 @@ from ombud.console.web import ENROL, page, redirect
 from ombud.db import DbSession
 from ombud.deps import ConsoleAdmin, ConsoleUser, SettingsDep
 from ombud.errors import InvalidInput
+from ombud.notify import service as notify_service
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -29,6 +30,7 @@ def _account(session: DbSession, me: ConsoleUser, error: str = "") -> HTMLRespon
         recovery_left=len(row.recovery_hashes) if row is not None else 0,
         required=totp.required(session),
         error=error,
+        notifications=me.user.notifications,
     )
 
 
@@ -89,4 +91,15 @@ def require_second_factor(
 ) -> Response:
     """Admin: require a second factor of every staff user (or stop requiring it)."""
     totp.set_required(session, required == "on", actor=me.email)
+    return redirect("/staff/account")
+
+
+@router.post("/account/notifications")
+def notifications(
+    session: DbSession, me: ConsoleUser, enabled: Annotated[str, Form(max_length=5)] = ""
+) -> Response:
+    """Turn your mail about verified requests and the daily deadline digest on or off."""
+    notify_service.set_notifications(
+        session, email=me.email, enabled=enabled == "on", actor=me.email
+    )
     return redirect("/staff/account")

@@ -6,11 +6,15 @@ from fastapi import APIRouter
 
 from ombud.console import (
     account_pages,
+    audit_pages,
     auth_pages,
     dashboard,
+    new_request,
+    people_pages,
     queue_pages,
     request_actions,
     request_pages,
+    team_pages,
 )
 
 routers: list[APIRouter] = [
@@ -18,6 +22,11 @@ routers: list[APIRouter] = [
     account_pages.router,
     dashboard.router,
     queue_pages.router,
+    # Before the request page: /staff/requests/new is not a request id.
+    new_request.router,
     request_pages.router,
     request_actions.router,
+    team_pages.router,
+    audit_pages.router,
+    people_pages.router,
 ]

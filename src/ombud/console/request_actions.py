@@ -46,12 +46,19 @@ def approve(
     """Approve a verified request for execution."""
     runner = getattr(request.app.state, "execution_runner", None)
 
+    outcome = ["approve"]
+
     def work() -> None:
-        service.approve(session, request_id, actor=me.email, note=note)
+        row = service.approve(session, request_id, actor=me.email, note=note)
+        if row.status != "approved":  # a two-approval rule waits for another staff member
+            outcome[0] = "approval-recorded"
         if runner is not None:
             after_commit(session, runner.wake)
 
-    return _act(session, me, request_id, "approve", work)
+    response = _act(session, me, request_id, "approve", work)
+    if outcome[0] != "approve" and response.status_code == 303:
+        return redirect(f"/staff/requests/{request_id}?done={outcome[0]}")
+    return response
 
 
 @router.post("/deny/letter", response_class=HTMLResponse)

@@ -34,6 +34,8 @@ DONE = {
     "note": "Note added.",
     "assign": "Assignment saved.",
     "hint": "Identity decision recorded.",
+    "create": "Request created.",
+    "approval-recorded": "Your approval is recorded; the rule needs a second staff member's too.",
 }
 
 

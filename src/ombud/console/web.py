@@ -29,7 +29,16 @@ _ENROL_PATHS = (ENROL, "/staff/logout")
 NAV: list[tuple[str, str]] = [
     ("Dashboard", "/staff"),
     ("Requests", "/staff/requests"),
+    ("New request", "/staff/requests/new"),
+    ("People", "/staff/people"),
+    ("Team", "/staff/team"),
+    ("Audit", "/staff/audit"),
 ]
+# Pages of the navigation that need more than the viewer role (hidden from those without it).
+NAV_ROLES: dict[str, Role] = {
+    "/staff/requests/new": Role.privacy_officer,
+    "/staff/team": Role.admin,
+}
 
 
 @dataclass(frozen=True)
@@ -144,7 +153,11 @@ def page(
         title=title,
         me=ident,
         csrf_token=token,
-        nav=NAV,
+        nav=[
+            (label, href)
+            for label, href in NAV
+            if ident is None or ident.can(NAV_ROLES.get(href, Role.viewer))
+        ],
         current=current,
         Role=Role,
         **context,

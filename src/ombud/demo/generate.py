@@ -7,6 +7,7 @@ children, in one transaction; works the same on SQLite, PostgreSQL and MariaDB."
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -366,11 +367,13 @@ def populate(
     seed: int = 1234,
     now: datetime | None = None,
     batch_size: int = 5000,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Insert ``people`` generated people into empty demo tables; return rows per table.
 
     About 85% hold an account (a third of them also get marketing mail), the rest are only
-    marketing contacts; anonymous visitors add analytics events without an account."""
+    marketing contacts; anonymous visitors add analytics events without an account.
+    ``progress`` is called with the number of people generated so far, now and then."""
     if now is not None and now.tzinfo is not None:
         now = now.replace(tzinfo=None) - (now.utcoffset() or timedelta())
     rng = random.Random(seed)
@@ -378,10 +381,13 @@ def populate(
     with engine.begin() as conn:
         sink = _Sink(conn, batch_size)
         gen = _Generator(sink, rng, namer, now or default_now())
-        for _ in range(people):
+        step = max(people // 100, 1)
+        for done in range(1, people + 1):
             with_account = rng.random() < 0.85
             marketing = not with_account or rng.random() < 0.35
             gen.person(with_account=with_account, marketing=marketing)
+            if progress is not None and (done % step == 0 or done == people):
+                progress(done)
         for _ in range(people // 4):
             gen.analytics(None, rng.randint(1, 4))
         sink.flush()

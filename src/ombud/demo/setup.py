@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -72,6 +73,8 @@ class StoreResult:
     admin_password: str | None
     api_token: str
     statement_version: int | None = None
+    # Sample requests created now (none when the store already had requests).
+    sample_requests: int = 0
 
 
 def app_db_url(directory: Path) -> str:
@@ -174,18 +177,26 @@ def write_datamap(directory: Path) -> list[Path]:
     return written
 
 
-def write_app_db(directory: Path, *, people: int, seed: int) -> dict[str, int]:
+def write_app_db(
+    directory: Path, *, people: int, seed: int, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Create ``directory/app.db`` afresh and fill it with ``people`` generated people."""
     _remove(directory, APP_FILES)
     engine = create_engine(app_db_url(directory))
     try:
         create_schema(engine)
-        return populate(engine, people=people, seed=seed)
+        return populate(engine, people=people, seed=seed, progress=progress)
     finally:
         engine.dispose()
 
 
-def init_demo(directory: Path, *, people: int = 5000, seed: int = 1234) -> InitResult:
+def init_demo(
+    directory: Path,
+    *,
+    people: int = 5000,
+    seed: int = 1234,
+    progress: Callable[[int], None] | None = None,
+) -> InitResult:
     """Write the data map and the application database into ``directory`` (no serving).
 
     A previous demo in ``directory`` is replaced, its store included (it described other data)."""
@@ -197,7 +208,7 @@ def init_demo(directory: Path, *, people: int = 5000, seed: int = 1234) -> InitR
     else:
         write_marker(directory)
     files = write_datamap(directory)
-    counts = write_app_db(directory, people=people, seed=seed)
+    counts = write_app_db(directory, people=people, seed=seed, progress=progress)
     return InitResult(directory, files, directory / "app.db", counts, replaced)
 
 
@@ -234,6 +245,7 @@ def prepare_store(directory: Path) -> StoreResult:
     created now; a token is issued on every call (tokens are shown once)."""
     # Imported here: the staff and data map services pull in the ORM models and their engine.
     from ombud.datamap import service as datamap_service
+    from ombud.demo import requests as demo_requests
     from ombud.staff import service as staff_service
 
     url = get_settings().database_url
@@ -257,8 +269,10 @@ def prepare_store(directory: Path) -> StoreResult:
         issued = staff_service.create_token(session, email=admin, name="ombud demo")
         number = version.number
         statement = publish_statement(session)
+    with unit_of_work() as session:
+        samples = len(demo_requests.seed(session, staff_email=admin))
     get_engine().dispose()
-    return StoreResult(url, number, admin, password, issued.secret, statement)
+    return StoreResult(url, number, admin, password, issued.secret, statement, samples)
 
 
 def publish_statement(session: Session) -> int:

@@ -42,9 +42,11 @@ def submit(
     received_at: datetime | None = None,
     extra_hints: list[dict[str, str]] | None = None,
     identity_checked_by: str | None = None,
+    verified_by_staff: bool = False,
 ) -> PrivacyRequest:
     """Record a request, set its deadlines, and send the code (or acknowledge it if no code,
-    or when staff ``identity_checked_by`` already checked who the person is)."""
+    or when staff already checked who the person is: ``identity_checked_by`` in the bulk API,
+    ``verified_by_staff`` in the console and CLI)."""
     rules_by_key = jurisdictions.load(session)
     if data.jurisdiction:
         juris = jurisdictions.get(rules_by_key, data.jurisdiction)
@@ -54,7 +56,10 @@ def submit(
         ]
     rules = jurisdictions.rules_for(juris, data.type.value)
     fixes = corrections.check_request(
-        session, data.type.value, data.rectification, required=source in ("web", "api", "staff")
+        session,
+        data.type.value,
+        data.rectification,
+        required=source in ("web", "api", "staff", "import"),
     )
     purposes = carry_out.check_purposes(session, data.type.value, data.purposes)
     right = rights.of(data.type.value)
@@ -85,6 +90,9 @@ def submit(
         due_on=_due(received_on, rules.deadline, right.deadline),
         acknowledge_by=add_period(received_on, rules.acknowledge) if rules.acknowledge else None,
         paused_days=0,
+        approval_policy=rules.approval,
+        approval_rule=rules.approval_rule,
+        approvals=[],
     )
     if data.encryption is not None:
         request.package_encryption = data.encryption.method
@@ -109,12 +117,14 @@ def submit(
             "identity_hints": [h["type"] for h in request.identity_hints],
             "due_on": request.due_on,
             "verification": needs_code,
+            "approval": rules.approval,
             "package_encryption": request.package_encryption,
         },
     )
     # An agent's request is always confirmed by the person, at the person's address (§ 7063).
-    if identity_checked_by is not None and request.agent is None:
-        workflow.move(session, request, S.verified, actor=actor, action="identity checked by staff")
+    checked = identity_checked_by is not None or verified_by_staff
+    if checked and request.agent is None:
+        workflow.move(session, request, S.verified, actor=actor, action="verified by staff")
         acknowledge(session, request, actor=actor)
     elif needs_code or request.agent is not None:
         _send_code(session, request, actor=actor, action="send code")

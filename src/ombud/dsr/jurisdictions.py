@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -18,6 +18,9 @@ from ombud.errors import InvalidInput, NotFound
 from ombud.models.requests import RequestType
 
 RULES_FILE = Path(__file__).with_name("jurisdictions.yml")
+# How many staff approvals a verified request needs: none ("auto": approved as soon as it is
+# verified), one, or two from distinct staff members.
+Approval = Literal["auto", "one", "two"]
 DEFAULT_KEY = "default"
 
 
@@ -30,6 +33,7 @@ class TypeRule(BaseModel):
     extension: Period | None = None
     acknowledge: Period | None = None
     verification: bool | None = None
+    approval: Approval | None = None
 
 
 class Jurisdiction(BaseModel):
@@ -45,6 +49,7 @@ class Jurisdiction(BaseModel):
     extension_rule: str = ""
     acknowledge: Period | None = None
     verification: bool = True
+    approval: Approval = "one"
     complaint_right: bool = True
     legal_reference: str = ""
     # Whom letters name for complaints; none: the organization's ``supervisory_authority``.
@@ -65,6 +70,9 @@ class Rules:
     extension: Period | None
     acknowledge: Period | None
     verification: bool
+    approval: Approval = "one"
+    # Where the approval rule was written, e.g. "ccpa.types.opt_out_sale.approval".
+    approval_rule: str = ""
 
 
 @lru_cache
@@ -189,6 +197,12 @@ def rules_for(jurisdiction: Jurisdiction, request_type: str) -> Rules:
         extension=rule.extension if "extension" in fields else jurisdiction.extension,
         acknowledge=rule.acknowledge if "acknowledge" in fields else jurisdiction.acknowledge,
         verification=jurisdiction.verification if rule.verification is None else rule.verification,
+        approval=jurisdiction.approval if rule.approval is None else rule.approval,
+        approval_rule=(
+            f"{jurisdiction.key}.approval"
+            if rule.approval is None
+            else f"{jurisdiction.key}.types.{kind.value}.approval"
+        ),
     )
 
 

@@ -41,6 +41,11 @@ def add(
     session.flush()
 
 
+def count(session: Session) -> int:
+    """How many requests the store holds."""
+    return int(session.scalar(select(func.count()).select_from(PrivacyRequest)) or 0)
+
+
 def ids_by_status(session: Session, status: str, *, limit: int | None = None) -> list[str]:
     """Ids of requests in ``status``, oldest deadline first."""
     stmt = (

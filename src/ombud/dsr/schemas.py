@@ -288,6 +288,13 @@ class AgentPermission(BaseModel):
     recorded_at: datetime
 
 
+class Approval(BaseModel):
+    """One staff approval of a request."""
+
+    by: str
+    at: datetime
+
+
 class PrivacyRequest(BaseModel):
     """A request as staff see it."""
 
@@ -329,6 +336,14 @@ class PrivacyRequest(BaseModel):
     package_recipient: str | None = None
     language: str | None = None
     assignee_id: str | None = Field(default=None, description="id of the staff member assigned")
+    approval_policy: str = Field(
+        default="one",
+        description="approvals the data map's rule asks for: auto, one or two (distinct staff)",
+    )
+    approval_rule: str = Field(
+        default="", description="where the rule was written, e.g. gdpr.types.access.approval"
+    )
+    approvals: list[Approval] = Field(default=[], description="staff approvals given so far")
     deadline: date | None = None
     overdue: bool = False
     due_soon: bool = False

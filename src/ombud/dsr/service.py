@@ -18,6 +18,7 @@ from ombud.datamap import service as datamap_service
 from ombud.datamap.correctable import Option
 from ombud.dsr import (
     agents,
+    approval,
     carry_out,
     corrections,
     jurisdictions,
@@ -29,9 +30,9 @@ from ombud.dsr import (
 )
 from ombud.dsr.deadlines import extended_deadline
 from ombud.dsr.intake import acknowledge, resend, submit, verify
+from ombud.dsr.staff_intake import create
 from ombud.errors import Conflict, Gone, InvalidInput, NotFound
 from ombud.execution import package
-from ombud.manual import service as manual_service
 from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote
 from ombud.models.requests import RequestStatus as S
 
@@ -40,6 +41,7 @@ __all__ = [
     "approve",
     "cancel",
     "complete_execution",
+    "create",
     "deny",
     "extend",
     "fail_execution",
@@ -95,15 +97,21 @@ def flags(request: PrivacyRequest, *, due_soon_days: int = DUE_SOON_DAYS) -> Que
 
 
 def queue(
-    session: Session, *, status: str | None = None, due_soon_days: int = DUE_SOON_DAYS
+    session: Session,
+    *,
+    status: str | None = None,
+    due_soon_days: int = DUE_SOON_DAYS,
+    include_closed: bool = False,
 ) -> list[QueueItem]:
-    """Open requests (or those in ``status``), nearest deadline first, with flags."""
+    """Open requests (or those in ``status``, or all), nearest deadline first, with flags."""
     if status is not None:
         try:
             statuses = [S(status).value]
         except ValueError:
             known = ", ".join(s.value for s in S)
             raise InvalidInput(f"unknown status {status!r}; use one of: {known}") from None
+    elif include_closed:
+        statuses = [s.value for s in S]
     else:
         statuses = [s.value for s in workflow.OPEN]
     return [
@@ -124,7 +132,8 @@ def notes(session: Session, request_id: str) -> list[RequestNote]:
 
 
 def approve(session: Session, request_id: str, *, actor: str, note: str = "") -> PrivacyRequest:
-    """Approve a verified request so execution may carry it out."""
+    """Approve a verified request so execution may carry it out; under a two-approval rule
+    the first approval is recorded and the request waits for a second staff member."""
     request = get(session, request_id, lock=True)
     if request.status == S.completed.value:
         raise Conflict(
@@ -138,12 +147,19 @@ def approve(session: Session, request_id: str, *, actor: str, note: str = "") ->
             f"cannot approve objection {request_id} as a whole: decide it purpose by purpose "
             f"(POST /api/v1/requests/{request_id}/objection)"
         )
-    workflow.move(session, request, S.approved, actor=actor, action="approve")
-    # Systems without a connector: one task per system, its owner mailed a link.
-    manual_service.open_for_request(session, config.get_settings(), request, actor=actor)
+    if approval.record(session, request, actor=actor):
+        workflow.move(
+            session,
+            request,
+            S.approved,
+            actor=actor,
+            action="approve",
+            data={"rule": request.approval_rule, "approvals": len(request.approvals)},
+        )
     if note:
         add_note(session, request_id, actor=actor, text=note)
-    carry_out.advance(session, request, actor=actor)
+    if request.status == S.approved.value:  # not while a second approval is awaited
+        carry_out.advance(session, request, actor=actor)
     return request
 
 

@@ -98,4 +98,37 @@ def move(
     )
     # Webhook events and OpenDSR callbacks, queued in this transaction, sent after it.
     callbacks.request_status_changed(session, request, previous)
+    if target is S.verified:
+        _after_verified(session, request)
+    elif target is S.approved:
+        _after_approved(session, request, actor=actor)
     return request
+
+
+def _after_verified(session: Session, request: PrivacyRequest) -> None:
+    """Approve at once when the data map's rule says so; otherwise tell the staff."""
+    # Imported here: both modules move requests through this one (an import cycle otherwise).
+    from ombud.dsr import approval
+    from ombud.notify import service as notify
+
+    if approval.auto_ready(request):
+        move(
+            session,
+            request,
+            S.approved,
+            actor=approval.POLICY_ACTOR,
+            action="approve automatically",
+            data={"rule": request.approval_rule},
+        )
+    else:
+        notify.request_verified(session, request)
+
+
+def _after_approved(session: Session, request: PrivacyRequest, *, actor: str) -> None:
+    """Systems without a connector get their task, however the request was approved (by
+    staff, by the data map's rule, or at once for a type that needs no decision)."""
+    # Imported here: the manual domain reads requests through this module's callers.
+    from ombud import config
+    from ombud.manual import service as manual_service
+
+    manual_service.open_for_request(session, config.get_settings(), request, actor=actor)

@@ -9,6 +9,7 @@ from ombud.models import (  # noqa: F401
     execution,
     mail,
     manual,
+    notify,
     requests,
     retention,
     staff,

@@ -97,6 +97,11 @@ class PrivacyRequest(IdMixin, CreatedMixin, Base):
     assignee_id: Mapped[str | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL"), index=True, nullable=True
     )
+    # The approval rule of the data map that applied when the request arrived: how many staff
+    # approvals it needs ("auto", "one", "two"), where the rule was written, and who approved.
+    approval_policy: Mapped[str] = mapped_column(String(8), default="one", server_default="one")
+    approval_rule: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    approvals: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     messages: Mapped[list[RequestMessage]] = relationship(
         back_populates="request", lazy="raise", order_by="RequestMessage.sent_at"

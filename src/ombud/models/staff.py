@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ombud.models.base import Base, CreatedMixin, IdMixin, UTCDateTime
@@ -30,6 +31,8 @@ class StaffUser(IdMixin, CreatedMixin, Base):
     role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Mail about verified requests and the daily digest of deadlines (``ombud.notify``).
+    notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", lazy="raise")
 

@@ -33,8 +33,24 @@ def _role(value: str) -> Role:
         raise InvalidInput(f"unknown role {value!r}; use one of: {allowed}") from None
 
 
+def check_role(value: str) -> Role:
+    """The role named ``value`` or ``InvalidInput`` listing the roles."""
+    return _role(value)
+
+
+def hash_password(password: str) -> str:
+    """The argon2 hash a password is kept as."""
+    return _hasher.hash(password)
+
+
 def create_user(
-    session: Session, *, email: str, password: str, role: str, name: str = ""
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: str,
+    name: str = "",
+    actor: str = "cli",
 ) -> StaffUser:
     """Create a staff account; the password is kept only as an argon2 hash."""
     email = email.strip().lower()
@@ -52,7 +68,7 @@ def create_user(
     audit.record(
         session,
         action="staff.user_created",
-        actor="cli",
+        actor=actor,
         subject_type="staff",
         subject_id=user.id,
         data={"email": email, "role": checked.value},

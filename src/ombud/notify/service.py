@@ -1,0 +1,84 @@
+"""Mail to staff: a request was verified and waits for them; each can turn mail off."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ombud import config
+from ombud.audit import service as audit
+from ombud.errors import NotFound
+from ombud.models.requests import PrivacyRequest
+from ombud.models.staff import Role, StaffUser
+from ombud.notify import repository
+from ombud.outbox import service as outbox
+from ombud.staff import repository as staff_repository
+
+OFFICERS = (Role.privacy_officer.value,)
+# Without any privacy officer, admins hear about requests instead.
+FALLBACK = (Role.admin.value,)
+
+
+def console_url(path: str) -> str:
+    """A link into the staff console."""
+    return f"{config.get_settings().base_url.rstrip('/')}/staff{path}"
+
+
+def officers(session: Session) -> list[StaffUser]:
+    """Staff who get mail about unassigned requests and the digest (if they want it)."""
+    roles = OFFICERS if repository.has_role(session, OFFICERS) else FALLBACK
+    return repository.subscribers(session, roles)
+
+
+def recipients(session: Session, request: PrivacyRequest) -> list[StaffUser]:
+    """The assigned staff member (if they want mail), or every privacy officer."""
+    if request.assignee_id is not None:
+        user = repository.user_by_id(session, request.assignee_id)
+        return [user] if user is not None and user.active and user.notifications else []
+    return officers(session)
+
+
+def request_verified(session: Session, request: PrivacyRequest) -> int:
+    """Queue mail saying the request is verified and needs a decision; returns how many."""
+    users = recipients(session, request)
+    if not users:
+        return 0
+    due = request.extended_due_on or request.due_on
+    # Staff mail carries no identity of the person: the console shows them after sign-in.
+    text = (
+        f"A {request.type} request ({request.jurisdiction}) was verified and waits for a "
+        f"decision.\n\n"
+        f"  request   {request.id}\n"
+        f"  deadline  {due or 'none'}\n"
+        f"  approval  {request.approval_policy} ({request.approval_rule or 'default rule'})\n\n"
+        f"Open it: {console_url(f'/requests/{request.id}')}\n\n"
+        "You get this mail because you are assigned to the request or are a privacy officer;\n"
+        "turn it off with `ombud users notifications EMAIL --off` or in the console.\n"
+    )
+    settings = config.get_settings()
+    for user in users:
+        outbox.enqueue(
+            session,
+            settings,
+            to=user.email,
+            subject=f"Request {request.id[:8]} verified: {request.type} needs a decision",
+            text=text,
+        )
+    return len(users)
+
+
+def set_notifications(session: Session, *, email: str, enabled: bool, actor: str) -> StaffUser:
+    """Turn a staff member's notification mail on or off."""
+    user = staff_repository.get_user_by_email(session, email.strip().lower())
+    if user is None:
+        raise NotFound(f"no staff user with email {email}")
+    user.notifications = enabled
+    session.flush()
+    audit.record(
+        session,
+        action="staff.notifications_changed",
+        actor=actor,
+        subject_type="staff",
+        subject_id=user.id,
+        data={"enabled": enabled},
+    )
+    return user
