@@ -62,7 +62,7 @@ def test_bulk_intake_records_each_item_and_refuses_bad_ones_by_index(
             select(AuditEntry).where(AuditEntry.subject_id == rows["a@example.test"].id)
         )
     ]
-    assert "identity checked by staff" in actions
+    assert "verified by staff" in actions
 
 
 def test_bulk_approve_per_item_and_roles(
