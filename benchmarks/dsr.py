@@ -117,6 +117,10 @@ def demo_map(url: str) -> DataMap:
     """The demo data map pointed at the benchmark database."""
     dm = parse_files(read_files(DEMO_MAP))
     dm.connection = [Connection(name=appdb.CONNECTION_NAME, url=url)]
+    # The demo's help desk and mailing service are handled by hand (a task waits for a person);
+    # the benchmarks measure what Ombud does itself, so every system counts as connected here.
+    for item in [*dm.system, *dm.recipient]:
+        item.manual = False
     return dm
 
 

@@ -132,7 +132,12 @@ def run(session: Session, request: PrivacyRequest, *, actor: str) -> PrivacyRequ
         webhooks.emit(
             session,
             "opt_out",
-            {"request_id": request.id, "type": request.type, "purposes": done.get("withdrawn", [])},
+            {
+                "request_id": request.id,
+                "type": request.type,
+                # Every purpose the opt-out covers, whether or not the person had granted it.
+                "purposes": [p["key"] for p in done.get("purposes", [])],
+            },
         )
     if manual_service.open_count(session, request.id):
         # Completed by the owner who closes the last task (execution.completion).
