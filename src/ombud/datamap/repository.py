@@ -14,6 +14,12 @@ def get_latest(session: Session) -> DataMapVersion | None:
     return session.scalar(stmt)
 
 
+def latest_hash(session: Session) -> str | None:
+    """The content hash of the version with the highest number (its document not loaded)."""
+    stmt = select(DataMapVersion.content_hash).order_by(DataMapVersion.number.desc()).limit(1)
+    return session.scalar(stmt)
+
+
 def get_by_number(session: Session, number: int) -> DataMapVersion | None:
     """Return version ``number``, if it exists."""
     return session.scalar(select(DataMapVersion).where(DataMapVersion.number == number))

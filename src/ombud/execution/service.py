@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +88,26 @@ def current_plan(session: Session, settings: Settings, datamap: DataMap | None =
     """The plan of the data map in force."""
     dm = datamap or datamap_service.get_current(session)
     return build_plan(dm, connections=settings.connections)
+
+
+# Plans by data map version and connections: a run plans once per version, not per request.
+_PLANS: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], Plan] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+
+
+def plan_of_version(version: str, datamap: DataMap, *, connections: dict[str, str]) -> Plan:
+    """The plan of ``datamap`` (whose content hash is ``version``), built once per process."""
+    key = (version, tuple(sorted(connections.items())))
+    with _PLANS_LOCK:
+        if key in _PLANS:
+            _PLANS.move_to_end(key)
+            return _PLANS[key]
+    plan = build_plan(datamap, connections=connections)
+    with _PLANS_LOCK:
+        _PLANS[key] = plan
+        while len(_PLANS) > 8:
+            _PLANS.popitem(last=False)
+    return plan
 
 
 def result_of(plan: Plan, outcome: RequestOutcome) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from ombud.execution.completion import TASKS_DONE, WAITING, finish, wait_for_tas
 from ombud.execution.person import records_for
 from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan, build_plan
 from ombud.execution.runner import ConnectorPool, RequestOutcome, RequestSpec, execute_batch
-from ombud.execution.service import masking_key, result_of, spec_for
+from ombud.execution.service import masking_key, plan_of_version, result_of, spec_for
 from ombud.manual import service as manual_service
 from ombud.models.base import new_id
 from ombud.models.execution import ExecutionRun
@@ -323,11 +323,7 @@ def run_requests(
         package.discard(settings, spec.id)
     journal = StoreJournal(engine, runs, actor=actor)
     try:
-        if datamap is None:
-            with unit_of_work(engine) as session:
-                datamap = datamap_service.get_current(session)
-        plan = build_plan(datamap, connections=settings.connections)
-        version = datamap_service.content_hash(datamap_service.normalise(datamap))
+        datamap, version, plan = _plan(engine, settings, datamap)
         with ConnectorPool(datamap, settings.connections) as pool:
             specs, refused = _refuse_unwritable(engine, plan, pool, specs, version, actor)
             reports += refused
@@ -351,6 +347,25 @@ def run_requests(
         else:
             reports.append(RunReport(spec.id, "waiting", "waiting for manual tasks"))
     return reports
+
+
+def _plan(
+    engine: Engine | None, settings: Settings, datamap: DataMap | None
+) -> tuple[DataMap, str, Plan]:
+    """The data map to run with, its content hash and its plan (cached per applied version)."""
+    if datamap is None:
+        with unit_of_work(engine) as session:
+            current = datamap_service.current_version(session)
+            if current is not None:
+                version, datamap = current
+                return (
+                    datamap,
+                    version,
+                    plan_of_version(version, datamap, connections=settings.connections),
+                )
+            datamap = datamap_service.get_current(session)
+    plan = build_plan(datamap, connections=settings.connections)
+    return datamap, datamap_service.content_hash(datamap_service.normalise(datamap)), plan
 
 
 def _refuse_unwritable(
