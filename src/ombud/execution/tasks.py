@@ -242,7 +242,7 @@ def _complete(
         with unit_of_work(engine) as session:
             if wait_for_tasks(session, spec.id, None):
                 return False
-        with unit_of_work(engine) as session:
+            # The same transaction reads what the package needs: one round trip fewer.
             passphrase, recipient = dsr_service.package_keys(session, spec.id, settings=settings)
             person = records_for(session, spec.id, datamap, settings=settings)
             uploads = manual_service.uploads(session, settings, spec.id)
