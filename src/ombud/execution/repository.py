@@ -100,8 +100,8 @@ def mark_done(session: Session, idents: Sequence[tuple[str, str, str]], *, at: d
     # Collections done by exactly the same requests share a statement: every request of the
     # group has a step in every collection of the group, so the IN x IN matches only them.
     groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-    for (collection, action), request_ids in by_collection.items():
-        groups.setdefault((action, tuple(sorted(set(request_ids)))), []).append(collection)
+    for (collection, action), ids in by_collection.items():
+        groups.setdefault((action, tuple(sorted(set(ids)))), []).append(collection)
     for (action, request_ids), collections in groups.items():
         for start in range(0, len(request_ids), 1000):
             session.execute(
