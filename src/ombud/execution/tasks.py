@@ -431,3 +431,7 @@ def run_pending(
                 engine, ids, settings=settings, actor=actor, datamap=datamap, progress=progress
             )
         )
+        if len(ids) < batch:
+            # A short batch held everything runnable when it was read: no second query to
+            # find nothing. Requests approved meanwhile wake the runner again (after_commit).
+            return reports
