@@ -129,25 +129,25 @@ def to_out(version: DataMapVersion, *, with_document: bool) -> DataMapVersionOut
     )
 
 
-# Parsed versions by content hash: a version never changes, so a request's run, its letter and
-# its package read the map in force with one small query instead of parsing it again each time.
+# Parsed versions by id: a version never changes, so a request's run, its letter and its
+# package read the map in force with one small query instead of parsing it again each time.
 _PARSED: OrderedDict[str, DataMap] = OrderedDict()
 _PARSED_MAX = 8
 _PARSED_LOCK = threading.Lock()
 
 
-def _parsed(session: Session, digest: str) -> DataMap | None:
-    """The stored version with this content hash, parsed once per process (shared: read-only)."""
+def _parsed(session: Session, version_id: str) -> DataMap | None:
+    """The stored version with this id, parsed once per process (shared: read-only)."""
     with _PARSED_LOCK:
-        if digest in _PARSED:
-            _PARSED.move_to_end(digest)
-            return _PARSED[digest]
-    version = repository.get_by_hash(session, digest)
+        if version_id in _PARSED:
+            _PARSED.move_to_end(version_id)
+            return _PARSED[version_id]
+    version = repository.get_by_id(session, version_id)
     if version is None:
         return None
     datamap = DataMap.model_validate(version.document)
     with _PARSED_LOCK:
-        _PARSED[digest] = datamap
+        _PARSED[version_id] = datamap
         while len(_PARSED) > _PARSED_MAX:
             _PARSED.popitem(last=False)
     return datamap
@@ -155,11 +155,11 @@ def _parsed(session: Session, digest: str) -> DataMap | None:
 
 def current_version(session: Session) -> tuple[str, DataMap] | None:
     """The content hash and the (shared, not to be changed) map of the version in force."""
-    digest = repository.latest_hash(session)
-    if digest is None:
+    key = repository.latest_key(session)
+    if key is None:
         return None
-    datamap = _parsed(session, digest)
-    return None if datamap is None else (digest, datamap)
+    datamap = _parsed(session, key[0])
+    return None if datamap is None else (key[1], datamap)
 
 
 def get_current(session: Session) -> DataMap:

@@ -361,7 +361,7 @@ def _plan(
                 return (
                     datamap,
                     version,
-                    plan_of_version(version, datamap, connections=settings.connections),
+                    plan_of_version(datamap, connections=settings.connections),
                 )
             datamap = datamap_service.get_current(session)
     plan = build_plan(datamap, connections=settings.connections)
