@@ -14,6 +14,22 @@ def get_latest(session: Session) -> DataMapVersion | None:
     return session.scalar(stmt)
 
 
+def latest_key(session: Session) -> tuple[str, str] | None:
+    """Id and content hash of the version with the highest number (its document not loaded)."""
+    stmt = (
+        select(DataMapVersion.id, DataMapVersion.content_hash)
+        .order_by(DataMapVersion.number.desc())
+        .limit(1)
+    )
+    row = session.execute(stmt).first()
+    return None if row is None else (row[0], row[1])
+
+
+def get_by_id(session: Session, version_id: str) -> DataMapVersion | None:
+    """Return the version with this id, if it exists."""
+    return session.get(DataMapVersion, version_id)
+
+
 def get_by_number(session: Session, number: int) -> DataMapVersion | None:
     """Return version ``number``, if it exists."""
     return session.scalar(select(DataMapVersion).where(DataMapVersion.number == number))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -127,11 +129,46 @@ def to_out(version: DataMapVersion, *, with_document: bool) -> DataMapVersionOut
     )
 
 
+# Parsed versions by id: a version never changes, so a request's run, its letter and its
+# package read the map in force with one small query instead of parsing it again each time.
+_PARSED: OrderedDict[str, DataMap] = OrderedDict()
+_PARSED_MAX = 8
+_PARSED_LOCK = threading.Lock()
+
+
+def _parsed(session: Session, version_id: str) -> DataMap | None:
+    """The stored version with this id, parsed once per process (shared: read-only)."""
+    with _PARSED_LOCK:
+        if version_id in _PARSED:
+            _PARSED.move_to_end(version_id)
+            return _PARSED[version_id]
+    version = repository.get_by_id(session, version_id)
+    if version is None:
+        return None
+    datamap = DataMap.model_validate(version.document)
+    with _PARSED_LOCK:
+        _PARSED[version_id] = datamap
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return datamap
+
+
+def current_version(session: Session) -> tuple[str, DataMap] | None:
+    """The content hash and the (shared, not to be changed) map of the version in force."""
+    key = repository.latest_key(session)
+    if key is None:
+        return None
+    datamap = _parsed(session, key[0])
+    return None if datamap is None else (key[1], datamap)
+
+
 def get_current(session: Session) -> DataMap:
-    """Return the data map in force; raise ``NotFound`` if none was applied or configured."""
-    version = repository.get_latest(session)
-    if version is not None:
-        return DataMap.model_validate(version.document)
+    """Return the data map in force; raise ``NotFound`` if none was applied or configured.
+
+    The applied version is shared by every caller in the process: treat it as read-only."""
+    current = current_version(session)
+    if current is not None:
+        return current[1]
     path = get_settings().datamap_path
     if path is not None:
         return load_datamap(path)

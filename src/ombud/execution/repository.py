@@ -92,17 +92,22 @@ def discard_pending(session: Session, request_ids: Sequence[str]) -> list[str]:
 
 
 def mark_done(session: Session, idents: Sequence[tuple[str, str, str]], *, at: datetime) -> None:
-    """Mark steps done and drop the values they carried: one statement per (collection,
-    action), however many requests."""
-    groups: dict[tuple[str, str], list[str]] = {}
+    """Mark steps done and drop the values they carried: one statement per action and set of
+    requests (usually one for the whole batch), however many requests and collections."""
+    by_collection: dict[tuple[str, str], list[str]] = {}
     for request_id, collection, action in idents:
-        groups.setdefault((collection, action), []).append(request_id)
-    for (collection, action), request_ids in groups.items():
+        by_collection.setdefault((collection, action), []).append(request_id)
+    # Collections done by exactly the same requests share a statement: every request of the
+    # group has a step in every collection of the group, so the IN x IN matches only them.
+    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for (collection, action), ids in by_collection.items():
+        groups.setdefault((action, tuple(sorted(set(ids)))), []).append(collection)
+    for (action, request_ids), collections in groups.items():
         for start in range(0, len(request_ids), 1000):
             session.execute(
                 update(ExecutionStep)
                 .where(
-                    ExecutionStep.collection == collection,
+                    ExecutionStep.collection.in_(collections),
                     ExecutionStep.action == action,
                     ExecutionStep.request_id.in_(request_ids[start : start + 1000]),
                 )

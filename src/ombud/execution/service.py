@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +91,30 @@ def current_plan(session: Session, settings: Settings, datamap: DataMap | None =
     """The plan of the data map in force."""
     dm = datamap or datamap_service.get_current(session)
     return build_plan(dm, connections=settings.connections)
+
+
+# Plans by data map (the shared instance of an applied version) and connections: a run plans
+# once per version, not per request. The map is kept in the entry, so a reused id() of a freed
+# map never matches.
+_PLANS: OrderedDict[tuple[int, tuple[tuple[str, str], ...]], tuple[DataMap, Plan]] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+
+
+def plan_of_version(datamap: DataMap, *, connections: dict[str, str]) -> Plan:
+    """The plan of an applied version's shared map (``datamap_service.current_version``),
+    built once per process."""
+    key = (id(datamap), tuple(sorted(connections.items())))
+    with _PLANS_LOCK:
+        entry = _PLANS.get(key)
+        if entry is not None and entry[0] is datamap:
+            _PLANS.move_to_end(key)
+            return entry[1]
+    plan = build_plan(datamap, connections=connections)
+    with _PLANS_LOCK:
+        _PLANS[key] = (datamap, plan)
+        while len(_PLANS) > 8:
+            _PLANS.popitem(last=False)
+    return plan
 
 
 def result_of(plan: Plan, outcome: RequestOutcome) -> dict[str, Any]:

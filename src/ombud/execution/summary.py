@@ -20,8 +20,25 @@ def _related(categories: list[str], found: set[str]) -> bool:
     return not categories or any(matches(f, c) or matches(c, f) for c in categories for f in found)
 
 
+# art15 per (map, categories found): the same few answers for every request of a version.
+# The map itself is kept in the entry, so a reused id() of a freed map never matches.
+_ART15: dict[tuple[int, frozenset[str]], tuple[DataMap, dict[str, Any]]] = {}
+
+
 def art15(datamap: DataMap, found: set[str]) -> dict[str, Any]:
     """Purposes, recipients, transfers, retention, source and complaint authority from the map."""
+    key = (id(datamap), frozenset(found))
+    entry = _ART15.get(key)
+    if entry is not None and entry[0] is datamap:
+        return dict(entry[1])
+    facts = _art15(datamap, found)
+    if len(_ART15) >= 64:
+        _ART15.clear()
+    _ART15[key] = (datamap, facts)
+    return dict(facts)
+
+
+def _art15(datamap: DataMap, found: set[str]) -> dict[str, Any]:
     purposes = []
     for system in datamap.system:
         for decl in system.privacy_declarations:

@@ -36,7 +36,7 @@ from ombud.execution.completion import TASKS_DONE, WAITING, finish, wait_for_tas
 from ombud.execution.person import records_for
 from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan, build_plan
 from ombud.execution.runner import ConnectorPool, RequestOutcome, RequestSpec, execute_batch
-from ombud.execution.service import masking_key, result_of, spec_for
+from ombud.execution.service import masking_key, plan_of_version, result_of, spec_for
 from ombud.manual import service as manual_service
 from ombud.models.base import new_id
 from ombud.models.execution import ExecutionRun
@@ -243,7 +243,7 @@ def _complete(
         with unit_of_work(engine) as session:
             if wait_for_tasks(session, spec.id, None):
                 return False
-        with unit_of_work(engine) as session:
+            # The same transaction reads what the package needs: one round trip fewer.
             passphrase, recipient = dsr_service.package_keys(session, spec.id, settings=settings)
             person = records_for(session, spec.id, datamap, settings=settings)
             uploads = manual_service.uploads(session, settings, spec.id)
@@ -326,11 +326,7 @@ def run_requests(
         package.discard(settings, spec.id)
     journal = StoreJournal(engine, runs, actor=actor)
     try:
-        if datamap is None:
-            with unit_of_work(engine) as session:
-                datamap = datamap_service.get_current(session)
-        plan = build_plan(datamap, connections=settings.connections)
-        version = datamap_service.content_hash(datamap_service.normalise(datamap))
+        datamap, version, plan = _plan(engine, settings, datamap)
         with ConnectorPool(datamap, settings.connections) as pool:
             specs, refused = _refuse_unwritable(engine, plan, pool, specs, version, actor)
             reports += refused
@@ -375,6 +371,25 @@ def _carry_out_rights(
             done = carry_out.run(session, request, actor=actor)
             reports.append(RunReport(rid, done.status))
     return rest, reports
+
+
+def _plan(
+    engine: Engine | None, settings: Settings, datamap: DataMap | None
+) -> tuple[DataMap, str, Plan]:
+    """The data map to run with, its content hash and its plan (cached per applied version)."""
+    if datamap is None:
+        with unit_of_work(engine) as session:
+            current = datamap_service.current_version(session)
+            if current is not None:
+                version, datamap = current
+                return (
+                    datamap,
+                    version,
+                    plan_of_version(datamap, connections=settings.connections),
+                )
+            datamap = datamap_service.get_current(session)
+    plan = build_plan(datamap, connections=settings.connections)
+    return datamap, datamap_service.content_hash(datamap_service.normalise(datamap)), plan
 
 
 def _refuse_unwritable(
@@ -440,3 +455,7 @@ def run_pending(
                 engine, ids, settings=settings, actor=actor, datamap=datamap, progress=progress
             )
         )
+        if len(ids) < batch:
+            # A short batch held everything runnable when it was read: no second query to
+            # find nothing. Requests approved meanwhile wake the runner again (after_commit).
+            return reports

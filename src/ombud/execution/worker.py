@@ -68,6 +68,8 @@ class BackgroundRunner:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            # Cleared before the run, not after the wait: a wake that lands between the two
+            # would otherwise be lost and the request would wait a whole interval.
+            self._wake.clear()
             self.run_once()
             self._wake.wait(self.settings.execution_interval_seconds)
-            self._wake.clear()
