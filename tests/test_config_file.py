@@ -4,6 +4,7 @@ and servers and workers that refuse to start without a strong key."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,7 +114,8 @@ def test_demo_settings_file_serves_other_shells(
     get_engine.cache_clear()
     listed = runner.invoke(app, ["requests", "list"])
     assert listed.exit_code == 0, listed.output
-    assert "0 request(s)" in listed.output
+    # The demo's own store: its sample requests are listed (a new, empty store would say 0).
+    assert re.search(r"\b[1-9][0-9]* request\(s\)", listed.output), listed.output
     made = runner.invoke(
         app,
         ["consent", "unsubscribe-headers", "--email", "eve@example.com", "--purpose", "newsletter"],

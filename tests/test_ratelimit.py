@@ -88,7 +88,12 @@ def test_form_keeps_what_was_typed_and_says_when(
     frozen_clock: Clock,
 ) -> None:
     settings.rate_limit_per_ip = 1
-    form = {"type": "access", "email": "typed@example.test", "details": "my orders of 2024"}
+    form = {
+        "type": "access",
+        "email": "typed@example.test",
+        "details": "my orders of 2024",
+        "country": "other",
+    }
     assert client.post("/privacy/request", data=form, follow_redirects=False).status_code == 303
     page = client.post("/privacy/request", data={**form, "email": "other@example.test"})
     assert page.status_code == 429

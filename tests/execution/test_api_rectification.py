@@ -156,7 +156,7 @@ def test_the_form_offers_the_correctable_fields_and_shows_current_values_after_t
         "correct:customers.phone",
         "correct:user.contact.phone_number",
     }
-    form = {"type": "rectification", "email": shop.email(5)}
+    form = {"type": "rectification", "email": shop.email(5), "country": "other"}
     crafted = c.post("/privacy/request", data={**form, "correct:orders.shipping_address": "X"})
     assert crafted.status_code == 422
     assert "&#39;orders.shipping_address&#39; cannot be corrected" in crafted.text
