@@ -79,3 +79,33 @@ def test_duplicate_user_and_role_escalation_refused(db_session: Session) -> None
         )
     with pytest.raises(Forbidden):
         service.create_token(db_session, email="v@staff.test", name="x", role="admin")
+
+
+def test_an_unknown_account_costs_one_password_check_like_a_wrong_password(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Equal work, not a timing measurement: each refusal runs exactly one argon2 verification,
+    # so the answer's time does not tell which staff emails exist.
+    service.create_user(
+        db_session, email="known@staff.test", password="a long enough secret", role="viewer"
+    )
+    checks: list[str] = []
+    real = service._hasher
+
+    class Counting:
+        def verify(self, hashed: str, password: str) -> bool:
+            checks.append(hashed)
+            return real.verify(hashed, password)
+
+    monkeypatch.setattr(service, "_hasher", Counting())
+    for email, password in [
+        ("known@staff.test", "wrong password"),
+        ("nobody@staff.test", "a long enough secret"),
+    ]:
+        with pytest.raises(service.Unauthorized):
+            service.authenticate_password(db_session, email=email, password=password)
+    assert len(checks) == 2 and checks[1] == service._DECOY_HASH
+    user = service.authenticate_password(
+        db_session, email="known@staff.test", password="a long enough secret"
+    )
+    assert user.email == "known@staff.test" and len(checks) == 3

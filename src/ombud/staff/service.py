@@ -19,6 +19,9 @@ from ombud.models.staff import ROLE_RANK, ApiToken, Role, StaffUser
 from ombud.staff import repository
 
 _hasher = PasswordHasher()
+# Checked against when the account is unknown or disabled, so that answer takes as long as a
+# wrong password: otherwise the response time tells which staff emails exist.
+_DECOY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 TOKEN_PREFIX = "ombud_"
 _CACHE_MAX = 4096
 # Token hash -> (monotonic time it was checked, token): see OMBUD_TOKEN_CACHE_SECONDS.
@@ -79,12 +82,13 @@ def create_user(
 def authenticate_password(session: Session, *, email: str, password: str) -> StaffUser:
     """Return the user whose password matches, or raise ``Unauthorized``."""
     user = repository.get_user_by_email(session, email.strip().lower())
-    if user is None or not user.active:
-        raise Unauthorized("wrong email or password")
+    usable = user is not None and user.active
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher.verify(user.password_hash if user is not None and usable else _DECOY_HASH, password)
     except (VerificationError, InvalidHashError):
         raise Unauthorized("wrong email or password") from None
+    if user is None or not usable:  # the decoy never matches a guess, but be explicit
+        raise Unauthorized("wrong email or password")
     return user
 
 
