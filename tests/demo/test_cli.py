@@ -183,10 +183,15 @@ def test_demo_serves_the_example(tmp_path: Path) -> None:
             assert res.json()["document"]["organization"]["name"] == "Postlicht Mail GmbH"
             assert client.get("/api/v1/datamap").status_code == 401
         assert "admin@postlicht.example" in output
-        # The console comes first: its address and the login before the store and the token.
+        # The console comes first: its address and the login before what was generated, the
+        # store and the token.
         assert (
-            output.index(f"{base}/staff") < output.index("staff login") < output.index("API token")
+            output.index(f"{base}/staff")
+            < output.index("staff login")
+            < output.index("wrote the demo to")
+            < output.index("API token")
         )
+        assert output.count("Ombud's store") == 1
         assert re.search(r"password\s+\S{12,}", output)
         for path in ("/docs", "/privacy/statement", "/privacy/request"):
             assert f"{base}{path}" in output

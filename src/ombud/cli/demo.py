@@ -43,23 +43,22 @@ def _print_next(where: Path) -> None:
     _say(f"  ombud db upgrade && ombud datamap apply {where / 'datamap'}")
 
 
+def _print_console(store: StoreResult, base_url: str) -> None:
+    _say(f"\n[bold]staff console[/bold]  {base_url}/staff")
+    if store.admin_password is not None:
+        _say(f"  staff login    {store.admin_email}")
+        _say(f"  password       {store.admin_password}")
+    else:
+        _say(f"  staff login    {store.admin_email} (password shown when it was created)")
+    if store.sample_requests:
+        _say(f"  {store.sample_requests} sample requests wait in the queue")
+
+
 def _print_store(store: StoreResult, base_url: str) -> None:
-    _say(f"\n[bold]staff console[/bold] {base_url}/staff")
     _say(f"\n[bold]Ombud's store[/bold] {store.database_url}")
     _say(f"  data map version {store.datamap_version} applied")
     if store.statement_version is not None:
         _say(f"  privacy statement version {store.statement_version} published")
-    if store.admin_password is not None:
-        _say(f"  staff login   {store.admin_email}")
-        _say(f"  password      {store.admin_password}")
-    else:
-        _say(
-            f"  staff login   {store.admin_email} (password shown when it was created)",
-        )
-    if store.sample_requests:
-        _say(f"  {store.sample_requests} sample requests wait in the queue")
-    _say(f"\n[bold]Ombud's store[/bold] {store.database_url}")
-    _say(f"  data map version {store.datamap_version} applied")
     _say(f"  API token     {store.api_token}")
     _say("  (shown once; only hashes are stored)")
     _say("\n[bold]open[/bold]")
@@ -154,10 +153,11 @@ def register(root: typer.Typer) -> None:
                 return
             where = (directory or Path(tempfile.mkdtemp(prefix="ombud-demo-"))).expanduser()
             where = where.resolve()
+            written = None
             if setup.check_folder(where) and (where / "app.db").is_file():
                 _say(f"[bold]reusing the demo in {where}[/bold]")
             else:
-                _print_init(_generate(where, people=people, seed=seed))
+                written = _generate(where, people=people, seed=seed)
             base_url = f"http://{host}:{port}"
             env_file = setup.use_demo_settings(where, base_url=base_url)
             store = setup.prepare_store(where)
@@ -166,6 +166,11 @@ def register(root: typer.Typer) -> None:
                 for line in exc.detail:
                     _say(str(line))
             raise fail(exc.message) from None
+        # The console and its login come first: they are what a newcomer needs.
+        _print_console(store, base_url)
+        if written is not None:
+            _say("")
+            _print_init(written)
         _print_store(store, base_url)
         _print_env(env_file)
 
