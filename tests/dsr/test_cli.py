@@ -95,7 +95,11 @@ def test_metrics_and_purge(cli_env: SmtpServer, frozen_clock: Clock) -> None:
 
 def test_show_unknown_request_is_clear(cli_env: SmtpServer) -> None:
     res = runner.invoke(app, ["requests", "show", "nope"])
-    assert res.exit_code == 1 and "no privacy request with id nope" in res.output
+    assert res.exit_code == 1 and "'nope' is not a request id" in res.output
+    res = runner.invoke(app, ["requests", "show", "0000abcd"])
+    assert res.exit_code == 1 and "no privacy request with an id starting with 0000abcd" in (
+        res.output
+    )
 
 
 def test_show_lists_verified_identities_and_hints_as_text(cli_env: SmtpServer) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy.orm import make_transient
 from typer.testing import CliRunner
 
 from ombud.cli.main import app
@@ -101,7 +102,7 @@ def test_create_refuses_bad_input_clearly(cli_env: SmtpServer) -> None:
     res = runner.invoke(app, ["requests", "create", "--type", "nap", "--email", "x@example.test"])
     assert res.exit_code == 1 and "type" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["requests", "assign", "no-such-id", OFFICER])
-    assert res.exit_code == 1 and "no privacy request with id no-such-id" in res.output
+    assert res.exit_code == 1 and "'no-such-id' is not a request id" in res.output
 
 
 def test_import_is_all_or_nothing(cli_env: SmtpServer, tmp_path: Path) -> None:
@@ -135,3 +136,42 @@ def test_import_is_all_or_nothing(cli_env: SmtpServer, tmp_path: Path) -> None:
     unknown.write_text("type,mail\naccess,x@example.test\n", encoding="utf-8")
     res = runner.invoke(app, ["requests", "import", str(unknown)])
     assert res.exit_code == 1 and "needs the columns type, email" in res.output
+
+
+def test_ids_can_be_given_by_their_first_characters(cli_env: SmtpServer) -> None:
+    made = [
+        _created(_ok("requests", "create", "--type", "access", "--email", f"p{n}@example.test"))
+        for n in range(2)
+    ]
+    listed = _ok("requests", "list")
+    # The list shows the short form whole, however narrow the terminal.
+    assert all(rid[:8] in listed for rid in made) and made[0] not in listed
+    assert "first 8 characters" in listed
+    shown = _ok("requests", "show", made[0][:8])
+    assert made[0] in shown
+    noted = _ok("requests", "note", made[1][:6].upper(), "called back")
+    assert f"note added to request {made[1]}" in noted
+    with unit_of_work() as session:
+        assert session.scalar(select(RequestNote.request_id)) == made[1]
+
+    unknown = runner.invoke(app, ["requests", "show", "ffffffff"])
+    assert unknown.exit_code == 1 and "no privacy request with an id starting with ffffffff" in (
+        unknown.output
+    )
+    bad = runner.invoke(app, ["requests", "cancel", "x%", "--reason", "spam"])
+    assert bad.exit_code == 1 and "'x%' is not a request id" in bad.output
+    # A prefix two requests share is refused, naming both; nothing is changed.
+    twin = made[0][:8] + "-0000-4000-8000-000000000000"
+    with unit_of_work() as session:
+        copy = session.get(PrivacyRequest, made[0])
+        assert copy is not None
+        session.expunge(copy)
+        make_transient(copy)
+        copy.id = twin
+        session.add(copy)
+    both = runner.invoke(app, ["requests", "cancel", made[0][:8], "--reason", "spam"])
+    assert both.exit_code == 1 and "several requests" in both.output and twin in both.output
+    with unit_of_work() as session:
+        assert {r.status for r in session.scalars(select(PrivacyRequest))} == {
+            "awaiting_verification"
+        }

@@ -12,13 +12,14 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ombud.cli.common import cli_session, console, fail
-from ombud.dsr import imports, queue, service
+from ombud.dsr import imports, lookup, queue, service
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Forbidden, NotFound
 from ombud.models.requests import PrivacyRequest
 from ombud.models.staff import ROLE_RANK, Role
 from ombud.staff import repository as staff_repository
 
+ID_HELP = "Request id, or its first characters as the list shows them."
 AS_HELP = (
     "Act as this staff member (privacy officer or admin); recorded in the audit log. "
     "Default: cli:LOGIN. A two-approval rule needs two different staff members."
@@ -50,13 +51,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command("approve")
     def approve(
-        request_id: str = typer.Argument(..., help="Request id."),
+        request_id: str = typer.Argument(..., help=ID_HELP),
         note: str = typer.Option("", help="Internal note kept with the approval."),
         as_: str | None = _as_option(),
     ) -> None:
         """Approve a verified request so execution carries it out."""
         with cli_session() as session:
-            row = service.approve(session, request_id, actor=_actor(session, as_), note=note)
+            row = service.approve(
+                session,
+                lookup.resolve_id(session, request_id),
+                actor=_actor(session, as_),
+                note=note,
+            )
             if row.status == "verified":
                 console.print(
                     f"approval {len(row.approvals)} of 2 recorded for request {row.id}; "
@@ -68,24 +74,34 @@ def register(app: typer.Typer) -> None:
 
     @app.command("deny")
     def deny(
-        request_id: str = typer.Argument(..., help="Request id."),
+        request_id: str = typer.Argument(..., help=ID_HELP),
         reason: str = typer.Option(..., help="Why; the person is told, with their rights."),
         as_: str | None = _as_option(),
     ) -> None:
         """Refuse a request; the letter gives the reason and the right to complain."""
         with cli_session() as session:
-            row = service.deny(session, request_id, actor=_actor(session, as_), reason=reason)
+            row = service.deny(
+                session,
+                lookup.resolve_id(session, request_id),
+                actor=_actor(session, as_),
+                reason=reason,
+            )
             _said(row, "denied")
 
     @app.command("extend")
     def extend(
-        request_id: str = typer.Argument(..., help="Request id."),
+        request_id: str = typer.Argument(..., help=ID_HELP),
         reason: str = typer.Option(..., help="Why more time is needed; the person is told."),
         as_: str | None = _as_option(),
     ) -> None:
         """Extend the deadline once, before the first deadline passes."""
         with cli_session() as session:
-            row = service.extend(session, request_id, actor=_actor(session, as_), reason=reason)
+            row = service.extend(
+                session,
+                lookup.resolve_id(session, request_id),
+                actor=_actor(session, as_),
+                reason=reason,
+            )
             console.print(
                 f"request {row.id} now due {row.extended_due_on} (was {row.due_on})",
                 highlight=False,
@@ -93,29 +109,35 @@ def register(app: typer.Typer) -> None:
 
     @app.command("cancel")
     def cancel(
-        request_id: str = typer.Argument(..., help="Request id."),
+        request_id: str = typer.Argument(..., help=ID_HELP),
         reason: str = typer.Option(..., help="Why (kept as a note)."),
         as_: str | None = _as_option(),
     ) -> None:
         """Cancel a request the person withdrew."""
         with cli_session() as session:
-            row = service.cancel(session, request_id, actor=_actor(session, as_), reason=reason)
+            row = service.cancel(
+                session,
+                lookup.resolve_id(session, request_id),
+                actor=_actor(session, as_),
+                reason=reason,
+            )
             _said(row, "cancelled")
 
     @app.command("note")
     def note(
-        request_id: str = typer.Argument(..., help="Request id."),
+        request_id: str = typer.Argument(..., help=ID_HELP),
         text: str = typer.Argument(..., help="The note; never sent to the person."),
         as_: str | None = _as_option(),
     ) -> None:
         """Keep an internal note with a request."""
         with cli_session() as session:
-            service.add_note(session, request_id, actor=_actor(session, as_), text=text)
-            console.print(f"note added to request {request_id}", highlight=False)
+            found = lookup.resolve_id(session, request_id)
+            service.add_note(session, found, actor=_actor(session, as_), text=text)
+            console.print(f"note added to request {found}", highlight=False)
 
     @app.command("assign")
     def assign(
-        request_id: str = typer.Argument(..., help="Request id."),
+        request_id: str = typer.Argument(..., help=ID_HELP),
         email: str = typer.Argument(
             "", help="Staff member to assign (privacy officer or admin); empty: unassign."
         ),
@@ -124,7 +146,10 @@ def register(app: typer.Typer) -> None:
         """Assign a request to a staff member, who then gets its mail."""
         with cli_session() as session:
             row = queue.assign(
-                session, request_id, assignee=email or None, actor=_actor(session, as_)
+                session,
+                lookup.resolve_id(session, request_id),
+                assignee=email or None,
+                actor=_actor(session, as_),
             )
             who = email.strip().lower() if row.assignee_id else "nobody"
             console.print(f"request {row.id} is assigned to {who}", highlight=False)

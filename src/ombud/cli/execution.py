@@ -18,6 +18,7 @@ from ombud.datamap import service as datamap_service
 from ombud.datamap.loader import parse_files, read_files
 from ombud.datamap.schemas import DataMap
 from ombud.db import get_engine
+from ombud.dsr import lookup
 from ombud.errors import OmbudError
 from ombud.execution import service, tasks
 from ombud.execution.planner import Plan, build_plan
@@ -176,7 +177,9 @@ def connections_test(name: str, datamap: Path | None = DATAMAP_OPTION) -> None:
 
 def run(
     ids: list[str] | None = typer.Argument(
-        None, help="Request ids (default: every approved or abandoned request)."
+        None,
+        help="Request ids or their first characters (default: every approved or abandoned "
+        "request).",
     ),
     batch: int = typer.Option(100, "--batch", min=1, help="Requests per batch."),
     datamap: Path | None = DATAMAP_OPTION,
@@ -184,6 +187,9 @@ def run(
     """Execute approved requests (failed ones by id) with a progress bar."""
     settings = server_settings()
     dm = _datamap(datamap) if datamap is not None else None
+    if ids:
+        with cli_session() as session:
+            ids = [lookup.resolve_id(session, given) for given in ids]
     engine = get_engine()
     reports: list[tasks.RunReport] = []
     # The bar counts requests, so it knows its total before the first one runs.
@@ -249,7 +255,9 @@ def preview(request_id: str, datamap: Path | None = DATAMAP_OPTION) -> None:
     """Dry run: list the rows and fields that would be exported or changed; changes nothing."""
     dm = _datamap(datamap) if datamap is not None else None
     with cli_session() as session:
-        result = service.preview(session, request_id, settings=get_settings(), datamap=dm)
+        result = service.preview(
+            session, lookup.resolve_id(session, request_id), settings=get_settings(), datamap=dm
+        )
     table = Table(title=f"Preview of {result.type} request {result.request_id} (nothing changed)")
     for column in ("Collection", "Action", "Rows", "Keys", "Fields", "Kept"):
         table.add_column(column)

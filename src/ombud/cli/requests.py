@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ombud.cli.common import cli_session, console, fail
 from ombud.clock import utcnow
 from ombud.config import get_settings
-from ombud.dsr import records, service
+from ombud.dsr import lookup, records, service
 from ombud.execution import downloads
 from ombud.notify import repository as notify_repository
 
@@ -39,11 +39,12 @@ def list_requests(
         items = service.queue(session, status=status, include_closed=all_)
         assignees = _assignees(session, items)
         table = Table("id", "type", "status", "jurisdiction", "deadline", "flag", "assigned")
+        table.columns[0].no_wrap = True
         for item in items:
             r = item.request
             flag = "OVERDUE" if item.overdue else ("due soon" if item.due_soon else "")
             table.add_row(
-                r.id,
+                lookup.short_id(r.id),
                 r.type,
                 r.status,
                 r.jurisdiction,
@@ -52,14 +53,19 @@ def list_requests(
                 assignees.get(r.assignee_id or "", ""),
             )
         console.print(table)
-        console.print(f"{len(items)} request(s)")
+        console.print(
+            f"{len(items)} request(s); ids shortened to their first {lookup.SHORT} characters, "
+            "which every command takes"
+        )
 
 
 @app.command("show")
-def show(request_id: str = typer.Argument(..., help="Request id.")) -> None:
+def show(
+    request_id: str = typer.Argument(..., help="Request id, or its first characters."),
+) -> None:
     """One request with its identities, hints (unverified identities), letters and notes."""
     with cli_session() as session:
-        r = service.get(session, request_id)
+        r = service.get(session, lookup.resolve_id(session, request_id))
         item = service.flags(r)
         console.print(f"[bold]{r.id}[/bold] {r.type} ({r.jurisdiction}) is {r.status}")
         console.print(f"received {r.received_at:%Y-%m-%d %H:%M} UTC via {r.source}")

@@ -267,3 +267,14 @@ def delete_request(session: Session, request: PrivacyRequest) -> None:
     session.execute(delete(RequestNote).where(RequestNote.request_id == rid))
     session.delete(request)
     session.flush()
+
+
+def ids_starting_with(session: Session, prefix: str, *, limit: int = 2) -> list[str]:
+    """Up to ``limit`` request ids that begin with ``prefix`` (the caller checks its characters)."""
+    stmt = (
+        select(PrivacyRequest.id)
+        .where(PrivacyRequest.id.like(f"{prefix}%"))
+        .order_by(PrivacyRequest.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
