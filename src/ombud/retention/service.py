@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
 from ombud.clock import utcnow
+from ombud.connectors.base import Connector
 from ombud.datamap.schemas import DataMap
 from ombud.errors import Conflict, NotFound
 from ombud.execution.runner import ConnectorPool
@@ -25,7 +26,14 @@ from ombud.retention.planner import Step, build_steps
 from ombud.retention.targets import Counts, Query
 
 LOCK_SECONDS = 15 * 60
-DEFAULT_BATCH = 5_000
+# The most rows one statement changes (about: a slice is sized before its rows are known).
+DEFAULT_BATCH = 50_000
+# A slice is one statement and one transaction on the company's database; its size adapts so
+# the statement takes about this long: short enough that the application's queries never wait
+# long for a row it locks, long enough that round trips and commits cost little.
+SLICE_SECONDS = 0.075
+# Keys in a slice's range at most (the range is read from the key index before the statement).
+MAX_WINDOW = 1_000_000
 # Progress is written to the store at most this often (and at the end of each collection): a
 # crash loses only the counts of the last second, never correctness (done rows are not
 # selected again).
@@ -265,29 +273,30 @@ def _apply(
     me: str,
     progress: Progress | None,
 ) -> None:
-    """Change the step's expired rows batch by batch, from the last key done."""
+    """Change the step's expired rows slice by slice, from the last key done."""
     assert step.key is not None
     conn = pool.get(step.connection)
-    query = Query(conn, step, as_of)
+    query = Query(conn, step, as_of, through_parent=_through_parent(conn, step))
     total = entry.get("changed", 0) + (query.counts().to_change if progress else 0)
-    conn.rollback()
+    conn.commit()
+    if entry.get("walks", query.walks) != query.walks:
+        # An index came or went since the run stopped: its position is a key of another
+        # table. Starting over is safe (changed rows are not selected again), only slower.
+        entry.pop("last_key", None)
+    entry["walks"] = query.walks
     saved = time.monotonic()
     window = batch
     while True:
+        started = time.monotonic()
         after = entry.get("last_key")
         upper = query.window_end(after, window)
         changed = query.apply_between(after, upper)
         conn.commit()
+        elapsed = time.monotonic() - started
         entry["changed"] = int(entry.get("changed", 0)) + changed
         if upper is not None:
             entry["last_key"] = upper
-        # A slice is one statement and one transaction: few expired rows in it, read a larger
-        # one next time (at most 8 batches of rows, so a transaction stays short); many, a
-        # smaller one.
-        if changed < batch // 2:
-            window = min(window * 2, batch * 8)
-        elif changed > batch:
-            window = max(batch, window // 2)
+        window = _next_window(window, elapsed, changed, batch)
         done = upper is None
         if done or time.monotonic() - saved >= SAVE_EVERY_SECONDS:
             with open_session() as session:
@@ -300,6 +309,26 @@ def _apply(
             progress(step.collection, int(entry["changed"]), int(total))
         if done:
             break
+
+
+def _through_parent(conn: Connector, step: Step) -> bool:
+    """Walk a step whose period counts from a parent row by the parent's key when both ends
+    of the reference are indexed: a slice then reads a range of parents and reaches their
+    expired children by index, instead of looking up the parent of every child."""
+    if step.via is None or step.timestamp is None:
+        return False
+    return conn.leads_index(step.table, step.timestamp) and conn.leads_index(
+        step.via.table, step.via.key
+    )
+
+
+def _next_window(window: int, elapsed: float, changed: int, batch: int) -> int:
+    """The next slice's size: scaled towards ``SLICE_SECONDS`` (at most 4x larger or 2x
+    smaller at a time, so one slow statement on a busy server does not shrink it to nothing),
+    and to about ``batch`` changed rows."""
+    by_time = window * min(4.0, max(0.5, SLICE_SECONDS / max(elapsed, 1e-6)))
+    by_rows = window * batch / changed if changed else by_time
+    return max(1, min(int(by_time), int(by_rows), MAX_WINDOW))
 
 
 def _save(open_session: Callable[[], Any], run_id: str, journal: dict[str, Any]) -> None:
