@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
 from ombud.clock import utcnow
-from ombud.connectors.base import Connector
 from ombud.datamap.schemas import DataMap
 from ombud.errors import Conflict, NotFound
 from ombud.execution.runner import ConnectorPool
@@ -23,6 +22,7 @@ from ombud.models.retention import RetentionRun
 from ombud.retention import own as own_data
 from ombud.retention import repository
 from ombud.retention.planner import Step, build_steps
+from ombud.retention.slices import Slicer, slicer
 from ombud.retention.targets import Counts, Query
 
 LOCK_SECONDS = 15 * 60
@@ -32,6 +32,8 @@ DEFAULT_BATCH = 50_000
 # the statement takes about this long: short enough that the application's queries never wait
 # long for a row it locks, long enough that round trips and commits cost little.
 SLICE_SECONDS = 0.075
+# Keys in the first slice's range: small, the time it takes sizes the next ones.
+FIRST_WINDOW = 5_000
 # Keys in a slice's range at most (the range is read from the key index before the statement).
 MAX_WINDOW = 1_000_000
 # Progress is written to the store at most this often (and at the end of each collection): a
@@ -230,6 +232,10 @@ def _run_rule(
             return RuleOutcome(rule, "skipped", error="another runner is applying this rule")
         run_id, as_of, journal = run.id, run.as_of, dict(run.steps or {})
     outcome = RuleOutcome(rule, "completed", run_id)
+    # Steps finished in this run. A step that changed rows stored its entry (done) with its
+    # last slice; the others are journaled with the run's end (a crash before it only makes
+    # the next run look at them again, which changes nothing).
+    finished: dict[str, dict[str, Any]] = {}
     try:
         for step in steps:
             entry = dict(journal.get(step.collection) or {})
@@ -239,13 +245,13 @@ def _run_rule(
                 _apply(open_session, pool, step, run_id, as_of, entry, batch, me, progress)
             entry["done"] = True
             outcome.changed[step.collection] = int(entry["changed"])
-            journal[step.collection] = entry
-            _save(open_session, run_id, journal)
+            finished[step.collection] = entry
     except Exception as exc:
         outcome.status, outcome.error = "failed", str(exc)
     with open_session() as session:
         stored = repository.get(session, run_id)
         assert stored is not None
+        stored.steps = {**(stored.steps or {}), **finished}
         stored.status = outcome.status
         stored.error = outcome.error
         stored.finished_at = utcnow()
@@ -276,29 +282,50 @@ def _apply(
     """Change the step's expired rows slice by slice, from the last key done."""
     assert step.key is not None
     conn = pool.get(step.connection)
-    query = Query(conn, step, as_of, through_parent=_through_parent(conn, step))
-    total = entry.get("changed", 0) + (query.counts().to_change if progress else 0)
-    conn.commit()
-    if entry.get("walks", query.walks) != query.walks:
+    walk = slicer(conn, step, as_of)
+    total = entry.get("changed", 0) + (walk.query.counts().to_change if progress else 0)
+    if entry.get("walks", walk.walks) != walk.walks:
         # An index came or went since the run stopped: its position is a key of another
         # table. Starting over is safe (changed rows are not selected again), only slower.
         entry.pop("last_key", None)
-    entry["walks"] = query.walks
+    entry["walks"] = walk.walks
+    walk.open(entry.get("last_key"))
+    conn.commit()
+    _slices(open_session, walk, run_id, entry, batch, me, progress, total)
+    # Not after a failure: the connection may be gone, and the pool closes it (with the
+    # cursor) at the end of the run either way.
+    walk.close()
+    conn.commit()
+
+
+def _slices(
+    open_session: Callable[[], Any],
+    walk: Slicer,
+    run_id: str,
+    entry: dict[str, Any],
+    batch: int,
+    me: str,
+    progress: Progress | None,
+    total: int,
+) -> None:
+    step, conn = walk.step, walk.conn
     saved = time.monotonic()
-    window = batch
+    window = min(batch, FIRST_WINDOW)
     while True:
         started = time.monotonic()
-        after = entry.get("last_key")
-        upper = query.window_end(after, window)
-        changed = query.apply_between(after, upper)
+        upper, changed = walk.next_slice(entry.get("last_key"), window)
+        done = upper is None
+        save = done or started - saved >= SAVE_EVERY_SECONDS
+        if save:
+            walk.durable()
         conn.commit()
         elapsed = time.monotonic() - started
         entry["changed"] = int(entry.get("changed", 0)) + changed
         if upper is not None:
             entry["last_key"] = upper
         window = _next_window(window, elapsed, changed, batch)
-        done = upper is None
-        if done or time.monotonic() - saved >= SAVE_EVERY_SECONDS:
+        entry["done"] = done
+        if save:
             with open_session() as session:
                 stored = repository.get(session, run_id)
                 assert stored is not None
@@ -311,17 +338,6 @@ def _apply(
             break
 
 
-def _through_parent(conn: Connector, step: Step) -> bool:
-    """Walk a step whose period counts from a parent row by the parent's key when both ends
-    of the reference are indexed: a slice then reads a range of parents and reaches their
-    expired children by index, instead of looking up the parent of every child."""
-    if step.via is None or step.timestamp is None:
-        return False
-    return conn.leads_index(step.table, step.timestamp) and conn.leads_index(
-        step.via.table, step.via.key
-    )
-
-
 def _next_window(window: int, elapsed: float, changed: int, batch: int) -> int:
     """The next slice's size: scaled towards ``SLICE_SECONDS`` (at most 4x larger or 2x
     smaller at a time, so one slow statement on a busy server does not shrink it to nothing),
@@ -329,13 +345,6 @@ def _next_window(window: int, elapsed: float, changed: int, batch: int) -> int:
     by_time = window * min(4.0, max(0.5, SLICE_SECONDS / max(elapsed, 1e-6)))
     by_rows = window * batch / changed if changed else by_time
     return max(1, min(int(by_time), int(by_rows), MAX_WINDOW))
-
-
-def _save(open_session: Callable[[], Any], run_id: str, journal: dict[str, Any]) -> None:
-    with open_session() as session:
-        stored = repository.get(session, run_id)
-        assert stored is not None
-        stored.steps = dict(journal)
 
 
 def _iso(moment: datetime | None) -> str | None:

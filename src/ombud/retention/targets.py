@@ -45,15 +45,19 @@ def _not(part: Sql) -> Sql:
 class Query:
     """The SQL of one step on one connector, for one moment ``now``."""
 
-    def __init__(
-        self, conn: Connector, step: Step, now: datetime, *, through_parent: bool = False
-    ) -> None:
+    def __init__(self, conn: Connector, step: Step, now: datetime) -> None:
         self.conn, self.step, self.now = conn, step, now
         if conn.dialect == "postgresql":
-            # Each slice's query is short but its cost estimate crosses jit_above_cost: compiling
-            # it took longer than running it (40 ms of JIT for 2,000 index lookups, measured).
-            # A session setting: it lasts once the transaction that set it commits.
-            conn.rows("SET jit = off", [], collection=step.collection, doing="preparing")
+            # Session settings (they last once the transaction that set them commits):
+            # - a slice's statement is short but its cost estimate crosses jit_above_cost:
+            #   compiling it took longer than running it (40 ms for 2,000 index lookups);
+            # - slices commit without waiting for the disk; the commit before each journal
+            #   entry waits (``durable``), which flushes every earlier one too, so a crash of
+            #   the server can only undo slices the journal does not count yet;
+            # - the key set of a run (``slices.KeySet``) is read whole: plan it for that, not
+            #   for its first rows.
+            for setting in ("jit = off", "synchronous_commit = off", "cursor_tuple_fraction = 1"):
+                conn.rows(f"SET {setting}", [], collection=step.collection, doing="preparing")
         q = conn.quote
         self.source = f"{q(step.table)} ombud_t"
         self.join = ""  # ombud_t's parent row, for the statements that change rows
@@ -63,18 +67,6 @@ class Query:
             self.ts = f"ombud_p.{q(step.via.column)}"
         else:
             self.ts = f"ombud_t.{q(step.timestamp or '')}"
-        # The key order a run walks: the collection's own key, or, for rows whose period counts
-        # from a parent row, the parent's key (each slice then reads a range of parents and
-        # finds their expired children by index, instead of looking up every child's parent).
-        self.walk_table, self.walk_key, self.walk_alias = step.table, step.key or "", "ombud_t"
-        if through_parent and step.via is not None:
-            self.walk_table, self.walk_key = step.via.table, step.via.key
-            self.walk_alias = "ombud_p"
-
-    @property
-    def walks(self) -> str:
-        """The key a run's journal position (``last_key``) is a value of: ``table.key``."""
-        return f"{self.walk_table}.{self.walk_key}"
 
     def expired(self) -> Sql:
         """Rows whose period has ended."""
@@ -170,40 +162,14 @@ class Query:
             oldest=_moment(oldest),
         )
 
-    def window_end(self, after: Any, window: int) -> Any:
-        """The key ``window`` rows past ``after`` in the walked key order (None: fewer are
-        left).
-
-        Reading the key index only, so a batch scans a bounded slice of the table however
-        few of its rows have expired (one query over the whole table per batch would make a
-        run quadratic in the table's size)."""
-        key = self.conn.quote(self.walk_key)
-        where, params = (f"{key} > {self.conn.mark}", [after]) if after is not None else ("", [])
-        text = (
-            f"SELECT {key} FROM {self.conn.quote(self.walk_table)}"
-            f"{' WHERE ' + where if where else ''} ORDER BY {key} LIMIT 1 OFFSET {int(window) - 1}"
-        )
-        rows = self.conn.rows(text, params, collection=self.step.collection, doing="reading")
-        return rows[0][0] if rows else None
-
-    def apply_between(self, after: Any, upper: Any) -> int:
-        """Delete or anonymise the changeable rows with ``after < key <= upper`` in the walked
-        key order (None: unbounded) in one statement; the number of rows changed."""
-        step, q, mark = self.step, self.conn.quote, self.conn.mark
-        key = f"{self.walk_alias}.{q(self.walk_key)}"
-        where, params = self.changeable()
-        if after is not None:
-            where += f" AND {key} > {mark}"
-            params.append(after)
-        if upper is not None:
-            where += f" AND {key} <= {mark}"
-            params.append(upper)
+    def change(self, where: Sql) -> Sql:
+        """The statement that deletes or anonymises the changeable rows that also match
+        ``where`` (on ``ombud_t`` and ``ombud_p``), and its parameters."""
+        cond, params = _and(self.changeable(), where)
         # MariaDB's join form names the changed columns with their table.
         sets, values = self._sets("ombud_t." if self.conn.dialect == "mysql" else "")
-        text = _STATEMENTS.get(self.conn.dialect, _in_subquery)(self, where, sets)
-        return self.conn.execute(
-            text, values + params, collection=step.collection, doing="changing"
-        )
+        text = _STATEMENTS.get(self.conn.dialect, _in_subquery)(self, cond, sets)
+        return text, values + params
 
     def _sets(self, prefix: str) -> Sql:
         """The ``SET`` list of an anonymising step, and its values."""
