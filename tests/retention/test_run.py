@@ -88,21 +88,31 @@ def test_plan_counts_and_changes_nothing(app_db: Engine, frozen_clock: Clock) ->
     )
 
 
-def walk(monkeypatch: pytest.MonkeyPatch, through_parent: bool) -> None:
+def walk(monkeypatch: pytest.MonkeyPatch, through_parent: bool, key_set: bool = True) -> None:
     """Walk notes (whose period counts from their account) by their own key or the account's,
-    whatever the indexes of the database would choose."""
+    whatever the indexes of the database would choose; ``key_set=False``: as if PostgreSQL
+    refused temporary tables (key ranges there too)."""
     monkeypatch.setattr(slices, "through_parent", lambda conn, step: through_parent)
+    if not key_set:
+        monkeypatch.setattr(slices, "may_create_temporary_tables", lambda conn, step: False)
 
 
-@pytest.mark.parametrize("through_parent", [False, True], ids=["own-key", "parent-key"])
+@pytest.mark.parametrize(
+    ("through_parent", "key_set"),
+    [(False, True), (True, True), (False, False), (True, False)],
+    ids=["own-key", "parent-key", "own-key-ranges", "parent-key-ranges"],
+)
 def test_run_changes_exactly_the_expired_rows(
     app_db: Engine,
     store_engine: Engine,
     frozen_clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
     through_parent: bool,
+    key_set: bool,
 ) -> None:
-    walk(monkeypatch, through_parent)
+    if not key_set and app_db.dialect.name != "postgresql":
+        pytest.skip("key ranges are the only walk there (covered by the cases above)")
+    walk(monkeypatch, through_parent, key_set)
     outcomes = service.run(opener(store_engine), target.datamap(), batch=1)
     assert {o.rule: o.status for o in outcomes} == {
         "sessions": "completed",

@@ -1,13 +1,14 @@
 """How a run walks a collection, one slice (one statement, one transaction) at a time, with a
 position (a key) the journal records so a killed run resumes after it.
 
-- ``KeySet`` (PostgreSQL): one pass selects the keys of every changeable row, in key order,
-  into a cursor held on the server (the planner reads them as it would for a single
-  ``DELETE``: by the timestamp's index when there is one); each slice fetches the next keys and
-  changes those rows, checking every condition again (a hold or a restriction set meanwhile
-  still wins).
-- ``KeyRanges`` (SQLite, MariaDB): each slice is the next range of the key index, changed in
-  one statement that scans only that range.
+- ``KeySet`` (PostgreSQL): one pass selects the keys of every changeable row into a temporary
+  table on the server (the planner reads them as it would for a single ``DELETE``: by the
+  timestamp's index when there is one, so the rows still in their period are not read); each
+  slice changes the rows of the next keys, checking every condition again (a hold or a
+  restriction set meanwhile still wins).
+- ``KeyRanges`` (SQLite, MariaDB, and PostgreSQL without the right to create temporary
+  tables): each slice is the next range of the key index, changed in one statement that scans
+  only that range.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ombud.connectors.base import Connector
 from ombud.retention.planner import Step
 from ombud.retention.targets import Query
 
-_cursor_ids = itertools.count()
+_ids = itertools.count()
 
 
 class Slicer:
@@ -58,46 +59,53 @@ class Slicer:
 
 
 class KeySet(Slicer):
-    """The changeable rows' keys, read in one pass into a cursor held on the server."""
+    """The changeable rows' keys, read in one pass into a temporary table on the server (no
+    key travels to Ombud: each slice is one statement that takes the next keys from it)."""
 
     def __init__(self, query: Query) -> None:
         assert query.step.key is not None
         super().__init__(query, query.step.table, query.step.key, "ombud_t")
-        self.cursor = f"ombud_keys_{next(_cursor_ids)}"
+        self.keys = f"ombud_keys_{next(_ids)}"
         self.opened = False
 
     def open(self, after: Any) -> None:
-        """Declare the cursor; the caller's commit reads its rows (WITH HOLD keeps them)."""
+        """Fill the temporary table (and index it: each slice reads a range of it)."""
         key = f"ombud_t.{self.conn.quote(self.key)}"
         where, params = self.query.changeable()
         if after is not None:
             where += f" AND {key} > {self.conn.mark}"
             params.append(after)
         self._run(
-            f"DECLARE {self.cursor} NO SCROLL CURSOR WITH HOLD FOR SELECT {key} "
-            f"FROM {self.query.source} WHERE {where} ORDER BY {key}",
+            f"CREATE TEMPORARY TABLE {self.keys} AS SELECT {key} AS ombud_k "
+            f"FROM {self.query.source} WHERE {where}",
             params,
             "selecting the expired rows of",
         )
+        self._run(f"CREATE INDEX ON {self.keys} (ombud_k)", [], "selecting the expired rows of")
         self.opened = True
 
     def next_slice(self, after: Any, window: int) -> tuple[Any, int]:
-        """Fetch the next ``window`` keys and change their rows (conditions checked again)."""
-        rows = self._run(f"FETCH FORWARD {int(window)} FROM {self.cursor}", [], "reading")
-        if not rows:
-            return None, 0
-        keys = [row[0] for row in rows]
-        del rows
-        text, params = self.query.change(
-            (f"ombud_t.{self.conn.quote(self.key)} = ANY({self.conn.mark})", [keys])
+        """Change the rows of the next ``window`` keys (conditions checked again)."""
+        lower, params = ("WHERE ombud_k > %s ", [after]) if after is not None else ("", [])
+        # ``= ANY(ARRAY(...))``: a lookup by the key's index for each key of the slice. As a
+        # join the planner can choose to hash the slice and scan the whole table.
+        change, values = self.query.change(
+            (f"ombud_t.{self.conn.quote(self.key)} = ANY(ARRAY(SELECT ombud_k FROM ombud_w))", [])
         )
-        changed = self.conn.execute(text, params, collection=self.step.collection, doing="changing")
-        return (keys[-1] if len(keys) >= window else None), changed
+        [(upper, seen, changed)] = self._run(
+            f"WITH ombud_w AS (SELECT ombud_k FROM {self.keys} {lower}"
+            f"ORDER BY ombud_k LIMIT {int(window)}), ombud_d AS ({change} RETURNING 1) "
+            "SELECT (SELECT max(ombud_k) FROM ombud_w), (SELECT count(*) FROM ombud_w), "
+            "(SELECT count(*) FROM ombud_d)",
+            params + values,
+            "changing",
+        )
+        return (upper if int(seen) >= window else None), int(changed)
 
     def close(self) -> None:
-        """Close the cursor (a connection that dies takes it along)."""
+        """Drop the temporary table (a connection that ends takes it along)."""
         if self.opened:
-            self._run(f"CLOSE {self.cursor}", [], "reading")
+            self._run(f"DROP TABLE {self.keys}", [], "selecting the expired rows of")
             self.opened = False
 
 
@@ -150,9 +158,19 @@ class KeyRanges(Slicer):
 def slicer(conn: Connector, step: Step, now: datetime) -> Slicer:
     """The walk for this database: a key set on PostgreSQL, key ranges elsewhere."""
     query = Query(conn, step, now)
-    if conn.dialect == "postgresql":
+    if conn.dialect == "postgresql" and may_create_temporary_tables(conn, step):
         return KeySet(query)
     return KeyRanges(query, through_parent=through_parent(conn, step))
+
+
+def may_create_temporary_tables(conn: Connector, step: Step) -> bool:
+    """True when the connection's role may create temporary tables (PostgreSQL grants it to
+    everyone unless an administrator revoked it)."""
+    [(allowed,)] = conn.rows(
+        "SELECT has_database_privilege(current_database(), 'TEMP')", [],
+        collection=step.collection, doing="preparing",
+    )  # fmt: skip
+    return bool(allowed)
 
 
 def through_parent(conn: Connector, step: Step) -> bool:

@@ -54,9 +54,7 @@ class Query:
             # - slices commit without waiting for the disk; the commit before each journal
             #   entry waits (``durable``), which flushes every earlier one too, so a crash of
             #   the server can only undo slices the journal does not count yet;
-            # - the key set of a run (``slices.KeySet``) is read whole: plan it for that, not
-            #   for its first rows.
-            for setting in ("jit = off", "synchronous_commit = off", "cursor_tuple_fraction = 1"):
+            for setting in ("jit = off", "synchronous_commit = off"):
                 conn.rows(f"SET {setting}", [], collection=step.collection, doing="preparing")
         q = conn.quote
         self.source = f"{q(step.table)} ombud_t"
