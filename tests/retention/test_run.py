@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
+from ombud.connectors.base import connector_for
 from ombud.db import make_engine, unit_of_work
 from ombud.models.audit import AuditEntry
 from ombud.models.retention import RetentionRun
-from ombud.retention import own, repository, service
+from ombud.retention import own, repository, service, slices
+from ombud.retention.planner import build_steps
 from tests.fixtures.api import Clock
 from tests.retention import target
 
@@ -86,9 +88,31 @@ def test_plan_counts_and_changes_nothing(app_db: Engine, frozen_clock: Clock) ->
     )
 
 
+def walk(monkeypatch: pytest.MonkeyPatch, through_parent: bool, key_set: bool = True) -> None:
+    """Walk notes (whose period counts from their account) by their own key or the account's,
+    whatever the indexes of the database would choose; ``key_set=False``: as if PostgreSQL
+    refused temporary tables (key ranges there too)."""
+    monkeypatch.setattr(slices, "through_parent", lambda conn, step: through_parent)
+    if not key_set:
+        monkeypatch.setattr(slices, "may_create_temporary_tables", lambda conn, step: False)
+
+
+@pytest.mark.parametrize(
+    ("through_parent", "key_set"),
+    [(False, True), (True, True), (False, False), (True, False)],
+    ids=["own-key", "parent-key", "own-key-ranges", "parent-key-ranges"],
+)
 def test_run_changes_exactly_the_expired_rows(
-    app_db: Engine, store_engine: Engine, frozen_clock: Clock
+    app_db: Engine,
+    store_engine: Engine,
+    frozen_clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    through_parent: bool,
+    key_set: bool,
 ) -> None:
+    if not key_set and app_db.dialect.name != "postgresql":
+        pytest.skip("key ranges are the only walk there (covered by the cases above)")
+    walk(monkeypatch, through_parent, key_set)
     outcomes = service.run(opener(store_engine), target.datamap(), batch=1)
     assert {o.rule: o.status for o in outcomes} == {
         "sessions": "completed",
@@ -124,14 +148,23 @@ def test_run_changes_exactly_the_expired_rows(
     assert all(sum(o.changed.values()) == 0 for o in again)
 
 
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [(False, False), (True, True), (False, True)],
+    ids=["own-key", "parent-key", "index-added-between"],
+)
 def test_a_killed_run_resumes_without_doing_anything_twice(
-    app_db: Engine, store_engine: Engine, frozen_clock: Clock, monkeypatch: pytest.MonkeyPatch
+    app_db: Engine,
+    store_engine: Engine,
+    frozen_clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    first: bool,
+    then: bool,
 ) -> None:
     monkeypatch.setattr(service, "SAVE_EVERY_SECONDS", 0.0)  # record every batch's progress
-    calls: list[tuple[str, int]] = []
+    walk(monkeypatch, first)
 
     def kill_after_first_note(collection: str, done: int, total: int) -> None:
-        calls.append((collection, done))
         if collection == "app.notes":
             raise KeyboardInterrupt  # as if the process were killed mid-rule
 
@@ -140,15 +173,40 @@ def test_a_killed_run_resumes_without_doing_anything_twice(
             opener(store_engine), target.datamap(), rule="account_data", batch=1,
             progress=kill_after_first_note,
         )  # fmt: skip
-    assert target.ids(app_db, "notes") == [2, 3]  # one batch was done and recorded
+    # One slice was done and recorded: one note by the notes' key; both notes of account 1
+    # by the accounts' key (a slice of one account; PostgreSQL always walks the notes' keys).
+    # Note 3 is held.
+    by_parent = first and app_db.dialect.name != "postgresql"
+    gone = {1, 2} - set(target.ids(app_db, "notes"))
+    assert gone == ({1, 2} if by_parent else {1}) and 3 in target.ids(app_db, "notes")
     with Session(store_engine) as session:
         [run] = session.scalars(select(RetentionRun)).all()
-        assert run.status == "running" and run.steps["app.notes"]["changed"] == 1
+        assert run.status == "running" and run.steps["app.notes"]["changed"] == len(gone)
+        assert run.steps["app.notes"]["walks"] == ("accounts.id" if by_parent else "notes.id")
     frozen_clock.advance(minutes=5)
+    walk(monkeypatch, then)
     [outcome] = service.run(opener(store_engine), target.datamap(), rule="account_data")
     assert outcome.status == "completed" and outcome.run_id == run.id
     assert outcome.changed == {"app.notes": 2, "app.accounts": 0}
     assert target.ids(app_db, "notes") == [3]
+
+
+def test_the_walk_follows_the_indexes(app_db: Engine) -> None:
+    """A child is walked by its parent's key only when both ends of the reference are
+    indexed (InnoDB indexes every foreign key; SQLite and PostgreSQL do not)."""
+    dm = target.datamap()
+    [notes] = [s for s in build_steps(dm, rule_key="account_data") if s.collection == "app.notes"]
+    with connector_for(dm.connection[0]) as conn:
+        assert conn.leads_index("accounts", "id") and not conn.leads_index("notes", "body")
+        assert slices.through_parent(conn, notes) == (conn.dialect == "mysql")
+        conn.rollback()
+    with app_db.begin() as c:
+        if app_db.dialect.name != "mysql":
+            c.execute(text("CREATE INDEX ix_notes_account ON notes (account_id)"))
+    with connector_for(dm.connection[0]) as conn:
+        assert conn.leads_index("notes", "account_id")
+        assert slices.through_parent(conn, notes)
+        conn.rollback()
 
 
 def test_a_rule_another_runner_holds_is_skipped(

@@ -194,6 +194,11 @@ class Connector(ABC):
     def execute(self, text: str, params: Sequence[Any], *, collection: str, doing: str) -> int:
         """Run one data-changing statement built by a domain; the number of rows it changed."""
 
+    def leads_index(self, collection: str, column: str) -> bool:
+        """True when an index of ``collection`` starts with ``column`` (retention walks a child
+        table through its parent's keys only when it can look the children up by them)."""
+        return False
+
     def ended(self, column_sql: str) -> str:
         """SQL that is true when a timestamp is set and at or before the cutoff parameter."""
         return f"({column_sql} IS NOT NULL AND {column_sql} <= {self.mark})"

@@ -187,6 +187,18 @@ class MySQLConnector(Connector):
             )
         return out
 
+    def leads_index(self, collection: str, column: str) -> bool:
+        """An index whose first column is ``column`` (InnoDB adds one for each foreign key)."""
+        schema, _, table = collection.rpartition(".")
+        where = "TABLE_SCHEMA = " + ("%s" if schema else "DATABASE()") + " AND TABLE_NAME = %s"
+        params = [schema, table, column] if schema else [table, column]
+        rows = self.rows(
+            "SELECT 1 FROM information_schema.STATISTICS "
+            f"WHERE {where} AND COLUMN_NAME = %s AND SEQ_IN_INDEX = 1 LIMIT 1",
+            params, collection=collection, doing="reading the indexes of",
+        )  # fmt: skip
+        return bool(rows)
+
     def execute(self, text: str, params: Sequence[Any], *, collection: str, doing: str) -> int:
         """Execute; the rows changed."""
         try:

@@ -237,6 +237,14 @@ class PostgresConnector(Connector):
             )
         return out
 
+    def leads_index(self, collection: str, column: str) -> bool:
+        """A valid, non-partial index whose first column is ``column``."""
+        rows = self.rows(
+            _LEADS, [self.quote(collection), column], collection=collection,
+            doing="reading the indexes of",
+        )  # fmt: skip
+        return bool(rows and rows[0][0])
+
     def execute(self, text: str, params: Sequence[Any], *, collection: str, doing: str) -> int:
         """Execute; the rows changed."""
         try:
@@ -310,6 +318,13 @@ JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
 WHERE i.indrelid = to_regclass(%s) AND (i.indisprimary OR i.indisunique)
 GROUP BY i.indexrelid, i.indisprimary, i.indisunique, {nulls}, i.indnkeyatts
 HAVING count(*) = i.indnkeyatts
+"""
+
+_LEADS = """
+SELECT EXISTS (
+  SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+  WHERE i.indrelid = to_regclass(%s) AND a.attname = %s AND i.indisvalid AND i.indpred IS NULL
+)
 """
 
 

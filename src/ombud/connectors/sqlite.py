@@ -165,6 +165,29 @@ class SQLiteConnector(Connector):
             )
         return out
 
+    def leads_index(self, collection: str, column: str) -> bool:
+        """An index (or the rowid, for an ``INTEGER PRIMARY KEY``) whose first column is
+        ``column``, without a ``WHERE`` (a partial index does not cover every row)."""
+        schema, _, table = collection.rpartition(".")
+        prefix = self.quote(schema) + "." if schema else ""
+        name = self.quote(table)
+        try:
+            info = self.conn.execute(f"PRAGMA {prefix}table_info({name})").fetchall()
+            keys = [row for row in info if row[5]]
+            if len(keys) == 1 and keys[0][1] == column and str(keys[0][2]).upper() == "INTEGER":
+                return True
+            for _seq, index, _unique, _origin, partial in self.conn.execute(
+                f"PRAGMA {prefix}index_list({name})"
+            ).fetchall():
+                first = self.conn.execute(
+                    f"PRAGMA {prefix}index_info({self.quote(index)})"
+                ).fetchone()
+                if not partial and first is not None and first[2] == column:
+                    return True
+        except sqlite3.Error as exc:
+            raise self._error(exc, collection, "reading the indexes of") from None
+        return False
+
     def rows(
         self, text: str, params: Sequence[Any], *, collection: str, doing: str
     ) -> list[tuple[Any, ...]]:

@@ -263,6 +263,9 @@ def _run_one(
         if not repository.acquire(session, lock, me, now=now, until=now + LOCK):
             return OwnOutcome(rule.key, "skipped", error="another runner is applying this rule")
     outcome = OwnOutcome(rule.key, "completed", changed={})
+    # The lock is given back in the transaction that journals the run (one commit less per
+    # rule); only when that transaction fails is it given back on its own.
+    released = False
     try:
         with open_session() as session:
             outcome.changed = rule.sweep(session, s, now, True)
@@ -273,6 +276,8 @@ def _run_one(
             )
             outcome.run_id = run_row.id
             _audit(session, actor, outcome)
+            repository.release(session, lock, me)
+        released = True
     except Exception as exc:  # the other rules still run; the failure is journaled
         outcome.status, outcome.error, outcome.changed = "failed", str(exc)[:2000], {}
         with open_session() as session:
@@ -280,9 +285,12 @@ def _run_one(
                 session, _run_row(rule.key, "failed", trigger, now, {}, outcome.error)
             ).id
             _audit(session, actor, outcome)
-    finally:
-        with open_session() as session:
             repository.release(session, lock, me)
+        released = True
+    finally:
+        if not released:
+            with open_session() as session:
+                repository.release(session, lock, me)
     return outcome
 
 

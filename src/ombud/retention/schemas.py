@@ -36,7 +36,7 @@ class RunIn(BaseModel):
     """Which rule to apply (all when absent) and the batch size."""
 
     rule: str | None = Field(default=None, max_length=200)
-    batch: int = Field(default=5000, ge=1, le=100_000)
+    batch: int = Field(default=50_000, ge=1, le=1_000_000)
 
 
 class RuleOutcomeOut(BaseModel):

@@ -22,10 +22,20 @@ from ombud.models.retention import RetentionRun
 from ombud.retention import own as own_data
 from ombud.retention import repository
 from ombud.retention.planner import Step, build_steps
+from ombud.retention.slices import Slicer, slicer
 from ombud.retention.targets import Counts, Query
 
 LOCK_SECONDS = 15 * 60
-DEFAULT_BATCH = 5_000
+# The most rows one statement changes (about: a slice is sized before its rows are known).
+DEFAULT_BATCH = 50_000
+# A slice is one statement and one transaction on the company's database; its size adapts so
+# the statement takes about this long: short enough that the application's queries never wait
+# long for a row it locks, long enough that round trips and commits cost little.
+SLICE_SECONDS = 0.075
+# Keys in the first slice's range: small, the time it takes sizes the next ones.
+FIRST_WINDOW = 5_000
+# Keys in a slice's range at most (the range is read from the key index before the statement).
+MAX_WINDOW = 1_000_000
 # Progress is written to the store at most this often (and at the end of each collection): a
 # crash loses only the counts of the last second, never correctness (done rows are not
 # selected again).
@@ -222,6 +232,10 @@ def _run_rule(
             return RuleOutcome(rule, "skipped", error="another runner is applying this rule")
         run_id, as_of, journal = run.id, run.as_of, dict(run.steps or {})
     outcome = RuleOutcome(rule, "completed", run_id)
+    # Steps finished in this run. A step that changed rows stored its entry (done) with its
+    # last slice; the others are journaled with the run's end (a crash before it only makes
+    # the next run look at them again, which changes nothing).
+    finished: dict[str, dict[str, Any]] = {}
     try:
         for step in steps:
             entry = dict(journal.get(step.collection) or {})
@@ -231,13 +245,13 @@ def _run_rule(
                 _apply(open_session, pool, step, run_id, as_of, entry, batch, me, progress)
             entry["done"] = True
             outcome.changed[step.collection] = int(entry["changed"])
-            journal[step.collection] = entry
-            _save(open_session, run_id, journal)
+            finished[step.collection] = entry
     except Exception as exc:
         outcome.status, outcome.error = "failed", str(exc)
     with open_session() as session:
         stored = repository.get(session, run_id)
         assert stored is not None
+        stored.steps = {**(stored.steps or {}), **finished}
         stored.status = outcome.status
         stored.error = outcome.error
         stored.finished_at = utcnow()
@@ -265,31 +279,53 @@ def _apply(
     me: str,
     progress: Progress | None,
 ) -> None:
-    """Change the step's expired rows batch by batch, from the last key done."""
+    """Change the step's expired rows slice by slice, from the last key done."""
     assert step.key is not None
     conn = pool.get(step.connection)
-    query = Query(conn, step, as_of)
-    total = entry.get("changed", 0) + (query.counts().to_change if progress else 0)
-    conn.rollback()
+    walk = slicer(conn, step, as_of)
+    total = entry.get("changed", 0) + (walk.query.counts().to_change if progress else 0)
+    if entry.get("walks", walk.walks) != walk.walks:
+        # An index came or went since the run stopped: its position is a key of another
+        # table. Starting over is safe (changed rows are not selected again), only slower.
+        entry.pop("last_key", None)
+    entry["walks"] = walk.walks
+    walk.open(entry.get("last_key"))
+    conn.commit()
+    _slices(open_session, walk, run_id, entry, batch, me, progress, total)
+    # Not after a failure: the connection may be gone, and the pool closes it (with the
+    # cursor) at the end of the run either way.
+    walk.close()
+    conn.commit()
+
+
+def _slices(
+    open_session: Callable[[], Any],
+    walk: Slicer,
+    run_id: str,
+    entry: dict[str, Any],
+    batch: int,
+    me: str,
+    progress: Progress | None,
+    total: int,
+) -> None:
+    step, conn = walk.step, walk.conn
     saved = time.monotonic()
-    window = batch
+    window = min(batch, FIRST_WINDOW)
     while True:
-        after = entry.get("last_key")
-        upper = query.window_end(after, window)
-        changed = query.apply_between(after, upper)
+        started = time.monotonic()
+        upper, changed = walk.next_slice(entry.get("last_key"), window)
+        done = upper is None
+        save = done or started - saved >= SAVE_EVERY_SECONDS
+        if save:
+            walk.durable()
         conn.commit()
+        elapsed = time.monotonic() - started
         entry["changed"] = int(entry.get("changed", 0)) + changed
         if upper is not None:
             entry["last_key"] = upper
-        # A slice is one statement and one transaction: few expired rows in it, read a larger
-        # one next time (at most 8 batches of rows, so a transaction stays short); many, a
-        # smaller one.
-        if changed < batch // 2:
-            window = min(window * 2, batch * 8)
-        elif changed > batch:
-            window = max(batch, window // 2)
-        done = upper is None
-        if done or time.monotonic() - saved >= SAVE_EVERY_SECONDS:
+        window = _next_window(window, elapsed, changed, batch)
+        entry["done"] = done
+        if save:
             with open_session() as session:
                 stored = repository.get(session, run_id)
                 assert stored is not None
@@ -302,11 +338,13 @@ def _apply(
             break
 
 
-def _save(open_session: Callable[[], Any], run_id: str, journal: dict[str, Any]) -> None:
-    with open_session() as session:
-        stored = repository.get(session, run_id)
-        assert stored is not None
-        stored.steps = dict(journal)
+def _next_window(window: int, elapsed: float, changed: int, batch: int) -> int:
+    """The next slice's size: scaled towards ``SLICE_SECONDS`` (at most 4x larger or 2x
+    smaller at a time, so one slow statement on a busy server does not shrink it to nothing),
+    and to about ``batch`` changed rows."""
+    by_time = window * min(4.0, max(0.5, SLICE_SECONDS / max(elapsed, 1e-6)))
+    by_rows = window * batch / changed if changed else by_time
+    return max(1, min(int(by_time), int(by_rows), MAX_WINDOW))
 
 
 def _iso(moment: datetime | None) -> str | None:
