@@ -50,7 +50,9 @@ def approve(
 
     def work() -> None:
         row = service.approve(session, request_id, actor=me.email, note=note)
-        if row.status != "approved":  # a two-approval rule waits for another staff member
+        # Still verified: a two-approval rule waits for another staff member. (Rights carried
+        # out at approval, such as a restriction, are already in progress or completed.)
+        if row.status == "verified":
             outcome[0] = "approval-recorded"
         if runner is not None:
             after_commit(session, runner.wake)
