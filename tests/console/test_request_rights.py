@@ -54,6 +54,8 @@ def test_mark_done_by_hand_then_reopen(
     assert "Marked done. The completion letter" in page.text
     assert "Marked done by hand" in page.text  # the timeline's audit entry
     assert "Reopen</summary>" in page.text and "Mark done by hand</summary>" not in page.text
+    assert f'action="/staff/requests/{row.id}/approve"' not in page.text  # only reopen
+    assert f"Done by hand by privacy_officer@console.test: {note}" in page.text
 
     res = _post(client, f"/staff/requests/{row.id}/reopen", token, reason="she wrote again")
     assert res.status_code == 303
@@ -108,6 +110,10 @@ def test_objection_form_keeps_what_was_entered_on_an_error(
     result = {"type": "objection", "rights": {"handler": "objection", "stopped": [],
               "continued": [], "pending": pending}}  # fmt: skip
     row = add_request(db_session, kind="objection", result=result)
+    viewer, _ = signed_in("viewer")
+    read = viewer.get(f"/staff/requests/{row.id}").text
+    assert "Decision needed" in read and "Waiting for a privacy officer" in read
+    assert f'action="/staff/requests/{row.id}/objection"' not in read
     client, token = signed_in("privacy_officer")
     page = client.get(f"/staff/requests/{row.id}")
     assert "Decision needed" in page.text and "Prevent fraud" in page.text

@@ -53,7 +53,10 @@ def actions(request: PrivacyRequest) -> dict[str, bool]:
     # An objection's other purposes are decided one by one, never approved as a whole.
     objection = request.type == "objection" and status is S.verified and bool(rights.get("pending"))
     return {
-        "approve": workflow.allowed(status, S.approved) and not objection,
+        # A completed request goes back to approved only through reopen.
+        "approve": workflow.allowed(status, S.approved)
+        and status is not S.completed
+        and not objection,
         "deny": workflow.allowed(status, S.denied),
         "extend": is_open and request.extended_due_on is None and request.due_on is not None,
         "proof": status in (S.verified, S.awaiting_authorization) and request.paused_at is None,

@@ -23,6 +23,7 @@ LABELS = {
     "request.identity_hint_rejected": "Identity rejected",
     "execution.previewed": "Preview viewed",
     "execution.package_downloaded_by_staff": "Package downloaded by staff",
+    "request.approval_recorded": "Approval recorded (the rule wants another)",
     "request.done_by_hand": "Marked done by hand",
     "request.objection_decided": "Objection decided",
     "request.restriction_lifted": "Restriction lifted",
@@ -52,8 +53,10 @@ def _facts(action: str, data: dict[str, Any], systems: dict[str, str]) -> dict[s
         return {"from": data.get("from"), "to": data.get("to")}
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if key == "task_id":  # the task's system says more than its id
-            out["system"] = systems.get(str(value), value)
+        if value is None or (key == "system" and "task_id" in data):
+            continue
+        if key == "task_id":  # the task's system's name says more than ids and keys
+            out["system"] = systems.get(str(value), data.get("system", value))
         elif isinstance(value, list) and all(isinstance(v, str | int) for v in value):
             out[key] = ", ".join(map(str, value)) or "none"
         elif not isinstance(value, dict | list):
