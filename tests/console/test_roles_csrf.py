@@ -9,11 +9,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.console.endpoints import routers
 from ombud.dsr import hints
 from ombud.models.datamap import DataMapVersion
+from ombud.models.manual import ManualTask
 from ombud.models.requests import PrivacyRequest
 from tests.console.conftest import SignedIn, add_request
 from tests.dsr.conftest import counts
@@ -40,6 +42,18 @@ FORM = {
     "assignee": "",
     "required": "on",
     "code": "123456",
+    "purpose": "essential.fraud_detection",
+    "decision": "uphold",
+}
+# Where each request page action is tried: a request in the state that allows it.
+TARGET_OF = {
+    "/run": "approved",
+    "/done": "approved",
+    "/resend": "approved",
+    "/reopen": "completed",
+    "/objection": "objection",
+    "/restriction/letter": "restricted",
+    "/restriction/lift": "restricted",
 }
 
 
@@ -53,7 +67,7 @@ def console_posts(app: FastAPI) -> list[str]:
     )
     client = TestClient(app)
     for path in paths:
-        url = path.replace("{request_id}", "x").replace("{hint_id}", "y")
+        url = path.replace("{request_id}", "x").replace("{hint_id}", "y").replace("{task_id}", "z")
         assert client.post(url, follow_redirects=False).status_code != 404, path
     return paths
 
@@ -61,32 +75,80 @@ def console_posts(app: FastAPI) -> list[str]:
 def _snapshot(session: Session, ids: list[str]) -> dict[str, Any]:
     session.expire_all()
     rows = [session.get(PrivacyRequest, i) for i in ids]
+    tasks = session.scalars(select(ManualTask).order_by(ManualTask.id)).all()
     return {
         "counts": counts(session),
         "rows": [
-            (r.status, r.assignee_id, r.extended_due_on, r.paused_at, r.identity_hints)
+            (r.status, r.assignee_id, r.extended_due_on, r.paused_at, r.identity_hints, r.result)
             if r
             else None
             for r in rows
         ],
+        "tasks": [(t.status, t.link_version) for t in tasks],
     }
 
 
 @pytest.fixture
 def targets(db_session: Session, datamap: DataMapVersion) -> dict[str, str]:
-    """A verified request with a pending hint, an approved one and an unverified one."""
+    """Requests in each state an action needs: verified with a pending hint, approved with an
+    open manual task, unverified, completed, an objection waiting for staff and a restriction
+    in force."""
     hint = hints.make("phone", "+49 30 555", source="web")
     verified = add_request(db_session, identity_hints=[hint])
     approved = add_request(db_session, status="approved")
     spam = add_request(db_session, status="awaiting_verification")
-    return {"verified": verified.id, "approved": approved.id, "spam": spam.id, "hint": hint["id"]}
+    completed = add_request(db_session, status="completed")
+    pending = [{"key": FORM["purpose"], "title": "Fraud", "marketing": False, "reason": ""}]
+    objection = add_request(
+        db_session,
+        kind="objection",
+        result={"type": "objection", "rights": {"handler": "objection", "pending": pending}},
+    )
+    restricted = add_request(
+        db_session,
+        kind="restriction",
+        status="completed",
+        result={"type": "restriction", "rights": {"handler": "restriction", "restricted": True}},
+    )
+    task = ManualTask(
+        request_id=approved.id,
+        system_kind="recipient",
+        system_key="helpdesk",
+        system_name="Help desk",
+        owner="owner@acme.example",
+        action="export",
+        identities={},
+        status="open",
+        link_version=1,
+    )
+    db_session.add(task)
+    db_session.commit()
+    return {
+        "verified": verified.id,
+        "approved": approved.id,
+        "spam": spam.id,
+        "completed": completed.id,
+        "objection": objection.id,
+        "restricted": restricted.id,
+        "hint": hint["id"],
+        "task": task.id,
+    }
+
+
+def _ids(targets: dict[str, str]) -> list[str]:
+    return [v for k, v in targets.items() if k not in ("hint", "task")]
 
 
 def _url(path: str, targets: dict[str, str]) -> str:
     request_id = targets["spam"] if path.endswith("/discard") else targets["verified"]
-    if path.endswith("/run"):
-        request_id = targets["approved"]
-    return path.replace("{request_id}", request_id).replace("{hint_id}", targets["hint"])
+    for suffix, target in TARGET_OF.items():
+        if path.endswith(suffix):
+            request_id = targets[target]
+    return (
+        path.replace("{request_id}", request_id)
+        .replace("{hint_id}", targets["hint"])
+        .replace("{task_id}", targets["task"])
+    )
 
 
 def _form(targets: dict[str, str], token: str | None) -> dict[str, Any]:
@@ -99,6 +161,10 @@ def _form(targets: dict[str, str], token: str | None) -> dict[str, Any]:
 def test_the_matrix_covers_every_console_post(app: FastAPI) -> None:
     posts = console_posts(app)
     assert set(posts) >= OWN_ACCOUNT | SIGN_IN
+    actions = {p for p in posts if p.startswith("/staff/requests/{request_id}/")}
+    assert {p for p in actions if p.endswith(tuple(TARGET_OF))} == {
+        f"/staff/requests/{{request_id}}{s}" for s in TARGET_OF if s != "/resend"
+    } | {"/staff/requests/{request_id}/tasks/{task_id}/resend"}
     assert len(set(posts) - OWN_ACCOUNT - SIGN_IN) >= 15
 
 
@@ -106,7 +172,7 @@ def test_viewer_cannot_change_anything(
     app: FastAPI, signed_in: SignedIn, db_session: Session, targets: dict[str, str]
 ) -> None:
     client, token = signed_in("viewer")
-    ids = [targets["verified"], targets["approved"], targets["spam"]]
+    ids = _ids(targets)
     before = _snapshot(db_session, ids)
     for path in console_posts(app):
         if path in OWN_ACCOUNT | SIGN_IN | READ_ONLY:
@@ -127,7 +193,7 @@ def test_posts_without_the_right_csrf_token_are_refused(
 ) -> None:
     client, token = signed_in("admin")
     other, other_token = signed_in("privacy_officer")
-    ids = [targets["verified"], targets["approved"], targets["spam"]]
+    ids = _ids(targets)
     before = _snapshot(db_session, ids)
     for path in console_posts(app):
         if path in SIGN_IN:
@@ -172,3 +238,18 @@ def test_signed_out_posts_go_nowhere(client: Any, targets: dict[str, str]) -> No
         follow_redirects=False,
     )
     assert res.headers.get("hx-redirect", "").startswith("/staff/login")
+
+
+def test_the_targets_let_an_officer_do_each_action(
+    app: FastAPI, signed_in: SignedIn, targets: dict[str, str]
+) -> None:
+    """The control of the matrix: with the right role and token each action goes through, so
+    the viewer's 403 above is the role's doing, not a target in the wrong state."""
+    client, token = signed_in("privacy_officer")
+    posts = console_posts(app)
+    for suffix in ("/restriction/letter", "/restriction/lift", "/resend", "/done", "/reopen",
+                   "/objection"):  # fmt: skip
+        (path,) = [p for p in posts if p.endswith(suffix)]
+        res = client.post(_url(path, targets), data=_form(targets, token), follow_redirects=False)
+        assert res.status_code in (200, 303), (path, res.status_code, res.text[:300])
+        assert 'role="alert"' not in res.text, (path, res.text[:300])

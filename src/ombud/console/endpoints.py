@@ -14,6 +14,7 @@ from ombud.console import (
     queue_pages,
     request_actions,
     request_pages,
+    request_rights,
     team_pages,
 )
 
@@ -26,6 +27,7 @@ routers: list[APIRouter] = [
     new_request.router,
     request_pages.router,
     request_actions.router,
+    request_rights.router,
     team_pages.router,
     audit_pages.router,
     people_pages.router,

@@ -23,7 +23,7 @@ Reason = Annotated[str, Form(max_length=5000)]
 HintId = Annotated[str, Path(max_length=32)]
 
 
-def _act(
+def act(
     session: DbSession,
     me: ConsoleIdentity,
     request_id: str,
@@ -50,12 +50,14 @@ def approve(
 
     def work() -> None:
         row = service.approve(session, request_id, actor=me.email, note=note)
-        if row.status != "approved":  # a two-approval rule waits for another staff member
+        # Still verified: a two-approval rule waits for another staff member. (Rights carried
+        # out at approval, such as a restriction, are already in progress or completed.)
+        if row.status == "verified":
             outcome[0] = "approval-recorded"
         if runner is not None:
             after_commit(session, runner.wake)
 
-    response = _act(session, me, request_id, "approve", work)
+    response = act(session, me, request_id, "approve", work)
     if outcome[0] != "approve" and response.status_code == 303:
         return redirect(f"/staff/requests/{request_id}?done={outcome[0]}")
     return response
@@ -78,7 +80,7 @@ def deny_letter(
 @router.post("/deny")
 def deny(session: DbSession, me: ConsoleOfficer, request_id: IdPath, reason: Reason) -> Response:
     """Refuse the request; the person gets the letter shown before."""
-    return _act(
+    return act(
         session,
         me,
         request_id,
@@ -90,7 +92,7 @@ def deny(session: DbSession, me: ConsoleOfficer, request_id: IdPath, reason: Rea
 @router.post("/extend")
 def extend(session: DbSession, me: ConsoleOfficer, request_id: IdPath, reason: Reason) -> Response:
     """Extend the deadline once, telling the person why."""
-    return _act(
+    return act(
         session,
         me,
         request_id,
@@ -104,7 +106,7 @@ def request_proof(
     session: DbSession, me: ConsoleOfficer, request_id: IdPath, reason: Reason
 ) -> Response:
     """Ask the person for more proof of identity (the clock pauses)."""
-    return _act(
+    return act(
         session,
         me,
         request_id,
@@ -118,7 +120,7 @@ def proof_received(
     session: DbSession, me: ConsoleOfficer, request_id: IdPath, note: Reason = ""
 ) -> Response:
     """Record the person's proof (the clock resumes)."""
-    return _act(
+    return act(
         session,
         me,
         request_id,
@@ -130,7 +132,7 @@ def proof_received(
 @router.post("/cancel")
 def cancel(session: DbSession, me: ConsoleOfficer, request_id: IdPath, reason: Reason) -> Response:
     """Cancel the request."""
-    return _act(
+    return act(
         session,
         me,
         request_id,
@@ -159,7 +161,7 @@ def run(
 @router.post("/notes")
 def add_note(session: DbSession, me: ConsoleOfficer, request_id: IdPath, text: Reason) -> Response:
     """Keep an internal note with the request."""
-    return _act(
+    return act(
         session,
         me,
         request_id,
@@ -177,7 +179,7 @@ def assign(
     reason: Reason = "",
 ) -> Response:
     """Give the request to a staff member, or to nobody."""
-    return _act(
+    return act(
         session,
         me,
         request_id,
@@ -198,7 +200,7 @@ def accept_hint(
     proof: Reason,
 ) -> Response:
     """Let an identity the person gave seed the search: why, and what proof you saw."""
-    return _act(
+    return act(
         session,
         me,
         request_id,
@@ -214,7 +216,7 @@ def reject_hint(
     session: DbSession, me: ConsoleOfficer, request_id: IdPath, hint_id: HintId, reason: Reason
 ) -> Response:
     """Record that an identity the person gave will not be used, and why."""
-    return _act(
+    return act(
         session,
         me,
         request_id,

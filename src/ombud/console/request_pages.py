@@ -12,10 +12,11 @@ from ombud.console.timeline import timeline
 from ombud.console.web import ConsoleIdentity, page
 from ombud.db import DbSession
 from ombud.deps import ConsoleOfficer, ConsoleUser, IdPath, SettingsDep
-from ombud.dsr import service, workflow
+from ombud.dsr import manual, service, workflow
 from ombud.errors import OmbudError
 from ombud.execution import downloads, package
 from ombud.execution import service as execution
+from ombud.manual import service as manual_service
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
 from ombud.staff import service as staff_service
@@ -36,6 +37,11 @@ DONE = {
     "hint": "Identity decision recorded.",
     "create": "Request created.",
     "approval-recorded": "Your approval is recorded; the rule needs a second staff member's too.",
+    "done-by-hand": "Marked done. The completion letter quoting your note was sent.",
+    "reopen": "Reopened: the request is approved again.",
+    "objection": "Objection decided. The letter says which purposes stop and why others continue.",
+    "lift": "The person was told first; then the restriction was lifted.",
+    "resend": "A new link was mailed to the owner; earlier links no longer work.",
 }
 
 
@@ -43,8 +49,14 @@ def actions(request: PrivacyRequest) -> dict[str, bool]:
     """Which decisions the request's state allows (the page shows only those)."""
     status = S(request.status)
     is_open = status in workflow.OPEN
+    rights = (request.result or {}).get("rights") or {}
+    # An objection's other purposes are decided one by one, never approved as a whole.
+    objection = request.type == "objection" and status is S.verified and bool(rights.get("pending"))
     return {
-        "approve": workflow.allowed(status, S.approved),
+        # A completed request goes back to approved only through reopen.
+        "approve": workflow.allowed(status, S.approved)
+        and status is not S.completed
+        and not objection,
         "deny": workflow.allowed(status, S.denied),
         "extend": is_open and request.extended_due_on is None and request.due_on is not None,
         "proof": status in (S.verified, S.awaiting_authorization) and request.paused_at is None,
@@ -53,6 +65,13 @@ def actions(request: PrivacyRequest) -> dict[str, bool]:
         "run": status in (S.approved, S.failed),
         "preview": is_open,
         "package": bool((request.result or {}).get("export_id")),
+        "objection": objection,
+        "done": status in manual.DONE_PATHS,
+        "reopen": status is S.completed and request.purged_at is None and request.email is not None,
+        "lift": request.type == "restriction"
+        and status is S.completed
+        and bool(rights.get("restricted"))
+        and not rights.get("lifted_at"),
     }
 
 
@@ -84,6 +103,9 @@ def render_request(
         today=utcnow().date(),
         events=timeline(session, row.id),
         can=actions(row),
+        rights=(row.result or {}).get("rights") or {},
+        tasks=manual_service.for_request(session, row.id),
+        task_words=manual_service.OWNER_WORDS,
         assignee=assignee,
         staff=staff,
         done=DONE.get(done, ""),
