@@ -85,7 +85,7 @@ def subscribe(
         ratelimit.check(request, scope="subscribe", address=email)
     except RateLimited as exc:
         return _page(
-            session, SUBSCRIBE, 429, exc.retry_after, chosen=chosen, error=exc.message, **again
+            session, SUBSCRIBE, 429, exc.retry_after, chosen=chosen, error=exc.said(), **again
         )
     pending, records = [], []
     for key in chosen:

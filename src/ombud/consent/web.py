@@ -87,7 +87,7 @@ def _page(
 def _link_error(session: Session, exc: OmbudError) -> HTMLResponse:
     title = _("This link has expired") if exc.status == 410 else _("This link is not valid")
     return _page(
-        session, "consent/message.html", exc.status, title=title, message=exc.message, alert=True
+        session, "consent/message.html", exc.status, title=title, message=exc.said(), alert=True
     )
 
 
@@ -325,7 +325,7 @@ def send_code(
             exc.retry_after,
             title=_("Your privacy preferences"),
             typed=email,
-            error=exc.message,
+            error=exc.said(),
         )
     preferences.send_access_code(session, email=email, settings=settings)
     return _page(session, "consent/signin.html", title=_("Enter your code"), email=subject.value)
@@ -350,7 +350,7 @@ def verify_code(
             exc.retry_after,
             title=_("Enter your code"),
             email=email,
-            error=exc.message,
+            error=exc.said(),
         )
     subject = preferences.verify_code(session, email=email, code=code, settings=settings)
     if subject is None:
