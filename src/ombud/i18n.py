@@ -151,7 +151,7 @@ class Lazy:
     ``Lazy`` or ``Duration`` themselves), so code without a language (a service raising an
     error) can say something that the answer renders in the reader's language."""
 
-    __slots__ = ("msgid", "params", "plural", "n")
+    __slots__ = ("msgid", "n", "params", "plural")
 
     def __init__(
         self, msgid: str, params: dict[str, object], plural: str | None = None, n: int = 1

@@ -65,7 +65,6 @@ class ExpiredLink(_LinkError, Gone):
     default = EXPIRED
 
 
-
 def _serializer(salt: str, settings: Settings | None) -> URLSafeTimedSerializer:
     s = settings or config.get_settings()
     # Signs with the current key; links made with an old key stay valid until they expire.
