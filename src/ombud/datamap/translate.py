@@ -19,7 +19,7 @@ def own(datamap: DataMap | None, phrase: str, language: str | None = None) -> st
 
 def public_phrases(datamap: DataMap) -> list[str]:
     """The map's own phrases the public pages show besides the statement: consent purposes'
-    names and notices, subscriptions, the request form's correctable fields."""
+    names and notices, subscriptions, the footer's links."""
     out: list[str] = []
     for system in datamap.system:
         for decl in system.privacy_declarations:
@@ -28,4 +28,5 @@ def public_phrases(datamap: DataMap) -> list[str]:
                 out += [p for p in (decl.name, notice) if p]
     for sub in datamap.subscription:
         out += [p for p in (sub.name, sub.notice) if p]
+    out += [link.label for link in datamap.organization.brand.links if link.label]
     return [p.strip() for p in dict.fromkeys(out)]

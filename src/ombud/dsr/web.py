@@ -249,7 +249,7 @@ def verify_form(request_id: IdPath, session: DbSession, code: str = "") -> HTMLR
         title=_("Confirm your request"),
         request=row,
         code=code,
-        error=_(""),
+        error="",
     )
 
 
@@ -321,6 +321,6 @@ def resend(request_id: IdPath, request: Request, session: DbSession) -> HTMLResp
         title=_("Confirm your request"),
         request=row,
         code="",
-        error=_(""),
+        error="",
         notice=_("We sent you a new code."),
     )
