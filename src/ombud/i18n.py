@@ -182,7 +182,7 @@ def lazy_plural(singular: str, plural: str, n: int, **params: object) -> Lazy:
 
 
 class Duration:
-    """A span of time in words of the language it is shown in ("25 minutes", "25 Minuten")."""
+    """A wait in minutes, in words of the language it is shown in ("25 minutes", "25 Minuten")."""
 
     __slots__ = ("seconds",)
 
@@ -190,17 +190,11 @@ class Duration:
         self.seconds = max(60, seconds)
 
     def __str__(self) -> str:
-        from datetime import timedelta
+        from babel.units import format_unit
 
-        from babel.dates import format_timedelta
-
-        return format_timedelta(
-            timedelta(seconds=self.seconds),
-            threshold=1,
-            granularity="minute",
-            locale=current(),
-            format="long",
-        )
+        # Whole minutes, rounded up: "in 60 minutes" is clearer than "in 1 hour" for a wait.
+        minutes = (self.seconds + 59) // 60
+        return str(format_unit(minutes, "duration-minute", length="long", locale=current()))
 
 
 def missing(language: str) -> list[str]:

@@ -38,6 +38,7 @@ SHARED = {
     "link", "code", "version", "browser", "format", "person", "problem", "apps", "software",
     "feed", "atom", "passphrase", "utc", "http", "radar", "sepa", "ombud", "center", "signal",
     "global", "control",  # Global Privacy Control, a standard's name
+    "banner", "cross", "site", "forgery",  # Cookie-Banner, Cross-Site-Request-Forgery
     # US states are named as the form's list has them: Babel has no names of subdivisions.
     "california",
 }  # fmt: skip
@@ -196,9 +197,7 @@ def _strings(value: Any) -> Iterator[str]:
     """Every string a JSON answer holds that a visitor reads (not keys, ids or addresses)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            # Cookie rows (the data map's and Ombud's own) are not translated yet.
-            skipped = ("key", "id", "name", "domain", "provider", "url", "lang", "version")
-            if key not in (*skipped, "cookies"):
+            if key not in ("key", "id", "name", "domain", "provider", "url", "lang", "version"):
                 yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
