@@ -236,3 +236,46 @@ def test_the_check_finds_an_english_sentence_left_in_a_german_page() -> None:
     german = "<p>Ihre Anfrage ist eingegangen.</p><p>Postlicht Mail</p><p>is received</p>"
     assert leftovers(said(english), said(german), {"postlicht", "mail"}) == ["is", "received"]
     assert said("<img alt='Logo'><script>var x</script>x") == "Logo x"
+
+
+@pytest.mark.parametrize("width", (390, 1280))
+def test_german_pages_only_a_visit_reaches_fit_and_pass_axe(german_site: Site, width: int) -> None:
+    """The pages test_public_pages does not open: notice at collection, an error page, an
+    expired link, a 429; in German, at phone and desktop width."""
+    problems: list[str] = []
+    with chromium() as browser:
+        context = browser.new_context(
+            viewport={"width": width, "height": 800},
+            extra_http_headers={"Accept-Language": "de"},
+        )
+        page = context.new_page()
+
+        def look(name: str) -> None:
+            assert page.locator("html").get_attribute("lang") == "de", name
+            over = horizontal_overflow(page)
+            if over:
+                problems.append(f"{name} @{width}: {over}px sideways scrolling")
+            problems.extend(
+                f"{name} @{width}: axe {v['id']}: {v['nodes'][:2]}" for v in axe_violations(page)
+            )
+
+        try:
+            for name, path, status in (
+                ("notice at collection", "/privacy/notice-at-collection", 200),
+                ("error page", "/privacy/no-such-page", 404),
+                ("expired link", _expired_link(german_site), 410),
+            ):
+                res = page.goto(german_site.url + path)
+                assert res is not None and res.status == status, name
+                look(name)
+            address = f"browser-{width}@example.com"
+            for _ in range(LIMIT + 1):
+                page.goto(german_site.url + "/privacy/preferences")
+                page.fill("#email", address)
+                page.click("form[action='/privacy/preferences/code'] button")
+                page.wait_for_load_state()
+            assert "Minuten" in page.locator("[role=alert]").inner_text()
+            look("429 page")
+        finally:
+            context.close()
+    assert problems == []
