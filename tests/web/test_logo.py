@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.datamap.test_brand import _map
 from tests.datamap.helpers import problems_of
+from tests.datamap.test_brand import _map
 
 
 def test_a_logo_url_is_refused_at_its_line_with_the_reason(tmp_path: Path) -> None:
