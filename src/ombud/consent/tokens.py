@@ -35,6 +35,7 @@ class _ClockSigner(TimestampSigner):
 
 
 EXPIRED = lazy("This link has expired. Open the preference center to get a new one.")
+NO_LONGER_VALID = lazy("This link is no longer valid. Open the preference center to get a new one.")
 ALTERED = lazy(
     "This link is not valid: it was changed, cut short or made for something else. "
     "Open the preference center to get a new one."
