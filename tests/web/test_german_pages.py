@@ -116,6 +116,8 @@ class _Text(HTMLParser):
 
 
 PLACEHOLDER = re.compile(r"\{[^}]*\}|%\([^)]*\)[sd]|<[^>]*>")
+# Names of cookies, tokens and ids (ombud_prefs, a1B2c3): identifiers, not words.
+IDENT = re.compile(r"\S*(?:_|\d[A-Za-z]|[A-Za-z]\d)\S*")
 HEX = re.compile(r"\b[0-9a-f][0-9a-f-]{7,}\b")  # hashes, receipt ids
 
 
@@ -128,8 +130,8 @@ def said(html: str, language: str) -> str:
 
 def leftovers(english: str, german: str, allowed: set[str]) -> list[str]:
     """Words of the English text that the German one repeats unchanged (names aside)."""
-    english_words = {w.lower() for w in WORD.findall(HEX.sub(" ", english))}
-    german_words = {w.lower() for w in WORD.findall(HEX.sub(" ", german))}
+    english_words = {w.lower() for w in WORD.findall(IDENT.sub(" ", HEX.sub(" ", english)))}
+    german_words = {w.lower() for w in WORD.findall(IDENT.sub(" ", HEX.sub(" ", german)))}
     return sorted(w for w in english_words & german_words if len(w) > 1 and w not in allowed)
 
 
