@@ -120,7 +120,7 @@ def test_address_budget_is_shared_by_every_form(
     # A third mail to the same address, through yet another form, is refused.
     page = client.post("/privacy/subscribe", data={"email": email, "purpose": "product_alerts"})
     assert page.status_code == 429 and "Retry-After" in page.headers
-    assert f'value="{email}"' in page.text and "too many requests" in page.text
+    assert f'value="{email}"' in page.text and "Too many requests" in page.text
     code = client.post("/privacy/preferences/code", data={"email": email})
     assert code.status_code == 429 and f'value="{email}"' in code.text
     assert len(smtp_server.mailbox.to(email)) == 2

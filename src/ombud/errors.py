@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ombud.i18n import Lazy, lazy
+
 
 class OmbudError(Exception):
     """Base of every error Ombud reports to a user: a message, a status and optional detail."""
@@ -18,10 +20,18 @@ class OmbudError(Exception):
     status: int = 500
     code: str = "internal_error"
 
-    def __init__(self, message: str, *, detail: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Lazy, *, detail: Any = None) -> None:
+        # ``message`` stays English (logs, JSON APIs); a ``Lazy`` one is also said in the
+        # language of the page that shows it (``said``).
+        english = message.english() if isinstance(message, Lazy) else message
+        super().__init__(english)
+        self.message = english
+        self.phrase = message if isinstance(message, Lazy) else None
         self.detail = detail
+
+    def said(self) -> str:
+        """The message in the current language (English when it has no catalog id)."""
+        return str(self.phrase) if self.phrase is not None else self.message
 
 
 class BadRequest(OmbudError):
@@ -40,7 +50,7 @@ class SeeOther(OmbudError):
     status = 401
     code = "sign_in_required"
 
-    def __init__(self, message: str, *, location: str) -> None:
+    def __init__(self, message: str | Lazy, *, location: str) -> None:
         super().__init__(message)
         self.location = location
 
@@ -74,7 +84,9 @@ class RateLimited(OmbudError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, detail: Any = None, retry_after: int | None = None) -> None:
+    def __init__(
+        self, message: str | Lazy, *, detail: Any = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message, detail=detail)
         self.retry_after = retry_after
 
@@ -98,14 +110,18 @@ def _render(
     message: str,
     detail: Any,
     headers: Mapping[str, str] | None = None,
+    said: str | None = None,
 ) -> Response:
+    """JSON for programs (English ``message``); a page for browsers, in their language
+    (``said``, else ``message``)."""
     headers = dict(headers or {})
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     if _wants_html(request):
         from ombud.web.render import render_error_page
 
-        return HTMLResponse(render_error_page(status, message), status_code=status, headers=headers)
+        page = render_error_page(status, said if said is not None else message)
+        return HTMLResponse(page, status_code=status, headers=headers)
     return JSONResponse(
         {"error": message, "code": code, "detail": detail}, status_code=status, headers=headers
     )
@@ -139,7 +155,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 return RedirectResponse(exc.location, status_code=303)
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             headers = {"Retry-After": str(exc.retry_after)}
-        return _render(request, exc.status, exc.code, exc.message, exc.detail, headers)
+        return _render(request, exc.status, exc.code, exc.message, exc.detail, headers, exc.said())
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -149,7 +165,8 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         first = detail[0] if detail else {"loc": [], "msg": "invalid input"}
         where = ".".join(str(p) for p in first["loc"][1:]) or "body"
-        return _render(request, 422, "invalid_input", f"{where}: {first['msg']}", detail)
+        said = str(lazy("Part of the address or form is not valid: {where}.", where=where))
+        return _render(request, 422, "invalid_input", f"{where}: {first['msg']}", detail, said=said)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -158,10 +175,35 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             # Starlette names the methods of the first route that matched the path only.
             headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
-        return _render(request, exc.status_code, "http_error", message, None, headers)
+        said = _HTTP_SAID.get(exc.status_code)
+        return _render(
+            request,
+            exc.status_code,
+            "http_error",
+            message,
+            None,
+            headers,
+            str(said) if said and message in _STANDARD_DETAILS else None,
+        )
 
     install_data_error_handlers(app)
 
+
+# Pages get a sentence in the reader's language for Starlette's own errors ("Not Found").
+_HTTP_SAID = {
+    400: lazy("The request could not be read."),
+    404: lazy("There is no page at this address."),
+    405: lazy("This page cannot be used this way."),
+    413: lazy("What was sent is too large."),
+}
+_STANDARD_DETAILS = {
+    "Bad Request",
+    "Not Found",
+    "Method Not Allowed",
+    "Request Entity Too Large",
+    "Content Too Large",
+    "HTTP error",
+}
 
 _STORE_REFUSED = (
     "a value cannot be stored: a number beyond 64 bits, a NUL byte, a character the store "

@@ -146,6 +146,57 @@ def pgettext(context: str, message: str) -> str:
 _ = gettext
 
 
+class Lazy:
+    """A message translated when it is shown: a catalog id with parameters (which may be
+    ``Lazy`` or ``Duration`` themselves), so code without a language (a service raising an
+    error) can say something that the answer renders in the reader's language."""
+
+    __slots__ = ("msgid", "n", "params", "plural")
+
+    def __init__(
+        self, msgid: str, params: dict[str, object], plural: str | None = None, n: int = 1
+    ) -> None:
+        self.msgid, self.params, self.plural, self.n = msgid, params, plural, n
+
+    def __str__(self) -> str:
+        said = ngettext(self.msgid, self.plural, self.n) if self.plural else gettext(self.msgid)
+        return said.format(**{k: str(v) for k, v in self.params.items()})
+
+    def __repr__(self) -> str:
+        return f"Lazy({self.msgid!r})"
+
+    def english(self) -> str:
+        """The message in the source language (logs, JSON APIs)."""
+        with use(SOURCE):
+            return str(self)
+
+
+def lazy(msgid: str, **params: object) -> Lazy:
+    """``msgid`` (with ``{name}`` parameters) translated when it is shown."""
+    return Lazy(msgid, params)
+
+
+def lazy_plural(singular: str, plural: str, n: int, **params: object) -> Lazy:
+    """Singular or plural form of a message chosen and translated when it is shown."""
+    return Lazy(singular, {"n": n, **params}, plural, n)
+
+
+class Duration:
+    """A wait in minutes, in words of the language it is shown in ("25 minutes", "25 Minuten")."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = max(60, seconds)
+
+    def __str__(self) -> str:
+        from babel.units import format_unit
+
+        # Whole minutes, rounded up: "in 60 minutes" is clearer than "in 1 hour" for a wait.
+        minutes = (self.seconds + 59) // 60
+        return str(format_unit(minutes, "duration-minute", length="long", locale=current()))
+
+
 def missing(language: str) -> list[str]:
     """Source strings (English catalog) with no translation in ``language``'s catalog."""
     source = catalog(SOURCE)

@@ -16,6 +16,7 @@ from fastapi import Request
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.errors import RateLimited, Unavailable
+from ombud.i18n import Duration, lazy
 
 WINDOW_SECONDS = 3600
 
@@ -162,11 +163,6 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _minutes(seconds: int) -> str:
-    minutes = max(1, (seconds + 59) // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
 def check(
     request: Request,
     *,
@@ -183,9 +179,9 @@ def check(
     settings: Settings = request.app.state.settings
     limiter = limiter_for(request)
     checks = [
-        ("ip", client_ip(request), settings.rate_limit_per_ip, "from your address"),
-        ("addr", address, settings.rate_limit_per_identity, "for this email address"),
-        ("target", target, settings.rate_limit_per_target, "for this request"),
+        ("ip", client_ip(request), settings.rate_limit_per_ip, lazy("from your address")),
+        ("addr", address, settings.rate_limit_per_identity, lazy("for this email address")),
+        ("target", target, settings.rate_limit_per_target, lazy("for this request")),
     ]
     for kind, value, limit, what in checks:
         if not value:
@@ -194,8 +190,13 @@ def check(
         if not verdict.allowed:
             limiter.count_refusal(scope)
             raise RateLimited(
-                f"too many requests {what}: at most {limit} per hour; "
-                f"try again in {_minutes(verdict.retry_after)}",
+                lazy(
+                    "Too many requests {what}: at most {limit} per hour. "
+                    "Please try again in {wait}.",
+                    what=what,
+                    limit=limit,
+                    wait=Duration(verdict.retry_after),
+                ),
                 retry_after=verdict.retry_after,
             )
 
@@ -206,16 +207,31 @@ def check_banner(request: Request, *, device_id: str) -> None:
     settings: Settings = request.app.state.settings
     limiter = limiter_for(request)
     checks = [
-        ("banner-ip", client_ip(request), settings.rate_limit_banner_per_ip, "from your address"),
-        ("banner-device", device_id, settings.rate_limit_banner_per_device, "for this device"),
+        (
+            "banner-ip",
+            client_ip(request),
+            settings.rate_limit_banner_per_ip,
+            lazy("from your address"),
+        ),
+        (
+            "banner-device",
+            device_id,
+            settings.rate_limit_banner_per_device,
+            lazy("for this device"),
+        ),
     ]
     for kind, value, limit, what in checks:
         verdict = limiter.hit(f"{kind}:{_digest(value)}", limit=limit)
         if not verdict.allowed:
             limiter.count_refusal("banner")
             raise RateLimited(
-                f"too many cookie choices {what}: at most {limit} per hour; "
-                f"try again in {_minutes(verdict.retry_after)}",
+                lazy(
+                    "Too many cookie choices {what}: at most {limit} per hour. "
+                    "Please try again in {wait}.",
+                    what=what,
+                    limit=limit,
+                    wait=Duration(verdict.retry_after),
+                ),
                 retry_after=verdict.retry_after,
             )
 

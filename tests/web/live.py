@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -129,8 +130,16 @@ def links(site: Site) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def site(store_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Ombud on 127.0.0.1 serving the demo company's public pages."""
-    folder = tmp_path_factory.mktemp("pages")
-    url = create_pg_database("ombud_pages") if store_kind == "postgresql" else ""
+    with running_site(store_kind, tmp_path_factory.mktemp("pages")) as result:
+        yield result
+
+
+@contextmanager
+def running_site(
+    store_kind: str, folder: Path, name: str = "ombud_pages", **overrides: object
+) -> Iterator[Site]:
+    """A live server on the demo map in its own store, with ``overrides`` of the settings."""
+    url = create_pg_database(name) if store_kind == "postgresql" else ""
     url = url or f"sqlite:///{folder / 'store.db'}"
     upgrade(url)
     port = free_port()
@@ -142,6 +151,7 @@ def site(store_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "data_dir": folder / "data",
             "base_url": base,
             "mail_outbox": folder / "outbox",
+            **overrides,
         }
     )
     with pytest.MonkeyPatch.context() as mp:

@@ -26,6 +26,7 @@ from ombud.consent.purposes import (
 from ombud.consent.schemas import DecisionKind, Method, SubjectKind
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import Cookie, CookieCategory, DataMap
+from ombud.datamap.translate import own
 from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.models.consent import ConsentRecord
 from ombud.origin import origin_of as shared_origin_of
@@ -168,8 +169,9 @@ def config(session: Session, settings: Settings, *, lang: str, gpc: bool) -> dic
                     {
                         "name": k.name,
                         "provider": k.provider,
-                        "duration": k.duration,
-                        "purpose": k.purpose,
+                        # The map's own words (Ombud's cookies too) in the banner's language.
+                        "duration": own(datamap, k.duration, ui["lang"]),
+                        "purpose": own(datamap, k.purpose, ui["lang"]),
                         "kind": k.kind,
                     }
                     for k in c.cookies

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ombud import ratelimit
 from ombud.consent import ledger, preferences, receipts, repository, service, tokens
-from ombud.consent.purposes import list_purposes
+from ombud.consent.purposes import list_purposes, shown_in_force
 from ombud.consent.web import _context, _link_error, _page, labels, methods
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
@@ -35,11 +35,12 @@ def subscribe_form(session: DbSession) -> HTMLResponse:
 
 
 def _subscriptions(session: Session) -> list[dict[str, str]]:
-    return [
-        {"key": p.key, "title": p.definition.title, "notice_text": p.notice.text}
-        for p in list_purposes(session)
-        if p.definition.kind == "subscription"
-    ]
+    out = []
+    for p in list_purposes(session):
+        if p.definition.kind == "subscription":
+            title, text = shown_in_force(session, p.definition)
+            out.append({"key": p.key, "title": title, "notice_text": text})
+    return out
 
 
 def _form_errors(session: Session, email: str, chosen: list[str]) -> dict[str, str]:
@@ -85,7 +86,7 @@ def subscribe(
         ratelimit.check(request, scope="subscribe", address=email)
     except RateLimited as exc:
         return _page(
-            session, SUBSCRIBE, 429, exc.retry_after, chosen=chosen, error=exc.message, **again
+            session, SUBSCRIBE, 429, exc.retry_after, chosen=chosen, error=exc.said(), **again
         )
     pending, records = [], []
     for key in chosen:
@@ -131,12 +132,19 @@ def confirm_page(token: str, session: DbSession, settings: SettingsDep) -> HTMLR
     except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
         return _link_error(session, exc)
     notice = repository.notices_by_id(session, [pending.notice_id])[pending.notice_id]
+    title, text = notice.title, notice.text
+    definition = next(
+        (p.definition for p in list_purposes(session) if p.key == notice.purpose), None
+    )
+    if definition is not None and definition.notice_text == notice.text:
+        # The version mailed is the one in force: said in the page's language.
+        title, text = shown_in_force(session, definition)
     return _page(
         session,
         "consent/confirm.html",
         title=_("Confirm your subscription"),
-        purpose_title=notice.title,
-        notice_text=notice.text,
+        purpose_title=title,
+        notice_text=text,
         notice_version=notice.version,
         notice_hash=notice.content_hash,
         action=f"/privacy/confirm/{token}",
@@ -178,7 +186,11 @@ def unsubscribe_page(token: str, session: DbSession, settings: SettingsDep) -> H
     """A confirmation page with one button (GET never changes anything)."""
     try:
         _h, purpose = preferences.load_unsubscribe(token, settings)
-        title = next(p.definition.title for p in list_purposes(session) if p.key == purpose)
+        title = next(
+            shown_in_force(session, p.definition)[0]
+            for p in list_purposes(session)
+            if p.key == purpose
+        )
     except (tokens.InvalidLink, tokens.ExpiredLink) as exc:
         return _link_error(session, exc)
     except StopIteration:
@@ -247,6 +259,7 @@ def receipt(
     body = receipts.build(session, rec, settings)
     if format == "json":
         return JSONResponse(body)
+    purposes = list_purposes(session)
     return _page(
         session,
         "consent/receipt.html",
@@ -255,4 +268,9 @@ def receipt(
         json_url=f"/privacy/receipts/{token}?format=json",
         methods=methods(),
         decision=labels().get(str(body.get("decision")), str(body.get("decision", ""))),
+        purpose_title=next(
+            (shown_in_force(session, p.definition)[0] for p in purposes if p.key == rec.purpose),
+            "",
+        ),
+        preferences_url=f"{settings.base_url.rstrip('/')}/privacy/preferences",
     )

@@ -71,7 +71,9 @@ def open_link(session: Session, token: str, settings: Settings | None = None) ->
     row = repository.get_link(session, str(data.get("l", "")))
     if row is None or row.subject is None:
         # Erased since it was mailed (or never made here): nothing to open.
-        raise tokens.InvalidLink("this preference center link is no longer valid")
+        raise tokens.InvalidLink(
+            "this preference center link is no longer valid", phrase=tokens.NO_LONGER_VALID
+        )
     return ledger.email_subject(row.subject, s)
 
 
@@ -239,7 +241,9 @@ def load_pending(
     )
     pending = repository.get_pending(session, str(data.get("p", "")))
     if pending is None:
-        raise tokens.InvalidLink("this confirmation link is no longer valid")
+        raise tokens.InvalidLink(
+            "this confirmation link is no longer valid", phrase=tokens.NO_LONGER_VALID
+        )
     return pending
 
 

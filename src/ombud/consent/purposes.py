@@ -13,11 +13,13 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
+from ombud import i18n
 from ombud.clock import utcnow
 from ombud.consent import repository
 from ombud.datamap import rights, taxonomy
 from ombud.datamap import service as datamap_service
-from ombud.datamap.schemas import DataMap, LegalBasis
+from ombud.datamap.schemas import DataMap, LegalBasis, PrivacyDeclaration
+from ombud.datamap.translate import own
 from ombud.db import after_commit
 from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.models.base import new_id
@@ -116,16 +118,9 @@ def definitions(datamap: DataMap) -> list[PurposeDef]:
         recipients = sorted({r for d in decls for r in d[3]})
         text = next((d[4] for d in decls if d[4]), "")
         if not text:
-            names = [datamap.get_recipient(r) for r in recipients]
-            text = f"{title}. Used by: {', '.join(sorted({d[1] for d in decls}))}."
-            if categories:
-                # Plain words, never keys; always English so the notice text (and its hash)
-                # does not depend on the language of the request that first shows it.
-                labels = [taxonomy.label("data_category", c, datamap, "en") for c in categories]
-                text += f" Data: {', '.join(dict.fromkeys(labels))}."
-            if recipients:
-                text += f" Shared with: {', '.join(n.name if n else '?' for n in names)}."
-            text += " You can withdraw this consent at any time."
+            # Always English, so the notice text (and its hash) does not depend on the
+            # language of the request that first shows it; pages say it with ``shown``.
+            text = generated_notice(datamap, title, use, "en")
         sale, sharing, sensitive = marks[use]
         out.append(
             PurposeDef(
@@ -157,6 +152,82 @@ def definitions(datamap: DataMap) -> list[PurposeDef]:
             )
         )
     return out
+
+
+def _consented(datamap: DataMap, use: str) -> list[tuple[str, PrivacyDeclaration]]:
+    return [
+        (system.name, decl)
+        for system in datamap.system
+        for decl in system.privacy_declarations
+        if decl.legal_basis == LegalBasis.consent and decl.data_use == use
+    ]
+
+
+def generated_notice(datamap: DataMap, title: str, use: str, language: str) -> str:
+    """The notice of a consented use without its own ``notice``, in ``language``: its
+    purpose, the systems, the data in plain words (never keys) and who receives it."""
+    decls = _consented(datamap, use)
+    categories = sorted({c for _name, d in decls for c in d.data_categories})
+    recipients = sorted({r for _name, d in decls for r in d.recipients})
+    with i18n.use(language):
+        parts = [
+            i18n.gettext("{purpose}. Used by: {systems}.").format(
+                purpose=title, systems=", ".join(sorted({name for name, _d in decls}))
+            )
+        ]
+        if categories:
+            labels = [taxonomy.label("data_category", c, datamap, language) for c in categories]
+            parts.append(
+                i18n.gettext("Data: {categories}.").format(
+                    categories=", ".join(dict.fromkeys(labels))
+                )
+            )
+        if recipients:
+            names = [datamap.get_recipient(r) for r in recipients]
+            parts.append(
+                i18n.gettext("Shared with: {recipients}.").format(
+                    recipients=", ".join(n.name if n else "?" for n in names)
+                )
+            )
+        parts.append(i18n.gettext("You can withdraw this consent at any time."))
+    return " ".join(parts)
+
+
+def shown(definition: PurposeDef, datamap: DataMap, language: str | None = None) -> tuple[str, str]:
+    """Title and notice text of a purpose as a page in ``language`` (the current one) shows
+    them: the map's translations of its own words, Ombud's catalogs for the rest."""
+    code = language or i18n.current()
+    if code == i18n.SOURCE:
+        return definition.title, definition.notice_text
+    if definition.kind == "subscription":
+        return own(datamap, definition.title, code), own(datamap, definition.notice_text, code)
+    named = next((d.name for _name, d in _consented(datamap, definition.key) if d.name), "")
+    title = (
+        own(datamap, named, code)
+        if named
+        else taxonomy.label("data_use", definition.key, datamap, code)
+    )
+    explicit = next(
+        (
+            str((d.model_extra or {}).get("notice", "") or "")
+            for _name, d in _consented(datamap, definition.key)
+            if (d.model_extra or {}).get("notice")
+        ),
+        "",
+    )
+    text = (
+        own(datamap, explicit, code)
+        if explicit
+        else generated_notice(datamap, title, definition.key, code)
+    )
+    return title, text
+
+
+def shown_in_force(session: Session, definition: PurposeDef) -> tuple[str, str]:
+    """``shown`` for the data map in force, in the current language."""
+    if i18n.current() == i18n.SOURCE:
+        return definition.title, definition.notice_text
+    return shown(definition, datamap_service.get_current(session))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from ombud import config, keys
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.errors import BadRequest, Gone
+from ombud.errors import BadRequest, Gone, OmbudError
+from ombud.i18n import Lazy, lazy
 
 # One salt per use, so a token made for one link never opens another.
 UNSUBSCRIBE = "ombud.consent.unsubscribe"
@@ -33,16 +34,36 @@ class _ClockSigner(TimestampSigner):
         return int(utcnow().timestamp())
 
 
-class InvalidLink(BadRequest):
+EXPIRED = lazy("This link has expired. Open the preference center to get a new one.")
+NO_LONGER_VALID = lazy("This link is no longer valid. Open the preference center to get a new one.")
+ALTERED = lazy(
+    "This link is not valid: it was changed, cut short or made for something else. "
+    "Open the preference center to get a new one."
+)
+
+
+class _LinkError(OmbudError):
+    """A link problem: the English message names the kind of link (logs, APIs); ``phrase``
+    is what a person reads, in the page's language."""
+
+    default: Lazy = ALTERED
+
+    def __init__(self, message: str, *, phrase: Lazy | None = None) -> None:
+        super().__init__(message)
+        self.phrase = phrase or self.default
+
+
+class InvalidLink(_LinkError, BadRequest):
     """A link that was forged, altered or made for something else."""
 
     code = "invalid_link"
 
 
-class ExpiredLink(Gone):
+class ExpiredLink(_LinkError, Gone):
     """A genuine link that is too old."""
 
     code = "expired_link"
+    default = EXPIRED
 
 
 def _serializer(salt: str, settings: Settings | None) -> URLSafeTimedSerializer:
@@ -67,14 +88,16 @@ def load(
         data = _serializer(salt, settings).loads(token, max_age=max_age_seconds)
     except SignatureExpired:
         raise ExpiredLink(
-            f"this {what} link has expired; open the preference center to get a new one"
+            f"this {what} link has expired; open the preference center to get a new one",
+            phrase=EXPIRED,
         ) from None
     except BadSignature:
         raise InvalidLink(
-            f"this {what} link is not valid: it was altered, cut short or made for something else"
+            f"this {what} link is not valid: it was altered, cut short or made for something else",
+            phrase=ALTERED,
         ) from None
     if not isinstance(data, dict):
-        raise InvalidLink(f"this {what} link is not valid")
+        raise InvalidLink(f"this {what} link is not valid", phrase=ALTERED)
     return data
 
 
@@ -173,5 +196,9 @@ def check_mail_age(token: MailToken, settings: Settings | None = None) -> None:
     if age > s.unsubscribe_ttl_days * 86400:
         raise ExpiredLink(
             "this unsubscribe address has expired; use the unsubscribe link of a recent email "
-            "or the preference center"
+            "or the preference center",
+            phrase=lazy(
+                "This unsubscribe address has expired. Use the unsubscribe link of a recent "
+                "email or the preference center."
+            ),
         )

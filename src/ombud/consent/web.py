@@ -15,7 +15,7 @@ from ombud.config import Settings
 from ombud.consent import banner_link, gpc, ledger, preferences, receipts, service, tokens
 from ombud.consent import cookies as own_cookies
 from ombud.consent.ledger import Context, Subject
-from ombud.consent.purposes import Purpose, list_purposes, org_name
+from ombud.consent.purposes import Purpose, list_purposes, org_name, shown_in_force
 from ombud.db import DbSession
 from ombud.deps import SettingsDep
 from ombud.errors import InvalidInput, OmbudError, RateLimited
@@ -87,7 +87,7 @@ def _page(
 def _link_error(session: Session, exc: OmbudError) -> HTMLResponse:
     title = _("This link has expired") if exc.status == 410 else _("This link is not valid")
     return _page(
-        session, "consent/message.html", exc.status, title=title, message=exc.message, alert=True
+        session, "consent/message.html", exc.status, title=title, message=exc.said(), alert=True
     )
 
 
@@ -223,7 +223,8 @@ def _center(
 ) -> dict[str, Any]:
     current = {s.purpose: s for s in service.states(session, subject=subject)}
     purposes = list_purposes(session)
-    titles = {p.key: p.definition.title for p in purposes}
+    said = {p.key: shown_in_force(session, p.definition) for p in purposes}
+    titles = {key: words[0] for key, words in said.items()}
     items = []
     for p in _choices(purposes, current):
         st = current.get(p.key)
@@ -237,8 +238,8 @@ def _center(
         items.append(
             {
                 "key": p.key,
-                "title": p.definition.title,
-                "notice_text": p.notice.text,
+                "title": said[p.key][0],
+                "notice_text": said[p.key][1],
                 "notice_version": p.notice.version,
                 "notice_hash": p.notice.content_hash,
                 "state_label": labels()[decision],
@@ -325,7 +326,7 @@ def send_code(
             exc.retry_after,
             title=_("Your privacy preferences"),
             typed=email,
-            error=exc.message,
+            error=exc.said(),
         )
     preferences.send_access_code(session, email=email, settings=settings)
     return _page(session, "consent/signin.html", title=_("Enter your code"), email=subject.value)
@@ -350,7 +351,7 @@ def verify_code(
             exc.retry_after,
             title=_("Enter your code"),
             email=email,
-            error=exc.message,
+            error=exc.said(),
         )
     subject = preferences.verify_code(session, email=email, code=code, settings=settings)
     if subject is None:

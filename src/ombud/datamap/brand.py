@@ -34,10 +34,15 @@ def embed_logo(brand: Brand, root: Path | None, report: Report) -> None:
     if not logo or DATA_URI.match(logo):
         return
     if ":" in logo.split("/", 1)[0]:
+        # Deliberately no URL: every visitor's browser would ask the logo's host for it,
+        # telling that host who reads which privacy page; the pages' Content-Security-Policy
+        # therefore loads images only from Ombud itself and data: URIs.
         report(
             LOGO,
-            "a logo URL would be blocked by the pages' Content-Security-Policy (images come "
-            "only from Ombud): put the image file beside the data map and name it here",
+            f"logo '{logo}' is a URL: the pages' Content-Security-Policy loads images only "
+            "from Ombud (img-src 'self' data:), so that no visitor's browser tells another "
+            "host which privacy page it reads; put the image file beside the data map and "
+            "name it here (it is embedded when the map is applied)",
         )
         return
     kind = LOGO_TYPES.get(Path(logo).suffix.lower())

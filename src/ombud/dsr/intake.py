@@ -27,6 +27,7 @@ from ombud.dsr import (
 from ombud.dsr.deadlines import Period, add_period
 from ombud.dsr.schemas import PrivacyRequestCreate
 from ombud.errors import Conflict, NotFound
+from ombud.i18n import Lazy
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
 
@@ -196,6 +197,8 @@ class VerifyResult:
     status: int
     message: str
     request: PrivacyRequest
+    # The failure said in the language of the page that shows it (``message`` is English).
+    phrase: Lazy | None = None
 
 
 def verify(session: Session, request_id: str, *, code: str) -> VerifyResult:
@@ -215,7 +218,7 @@ def verify(session: Session, request_id: str, *, code: str) -> VerifyResult:
         )
         status = 429 if result.reason == "locked" else 400
         status = 410 if result.reason == "expired" else status
-        return VerifyResult(False, status, result.message, request)
+        return VerifyResult(False, status, result.message, request, result.phrase)
     target = agents.after_confirmation(request)
     workflow.move(session, request, target, actor="public", action="confirm by code")
     acknowledge(session, request, actor="public")

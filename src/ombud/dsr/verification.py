@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ombud import config, keys
 from ombud.clock import utcnow
 from ombud.dsr import repository
+from ombud.i18n import Duration, Lazy, lazy, lazy_plural
 from ombud.models.requests import VerificationCode
 
 CODE_DIGITS = 6
@@ -63,6 +64,8 @@ class Check:
     reason: str = ""
     message: str = ""
     attempts_left: int = 0
+    # The message for a person, said in the language of the page that shows it.
+    phrase: Lazy | None = None
 
 
 def _locked(code: VerificationCode, now: datetime, *, now_locked: bool = False) -> Check:
@@ -72,6 +75,10 @@ def _locked(code: VerificationCode, now: datetime, *, now_locked: bool = False) 
         False,
         "locked",
         f"too many wrong codes: this request {state}; ask for a new code in {minutes} minute(s)",
+        phrase=lazy(
+            "Too many wrong codes: this request is locked. Ask for a new code in {wait}.",
+            wait=Duration(minutes * 60),
+        ),
     )
 
 
@@ -83,11 +90,21 @@ def check(session: Session, request_id: str, code: str) -> Check:
     now = utcnow()
     current = repository.live_code(session, request_id)
     if current is None:
-        return Check(False, "no_code", "there is no open code for this request; ask for a new one")
+        return Check(
+            False,
+            "no_code",
+            "there is no open code for this request; ask for a new one",
+            phrase=lazy("There is no open code for this request. Ask for a new one."),
+        )
     if current.locked_at is not None:
         return _locked(current, now)
     if current.expires_at <= now:
-        return Check(False, "expired", "this code has expired; ask for a new one")
+        return Check(
+            False,
+            "expired",
+            "this code has expired; ask for a new one",
+            phrase=lazy("This code has expired. Ask for a new one."),
+        )
     max_attempts = config.get_settings().verification_max_attempts
     attempts = repository.count_attempt(session, current)
     if attempts > max_attempts:
@@ -103,4 +120,14 @@ def check(session: Session, request_id: str, code: str) -> Check:
         current.locked_at = now
         session.flush()
         return _locked(current, now, now_locked=True)
-    return Check(False, "wrong_code", f"wrong code; {left} attempt(s) left", attempts_left=left)
+    return Check(
+        False,
+        "wrong_code",
+        f"wrong code; {left} attempt(s) left",
+        attempts_left=left,
+        phrase=lazy_plural(
+            "That code is wrong. You have {n} more try.",
+            "That code is wrong. You have {n} more tries.",
+            left,
+        ),
+    )

@@ -217,7 +217,7 @@ def submit(
             row = service.submit(session, data=data, source="web")
         except RateLimited as exc:
             # What the visitor typed stays in the form; the page says when to send it again.
-            status, alert, retry_after = 429, exc.message, exc.retry_after
+            status, alert, retry_after = 429, exc.said(), exc.retry_after
         except InvalidInput as exc:
             field = "country" if "jurisdiction" in exc.message else "type"
             if exc.message.startswith("rectification"):
@@ -249,7 +249,7 @@ def verify_form(request_id: IdPath, session: DbSession, code: str = "") -> HTMLR
         title=_("Confirm your request"),
         request=row,
         code=code,
-        error=_(""),
+        error="",
     )
 
 
@@ -270,7 +270,7 @@ def verify(
             title=_("Confirm your request"),
             request=row,
             code=code,
-            error=exc.message,
+            error=exc.said(),
         )
     outcome = service.verify(session, request_id, code=code)
     if outcome.status == 429:
@@ -293,7 +293,7 @@ def verify(
         title=_("Confirm your request"),
         request=outcome.request,
         code="",
-        error=outcome.message,
+        error=str(outcome.phrase) if outcome.phrase is not None else outcome.message,
     )
 
 
@@ -312,7 +312,7 @@ def resend(request_id: IdPath, request: Request, session: DbSession) -> HTMLResp
             title=_("Confirm your request"),
             request=row,
             code="",
-            error=exc.message,
+            error=exc.said(),
         )
     row = service.resend(session, request_id)
     return _page(
@@ -321,6 +321,6 @@ def resend(request_id: IdPath, request: Request, session: DbSession) -> HTMLResp
         title=_("Confirm your request"),
         request=row,
         code="",
-        error=_(""),
+        error="",
         notice=_("We sent you a new code."),
     )

@@ -15,6 +15,7 @@ from ombud.datamap.schemas import (
     Recipient,
     System,
 )
+from ombud.datamap.translate import own
 from ombud.i18n import gettext as _
 from ombud.notices import words
 from ombud.notices.blocks import Link, Text, text
@@ -45,10 +46,7 @@ class Context:
         a ``name`` may be translated but is not listed as missing when it is not."""
         if phrase and not name and phrase.strip() not in self.phrases:
             self.phrases.append(phrase.strip())
-        if self.language == "en" or not phrase:
-            return phrase
-        table = self.datamap.translations.get(self.language, {})
-        return table.get(phrase.strip(), phrase)
+        return own(self.datamap, phrase, self.language)
 
     def category(self, key: str) -> str:
         """Plain words for a data category."""

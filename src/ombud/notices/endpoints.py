@@ -11,10 +11,14 @@ from markupsafe import Markup
 
 from ombud import i18n
 from ombud.clock import utcnow
+from ombud.datamap import service as datamap_service
+from ombud.datamap.schemas import DataMap
 from ombud.db import DbSession
 from ombud.deps import Language, SettingsDep
 from ombud.dsr.wording import human_date
+from ombud.errors import OmbudError
 from ombud.notices import service
+from ombud.notices.versions import subprocessors_in
 from ombud.web.brand import page_brand
 from ombud.web.headers import Embeddable
 from ombud.web.render import render
@@ -129,12 +133,16 @@ def statement_feed(session: DbSession, settings: SettingsDep) -> Response:
 def subprocessors(session: DbSession, settings: SettingsDep) -> HTMLResponse:
     """The processors we use, with country, purpose and safeguard."""
     processors, number = service.subprocessors(session, settings)
+    try:
+        datamap: DataMap | None = datamap_service.get_current(session)
+    except OmbudError:
+        datamap = None
     return _page(
         "notices/subprocessors.html",
-        title="Sub-processors",
+        title=i18n.gettext("Sub-processors"),
         org_name=service.org_name(session),
         brand=page_brand(session),
-        processors=processors,
+        processors=subprocessors_in(processors, datamap, i18n.current()),
         number=number,
     )
 

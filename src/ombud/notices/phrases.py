@@ -1,8 +1,10 @@
-"""The data map's own phrases a statement shows, which ``translations:`` may translate."""
+"""The data map's own phrases the statement and the public pages show, which
+``translations:`` may translate."""
 
 from __future__ import annotations
 
 from ombud.datamap.schemas import DataMap
+from ombud.datamap.translate import public_phrases
 from ombud.notices.collection import notice_at_collection
 from ombud.notices.context import Context
 from ombud.notices.sections import build_statement
@@ -13,6 +15,8 @@ def own_phrases(datamap: DataMap) -> list[str]:
     phrases: list[str] = []
     build_statement(datamap, honour_dnt=False, phrases=phrases)
     notice_at_collection(Context(datamap, False, "en", phrases))
+    # The public pages' own words (preference center, subscribe) share the same table.
+    phrases += [p for p in public_phrases(datamap) if p not in phrases]
     return phrases
 
 

@@ -6,7 +6,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ombud import i18n
 from ombud.datamap.schemas import DataMap, RecipientRole
+from ombud.datamap.translate import own
 from ombud.notices import words
 from ombud.notices.blocks import Statement, section_text
 from ombud.notices.render import build, render_html, render_markdown
@@ -34,27 +36,41 @@ class Rendered:
         return digest.hexdigest()
 
 
-def subprocessor_snapshot(datamap: DataMap) -> list[dict[str, Any]]:
-    """Processors with country, purpose and safeguard, in a stable order."""
+def subprocessor_snapshot(datamap: DataMap, language: str = "en") -> list[dict[str, Any]]:
+    """Processors with country, purpose and safeguard, in a stable order (stored in English;
+    a page in another language says them with ``subprocessors_in``)."""
     out = []
-    for r in sorted(datamap.recipient, key=lambda r: r.fides_key):
-        if r.role is not RecipientRole.processor:
-            continue
-        guard = ""
-        if words.outside_eea(r.country):
-            guard = words.safeguard(r.safeguard, r.safeguard_detail)
-        out.append(
-            {
-                "key": r.fides_key,
-                "name": r.name,
-                "country": r.country.upper(),
-                "country_name": words.country(r.country),
-                "purpose": r.purpose,
-                "safeguard": guard or "not needed: inside the EU/EEA",
-                "url": r.url,
-            }
-        )
+    with i18n.use(language):
+        for r in sorted(datamap.recipient, key=lambda r: r.fides_key):
+            if r.role is not RecipientRole.processor:
+                continue
+            guard = ""
+            if words.outside_eea(r.country):
+                guard = words.safeguard(r.safeguard, own(datamap, r.safeguard_detail, language))
+            out.append(
+                {
+                    "key": r.fides_key,
+                    "name": r.name,
+                    "country": r.country.upper(),
+                    "country_name": words.country(r.country),
+                    "purpose": own(datamap, r.purpose, language),
+                    "safeguard": guard or i18n.gettext("not needed: inside the EU/EEA"),
+                    "url": r.url,
+                }
+            )
     return out
+
+
+def subprocessors_in(
+    rows: list[dict[str, Any]], datamap: DataMap | None, language: str
+) -> list[dict[str, Any]]:
+    """Published rows in ``language``: a row the data map in force still says the same way is
+    said in that language (country names from Babel, the map's translations); others stay."""
+    if language == i18n.SOURCE or datamap is None:
+        return rows
+    english = {row["key"]: row for row in subprocessor_snapshot(datamap)}
+    local = {row["key"]: row for row in subprocessor_snapshot(datamap, language)}
+    return [local[row["key"]] if english.get(row.get("key")) == row else row for row in rows]
 
 
 def _sections(statement: Statement) -> list[dict[str, Any]]:

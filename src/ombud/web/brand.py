@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
 from ombud.datamap import colours
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import Organization
+from ombud.datamap.translate import own
 from ombud.errors import OmbudError
 
 
@@ -58,7 +59,10 @@ _LAST_SEEN: list[PageBrand] = []
 def page_brand(session: Session) -> PageBrand:
     """The brand of the data map in force, or the neutral one."""
     try:
-        brand = from_organization(datamap_service.get_current(session).organization)
+        datamap = datamap_service.get_current(session)
+        brand = from_organization(datamap.organization)
+        # The footer's link labels are the map's own words: said in the page's language.
+        brand = replace(brand, links=tuple((own(datamap, t), u) for t, u in brand.links))
     except OmbudError:
         brand = NEUTRAL
     _LAST_SEEN[:] = [brand]

@@ -64,4 +64,5 @@ def render_in(language: str, template: str, **context: Any) -> str:
 
 def render_error_page(status: int, message: str) -> str:
     """Render the page shown for an error in a browser."""
-    return render("error.html", title=f"Error {status}", status=status, message=message)
+    title = i18n.gettext("Error {status}").format(status=status)
+    return render("error.html", title=title, status=status, message=message)
