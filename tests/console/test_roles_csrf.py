@@ -9,12 +9,18 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ombud.console.endpoints import routers
+from ombud.complaints import service as complaints
+from ombud.complaints.schemas import ComplaintCreate
 from ombud.dsr import hints
+from ombud.models.complaints import Complaint, ComplaintNote
 from ombud.models.datamap import DataMapVersion
 from ombud.models.requests import PrivacyRequest
+from ombud.models.retention import RetentionRun
+from ombud.models.statement import StatementVersion
 from tests.console.conftest import SignedIn, add_request
 from tests.dsr.conftest import counts
 
@@ -54,6 +60,7 @@ def console_posts(app: FastAPI) -> list[str]:
     client = TestClient(app)
     for path in paths:
         url = path.replace("{request_id}", "x").replace("{hint_id}", "y")
+        url = url.replace("{complaint_id}", "z")
         assert client.post(url, follow_redirects=False).status_code != 404, path
     return paths
 
@@ -61,8 +68,11 @@ def console_posts(app: FastAPI) -> list[str]:
 def _snapshot(session: Session, ids: list[str]) -> dict[str, Any]:
     session.expire_all()
     rows = [session.get(PrivacyRequest, i) for i in ids]
+    others = (Complaint, ComplaintNote, StatementVersion, RetentionRun)
     return {
         "counts": counts(session),
+        "others": [session.scalar(select(func.count()).select_from(m)) for m in others],
+        "complaints": [(c.status, c.assignee) for c in session.scalars(select(Complaint))],
         "rows": [
             (r.status, r.assignee_id, r.extended_due_on, r.paused_at, r.identity_hints)
             if r
@@ -79,13 +89,21 @@ def targets(db_session: Session, datamap: DataMapVersion) -> dict[str, str]:
     verified = add_request(db_session, identity_hints=[hint])
     approved = add_request(db_session, status="approved")
     spam = add_request(db_session, status="awaiting_verification")
-    return {"verified": verified.id, "approved": approved.id, "spam": spam.id, "hint": hint["id"]}
+    complaint = complaints.submit(
+        db_session, data=ComplaintCreate(about="general", email="c@example.com", text="x"), source="web"
+    )
+    db_session.commit()
+    return {
+        "verified": verified.id, "approved": approved.id, "spam": spam.id, "hint": hint["id"],
+        "complaint": complaint.id,
+    }  # fmt: skip
 
 
 def _url(path: str, targets: dict[str, str]) -> str:
     request_id = targets["spam"] if path.endswith("/discard") else targets["verified"]
     if path.endswith("/run"):
         request_id = targets["approved"]
+    path = path.replace("{complaint_id}", targets["complaint"])
     return path.replace("{request_id}", request_id).replace("{hint_id}", targets["hint"])
 
 
