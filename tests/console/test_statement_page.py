@@ -103,7 +103,7 @@ def test_a_material_change_tells_subscribers(
     )
     db_session.commit()
     officer, token = signed_in("privacy_officer")
-    assert "tell subscribers (1)" in officer.get("/staff/statement").text
+    assert "A material change: tell subscribers" in officer.get("/staff/statement").text
     res = _publish(officer, token, material="yes", summary="We added a processor.")
     assert res.status_code == 303
     version = repository.latest(db_session)

@@ -41,14 +41,6 @@ def _deliveries(session: Session, version: StatementVersion | None) -> dict[str,
     return out
 
 
-def _subscribers(session: Session) -> int:
-    """How many subscribe to statement updates (none when the map offers no such purpose)."""
-    try:
-        return len(notify.subscribers(session))
-    except NotFound:
-        return 0
-
-
 def _view(
     session: Session, settings: Settings, me: ConsoleIdentity, *, status: int = 200, **extra: Any
 ) -> HTMLResponse:
@@ -80,7 +72,6 @@ def _view(
         pending_processors=pending_processors,
         history=service.subprocessor_history(session)[:10],
         deliveries=_deliveries(session, latest),
-        subscribers=_subscribers(session),
         **extra,
     )
 
