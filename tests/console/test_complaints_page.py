@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
 from markupsafe import escape
 from sqlalchemy.orm import Session
 

@@ -66,13 +66,13 @@ def test_officer_sees_the_plan_and_runs_a_rule(live: tuple[TestClient, Engine]) 
     # The dispute hold keeps accounts closed within a year; notes still point at others.
     assert "1 by dispute" in accounts and "3 still referenced" in accounts
     assert "ombud.requests" in page.text or "Privacy requests" in page.text  # Ombud's own rules
-    status = _row(page.text, "<td data-label=\"Rule\">sessions")
+    status = _row(page.text, '<td data-label="Rule">sessions')
     assert "never" in status and "overdue" in status
     res = client.post("/staff/retention/run", data={"csrf_token": token, "rule": "sessions"})
     assert res.status_code == 200
     assert "The run just now" in res.text and "app.sessions: 2" in res.text
     assert target.ids(app_db, "sessions") == [1]
-    status = _row(res.text, "<td data-label=\"Rule\">sessions")
+    status = _row(res.text, '<td data-label="Rule">sessions')
     assert "completed" in status and "on time" in status and "app.sessions: 2" in status
     res = client.post("/staff/retention/run", data={"csrf_token": token, "rule": "nope"})
     assert res.status_code == 404 and "no retention rule &#39;nope&#39;" in res.text

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ombud.console.endpoints import routers
 from ombud.complaints import service as complaints
 from ombud.complaints.schemas import ComplaintCreate
+from ombud.console.endpoints import routers
 from ombud.dsr import hints
 from ombud.models.complaints import Complaint, ComplaintNote
 from ombud.models.datamap import DataMapVersion
@@ -90,7 +90,9 @@ def targets(db_session: Session, datamap: DataMapVersion) -> dict[str, str]:
     approved = add_request(db_session, status="approved")
     spam = add_request(db_session, status="awaiting_verification")
     complaint = complaints.submit(
-        db_session, data=ComplaintCreate(about="general", email="c@example.com", text="x"), source="web"
+        db_session,
+        data=ComplaintCreate(about="general", email="c@example.com", text="x"),
+        source="web",
     )
     db_session.commit()
     return {

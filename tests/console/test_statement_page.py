@@ -75,17 +75,24 @@ def test_bad_publishing_input_gets_a_clear_message(
     res = _publish(officer, token, material="yes", summary=" ")
     assert res.status_code == 422 and "a material change needs" in res.text
     res = _publish(officer, token, effective="next tuesday")
-    assert res.status_code == 422 and "effective date: &#39;next tuesday&#39; is not a date" in res.text
+    assert (
+        res.status_code == 422
+        and "effective date: &#39;next tuesday&#39; is not a date" in res.text
+    )
     assert repository.latest(db_session) is None
     assert _publish(officer, token).status_code == 303
     res = _publish(officer, token)  # nothing changed since
     assert res.status_code == 409 and "nothing to publish" in res.text
     res = officer.post(
-        "/staff/statement/notify", data={"csrf_token": token, "version": "x"}, follow_redirects=False
+        "/staff/statement/notify",
+        data={"csrf_token": token, "version": "x"},
+        follow_redirects=False,
     )
     assert res.status_code == 400 and "must be a version number" in res.text
     res = officer.post(
-        "/staff/statement/notify", data={"csrf_token": token, "version": "1"}, follow_redirects=False
+        "/staff/statement/notify",
+        data={"csrf_token": token, "version": "1"},
+        follow_redirects=False,
     )
     assert res.status_code == 400 and "not a material change" in res.text
 
@@ -97,7 +104,9 @@ def test_a_material_change_tells_subscribers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sent: list[int] = []
-    monkeypatch.setattr(notify, "deliver", lambda *a, version_number, **k: sent.append(version_number))
+    monkeypatch.setattr(
+        notify, "deliver", lambda *a, version_number, **k: sent.append(version_number)
+    )
     consent.record_decision(
         db_session, email="sub@example.com", purpose=PURPOSE, decision="granted", method="import"
     )
@@ -115,7 +124,9 @@ def test_a_material_change_tells_subscribers(
     page = officer.get("/staff/statement")
     assert "Change notices of version 1" in page.text and "1 waiting" in page.text
     res = officer.post(
-        "/staff/statement/notify", data={"csrf_token": token, "version": "1"}, follow_redirects=False
+        "/staff/statement/notify",
+        data={"csrf_token": token, "version": "1"},
+        follow_redirects=False,
     )
     assert res.status_code == 303 and sent == [1, 1]
 

@@ -1,4 +1,4 @@
-""""Out of date since": the loading of the data map version that put the published statement
+""" "Out of date since": the loading of the data map version that put the published statement
 out of date, found from the stored versions (not the first change after publishing)."""
 
 from __future__ import annotations

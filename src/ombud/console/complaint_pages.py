@@ -183,7 +183,9 @@ def assign(
 
 
 @router.post("/{complaint_id}/notes")
-def add_note(session: DbSession, me: ConsoleOfficer, complaint_id: IdPath, text: Text = "") -> Response:
+def add_note(
+    session: DbSession, me: ConsoleOfficer, complaint_id: IdPath, text: Text = ""
+) -> Response:
     """Keep an internal note with the complaint."""
     return _act(
         session,
@@ -211,7 +213,9 @@ def preview_answer(
 
 
 @router.post("/{complaint_id}/answer")
-def answer(session: DbSession, me: ConsoleOfficer, complaint_id: IdPath, text: Text = "") -> Response:
+def answer(
+    session: DbSession, me: ConsoleOfficer, complaint_id: IdPath, text: Text = ""
+) -> Response:
     """Answer by letter (the one shown in the preview)."""
     return _act(
         session,

@@ -12,11 +12,11 @@ from ombud.console import (
     dashboard,
     new_request,
     people_pages,
-    statement_pages,
     queue_pages,
-    retention_pages,
     request_actions,
     request_pages,
+    retention_pages,
+    statement_pages,
     team_pages,
 )
 
