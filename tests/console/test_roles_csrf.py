@@ -9,14 +9,19 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ombud.complaints import service as complaints
+from ombud.complaints.schemas import ComplaintCreate
 from ombud.console.endpoints import routers
 from ombud.dsr import hints
+from ombud.models.complaints import Complaint, ComplaintNote
 from ombud.models.datamap import DataMapVersion
 from ombud.models.manual import ManualTask
 from ombud.models.requests import PrivacyRequest
+from ombud.models.retention import RetentionRun
+from ombud.models.statement import StatementVersion
 from tests.console.conftest import SignedIn, add_request
 from tests.dsr.conftest import counts
 
@@ -68,6 +73,7 @@ def console_posts(app: FastAPI) -> list[str]:
     client = TestClient(app)
     for path in paths:
         url = path.replace("{request_id}", "x").replace("{hint_id}", "y").replace("{task_id}", "z")
+        url = url.replace("{complaint_id}", "z")
         assert client.post(url, follow_redirects=False).status_code != 404, path
     return paths
 
@@ -76,8 +82,11 @@ def _snapshot(session: Session, ids: list[str]) -> dict[str, Any]:
     session.expire_all()
     rows = [session.get(PrivacyRequest, i) for i in ids]
     tasks = session.scalars(select(ManualTask).order_by(ManualTask.id)).all()
+    others = (Complaint, ComplaintNote, StatementVersion, RetentionRun)
     return {
         "counts": counts(session),
+        "others": [session.scalar(select(func.count()).select_from(m)) for m in others],
+        "complaints": [(c.status, c.assignee) for c in session.scalars(select(Complaint))],
         "rows": [
             (r.status, r.assignee_id, r.extended_due_on, r.paused_at, r.identity_hints, r.result)
             if r
@@ -122,6 +131,11 @@ def targets(db_session: Session, datamap: DataMapVersion) -> dict[str, str]:
         link_version=1,
     )
     db_session.add(task)
+    complaint = complaints.submit(
+        db_session,
+        data=ComplaintCreate(about="general", email="c@example.com", text="x"),
+        source="web",
+    )
     db_session.commit()
     return {
         "verified": verified.id,
@@ -132,11 +146,12 @@ def targets(db_session: Session, datamap: DataMapVersion) -> dict[str, str]:
         "restricted": restricted.id,
         "hint": hint["id"],
         "task": task.id,
+        "complaint": complaint.id,
     }
 
 
 def _ids(targets: dict[str, str]) -> list[str]:
-    return [v for k, v in targets.items() if k not in ("hint", "task")]
+    return [v for k, v in targets.items() if k not in ("hint", "task", "complaint")]
 
 
 def _url(path: str, targets: dict[str, str]) -> str:
@@ -148,6 +163,7 @@ def _url(path: str, targets: dict[str, str]) -> str:
         path.replace("{request_id}", request_id)
         .replace("{hint_id}", targets["hint"])
         .replace("{task_id}", targets["task"])
+        .replace("{complaint_id}", targets["complaint"])
     )
 
 

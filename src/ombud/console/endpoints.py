@@ -8,6 +8,7 @@ from ombud.console import (
     account_pages,
     audit_pages,
     auth_pages,
+    complaint_pages,
     dashboard,
     new_request,
     people_pages,
@@ -15,6 +16,8 @@ from ombud.console import (
     request_actions,
     request_pages,
     request_rights,
+    retention_pages,
+    statement_pages,
     team_pages,
 )
 
@@ -31,4 +34,7 @@ routers: list[APIRouter] = [
     team_pages.router,
     audit_pages.router,
     people_pages.router,
+    statement_pages.router,
+    retention_pages.router,
+    complaint_pages.router,
 ]

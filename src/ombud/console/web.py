@@ -33,6 +33,9 @@ NAV: list[tuple[str, str]] = [
     ("People", "/staff/people"),
     ("Team", "/staff/team"),
     ("Audit", "/staff/audit"),
+    ("Statement", "/staff/statement"),
+    ("Retention", "/staff/retention"),
+    ("Complaints", "/staff/complaints"),
 ]
 # Pages of the navigation that need more than the viewer role (hidden from those without it).
 NAV_ROLES: dict[str, Role] = {

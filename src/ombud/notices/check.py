@@ -18,7 +18,9 @@ from ombud.consent import purposes as consent_purposes
 from ombud.consent import repository as consent_repository
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
+from ombud.dsr.wording import human_datetime
 from ombud.errors import NotFound
+from ombud.models.statement import StatementVersion
 from ombud.notices import repository
 from ombud.notices.diff import diff_sections
 from ombud.notices.phrases import own_phrases
@@ -41,6 +43,8 @@ class CheckReport:
 
     published: int | None = None
     since: datetime | None = None
+    # The data map version whose loading put the statement out of date (None: not known).
+    since_datamap: int | None = None
     changes: list[SectionChange] = field(default_factory=list)
     languages_changed: list[str] = field(default_factory=list)
     missing: dict[str, list[str]] = field(default_factory=dict)
@@ -62,8 +66,14 @@ class CheckReport:
             return "statement never published"
         if self.up_to_date:
             return f"statement version {self.published} is up to date"
-        when = self.since.strftime("%Y-%m-%d %H:%M UTC") if self.since else "an unknown time"
-        return f"statement out of date since {when}"
+        return f"statement out of date since {self.since_words()}"
+
+    def since_words(self) -> str:
+        """'3 March 2026, 14:05 UTC (data map version 7)': when it went out of date, in words."""
+        if self.since is None:
+            return "an unknown time"
+        loaded = f" (data map version {self.since_datamap})" if self.since_datamap else ""
+        return human_datetime(self.since) + loaded
 
 
 def _compare(
@@ -126,16 +136,48 @@ def check(session: Session, settings: Settings) -> CheckReport:
             language, stored[language]["sections"], fresh.translations[language]["sections"]
         )
     if not report.up_to_date:
-        report.since = _since(session, latest.published_at)
+        report.since, report.since_datamap = out_of_date_since(
+            session, settings, latest, current_hash=fresh.content_hash
+        )
     return report
 
 
-def _since(session: Session, published_at: datetime) -> datetime:
-    """When the data map first changed after publishing (else the publishing itself)."""
+# At most this many data map versions are rendered again to find when the drift began.
+MAX_WALK = 8
+
+
+def out_of_date_since(
+    session: Session, settings: Settings, published: StatementVersion, *, current_hash: str
+) -> tuple[datetime, int | None]:
+    """When the published statement went out of date, and the data map version that did it.
+
+    Counting back from the version in force through those loaded after publishing, the answer
+    is the oldest version of the unbroken run that renders differently from the published
+    text (a version in between that renders the same ended an earlier drift). When the map in
+    force renders the same (only consent notices differ), it is the first version loaded
+    after publishing; with none loaded since, the publishing itself (the renderer or the
+    settings changed). Beyond ``MAX_WALK`` versions, the oldest one looked at."""
     later = [
-        v.created_at for v in datamap_service.list_versions(session) if v.created_at > published_at
+        v for v in datamap_service.list_versions(session) if v.created_at > published.published_at
     ]
-    return min(later) if later else published_at
+    if not later:
+        return published.published_at, None
+    found = None
+    for index, version in enumerate(later[:MAX_WALK]):
+        if index == 0:
+            digest = current_hash  # the version in force: rendered by ``check`` already
+        else:
+            document = datamap_service.get_version(session, version.number).document
+            digest = render_datamap(
+                DataMap.model_validate(document),
+                honour_dnt=settings.honour_dnt,
+                base_url=settings.base_url,
+            ).content_hash
+        if digest == published.content_hash:
+            break
+        found = version
+    found = found or later[-1]
+    return found.created_at, found.number
 
 
 def freeze_consent_notices(session: Session, datamap: DataMap) -> int:
