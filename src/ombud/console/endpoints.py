@@ -9,6 +9,7 @@ from ombud.console import (
     audit_pages,
     auth_pages,
     dashboard,
+    datamap_pages,
     new_request,
     people_pages,
     queue_pages,
@@ -29,4 +30,5 @@ routers: list[APIRouter] = [
     team_pages.router,
     audit_pages.router,
     people_pages.router,
+    datamap_pages.router,
 ]
