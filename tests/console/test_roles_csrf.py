@@ -3,6 +3,7 @@ token (or with a wrong one) is refused with 403 and changes nothing, whatever th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from ombud.models.statement import StatementVersion
 from tests.console.conftest import SignedIn, add_request
 from tests.dsr.conftest import counts
 
+NEW_MAP = Path(__file__).parents[1] / "datamap" / "maps" / "valid" / "organization.yml"
 # Posts any signed-in user may make about their own session and account.
 OWN_ACCOUNT = {
     "/staff/logout",
@@ -41,12 +43,15 @@ SIGN_IN = {"/staff/login", "/staff/login/code"}
 FORM = {
     "reason": "a reason",
     "note": "a note",
-    "text": "a text",
     "proof": "a proof",
     "action": "approve",
     "assignee": "",
     "required": "on",
     "code": "123456",
+    # Also the note's text. /staff/datamap/apply gets a valid map other than the one in force,
+    # so that only the role or the token stops it (see the last test).
+    "name": "organization.yml",
+    "text": NEW_MAP.read_text(encoding="utf-8"),
     "purpose": "essential.fraud_detection",
     "decision": "uphold",
 }
@@ -87,6 +92,7 @@ def _snapshot(session: Session, ids: list[str]) -> dict[str, Any]:
         "counts": counts(session),
         "others": [session.scalar(select(func.count()).select_from(m)) for m in others],
         "complaints": [(c.status, c.assignee) for c in session.scalars(select(Complaint))],
+        "datamap_versions": session.scalar(select(func.count()).select_from(DataMapVersion)),
         "rows": [
             (r.status, r.assignee_id, r.extended_due_on, r.paused_at, r.identity_hints, r.result)
             if r
@@ -269,3 +275,13 @@ def test_the_targets_let_an_officer_do_each_action(
         res = client.post(_url(path, targets), data=_form(targets, token), follow_redirects=False)
         assert res.status_code in (200, 303), (path, res.status_code, res.text[:300])
         assert 'role="alert"' not in res.text, (path, res.text[:300])
+
+
+def test_an_officer_may_apply_the_map_the_matrix_sends(
+    signed_in: SignedIn, db_session: Session, targets: dict[str, str]
+) -> None:
+    client, token = signed_in("privacy_officer")
+    before = _snapshot(db_session, [])["datamap_versions"]
+    res = client.post("/staff/datamap/apply", data=_form(targets, token), follow_redirects=False)
+    assert res.status_code == 303, res.text[:300]
+    assert _snapshot(db_session, [])["datamap_versions"] == before + 1

@@ -10,6 +10,7 @@ from ombud.console import (
     auth_pages,
     complaint_pages,
     dashboard,
+    datamap_pages,
     new_request,
     people_pages,
     queue_pages,
@@ -37,4 +38,5 @@ routers: list[APIRouter] = [
     statement_pages.router,
     retention_pages.router,
     complaint_pages.router,
+    datamap_pages.router,
 ]

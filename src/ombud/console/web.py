@@ -31,6 +31,7 @@ NAV: list[tuple[str, str]] = [
     ("Requests", "/staff/requests"),
     ("New request", "/staff/requests/new"),
     ("People", "/staff/people"),
+    ("Data map", "/staff/datamap"),
     ("Team", "/staff/team"),
     ("Audit", "/staff/audit"),
     ("Statement", "/staff/statement"),

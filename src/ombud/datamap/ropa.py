@@ -229,8 +229,17 @@ CSV_HEADER = [
 ]  # fmt: skip
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection);
+# the same rule as the export packages' CSV files.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def to_csv(ropa: Ropa) -> str:
-    """One row per processing activity."""
+    """One row per processing activity; text a spreadsheet would run as a formula gets a ``'``."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
@@ -239,24 +248,23 @@ def to_csv(ropa: Ropa) -> str:
     )
     dpo = f"{ropa.dpo.name}, {ropa.dpo.contact}" if ropa.dpo else ""
     for a in ropa.activities:
-        writer.writerow(
-            [
-                ropa.controller.name,
-                ropa.controller.contact,
-                rep,
-                dpo,
-                a.system,
-                a.name,
-                a.purpose,
-                a.legal_basis,
-                "; ".join(a.data_subjects),
-                "; ".join(a.data_categories),
-                " | ".join(a.recipients),
-                " | ".join(a.transfers),
-                " | ".join(a.retention),
-                " | ".join(ropa.security_measures),
-            ]
-        )
+        row = [
+            ropa.controller.name,
+            ropa.controller.contact,
+            rep,
+            dpo,
+            a.system,
+            a.name,
+            a.purpose,
+            a.legal_basis,
+            "; ".join(a.data_subjects),
+            "; ".join(a.data_categories),
+            " | ".join(a.recipients),
+            " | ".join(a.transfers),
+            " | ".join(a.retention),
+            " | ".join(ropa.security_measures),
+        ]
+        writer.writerow([_cell(c) for c in row])
     return out.getvalue()
 
 

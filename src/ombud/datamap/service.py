@@ -173,3 +173,12 @@ def get_current(session: Session) -> DataMap:
     if path is not None:
         return load_datamap(path)
     raise NotFound(NONE_APPLIED)
+
+
+def get_map(session: Session, number: int | None = None) -> DataMap:
+    """The parsed map of version ``number``, or the one in force when ``None`` (read-only)."""
+    if number is None:
+        return get_current(session)
+    version = get_version(session, number)
+    datamap = _parsed(session, version.id)
+    return datamap if datamap is not None else DataMap.model_validate(version.document)
