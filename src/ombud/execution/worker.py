@@ -50,17 +50,21 @@ class BackgroundRunner:
         """Run everything runnable now; errors are logged, never fatal to the server."""
         try:
             # A request that kills the server each time is left failed, not retried for ever.
-            give_up(
+            ids = runnable_ids(self.engine, limit=self.settings.execution_batch)
+            worn = give_up(
                 self.engine,
-                runnable_ids(self.engine, limit=self.settings.execution_batch),
+                ids,
                 max_attempts=self.settings.execution_max_attempts,
                 actor="system:server",
             )
+            failed = {r.request_id for r in worn}
+            # The ids just read are the first batch: no second query for the same answer.
             return run_pending(
                 self.engine,
                 settings=self.settings,
                 batch=self.settings.execution_batch,
                 actor="system:server",
+                first=[i for i in ids if i not in failed],
             )
         except Exception:  # the loop must survive a bad batch; the request stays retriable
             log.exception("background execution failed; will retry at the next interval")

@@ -162,6 +162,8 @@ def _message(settings: Settings, row: OutboxMail) -> EmailMessage:
 
 def _record(session: Session, mail_id: str, error: str | None) -> str:
     """Mark a message sent (body wiped), due again later, or failed; return which."""
+    if error is None:
+        return "sent" if repository.mark_sent(session, mail_id, at=utcnow()) else "failed"
     row = repository.get(session, mail_id, lock=True)
     if row is None:
         return "failed"
