@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from ombud.config import Settings
+from ombud.connectors import idle
 from ombud.execution.retries import give_up
 from ombud.execution.tasks import RunReport, run_pending, runnable_ids
 
@@ -45,6 +46,7 @@ class BackgroundRunner:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        idle.close_all()  # the target connections kept between runs
 
     def run_once(self) -> list[RunReport]:
         """Run everything runnable now; errors are logged, never fatal to the server."""
