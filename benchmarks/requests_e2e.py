@@ -173,6 +173,33 @@ def completed(store_url: str, ids: list[str]) -> int:
     return int(row[0]) if row else 0
 
 
+def group_cpu(groups: list[int]) -> float:
+    """User plus system CPU seconds used so far by the processes of these process groups
+    (the server and workers with their children; Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) in groups:  # field 5 of stat: the process group
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def store_commits(store_url: str) -> int:
+    """Transactions committed in the store database so far (PostgreSQL's statistics)."""
+    plain = store_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    name = plain.rsplit("/", 1)[1]
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        row = conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [name]
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def p95(values: list[float]) -> float:
     """95th percentile (nearest rank)."""
     ordered = sorted(values)
@@ -273,11 +300,20 @@ def main() -> None:
                     assert body["result"].get("export_id") or body["result"].get("no_data")
             batch = [next(pool_people) for _ in range(args.concurrent)]
             ids = client.create(kind, batch)
+            groups = [p.pid for p in procs]
+            time.sleep(1.5)  # the runner's last poll and the statistics settle
+            cpu0, commits0 = group_cpu(groups), store_commits(store_url)
             t0 = time.perf_counter()
             client.approve(ids)
+            polls = 0
             while completed(store_url, ids) < len(ids):
+                polls += 1
                 time.sleep(0.05)
             e2e = time.perf_counter() - t0
+            time.sleep(1.5)
+            cpu = group_cpu(groups) - cpu0
+            # The approval call, the polls here and the first reading are transactions too.
+            commits = store_commits(store_url) - commits0 - polls - 3
             floor_people = [next(pool_people) for _ in range(args.concurrent)]
             with ConnectorPool(demo_map(bench_url)) as pool:
                 engine_s = engine_batch(demo_map(bench_url), pool, kind, floor_people)
@@ -286,6 +322,8 @@ def main() -> None:
                 "p95": p95(lat),
                 "rate": len(ids) / e2e,
                 "floor": len(ids) / engine_s,
+                "cpu_ms": cpu * 1000 / len(ids),
+                "commits": commits / len(ids),
             }
         letters = len(list((folder / "mail").glob("*.eml")))
     finally:
@@ -304,7 +342,8 @@ def main() -> None:
         print(
             f"{kind:8} one at a time: median {r['median'] * 1000:.0f} ms, p95 "
             f"{r['p95'] * 1000:.0f} ms | {args.concurrent} at once: {r['rate']:.1f} "
-            f"completions/s | engine-only floor {r['floor']:.1f}/s"
+            f"completions/s | engine-only floor {r['floor']:.1f}/s | server CPU "
+            f"{r['cpu_ms']:.1f} ms and {r['commits']:.1f} store transactions per request"
         )
     ratios = ", ".join(f"{k} {results[k]['floor'] / results[k]['rate']:.1f}x" for k in KINDS)
     print(f"ratio engine-only / end-to-end completions per second: {ratios}")

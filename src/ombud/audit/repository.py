@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ScalarResult, select
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, ScalarResult, select, update
 from sqlalchemy.orm import Session
 
 from ombud.models.audit import AuditEntry, AuditHead
@@ -12,12 +14,25 @@ HEAD_ID = 1
 
 def lock_head(session: Session) -> AuditHead:
     """Return the head row, locked for update (created on first use)."""
-    head = session.scalar(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update())
+    stmt = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+    # populate_existing: a head loaded earlier in the session may have moved since.
+    head = session.scalar(stmt.execution_options(populate_existing=True))
     if head is None:
         head = AuditHead(id=HEAD_ID, seq=0, hash="")
         session.add(head)
         session.flush()
     return head
+
+
+def advance_head(session: Session, *, seq: int, hash: str, new_seq: int, new_hash: str) -> bool:
+    """Move the head from (``seq``, ``hash``) to the new one, locking it; False when the head
+    is elsewhere (nothing changed)."""
+    stmt = (
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID, AuditHead.seq == seq, AuditHead.hash == hash)
+        .values(seq=new_seq, hash=new_hash)
+    )
+    return cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
 
 
 def get_head(session: Session) -> AuditHead | None:

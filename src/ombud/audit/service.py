@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,37 +96,74 @@ def record(
     """Append one entry, chained to the previous one; part of the caller's transaction."""
     payload = json.loads(json.dumps(data or {}, default=str))
     _check_secrets(payload)
-    head = repository.lock_head(session)
-    at = utcnow()
-    seq = head.seq + 1
     # Keyed: whoever can write the store but lacks the key cannot compute a valid entry.
     key = keys.current(settings or config.get_settings(), keys.AUDIT_CHAIN)
-    message = _message(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        data=payload,
-        prev_hash=head.hash,
-    )
-    digest = hmac.new(key, message, hashlib.sha256).hexdigest()
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        data=payload,
-        prev_hash=head.hash,
-        hash=digest,
-    )
+    at = utcnow()
+    with _head_lock:
+        known = _last_head
+    entry = _entry(known, at, actor, action, subject_type, subject_id, payload, key)
+    # One statement moves and locks the head when this process's last known head is still
+    # the store's (one writer, or this process wrote last); otherwise the head is read under
+    # its lock. Either way the entry is chained while the head row is locked.
+    if known is None or not repository.advance_head(
+        session, seq=known[0], hash=known[1], new_seq=entry.seq, new_hash=entry.hash
+    ):
+        head = repository.lock_head(session)
+        entry = _entry(
+            (head.seq, head.hash), at, actor, action, subject_type, subject_id, payload, key
+        )
+        head.seq, head.hash = entry.seq, entry.hash
+        session.flush()
     repository.add(session, entry)
-    head.seq, head.hash = seq, digest
-    session.flush()
+    _remember((entry.seq, entry.hash))
     return entry
+
+
+# The head this process wrote last: a hint only, checked by the conditional update (a stale
+# or rolled-back one costs the locked read it would have saved).
+_head_lock = threading.Lock()
+_last_head: tuple[int, str] | None = None
+
+
+def _remember(head: tuple[int, str]) -> None:
+    global _last_head
+    with _head_lock:
+        _last_head = head
+
+
+def _entry(
+    head: tuple[int, str] | None,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    payload: dict[str, Any],
+    key: bytes,
+) -> AuditEntry:
+    """The entry that follows ``head`` (seq and hash), its HMAC computed."""
+    seq, prev_hash = head or (0, "")
+    message = _message(
+        seq=seq + 1,
+        at=at,
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data=payload,
+        prev_hash=prev_hash,
+    )
+    return AuditEntry(
+        seq=seq + 1,
+        at=at,
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data=payload,
+        prev_hash=prev_hash,
+        hash=hmac.new(key, message, hashlib.sha256).hexdigest(),
+    )
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ def apply_map(
         files=dict(files),
     )
     repository.add(session, version)
+    session.info.pop(_CURRENT, None)  # a new version in force for this transaction too
     audit.record(
         session,
         action="datamap.applied",
@@ -153,9 +154,19 @@ def _parsed(session: Session, version_id: str) -> DataMap | None:
     return datamap
 
 
+_CURRENT = "ombud_datamap_current"
+
+
 def current_version(session: Session) -> tuple[str, DataMap] | None:
     """The content hash and the (shared, not to be changed) map of the version in force."""
-    key = repository.latest_key(session)
+    # Read once per transaction: a request's completion asks several times (letters, result).
+    txn = session.get_nested_transaction() or session.get_transaction()
+    memo = session.info.get(_CURRENT)
+    if memo is not None and memo[0] is txn and txn is not None:
+        key: tuple[str, str] | None = memo[1]
+    else:
+        key = repository.latest_key(session)
+        session.info[_CURRENT] = (txn, key)
     if key is None:
         return None
     datamap = _parsed(session, key[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,8 +21,44 @@ def get(session: Session, request_id: str) -> PrivacyRequest | None:
 
 def get_for_update(session: Session, request_id: str) -> PrivacyRequest | None:
     """The request with this id, locked against concurrent changes."""
+    held = held_lock(session, PrivacyRequest, request_id)
+    if isinstance(held, PrivacyRequest):
+        # Locked earlier in this transaction: the lock holds until it ends.
+        return held
     stmt = select(PrivacyRequest).where(PrivacyRequest.id == request_id).with_for_update()
-    return session.scalars(stmt).first()
+    found = session.scalars(stmt).first()
+    if found is not None:
+        note_lock(session, request_id, found)
+    return found
+
+
+def _locks(session: Session) -> dict[tuple[type, str], object]:
+    """Rows locked in the session's current transaction (a new transaction, a new set), held
+    here too: the session's identity map alone would let them be collected and read again."""
+    # The innermost transaction: a savepoint rolled back releases the locks taken in it.
+    txn = session.get_nested_transaction() or session.get_transaction()
+    held = session.info.get("ombud_locks")
+    if held is None or held[0] is not txn:
+        held = (txn, {})
+        session.info["ombud_locks"] = held
+    locks: dict[tuple[type, str], object] = held[1]
+    return locks
+
+
+def held_lock(session: Session, model: type, key: str) -> object | None:
+    """The row of ``model`` this transaction already locked (``note_lock``), or None."""
+    if session.get_transaction() is None:
+        return None
+    row = _locks(session).get((model, key))
+    if row is None:
+        return None
+    state = inspect(row)
+    return None if state.deleted or state.was_deleted or state.detached else row
+
+
+def note_lock(session: Session, key: str, row: object) -> None:
+    """Remember that this transaction locked ``row`` (``SELECT ... FOR UPDATE``)."""
+    _locks(session)[(type(row), key)] = row
 
 
 def get_external(session: Session, *, source: str, external_id: str) -> PrivacyRequest | None:

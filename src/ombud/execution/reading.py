@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ombud.clock import utcnow
+from ombud.connectors import idle
 from ombud.connectors.base import Connector, connector_for
 from ombud.datamap.schemas import Connection, DataMap
 from ombud.errors import InvalidInput
@@ -31,13 +32,17 @@ class RequestSpec:
 
 
 class ConnectorPool:
-    """Opens one connector per named connection, on first use; closes them all at the end."""
+    """Opens one connector per named connection, on first use; closes them all at the end
+    (``reuse``: hands them back to the process's idle connectors instead)."""
 
-    def __init__(self, datamap: DataMap, extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, datamap: DataMap, extra: dict[str, str] | None = None, *, reuse: bool = False
+    ) -> None:
         self.connections = {c.name: c for c in datamap.connection}
         for name, url in (extra or {}).items():
             self.connections.setdefault(name, Connection(name=name, url=url))
         self.open: dict[str, Connector] = {}
+        self.reuse = reuse
 
     def get(self, name: str) -> Connector:
         """The connector of connection ``name``."""
@@ -48,11 +53,18 @@ class ConnectorPool:
                     f"connection '{name}' is used by a dataset but not defined "
                     "(add it under 'connection:' in the data map or OMBUD_CONNECTIONS)"
                 )
-            self.open[name] = connector_for(connection)
+            self.open[name] = (
+                idle.take(connection, connector_for) if self.reuse else connector_for(connection)
+            )
         return self.open[name]
 
     def close(self) -> None:
-        """Roll back anything open and close every connector."""
+        """Roll back anything open and close every connector (or keep it, rolled back)."""
+        if self.reuse:
+            for name, conn in self.open.items():
+                idle.give_back(self.connections[name], conn)
+            self.open.clear()
+            return
         for conn in self.open.values():
             try:
                 conn.rollback()

@@ -9,16 +9,25 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from ombud.dsr import repository as dsr_repository
 from ombud.models.execution import ExecutionRun, ExecutionStep, PackageUnlockAttempt
 from ombud.models.requests import PrivacyRequest
 
 
 def get_run(session: Session, request_id: str, *, lock: bool = False) -> ExecutionRun | None:
     """The run of a request, or None."""
+    if lock:
+        held = dsr_repository.held_lock(session, ExecutionRun, request_id)
+        if isinstance(held, ExecutionRun):
+            # Locked earlier in this transaction: it cannot have moved since.
+            return held
     stmt = select(ExecutionRun).where(ExecutionRun.request_id == request_id)
     if lock:
         stmt = stmt.with_for_update()
-    return session.scalars(stmt).first()
+    found = session.scalars(stmt).first()
+    if lock and found is not None:
+        dsr_repository.note_lock(session, request_id, found)
+    return found
 
 
 def add_run(session: Session, run: ExecutionRun) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from ombud.config import Settings
+from ombud.connectors import idle
 from ombud.execution.retries import give_up
 from ombud.execution.tasks import RunReport, run_pending, runnable_ids
 
@@ -45,22 +46,27 @@ class BackgroundRunner:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        idle.close_all()  # the target connections kept between runs
 
     def run_once(self) -> list[RunReport]:
         """Run everything runnable now; errors are logged, never fatal to the server."""
         try:
             # A request that kills the server each time is left failed, not retried for ever.
-            give_up(
+            ids = runnable_ids(self.engine, limit=self.settings.execution_batch)
+            worn = give_up(
                 self.engine,
-                runnable_ids(self.engine, limit=self.settings.execution_batch),
+                ids,
                 max_attempts=self.settings.execution_max_attempts,
                 actor="system:server",
             )
+            failed = {r.request_id for r in worn}
+            # The ids just read are the first batch: no second query for the same answer.
             return run_pending(
                 self.engine,
                 settings=self.settings,
                 batch=self.settings.execution_batch,
                 actor="system:server",
+                first=[i for i in ids if i not in failed],
             )
         except Exception:  # the loop must survive a bad batch; the request stays retriable
             log.exception("background execution failed; will retry at the next interval")

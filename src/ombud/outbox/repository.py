@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ombud.models.mail import OutboxMail
@@ -45,6 +46,16 @@ def claim(
         row.attempts += 1
     session.flush()
     return rows
+
+
+def mark_sent(session: Session, mail_id: str, *, at: datetime) -> bool:
+    """Mark a claimed message sent and wipe its body, in one statement; False if it is gone."""
+    stmt = (
+        update(OutboxMail)
+        .where(OutboxMail.id == mail_id)
+        .values(status="sent", sent_at=at, body=None, last_error=None, claimed_by=None)
+    )
+    return cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
 
 
 def get(session: Session, mail_id: str, *, lock: bool = False) -> OutboxMail | None:

@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import make_msgid
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -65,7 +66,8 @@ def enqueue(
     headers: dict[str, str] | None = None,
 ) -> OutboxMail:
     """Queue a message in ``session``'s transaction; it is sent after that commits."""
-    built = mail.build_message(settings, to=to, subject=subject, text=text)
+    # The id the message will carry when it is built for sending (not built twice).
+    message_id = make_msgid(domain=settings.mail_sender.rsplit("@", 1)[-1])
     row = repository.add(
         session,
         OutboxMail(
@@ -73,7 +75,7 @@ def enqueue(
             subject=subject,
             body=text,
             headers=dict(headers or {}),
-            message_id=str(built["Message-ID"]),
+            message_id=message_id,
             status="pending",
             attempts=0,
             next_attempt_at=utcnow(),
@@ -162,6 +164,8 @@ def _message(settings: Settings, row: OutboxMail) -> EmailMessage:
 
 def _record(session: Session, mail_id: str, error: str | None) -> str:
     """Mark a message sent (body wiped), due again later, or failed; return which."""
+    if error is None:
+        return "sent" if repository.mark_sent(session, mail_id, at=utcnow()) else "failed"
     row = repository.get(session, mail_id, lock=True)
     if row is None:
         return "failed"

@@ -1,0 +1,122 @@
+"""Completing a run: the access package built and stored, the request completed, in one
+transaction per request (or parked while manual tasks are open)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ombud.clock import utcnow
+from ombud.config import Settings
+from ombud.datamap.schemas import DataMap
+from ombud.db import unit_of_work
+from ombud.dsr import service as dsr_service
+from ombud.execution import downloads, package, repository
+from ombud.execution.completion import finish, wait_for_tasks, with_uploads
+from ombud.execution.person import records_for
+from ombud.execution.planner import ACCESS_TYPES, Plan
+from ombud.execution.runner import RequestOutcome
+from ombud.execution.service import result_of
+from ombud.manual import service as manual_service
+from ombud.models.base import new_id
+
+
+def complete(
+    engine: Engine | None,
+    outcome: RequestOutcome,
+    plan: Plan,
+    datamap: DataMap,
+    *,
+    settings: Settings,
+    actor: str,
+) -> bool:
+    """Build the package, complete the request; False when it waits for manual tasks."""
+    spec = outcome.spec
+    result = result_of(plan, outcome)
+    access = spec.type in ACCESS_TYPES
+    with unit_of_work(engine) as session:
+        # The request and its run stay locked to the end: no task can close unseen. An access
+        # request parks before its package is built (the owners' files go into it).
+        if wait_for_tasks(session, spec.id, None if access else result):
+            return False
+        if access:
+            _package(session, outcome, plan, datamap, result, settings=settings)
+            _access_steps(session, spec.id, result)
+        finish(session, spec, result, actor=actor)
+    return True
+
+
+def _package(
+    session: Session,
+    outcome: RequestOutcome,
+    plan: Plan,
+    datamap: DataMap,
+    result: dict[str, Any],
+    *,
+    settings: Settings,
+) -> None:
+    """Write the access package (or note that there is no data) into ``result``."""
+    spec = outcome.spec
+    passphrase, recipient = dsr_service.package_keys(session, spec.id, settings=settings)
+    person = records_for(session, spec.id, datamap, settings=settings)
+    uploads = manual_service.uploads(session, settings, spec.id)
+    if not (package.holds_data(plan, outcome.rows, person.consents) or uploads):
+        # Nothing to download: the letter says we hold no personal data about the person.
+        result.update(no_data=True)
+        return
+    data = package.build_zip(
+        datamap,
+        plan,
+        request_id=spec.id,
+        rows=outcome.rows,
+        kept=outcome.kept(),
+        consents=person.consents,
+        authority=person.authority,
+    )
+    data = with_uploads(data, uploads)
+    # Encrypted before it is written, when the person asked: no plain copy on disk.
+    export = package.store(
+        settings,
+        downloads.new_export_id(spec.id),
+        data,
+        passphrase=passphrase,
+        recipient=recipient,
+        name=package.package_name(datamap.organization.name, spec.type, utcnow().date()),
+    )
+    # No link here: it is signed for the person's letter only, never kept in the result.
+    result.update(
+        download_expires_at=downloads.expires_at(settings).isoformat(),
+        export_id=export.id,
+        package_sha256=export.sha256,
+        package_name=package.download_name(export.path),
+    )
+
+
+def _access_steps(session: Session, request_id: str, result: dict[str, Any]) -> None:
+    """What the run read, per collection, kept as done steps of the run."""
+    run = repository.get_run(session, request_id, lock=True)
+    if run is None:
+        return
+    now = utcnow()
+    repository.insert_steps(
+        session,
+        [
+            {
+                "id": new_id(),
+                "run_id": run.id,
+                "request_id": request_id,
+                "collection": name,
+                "action": "access",
+                "position": i,
+                "status": "done",
+                "payload": {},
+                "summary": info,
+                "kept": [],
+                "old_hashes": {},
+                "done_at": now,
+            }
+            for i, (name, info) in enumerate(result["collections"].items())
+        ],
+    )
