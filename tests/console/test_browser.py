@@ -201,6 +201,28 @@ def test_works_without_javascript(browser: Any, live_console: LiveConsole) -> No
     context.close()
 
 
+def test_every_read_page_works_without_javascript(browser: Any, live_console: LiveConsole) -> None:
+    """Each page of the navigation, and the pages the data map page links to, with script off."""
+    base = live_console.url
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    sign_in(page, base)
+    nav = page.eval_on_selector_all("nav a[href^='/staff']", "els => els.map(e => e.pathname)")
+    assert {"/staff/requests", "/staff/datamap", "/staff/statement", "/staff/complaints"} <= set(
+        nav
+    )
+    page.goto(f"{base}/staff/datamap")
+    more = page.eval_on_selector_all(
+        "main a[href^='/staff/datamap/']", "els => els.map(e => e.pathname + e.search)"
+    )
+    for path in dict.fromkeys([*nav, *more]):
+        response = page.goto(f"{base}{path}")
+        assert response is not None and response.status == 200, path
+        assert page.locator("main h1").count() == 1, path
+        assert "/staff/login" not in page.url, path
+    context.close()
+
+
 def test_viewer_sees_no_decisions(browser: Any, live_console: LiveConsole) -> None:
     base = live_console.url
     request_id = live_console.add_request(3, due_in=9)

@@ -31,12 +31,12 @@ NAV: list[tuple[str, str]] = [
     ("Requests", "/staff/requests"),
     ("New request", "/staff/requests/new"),
     ("People", "/staff/people"),
+    ("Complaints", "/staff/complaints"),
     ("Data map", "/staff/datamap"),
-    ("Team", "/staff/team"),
-    ("Audit", "/staff/audit"),
     ("Statement", "/staff/statement"),
     ("Retention", "/staff/retention"),
-    ("Complaints", "/staff/complaints"),
+    ("Audit", "/staff/audit"),
+    ("Team", "/staff/team"),
 ]
 # Pages of the navigation that need more than the viewer role (hidden from those without it).
 NAV_ROLES: dict[str, Role] = {
