@@ -108,7 +108,7 @@ def test_sigkill_mid_batch_another_worker_finishes(
         dispatcher(_with_broker(settings, broker)).wake(ids)
     second = start_worker(env, concurrency=2)
     try:
-        finished = wait_until(lambda: _statuses(engine) == {"completed": PEOPLE}, timeout=60)
+        finished = wait_until(lambda: _statuses(engine) == {"completed": PEOPLE}, timeout=180)
         # Letters leave after the commit that completes each request.
         letters = wait_until(lambda: len(smtp_server.mailbox.messages) >= PEOPLE, timeout=20)
     finally:
