@@ -13,6 +13,12 @@ approval's answer to ``completed`` one request at a time, completions per second
 ``--concurrent`` requests approved at once, the engine-only floor (``execute_batch`` on the same
 number of other people, no store, no HTTP) and the ratio end to end / engine. The last line is
 the ratio. ``--quick`` runs in under a minute on a small company.
+
+``--modes 0,1,2,4`` runs the embedded mode and 1, 2 and 4 workers one after the other on the same
+company (a fresh store each, other people) and ends with a table per mode: completions per
+second, and the CPU-seconds the server, the workers and the whole machine spent on the
+concurrent batch, which say where the ceiling is (a process near 1 CPU-second per second is
+saturated; the machine near its core count is).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +111,7 @@ class Client:
 
     def __init__(self, base: str, token: str) -> None:
         self.http = httpx.Client(
-            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
+            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300
         )
 
     def create(self, kind: str, people: list[int]) -> list[str]:
@@ -173,19 +180,21 @@ def completed(store_url: str, ids: list[str]) -> int:
     return int(row[0]) if row else 0
 
 
-def group_cpu(groups: list[int]) -> float:
-    """User plus system CPU seconds used so far by the processes of these process groups
-    (the server and workers with their children; Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
+def session_cpu(leaders: list[int]) -> list[float]:
+    """CPU-seconds used so far by every process in each leader's session (its children too)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = dict.fromkeys(leaders, 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
-        if int(fields[2]) in groups:  # field 5 of stat: the process group
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        sid = int(fields[3])
+        if sid in out:
+            out[sid] += (int(fields[11]) + int(fields[12])) / tick
+    return [out[p] for p in leaders]
 
 
 def store_commits(store_url: str) -> int:
@@ -200,10 +209,145 @@ def store_commits(store_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def machine_cpu() -> float:
+    """CPU-seconds the whole machine spent busy since boot (all cores, all users)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def p95(values: list[float]) -> float:
     """95th percentile (nearest rank)."""
     ordered = sorted(values)
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def run_mode(
+    args: argparse.Namespace, workers: int, bench_url: str, pool_people: Iterator[int]
+) -> dict[str, dict[str, float]]:
+    """Start a fresh store, the server and ``workers`` workers; measure both kinds."""
+    store_url, token = make_store(args.pg, bench_url)
+    folder = Path(tempfile.mkdtemp(prefix="ombud-e2e-"))
+    port = free_port()
+    tag = uuid.uuid4().hex[:8]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "OMBUD_DATABASE_URL": store_url,
+        "OMBUD_DATA_DIR": str(folder / "data"),
+        "OMBUD_MAIL_OUTBOX": str(folder / "mail"),
+        "OMBUD_BASE_URL": f"http://127.0.0.1:{port}",
+        "OMBUD_RETENTION_SCHEDULE": "",
+        "OMBUD_EXECUTION_INTERVAL_SECONDS": "1",
+    }
+    if workers:
+        env |= {
+            "OMBUD_BROKER_URL": args.broker,
+            "OMBUD_BROKER_QUEUE": f"ombud-bench-{tag}",
+            "OMBUD_REDIS_PREFIX": f"ombud-bench-{tag}:",
+        }
+    else:
+        env["OMBUD_EXECUTE_IN_SERVER"] = "true"
+    procs = [
+        start(["serve", "--port", str(port), "--workers", str(args.api)], env, folder / "serve.log")
+    ]
+    for i in range(workers):
+        procs.append(
+            start(
+                ["worker", f"--concurrency={args.concurrency}", "--loglevel=warning"],
+                env,
+                folder / f"worker{i}.log",
+            )
+        )
+    base = f"http://127.0.0.1:{port}"
+    results: dict[str, dict[str, float]] = {}
+    leaders = [p.pid for p in procs]
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start; see {folder / 'serve.log'}")
+            time.sleep(0.2)
+        client = Client(base, token)
+        for kind in KINDS:
+            lat: list[float] = []
+            for _ in range(args.single):
+                (rid,) = client.create(kind, [next(pool_people)])
+                client.approve([rid])
+                t0 = time.perf_counter()
+                body = wait_done(client, rid)
+                lat.append(time.perf_counter() - t0)
+                if kind == "access":
+                    assert body["result"].get("export_id") or body["result"].get("no_data")
+            batch = [next(pool_people) for _ in range(args.concurrent)]
+            ids = client.create(kind, batch)
+            cpu0, machine0 = session_cpu(leaders), machine_cpu()
+            commits0 = store_commits(store_url)
+            t0 = time.perf_counter()
+            client.approve(ids)
+            polls = 0
+            while completed(store_url, ids) < len(ids):
+                polls += 1
+                time.sleep(0.05)
+            e2e = time.perf_counter() - t0
+            cpu1, machine1 = session_cpu(leaders), machine_cpu()
+            # The approval call, the polls here and the readings are transactions too.
+            commits = store_commits(store_url) - commits0 - polls - 3
+            floor_people = [next(pool_people) for _ in range(args.concurrent)]
+            with ConnectorPool(demo_map(bench_url)) as pool:
+                engine_s = engine_batch(demo_map(bench_url), pool, kind, floor_people)
+            results[kind] = {
+                "median": statistics.median(lat),
+                "p95": p95(lat),
+                "rate": len(ids) / e2e,
+                "floor": len(ids) / engine_s,
+                "seconds": e2e,
+                "server_cpu": cpu1[0] - cpu0[0],
+                "workers_cpu": sum(cpu1[1:]) - sum(cpu0[1:]),
+                "machine_cpu": machine1 - machine0,
+                "letters": float(len(list((folder / "mail").glob("*.eml")))),
+                "commits": commits / len(ids),
+            }
+    finally:
+        stop(procs)
+        if not args.keep:
+            drop(args.pg, store_url)
+    return results
+
+
+def drop(admin: str, url: str) -> None:
+    """Drop a scratch database."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+def len_ids(args: argparse.Namespace) -> int:
+    """Requests in each concurrent batch."""
+    return int(args.concurrent)
+
+
+def report(args: argparse.Namespace, workers: int, results: dict[str, dict[str, float]]) -> None:
+    """The per-kind lines of one mode."""
+    mode = f"{workers} workers x {args.concurrency} threads" if workers else "embedded"
+    print(f"mode: {mode}; API processes: {args.api}")
+    for kind in KINDS:
+        r = results[kind]
+        print(
+            f"{kind:8} one at a time: median {r['median'] * 1000:.0f} ms, p95 "
+            f"{r['p95'] * 1000:.0f} ms | {args.concurrent} at once: {r['rate']:.1f} "
+            f"completions/s | engine-only floor {r['floor']:.1f}/s | CPU per second of the "
+            f"batch: server {r['server_cpu'] / r['seconds']:.2f}, workers "
+            f"{r['workers_cpu'] / r['seconds']:.2f}, "
+            f"machine {r['machine_cpu'] / r['seconds']:.2f} | "
+            f"per request: {(r['server_cpu'] + r['workers_cpu']) * 1000 / len_ids(args):.1f} "
+            f"CPU-ms, {r['commits']:.1f} store transactions"
+        )
 
 
 def main() -> None:
@@ -220,6 +364,11 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=0, help="ombud worker processes (0: embedded mode)."
     )
+    parser.add_argument(
+        "--modes",
+        default="",
+        help="Several worker counts in one run, e.g. 0,1,2,4 (0: embedded); ends with a table.",
+    )
     parser.add_argument("--concurrency", type=int, default=4, help="Threads per worker.")
     parser.add_argument(
         "--broker",
@@ -231,8 +380,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.people, args.single, args.concurrent = 1500, 3, 20
+    try:
+        modes = [int(m) for m in args.modes.split(",")] if args.modes else [args.workers]
+    except ValueError:
+        parser.error(f"--modes: worker counts separated by commas, e.g. 0,1,2,4 (not {args.modes})")
+    if any(m < 0 for m in modes):
+        parser.error("--modes: worker counts are 0 (embedded) or more")
 
-    needed = 2 * (args.single + 2 * args.concurrent) + 10
+    needed = len(modes) * 2 * (args.single + 2 * args.concurrent) + 10
     if needed > args.people:
         parser.error(f"--people must be at least {needed} for these numbers of requests")
     began = time.perf_counter()
@@ -240,111 +395,32 @@ def main() -> None:
     os.environ["OMBUD_SECRET_KEY"] = secrets.token_urlsafe(48)
     get_settings.cache_clear()
     bench_url, people, _counts, load_s = build(args.pg, int(args.people * PER_PERSON))
-    store_url, token = make_store(args.pg, bench_url)
-    folder = Path(tempfile.mkdtemp(prefix="ombud-e2e-"))
-    port = free_port()
-    tag = uuid.uuid4().hex[:8]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        "OMBUD_DATABASE_URL": store_url,
-        "OMBUD_DATA_DIR": str(folder / "data"),
-        "OMBUD_MAIL_OUTBOX": str(folder / "mail"),
-        "OMBUD_BASE_URL": f"http://127.0.0.1:{port}",
-        "OMBUD_RETENTION_SCHEDULE": "",
-        "OMBUD_EXECUTION_INTERVAL_SECONDS": "1",
-    }
-    if args.workers:
-        env |= {
-            "OMBUD_BROKER_URL": args.broker,
-            "OMBUD_BROKER_QUEUE": f"ombud-bench-{tag}",
-            "OMBUD_REDIS_PREFIX": f"ombud-bench-{tag}:",
-        }
-    else:
-        env["OMBUD_EXECUTE_IN_SERVER"] = "true"
-    procs = [
-        start(["serve", "--port", str(port), "--workers", str(args.api)], env, folder / "serve.log")
-    ]
-    for i in range(args.workers):
-        procs.append(
-            start(
-                ["worker", f"--concurrency={args.concurrency}", "--loglevel=warning"],
-                env,
-                folder / f"worker{i}.log",
-            )
-        )
-    base = f"http://127.0.0.1:{port}"
-    results: dict[str, dict[str, float]] = {}
+    pool_people = iter(range(1, people + 1))
+    print(f"company: {people} people (built in {load_s:.1f} s)")
+    per_mode: dict[int, dict[str, dict[str, float]]] = {}
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; see {folder / 'serve.log'}")
-            time.sleep(0.2)
-        client = Client(base, token)
-        pool_people = iter(range(1, people + 1))
-        for kind in KINDS:
-            lat: list[float] = []
-            for _ in range(args.single):
-                (rid,) = client.create(kind, [next(pool_people)])
-                client.approve([rid])
-                t0 = time.perf_counter()
-                body = wait_done(client, rid)
-                lat.append(time.perf_counter() - t0)
-                if kind == "access":
-                    assert body["result"].get("export_id") or body["result"].get("no_data")
-            batch = [next(pool_people) for _ in range(args.concurrent)]
-            ids = client.create(kind, batch)
-            groups = [p.pid for p in procs]
-            time.sleep(1.5)  # the runner's last poll and the statistics settle
-            cpu0, commits0 = group_cpu(groups), store_commits(store_url)
-            t0 = time.perf_counter()
-            client.approve(ids)
-            polls = 0
-            while completed(store_url, ids) < len(ids):
-                polls += 1
-                time.sleep(0.05)
-            e2e = time.perf_counter() - t0
-            time.sleep(1.5)
-            cpu = group_cpu(groups) - cpu0
-            # The approval call, the polls here and the first reading are transactions too.
-            commits = store_commits(store_url) - commits0 - polls - 3
-            floor_people = [next(pool_people) for _ in range(args.concurrent)]
-            with ConnectorPool(demo_map(bench_url)) as pool:
-                engine_s = engine_batch(demo_map(bench_url), pool, kind, floor_people)
-            results[kind] = {
-                "median": statistics.median(lat),
-                "p95": p95(lat),
-                "rate": len(ids) / e2e,
-                "floor": len(ids) / engine_s,
-                "cpu_ms": cpu * 1000 / len(ids),
-                "commits": commits / len(ids),
-            }
-        letters = len(list((folder / "mail").glob("*.eml")))
+        for workers in modes:
+            per_mode[workers] = run_mode(args, workers, bench_url, pool_people)
+            report(args, workers, per_mode[workers])
     finally:
-        stop(procs)
         if not args.keep:
-            for url in (bench_url, store_url):
-                name = url.rsplit("/", 1)[1]
-                with psycopg.connect(args.pg, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
-
-    mode = f"{args.workers} workers x {args.concurrency} threads" if args.workers else "embedded"
-    print(f"company: {people} people (built in {load_s:.1f} s); API processes: {args.api}; {mode}")
+            drop(args.pg, bench_url)
+    letters = sum(int(r[k]["letters"]) for r in per_mode.values() for k in KINDS[-1:])
     print(f"letters written: {letters}; total time {time.perf_counter() - began:.0f} s")
-    for kind in KINDS:
-        r = results[kind]
+    if len(modes) > 1:
         print(
-            f"{kind:8} one at a time: median {r['median'] * 1000:.0f} ms, p95 "
-            f"{r['p95'] * 1000:.0f} ms | {args.concurrent} at once: {r['rate']:.1f} "
-            f"completions/s | engine-only floor {r['floor']:.1f}/s | server CPU "
-            f"{r['cpu_ms']:.1f} ms and {r['commits']:.1f} store transactions per request"
+            f"\n{'mode':>10} | {'access/s':>9} | {'erasure/s':>9} | erasure CPU/s: server, "
+            "workers, machine"
         )
+        for workers, r in per_mode.items():
+            e = r["erasure"]
+            name = f"{workers} workers" if workers else "embedded"
+            print(
+                f"{name:>10} | {r['access']['rate']:9.1f} | {e['rate']:9.1f} | "
+                f"{e['server_cpu'] / e['seconds']:.2f}, {e['workers_cpu'] / e['seconds']:.2f}, "
+                f"{e['machine_cpu'] / e['seconds']:.2f}"
+            )
+    results = per_mode[modes[-1]]
     ratios = ", ".join(f"{k} {results[k]['floor'] / results[k]['rate']:.1f}x" for k in KINDS)
     print(f"ratio engine-only / end-to-end completions per second: {ratios}")
 

@@ -10,17 +10,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine
 
-from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.db import unit_of_work
 from ombud.execution import downloads
 from ombud.manual import tasks as manual_tasks
 from ombud.notify import tasks as notify_tasks
-from ombud.outbox import repository as outbox_repository
 from ombud.outbox import service as outbox
 from ombud.webhooks import service as webhooks
 
@@ -52,8 +50,8 @@ def register(job: Job) -> Job:
 
 
 def run_once(engine: Engine | None, settings: Settings) -> None:
-    """Send due mail, delete expired packages and old sent mail, send the day's digest once;
-    errors are logged."""
+    """Send due mail, delete expired packages, send the day's digest once; errors are logged.
+    Old sent mail is the retention rule ``ombud.mail``'s to delete (with its .eml files)."""
     try:
         notify_tasks.send_digest(engine, settings)
     except Exception:
@@ -73,9 +71,6 @@ def run_once(engine: Engine | None, settings: Settings) -> None:
     try:
         with unit_of_work(engine) as session:
             downloads.purge_expired(session, settings)
-            # Sent mail is kept OMBUD_RETENTION_MAIL_DAYS (the letter stays with its request).
-            keep = timedelta(days=settings.retention_mail_days)
-            outbox_repository.delete_sent_before(session, utcnow() - keep)
     except Exception:
         log.exception("deleting expired packages failed; will retry at the next interval")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from typer.testing import CliRunner
 
 from ombud import housekeeping
@@ -10,6 +12,7 @@ from ombud.config import get_settings
 from ombud.db import get_engine, session_factory, unit_of_work
 from ombud.execution import package
 from ombud.outbox import service as outbox
+from ombud.retention import own
 from tests.fixtures.api import Clock
 from tests.fixtures.smtp import SmtpServer
 
@@ -56,5 +59,9 @@ def test_housekeeping_round_sends_and_forgets(
     assert len(smtp_server.mailbox.to("bo@example.test")) == 1
     frozen_clock.advance(days=31)
     housekeeping.run_once(get_engine(), get_settings())
+    with unit_of_work(get_engine()) as session:
+        assert outbox.status(session) == {"sent": 1}  # old mail is the retention rule's
+    (done,) = own.run(partial(unit_of_work, get_engine()), "test", rule="ombud.mail")
+    assert done.status == "completed", done.error
     with unit_of_work(get_engine()) as session:
         assert outbox.status(session) == {}

@@ -45,7 +45,17 @@ def _ids(engine: Engine) -> list[str]:
         return list(session.scalars(select(PrivacyRequest.id)))
 
 
-def _uninterrupted(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+def _dump(engine: Engine) -> str:
+    """The SQLite database as SQL text (schema and every row): equal text, equal contents."""
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        return "\n".join(raw.iterdump())
+
+
+def _uninterrupted(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[object, str]:
     """The same erasures, run in this process on a fresh store and a fresh shop."""
     url = f"sqlite:///{tmp_path / 'reference-store.db'}"
     upgrade(url)
@@ -58,7 +68,7 @@ def _uninterrupted(settings: Settings, tmp_path: Path, monkeypatch: pytest.Monke
         monkeypatch.setenv(shop.URL_VAR, str(target.url))
         reports = run_pending(engine, settings=settings.model_copy(update={"database_url": url}))
         assert {r.status for r in reports} == {"completed"}
-        return shop.snapshot(target)
+        return shop.snapshot(target), _dump(target)
     finally:
         engine.dispose()
         target.dispose()
@@ -81,10 +91,14 @@ def test_sigkill_mid_batch_another_worker_finishes(
 
     first = start_worker(env)
     try:
-        # The requeue job sends the approved requests; kill as soon as the batch has started.
-        assert wait_until(lambda: _statuses(engine).get("in_progress", 0) > 0, every=0.01)
+        # The requeue job sends the approved requests; kill as soon as the batch has started
+        # (a loaded machine may take a while to start a worker).
+        started = wait_until(
+            lambda: _statuses(engine).get("in_progress", 0) > 0, timeout=120, every=0.01
+        )
     finally:
-        stop(first, signal.SIGKILL)
+        said = stop(first, signal.SIGKILL)
+    assert started, f"{_statuses(engine)}; the first worker said: {said[-3000:]}"
     assert _statuses(engine).get("completed", 0) < PEOPLE
 
     # And the same work twice more, as a redelivery and a duplicate would bring it: the second
@@ -94,7 +108,7 @@ def test_sigkill_mid_batch_another_worker_finishes(
         dispatcher(_with_broker(settings, broker)).wake(ids)
     second = start_worker(env, concurrency=2)
     try:
-        finished = wait_until(lambda: _statuses(engine) == {"completed": PEOPLE}, timeout=60)
+        finished = wait_until(lambda: _statuses(engine) == {"completed": PEOPLE}, timeout=180)
         # Letters leave after the commit that completes each request.
         letters = wait_until(lambda: len(smtp_server.mailbox.messages) >= PEOPLE, timeout=20)
     finally:
@@ -105,5 +119,7 @@ def test_sigkill_mid_batch_another_worker_finishes(
     for n in range(1, PEOPLE + 1):
         assert len(smtp_server.mailbox.to(shop.email(n))) == 1, f"person {n}"
     assert len(smtp_server.mailbox.messages) == PEOPLE
-    assert shop.snapshot(target) == _uninterrupted(settings, tmp_path, monkeypatch)
+    snapshot, dump = _uninterrupted(settings, tmp_path, monkeypatch)
+    assert shop.snapshot(target) == snapshot
+    assert _dump(target) == dump  # byte for byte, as SQL text
     target.dispose()

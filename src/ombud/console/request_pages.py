@@ -12,7 +12,7 @@ from ombud.console.timeline import timeline
 from ombud.console.web import ConsoleIdentity, page
 from ombud.db import DbSession
 from ombud.deps import ConsoleOfficer, ConsoleUser, IdPath, SettingsDep
-from ombud.dsr import manual, service, workflow
+from ombud.dsr import by_hand, service, workflow
 from ombud.errors import OmbudError
 from ombud.execution import downloads, package
 from ombud.execution import service as execution
@@ -66,7 +66,7 @@ def actions(request: PrivacyRequest) -> dict[str, bool]:
         "preview": is_open,
         "package": bool((request.result or {}).get("export_id")),
         "objection": objection,
-        "done": status in manual.DONE_PATHS,
+        "done": status in by_hand.DONE_PATHS,
         "reopen": status is S.completed and request.purged_at is None and request.email is not None,
         "lift": request.type == "restriction"
         and status is S.completed

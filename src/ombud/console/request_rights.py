@@ -14,7 +14,7 @@ from ombud.console.request_pages import actions, render_request
 from ombud.console.web import redirect
 from ombud.db import DbSession
 from ombud.deps import ConsoleOfficer, IdPath, SettingsDep
-from ombud.dsr import letters, manual, service
+from ombud.dsr import by_hand, letters, service
 from ombud.errors import Conflict, InvalidInput, NotFound, OmbudError
 from ombud.manual import service as manual_service
 
@@ -41,7 +41,7 @@ def mark_done(session: DbSession, me: ConsoleOfficer, request_id: IdPath, note: 
         me,
         request_id,
         "done-by-hand",
-        lambda: manual.mark_done(session, request_id, actor=me.email, note=note),
+        lambda: by_hand.mark_done(session, request_id, actor=me.email, note=note),
     )
 
 
@@ -53,7 +53,7 @@ def reopen(session: DbSession, me: ConsoleOfficer, request_id: IdPath, reason: R
         me,
         request_id,
         "reopen",
-        lambda: manual.reopen(
+        lambda: by_hand.reopen(
             session, request_id, actor=me.email, reason=_reason(reason, "it is reopened")
         ),
     )
@@ -93,7 +93,7 @@ def decide_objection(
     try:
         with session.begin_nested():
             decisions = _decisions(purposes, choices, reasons)
-            manual.decide_objection(session, request_id, decisions, actor=me.email)
+            by_hand.decide_objection(session, request_id, decisions, actor=me.email)
     except OmbudError as exc:
         # The page again with what was entered, so a short reason is fixed, not retyped.
         entered = dict(zip(purposes, zip(choices, reasons, strict=False), strict=False))
@@ -128,7 +128,7 @@ def lift(session: DbSession, me: ConsoleOfficer, request_id: IdPath, reason: Rea
         me,
         request_id,
         "lift",
-        lambda: manual.lift_restriction(
+        lambda: by_hand.lift_restriction(
             session,
             request_id,
             actor=me.email,

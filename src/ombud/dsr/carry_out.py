@@ -114,9 +114,9 @@ def run(session: Session, request: PrivacyRequest, *, actor: str) -> PrivacyRequ
     from ombud.manual import service as manual_service
     from ombud.webhooks import service as webhooks
 
+    # Systems without a connector got their tasks when the request became approved
+    # (workflow._after_approved, the one place tasks are opened).
     workflow.move(session, request, S.in_progress, actor=actor, action="start execution")
-    # Systems without a connector get their task too (idempotent: one per system).
-    manual_service.open_for_request(session, config.get_settings(), request, actor=actor)
     handler = rights.of(request.type).handler
     try:
         if handler == rights.CONSENT:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from ombud import ratelimit
 from ombud.db import DbSession, after_commit
 from ombud.deps import IdPath, OfficerStaff, ViewerStaff
-from ombud.dsr import agents, bulk, hints, manual, queue, schemas, service
+from ombud.dsr import agents, bulk, by_hand, hints, queue, schemas, service
 from ombud.dsr.opendsr import router as opendsr_router
 from ombud.dsr.web import router as web_router
 from ombud.errors import InvalidInput
@@ -246,7 +246,7 @@ def mark_done(
     request_id: IdPath, body: schemas.DoneByHand, session: DbSession, token: OfficerStaff
 ) -> schemas.PrivacyRequestDetail:
     """Complete a request by hand (what cannot be automated); the letter quotes the note."""
-    row = manual.mark_done(session, request_id, actor=_actor(token), note=body.note)
+    row = by_hand.mark_done(session, request_id, actor=_actor(token), note=body.note)
     return _detail(session, row)
 
 
@@ -255,7 +255,7 @@ def reopen(
     request_id: IdPath, body: schemas.Reason, session: DbSession, token: OfficerStaff
 ) -> schemas.PrivacyRequestDetail:
     """Reopen a completed request: it is approved again (audited, the reason kept as a note)."""
-    row = manual.reopen(session, request_id, actor=_actor(token), reason=body.reason)
+    row = by_hand.reopen(session, request_id, actor=_actor(token), reason=body.reason)
     return _detail(session, row)
 
 
@@ -268,7 +268,7 @@ def decide_objection(
     decisions = {d.purpose: (d.uphold, d.reason) for d in body.decisions}
     if len(decisions) != len(body.decisions):
         raise InvalidInput("decisions: each purpose may be decided once")
-    row = manual.decide_objection(session, request_id, decisions, actor=_actor(token))
+    row = by_hand.decide_objection(session, request_id, decisions, actor=_actor(token))
     return _detail(session, row)
 
 
@@ -278,7 +278,7 @@ def lift_restriction(
 ) -> schemas.PrivacyRequestDetail:
     """Lift a restriction (Art. 18(3)): the person's letter is queued first, then the flags
     in the company's databases and the ledger's restriction are cleared."""
-    row = manual.lift_restriction(session, request_id, actor=_actor(token), reason=body.reason)
+    row = by_hand.lift_restriction(session, request_id, actor=_actor(token), reason=body.reason)
     return _detail(session, row)
 
 

@@ -314,3 +314,15 @@ def ids_starting_with(session: Session, prefix: str, *, limit: int = 2) -> list[
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def count_expired_codes(session: Session, cutoff: datetime) -> int:
+    """Verification codes that expired before ``cutoff`` (retention of Ombud's own data)."""
+    stmt = select(func.count()).select_from(VerificationCode)
+    return int(session.scalar(stmt.where(VerificationCode.expires_at < cutoff)) or 0)
+
+
+def delete_expired_codes(session: Session, cutoff: datetime) -> int:
+    """Delete those codes."""
+    result = session.execute(delete(VerificationCode).where(VerificationCode.expires_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

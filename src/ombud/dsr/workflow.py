@@ -100,8 +100,11 @@ def move(
     callbacks.request_status_changed(session, request, previous)
     if target is S.verified:
         _after_verified(session, request)
-    elif target is S.approved:
-        _after_approved(session, request, actor=actor)
+    # The one place manual tasks are opened: when a request is approved, and when one starts
+    # from approved (a row approved before tasks existed gets its tasks then; for the others
+    # this finds them all open already and does nothing).
+    if target is S.approved or (target is S.in_progress and S(previous) is S.approved):
+        _open_manual_tasks(session, request, actor=actor)
     return request
 
 
@@ -124,9 +127,10 @@ def _after_verified(session: Session, request: PrivacyRequest) -> None:
         notify.request_verified(session, request)
 
 
-def _after_approved(session: Session, request: PrivacyRequest, *, actor: str) -> None:
+def _open_manual_tasks(session: Session, request: PrivacyRequest, *, actor: str) -> None:
     """Systems without a connector get their task, however the request was approved (by
-    staff, by the data map's rule, or at once for a type that needs no decision)."""
+    staff, by the data map's rule, or at once for a type that needs no decision); idempotent:
+    one task per system and request, however often this runs."""
     # Imported here: the manual domain reads requests through this module's callers.
     from ombud import config
     from ombud.manual import service as manual_service

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ombud.models.mail import OutboxMail
@@ -81,13 +81,19 @@ def failed(session: Session, *, limit: int = 50) -> list[OutboxMail]:
     return list(session.scalars(stmt))
 
 
-def delete_sent_before(session: Session, cutoff: datetime) -> int:
-    """Forget messages sent before ``cutoff`` (their address and subject); return how many."""
-    ids = list(
-        session.scalars(
-            select(OutboxMail.id).where(OutboxMail.status == "sent", OutboxMail.sent_at < cutoff)
-        )
-    )
-    if ids:
-        session.execute(delete(OutboxMail).where(OutboxMail.id.in_(ids)))
-    return len(ids)
+def _done_before(cutoff: datetime) -> ColumnElement[bool]:
+    """Sent or failed mail older than ``cutoff`` (by when it was sent, else queued)."""
+    done = OutboxMail.status.in_(("sent", "failed"))
+    return and_(done, func.coalesce(OutboxMail.sent_at, OutboxMail.created_at) < cutoff)
+
+
+def count_done_before(session: Session, cutoff: datetime) -> int:
+    """Sent or failed mail older than ``cutoff`` (retention rule ``ombud.mail``)."""
+    stmt = select(func.count()).select_from(OutboxMail).where(_done_before(cutoff))
+    return int(session.scalar(stmt) or 0)
+
+
+def delete_done_before(session: Session, cutoff: datetime) -> int:
+    """Forget that mail (its address and subject; the letters stay with their request)."""
+    result = session.execute(delete(OutboxMail).where(_done_before(cutoff)))
+    return int(getattr(result, "rowcount", 0) or 0)

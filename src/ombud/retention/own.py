@@ -19,15 +19,15 @@ from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.complaints import records as complaint_records
 from ombud.config import Settings
+from ombud.consent import repository_retention as consent_sql
 from ombud.db import after_commit
 from ombud.dsr import records as request_records
 from ombud.dsr import repository as dsr_repository
 from ombud.errors import NotFound
 from ombud.execution import downloads
 from ombud.models.consent import ConsentAccessCode, ConsentLink
-from ombud.models.requests import VerificationCode
 from ombud.models.retention import RetentionRun
-from ombud.retention import own_repository as sql
+from ombud.outbox import repository as outbox_repository
 from ombud.retention import repository
 
 PREFIX = "ombud."
@@ -73,32 +73,37 @@ def _consent(session: Session, s: Settings, now: datetime, apply: bool) -> dict[
     cutoff = _months_ago(now, s.retention_consent_months)
     if not apply:
         return {
-            "consent_records": sql.count_superseded(session, cutoff),
-            "consent_records (reduced)": sql.count_reducible(session, cutoff),
+            "consent_records": consent_sql.count_superseded(session, cutoff),
+            "consent_records (reduced)": consent_sql.count_reducible(session, cutoff),
         }
     return {
-        "consent_records": sql.delete_superseded(session, cutoff),
-        "consent_records (reduced)": sql.reduce_refusals(session, cutoff),
+        "consent_records": consent_sql.delete_superseded(session, cutoff),
+        "consent_records (reduced)": consent_sql.reduce_refusals(session, cutoff),
     }
 
 
 def _codes(session: Session, s: Settings, now: datetime, apply: bool) -> dict[str, int]:
     cutoff = now - timedelta(days=s.retention_codes_days)
-    run = sql.delete_expired if apply else sql.count_expired
+    if apply:
+        return {
+            "verification_codes": dsr_repository.delete_expired_codes(session, cutoff),
+            "consent_access_codes": consent_sql.delete_expired(session, ConsentAccessCode, cutoff),
+        }
     return {
-        "verification_codes": run(session, VerificationCode, cutoff),
-        "consent_access_codes": run(session, ConsentAccessCode, cutoff),
+        "verification_codes": dsr_repository.count_expired_codes(session, cutoff),
+        "consent_access_codes": consent_sql.count_expired(session, ConsentAccessCode, cutoff),
     }
 
 
 def _sessions(session: Session, s: Settings, now: datetime, apply: bool) -> dict[str, int]:
     cutoff = now - timedelta(days=s.retention_codes_days)
     if apply:
-        links = sql.delete_expired(session, ConsentLink, cutoff)
-        return {"consent_links": links, "consent_pending": sql.delete_pending(session, cutoff)}
+        links = consent_sql.delete_expired(session, ConsentLink, cutoff)
+        pending = consent_sql.delete_pending(session, cutoff)
+        return {"consent_links": links, "consent_pending": pending}
     return {
-        "consent_links": sql.count_expired(session, ConsentLink, cutoff),
-        "consent_pending": sql.count_pending(session, cutoff),
+        "consent_links": consent_sql.count_expired(session, ConsentLink, cutoff),
+        "consent_pending": consent_sql.count_pending(session, cutoff),
     }
 
 
@@ -118,8 +123,9 @@ def _mail(session: Session, s: Settings, now: datetime, apply: bool) -> dict[str
     cutoff = now - timedelta(days=s.retention_mail_days)
     files = _old_files(s.mail_outbox, cutoff)
     if not apply:
-        return {"mail_outbox": sql.count_old_mail(session, cutoff), "outbox folder": len(files)}
-    rows = sql.delete_old_mail(session, cutoff)
+        rows = outbox_repository.count_done_before(session, cutoff)
+        return {"mail_outbox": rows, "outbox folder": len(files)}
+    rows = outbox_repository.delete_done_before(session, cutoff)
     # The files go once the rows' deletion is committed.
     after_commit(session, lambda: _unlink(files))
     return {"mail_outbox": rows, "outbox folder": len(files)}

@@ -1,4 +1,6 @@
-"""All SQL of the retention of Ombud's own data (codes, links, consent records, mail)."""
+"""All SQL of the consent domain's retention: expired access codes, preference-center links
+and double opt-in confirmations, superseded consent records and the browser details of old
+refusals (called by the retention rules of Ombud's own data, ``retention.own``)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,8 @@ from ombud.models.consent import (
     ConsentRecord,
     ConsentState,
 )
-from ombud.models.mail import OutboxMail
-from ombud.models.requests import VerificationCode
 
-CodeModel = type[VerificationCode] | type[ConsentAccessCode] | type[ConsentLink]
+ExpiringModel = type[ConsentAccessCode] | type[ConsentLink]
 
 
 def _count(session: Session, stmt: Select[Any]) -> int:
@@ -29,13 +29,13 @@ def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def count_expired(session: Session, model: CodeModel, cutoff: datetime) -> int:
-    """Codes or links that expired before ``cutoff``."""
+def count_expired(session: Session, model: ExpiringModel, cutoff: datetime) -> int:
+    """Access codes or preference-center links that expired before ``cutoff``."""
     return _count(session, select(func.count()).select_from(model).where(model.expires_at < cutoff))
 
 
-def delete_expired(session: Session, model: CodeModel, cutoff: datetime) -> int:
-    """Delete codes or links that expired before ``cutoff``."""
+def delete_expired(session: Session, model: ExpiringModel, cutoff: datetime) -> int:
+    """Delete access codes or preference-center links that expired before ``cutoff``."""
     return _rowcount(session.execute(delete(model).where(model.expires_at < cutoff)))
 
 
@@ -111,18 +111,3 @@ def reduce_refusals(session: Session, cutoff: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return _rowcount(session.execute(stmt))
-
-
-def _old_mail(cutoff: datetime) -> ColumnElement[bool]:
-    done = OutboxMail.status.in_(("sent", "failed"))
-    return and_(done, func.coalesce(OutboxMail.sent_at, OutboxMail.created_at) < cutoff)
-
-
-def count_old_mail(session: Session, cutoff: datetime) -> int:
-    """Sent or failed mail older than ``cutoff``."""
-    return _count(session, select(func.count()).select_from(OutboxMail).where(_old_mail(cutoff)))
-
-
-def delete_old_mail(session: Session, cutoff: datetime) -> int:
-    """Delete that mail (the letters themselves stay with their request)."""
-    return _rowcount(session.execute(delete(OutboxMail).where(_old_mail(cutoff))))
