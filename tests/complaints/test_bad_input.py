@@ -74,7 +74,8 @@ def test_form_keeps_what_was_typed(
         },
     )
     assert res.status_code == 422
-    assert 'id="request-error"' in res.text and "no privacy request with reference" in res.text
+    assert 'id="request-error"' in res.text
+    assert "We found no request with this reference" in res.text
     # Nothing lost: the text and address are in the form again.
     assert text.strip() in res.text and 'value="eve@example.test"' in res.text
     res = client.post(

@@ -196,11 +196,15 @@ def pages(site: Site, language: str) -> Iterator[tuple[str, str]]:
             "/privacy/notice-at-collection",
             "/privacy/subscribe",
             "/privacy/request",
+            "/privacy/complaint",
         ):
             yield path, v.get(path)
         yield "error page", v.get("/privacy/no-such-page", 404)
         yield "subscribe with errors", v.post("/privacy/subscribe", {"email": PERSON}, 422)
         yield "request form with errors", v.post("/privacy/request", {"type": "access"}, 422)
+        yield "complaint with errors", v.post("/privacy/complaint", {"about": "request"}, 422)
+        complaint = {"about": "general", "email": f"c-{language}@example.test", "text": "Slow."}
+        yield "complaint received", v.post("/privacy/complaint", complaint, 200)
         verify = _request_page(v, f"wrong-{language}@example.test")
         yield "request code", v.get(verify)
         yield "request wrong code", v.post(verify, {"code": "000000"}, 400)

@@ -13,6 +13,7 @@ from ombud.clock import utcnow
 from ombud.complaints import letters, repository
 from ombud.complaints.schemas import ComplaintCreate
 from ombud.datamap import service as datamap_service
+from ombud.datamap.schemas import DataMap
 from ombud.dsr import jurisdictions
 from ombud.dsr import repository as dsr_repository
 from ombud.dsr.deadlines import add_period
@@ -49,6 +50,14 @@ class Purpose:
 
     key: str
     label: str
+
+
+def datamap_or_none(session: Session) -> DataMap | None:
+    """The data map in force, or None before one is applied."""
+    try:
+        return datamap_service.get_current(session)
+    except NotFound:
+        return None
 
 
 def purposes(session: Session) -> list[Purpose]:
