@@ -38,6 +38,7 @@ class Claim:
     skipped: list[RunReport] = field(default_factory=list)
     rights: list[str] = field(default_factory=list)  # carried out without a database run
     planned: tuple[DataMap, str, Plan] | None = None
+    plan_error: str | None = None  # why no map could be read (the claimed requests then fail)
 
 
 def claim(
@@ -55,7 +56,12 @@ def claim(
         for rid in request_ids:
             _claim_one(session, rid, actor, out)
         if out.specs and settings is not None:
-            out.planned = _plan(session, settings, datamap)
+            try:
+                out.planned = _plan(session, settings, datamap)
+            except OmbudError as exc:
+                # No map in force (or one that cannot be read): the claims stand and the
+                # requests fail with the reason, as a failure during the run would.
+                out.plan_error = exc.message
     return out
 
 

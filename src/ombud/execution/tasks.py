@@ -64,6 +64,9 @@ def run_requests(
     taken = claim(engine, request_ids, actor=actor, settings=settings, datamap=datamap)
     reports = carry_out_rights(engine, taken.rights, actor=actor) + taken.skipped
     specs = taken.specs
+    if specs and taken.plan_error is not None:
+        fail(engine, specs, taken.plan_error, actor)
+        return reports + [RunReport(s.id, "failed", taken.plan_error) for s in specs]
     if not specs or taken.planned is None:
         return reports
     for spec in specs:
