@@ -17,12 +17,12 @@ from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.complaints import letters, service
 from ombud.complaints.schemas import ANSWER_LIMIT
-from ombud.console.web import ConsoleIdentity, page, redirect
+from ombud.console.web import ConsoleIdentity, attempt, page
 from ombud.db import DbSession
 from ombud.deps import ConsoleOfficer, ConsoleUser, IdPath
 from ombud.dsr import letters as dsr_letters
 from ombud.dsr import wording
-from ombud.errors import InvalidInput, OmbudError
+from ombud.errors import InvalidInput
 from ombud.models.complaints import Complaint
 from ombud.models.complaints import ComplaintStatus as S
 from ombud.staff import service as staff_service
@@ -157,12 +157,14 @@ def _act(
     session: Session, me: ConsoleIdentity, complaint_id: str, done: str, work: Callable[[], Any]
 ) -> Response:
     """Run one action; back to the page with its outcome, or the page with the error."""
-    try:
-        with session.begin_nested():
-            work()
-    except OmbudError as exc:
-        return render_complaint(session, me, complaint_id, status=exc.status, error=exc.message)
-    return redirect(f"/staff/complaints/{complaint_id}?done={done}")
+    return attempt(
+        session,
+        work,
+        done_url=f"/staff/complaints/{complaint_id}?done={done}",
+        on_error=lambda exc: render_complaint(
+            session, me, complaint_id, status=exc.status, error=exc.message
+        ),
+    )
 
 
 @router.post("/{complaint_id}/assign")

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 
 from ombud.console.request_pages import render_request
-from ombud.console.web import ConsoleIdentity, redirect
+from ombud.console.web import ConsoleIdentity, attempt, redirect
 from ombud.db import DbSession, after_commit
 from ombud.deps import ConsoleOfficer, IdPath, SettingsDep
 from ombud.dsr import hints, queue, service
@@ -31,12 +31,14 @@ def act(
     work: Callable[[], Any],
 ) -> Response:
     """Run one decision; back to the page with its outcome, or the page with the error."""
-    try:
-        with session.begin_nested():
-            work()
-    except OmbudError as exc:
-        return render_request(session, me, request_id, status=exc.status, error=exc.message)
-    return redirect(f"/staff/requests/{request_id}?done={done}")
+    return attempt(
+        session,
+        work,
+        done_url=f"/staff/requests/{request_id}?done={done}",
+        on_error=lambda exc: render_request(
+            session, me, request_id, status=exc.status, error=exc.message
+        ),
+    )
 
 
 @router.post("/approve")

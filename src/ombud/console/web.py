@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ombud.config import Settings
 from ombud.console import csrf, sessions, totp
-from ombud.errors import Forbidden, SeeOther
+from ombud.errors import Forbidden, OmbudError, SeeOther
 from ombud.models.console import StaffSession
 from ombud.models.staff import ROLE_RANK, Role, StaffUser
 from ombud.web.render import render
@@ -132,6 +133,23 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
 def redirect(location: str) -> RedirectResponse:
     """303 to another console page (what a form post answers without htmx)."""
     return RedirectResponse(location, status_code=303)
+
+
+def attempt(
+    session: Session,
+    work: Callable[[], Any],
+    *,
+    done_url: str,
+    on_error: Callable[[OmbudError], Response],
+) -> Response:
+    """Run one action in a savepoint: on success go to ``done_url``; a refusal rolls the action
+    back and answers with ``on_error`` (its page, with the message)."""
+    try:
+        with session.begin_nested():
+            work()
+    except OmbudError as exc:
+        return on_error(exc)
+    return redirect(done_url)
 
 
 def safe_next(value: str | None) -> str:
