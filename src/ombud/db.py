@@ -90,7 +90,46 @@ def after_commit(session: Session, callback: Callable[[], object]) -> None:
     session.info.setdefault("after_commit", []).append(callback)
 
 
+def after_commit_all(
+    session: Session, name: str, item: str, callback: Callable[[list[str]], object]
+) -> None:
+    """Once the transaction has committed, call ``callback`` once with every ``item`` added
+    under ``name`` (a batch of letters is sent in one go, not one claim per letter)."""
+    batches: dict[str, list[str]] = session.info.setdefault(_BATCHES, {})
+    items = batches.get(name)
+    if items is None:
+        items = batches[name] = []
+        after_commit(session, lambda: callback(items))
+    items.append(item)
+
+
+_MEMO = "ombud_per_transaction"
+_BATCHES = "ombud_after_commit_batches"
+
+
+def once_per_transaction(session: Session, name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per (outer) transaction of ``session``: a batch that completes many
+    requests in one transaction, with a savepoint each, reads the map version once."""
+    txn = session.get_transaction()
+    memo: dict[str, Any] = session.info.setdefault(_MEMO, {})
+    if memo.get("") is not txn or txn is None:
+        memo.clear()
+        memo[""] = txn
+    if name not in memo:
+        memo[name] = compute()
+    return memo[name]
+
+
+def forget_per_transaction(session: Session, name: str | None = None) -> None:
+    """Drop what ``once_per_transaction`` kept under ``name`` (or everything): it changed."""
+    if name is None:
+        session.info.pop(_MEMO, None)
+    else:
+        session.info.get(_MEMO, {}).pop(name, None)
+
+
 def _run_after_commit(session: Session) -> None:
+    session.info.pop(_BATCHES, None)
     callbacks: list[Callable[[], object]] = session.info.pop("after_commit", [])
     for callback in callbacks:
         callback()
@@ -117,14 +156,19 @@ def _finish(session: Session, ok: bool) -> None:
             session.rollback()
     except BaseException:
         session.rollback()
-        session.info.pop("after_commit", None)
+        _drop_after_commit(session)
         raise
     finally:
         session.close()
     if ok:
         _run_after_commit(session)
     else:
-        session.info.pop("after_commit", None)
+        _drop_after_commit(session)
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_BATCHES, None)
+    session.info.pop("after_commit", None)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import smtplib
 import ssl
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -49,28 +51,65 @@ def _write_to_outbox(outbox: Path, msg: EmailMessage) -> str:
 
 def send(settings: Settings, msg: EmailMessage) -> str:
     """Deliver ``msg``; return its Message-ID or raise ``Unavailable`` naming the server."""
+    with connection(settings) as deliver:
+        return deliver(msg)
+
+
+@contextmanager
+def connection(settings: Settings) -> Iterator[Callable[[EmailMessage], str]]:
+    """A sender for several messages over one SMTP connection, opened at the first message;
+    after a failure the next message opens a new one. Each call returns the Message-ID or
+    raises ``Unavailable`` naming the server."""
     if settings.mail_outbox is not None:
-        return _write_to_outbox(settings.mail_outbox, msg)
-    context = ssl.create_default_context()
+        outbox = settings.mail_outbox
+        yield lambda msg: _write_to_outbox(outbox, msg)
+        return
+    held: list[smtplib.SMTP] = []
+
+    def deliver(msg: EmailMessage) -> str:
+        try:
+            if not held:
+                held.append(_connect(settings))
+            held[0].send_message(msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            _close(held)
+            raise Unavailable(
+                f"cannot send mail through {settings.smtp_host}:{settings.smtp_port}: {exc}"
+            ) from exc
+        return str(msg["Message-ID"])
+
     try:
-        smtp: smtplib.SMTP
-        if settings.smtp_ssl:
-            smtp = smtplib.SMTP_SSL(
-                settings.smtp_host, settings.smtp_port, timeout=15, context=context
-            )
-        else:
-            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15)
-        with smtp:
-            if settings.smtp_tls and not settings.smtp_ssl:
-                smtp.starttls(context=context)
-            if settings.smtp_username and settings.smtp_password is not None:
-                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-            smtp.send_message(msg)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise Unavailable(
-            f"cannot send mail through {settings.smtp_host}:{settings.smtp_port}: {exc}"
-        ) from exc
-    return str(msg["Message-ID"])
+        yield deliver
+    finally:
+        _close(held)
+
+
+def _connect(settings: Settings) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if settings.smtp_ssl:
+        smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=15, context=context)
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15)
+    try:
+        if settings.smtp_tls and not settings.smtp_ssl:
+            smtp.starttls(context=context)
+        if settings.smtp_username and settings.smtp_password is not None:
+            smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _close(held: list[smtplib.SMTP]) -> None:
+    """QUIT politely; a connection that already broke is just closed."""
+    while held:
+        smtp = held.pop()
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
 
 
 def send_mail(

@@ -11,7 +11,7 @@ from ombud.models.audit import AuditEntry
 
 
 def _fill(session: Session, n: int = 5) -> list[AuditEntry]:
-    return [
+    entries = [
         service.record(
             session,
             action="test.event",
@@ -22,6 +22,9 @@ def _fill(session: Session, n: int = 5) -> list[AuditEntry]:
         )
         for i in range(n)
     ]
+    # Entries are written when the transaction commits, or now: then they have their ids.
+    assert service.write_pending(session) == n
+    return entries
 
 
 def test_intact_chain_verifies(db_session: Session) -> None:

@@ -16,6 +16,7 @@ def _record(session: Session, i: int) -> None:
     service.record(
         session, action="test.hint", actor="tester", subject_type="thing", subject_id=str(i)
     )
+    service.write_pending(session)
 
 
 def _statements(session: Session, fn: Callable[[], None]) -> list[str]:

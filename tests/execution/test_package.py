@@ -16,10 +16,10 @@ from ombud.app import create_app
 from ombud.config import Settings
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
-from ombud.execution import downloads, package
+from ombud.execution import downloads, package, tasks
 from ombud.execution.planner import build_plan
 from ombud.execution.runner import ConnectorPool, MemoryJournal, RequestSpec, execute_batch
-from ombud.execution.tasks import run_requests
+from ombud.execution.tasks import claim, run_requests
 from ombud.models.audit import AuditEntry
 from ombud.staff import service as staff_service
 from tests.execution import shop
@@ -148,8 +148,10 @@ def test_a_crashed_runs_package_is_deleted_on_resume(
 ) -> None:
     settings, engine = store
     rid = add_request(engine, "access", 4)
-    # A run wrote its package and died before recording it.
+    # A run claimed the request, wrote its package and died before recording it.
+    claim(engine, [rid], actor="system:test")
     orphan = package.store(settings, downloads.new_export_id(rid), b"PK from the dead run")
+    frozen_clock.advance(seconds=tasks.STALE_AFTER.total_seconds() + 1)
     (report,) = run_requests(engine, [rid], settings=settings, datamap=shop_map)
     assert report.status == "completed"
     assert not orphan.path.exists()

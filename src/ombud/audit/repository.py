@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, ScalarResult, select, update
+from sqlalchemy import CursorResult, ScalarResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from ombud.models.audit import AuditEntry, AuditHead
@@ -40,10 +40,29 @@ def get_head(session: Session) -> AuditHead | None:
     return session.get(AuditHead, HEAD_ID)
 
 
-def add(session: Session, entry: AuditEntry) -> None:
-    """Insert one entry."""
-    session.add(entry)
-    session.flush()
+def add_many(session: Session, entries: list[AuditEntry]) -> None:
+    """Insert entries in one statement and set their ids (Core: no objects kept in the
+    session, no flush)."""
+    rows = session.execute(
+        insert(AuditEntry).returning(AuditEntry.id, AuditEntry.seq),
+        [
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "subject_type": e.subject_type,
+                "subject_id": e.subject_id,
+                "data": e.data,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+            for e in entries
+        ],
+    )
+    ids = {seq: id_ for id_, seq in rows}
+    for e in entries:
+        e.id = ids[e.seq]
 
 
 def iter_entries(session: Session, batch: int = 2000) -> ScalarResult[AuditEntry]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ombud import config, keys
-from ombud.audit import repository
+from ombud.audit import pending, repository
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.models.audit import AuditEntry
@@ -93,30 +93,73 @@ def record(
     data: dict[str, Any] | None = None,
     settings: Settings | None = None,
 ) -> AuditEntry:
-    """Append one entry, chained to the previous one; part of the caller's transaction."""
+    """Append one entry in the caller's transaction: chained and written with the others of
+    the transaction when it commits (``ombud.audit.pending``); the entry returned gets its
+    sequence number, hash and id then."""
     payload = json.loads(json.dumps(data or {}, default=str))
     _check_secrets(payload)
     # Keyed: whoever can write the store but lacks the key cannot compute a valid entry.
     key = keys.current(settings or config.get_settings(), keys.AUDIT_CHAIN)
-    at = utcnow()
+    entry = AuditEntry(
+        seq=0,
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data=payload,
+        prev_hash="",
+        hash="",
+    )
+    pending.add(session, entry, key)
+    return entry
+
+
+def write_pending(session: Session) -> int:
+    """Chain and write the entries waiting in ``session``'s transaction now; how many."""
+    items = pending.take(session)
+    if not items:
+        return 0
     with _head_lock:
         known = _last_head
-    entry = _entry(known, at, actor, action, subject_type, subject_id, payload, key)
+    last = _chain(known, items)
     # One statement moves and locks the head when this process's last known head is still
     # the store's (one writer, or this process wrote last); otherwise the head is read under
-    # its lock. Either way the entry is chained while the head row is locked.
+    # its lock. Either way the entries are chained while the head row is locked.
     if known is None or not repository.advance_head(
-        session, seq=known[0], hash=known[1], new_seq=entry.seq, new_hash=entry.hash
+        session, seq=known[0], hash=known[1], new_seq=last[0], new_hash=last[1]
     ):
         head = repository.lock_head(session)
-        entry = _entry(
-            (head.seq, head.hash), at, actor, action, subject_type, subject_id, payload, key
-        )
-        head.seq, head.hash = entry.seq, entry.hash
+        last = _chain((head.seq, head.hash), items)
+        head.seq, head.hash = last
         session.flush()
-    repository.add(session, entry)
-    _remember((entry.seq, entry.hash))
-    return entry
+    repository.add_many(session, [p.entry for p in items])
+    _remember(last)
+    return len(items)
+
+
+def _chain(head: tuple[int, str] | None, items: list[pending.Pending]) -> tuple[int, str]:
+    """Number and hash the entries after ``head``; the new head."""
+    seq, prev_hash = head or (0, "")
+    for item in items:
+        e = item.entry
+        seq += 1
+        message = _message(
+            seq=seq,
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            subject_type=e.subject_type,
+            subject_id=e.subject_id,
+            data=e.data,
+            prev_hash=prev_hash,
+        )
+        e.seq, e.prev_hash = seq, prev_hash
+        e.hash = prev_hash = hmac.new(item.key, message, hashlib.sha256).hexdigest()
+    return seq, prev_hash
+
+
+pending.install(write_pending)
 
 
 # The head this process wrote last: a hint only, checked by the conditional update (a stale
@@ -129,41 +172,6 @@ def _remember(head: tuple[int, str]) -> None:
     global _last_head
     with _head_lock:
         _last_head = head
-
-
-def _entry(
-    head: tuple[int, str] | None,
-    at: datetime,
-    actor: str,
-    action: str,
-    subject_type: str,
-    subject_id: str,
-    payload: dict[str, Any],
-    key: bytes,
-) -> AuditEntry:
-    """The entry that follows ``head`` (seq and hash), its HMAC computed."""
-    seq, prev_hash = head or (0, "")
-    message = _message(
-        seq=seq + 1,
-        at=at,
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        data=payload,
-        prev_hash=prev_hash,
-    )
-    return AuditEntry(
-        seq=seq + 1,
-        at=at,
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        data=payload,
-        prev_hash=prev_hash,
-        hash=hmac.new(key, message, hashlib.sha256).hexdigest(),
-    )
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from ombud.datamap import rights, taxonomy
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap, LegalBasis, PrivacyDeclaration
 from ombud.datamap.translate import own
-from ombud.db import after_commit
+from ombud.db import after_commit, once_per_transaction
 from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.models.base import new_id
 from ombud.models.consent import ConsentNotice
@@ -267,7 +267,10 @@ def map_info(datamap: DataMap, version_key: str = "") -> MapInfo:
 
 def current_map(session: Session) -> MapInfo:
     """Facts of the data map in force; parsed once per applied version (keyed by its id)."""
-    version_id = repository.latest_datamap_id(session)
+    # Once per transaction: a batch completing many erasures asks for every person.
+    version_id: str | None = once_per_transaction(
+        session, "consent_map_id", lambda: repository.latest_datamap_id(session)
+    )
     if version_id is None:
         return map_info(datamap_service.get_current(session))
     cached = _BY_VERSION.get(version_id)

@@ -23,6 +23,7 @@ from ombud.datamap.loader import (
 )
 from ombud.datamap.positions import Problem
 from ombud.datamap.schemas import DataMap, DataMapVersionOut
+from ombud.db import forget_per_transaction, once_per_transaction
 from ombud.errors import NotFound
 from ombud.models.datamap import DataMapVersion
 
@@ -78,7 +79,7 @@ def apply_map(
         files=dict(files),
     )
     repository.add(session, version)
-    session.info.pop(_CURRENT, None)  # a new version in force for this transaction too
+    forget_per_transaction(session)  # a new version in force for this transaction too
     audit.record(
         session,
         action="datamap.applied",
@@ -160,13 +161,9 @@ _CURRENT = "ombud_datamap_current"
 def current_version(session: Session) -> tuple[str, DataMap] | None:
     """The content hash and the (shared, not to be changed) map of the version in force."""
     # Read once per transaction: a request's completion asks several times (letters, result).
-    txn = session.get_nested_transaction() or session.get_transaction()
-    memo = session.info.get(_CURRENT)
-    if memo is not None and memo[0] is txn and txn is not None:
-        key: tuple[str, str] | None = memo[1]
-    else:
-        key = repository.latest_key(session)
-        session.info[_CURRENT] = (txn, key)
+    key: tuple[str, str] | None = once_per_transaction(
+        session, _CURRENT, lambda: repository.latest_key(session)
+    )
     if key is None:
         return None
     datamap = _parsed(session, key[0])

@@ -52,7 +52,7 @@ def complete_execution(
     if stored.get("export_id"):
         settings = config.get_settings()
         try:
-            package.find(settings, str(stored["export_id"]))
+            package.find(settings, str(stored["export_id"]), stored.get("package_name"))
         except Gone:
             # Never a letter that links to a file that does not exist: the run fails instead.
             raise Conflict(

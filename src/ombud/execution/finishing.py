@@ -1,8 +1,12 @@
-"""Completing a run: the access package built and stored, the request completed, in one
-transaction per request (or parked while manual tasks are open)."""
+"""Completing a run: the access package built and stored, the request completed (or parked
+while manual tasks are open); a batch's requests complete in one transaction, a savepoint
+each, so one that cannot complete leaves the others completed."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
@@ -13,6 +17,7 @@ from ombud.config import Settings
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
 from ombud.dsr import service as dsr_service
+from ombud.errors import OmbudError
 from ombud.execution import downloads, package, repository
 from ombud.execution.completion import finish, wait_for_tasks, with_uploads
 from ombud.execution.person import records_for
@@ -22,9 +27,52 @@ from ombud.execution.service import result_of
 from ombud.manual import service as manual_service
 from ombud.models.base import new_id
 
+log = logging.getLogger(__name__)
 
-def complete(
+
+@dataclass
+class Completed:
+    """What completing a batch did: completed, waiting for manual tasks, or refused (why)."""
+
+    completed: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def complete_many(
     engine: Engine | None,
+    outcomes: Sequence[RequestOutcome],
+    plan: Plan,
+    datamap: DataMap,
+    *,
+    settings: Settings,
+    actor: str,
+) -> Completed:
+    """Build the packages and complete the requests in one transaction (one commit, one
+    after-commit send of every letter); a request that cannot complete is rolled back to its
+    savepoint and reported in ``refused``."""
+    done = Completed()
+    with unit_of_work(engine) as session:
+        manual_service.prime(session, [o.spec.id for o in outcomes])
+        for outcome in outcomes:
+            rid = outcome.spec.id
+            try:
+                with session.begin_nested():
+                    parked = not _complete_one(
+                        session, outcome, plan, datamap, settings=settings, actor=actor
+                    )
+            except OmbudError as exc:
+                done.refused[rid] = exc.message
+                continue
+            except Exception:  # a bug: this request stays in progress, retried when stale
+                log.exception("completing request %s failed; the others go on", rid)
+                continue
+            (done.waiting if parked else done.completed).append(rid)
+    return done
+
+
+def _complete_one(
+    session: Session,
     outcome: RequestOutcome,
     plan: Plan,
     datamap: DataMap,
@@ -36,15 +84,14 @@ def complete(
     spec = outcome.spec
     result = result_of(plan, outcome)
     access = spec.type in ACCESS_TYPES
-    with unit_of_work(engine) as session:
-        # The request and its run stay locked to the end: no task can close unseen. An access
-        # request parks before its package is built (the owners' files go into it).
-        if wait_for_tasks(session, spec.id, None if access else result):
-            return False
-        if access:
-            _package(session, outcome, plan, datamap, result, settings=settings)
-            _access_steps(session, spec.id, result)
-        finish(session, spec, result, actor=actor)
+    # The request and its run stay locked to the end: no task can close unseen. An access
+    # request parks before its package is built (the owners' files go into it).
+    if wait_for_tasks(session, spec.id, None if access else result):
+        return False
+    if access:
+        _package(session, outcome, plan, datamap, result, settings=settings)
+        _access_steps(session, spec.id, result)
+    finish(session, spec, result, actor=actor)
     return True
 
 

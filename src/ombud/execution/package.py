@@ -12,6 +12,7 @@ import json
 import re
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -253,11 +254,17 @@ def _checked_path(folder: Path, export_id: str, suffix: str) -> Path:
     return path
 
 
-def find(settings: Settings, export_id: str) -> Path:
-    """The stored file of an export, or ``Gone`` when it was removed."""
+def find(settings: Settings, export_id: str, name: str | None = None) -> Path:
+    """The stored file of an export, or ``Gone`` when it was removed (``name``: the download
+    name the result recorded, which spares a search of the folder)."""
     folder = settings.data_dir / "exports"
+    stem = (name or "").removesuffix(".age").removesuffix(".zip")
     # Encrypted first: if both exist (a crash while encrypting), never hand out the plain one.
     for suffix in (".zip.age", ".zip"):
+        if DOWNLOAD_NAME.fullmatch(stem):
+            path = _checked_path(folder, export_id, f"{NAME_SEPARATOR}{stem}{suffix}")
+            if path.is_file():
+                return path
         path = _checked_path(folder, export_id, suffix)
         if path.is_file():
             return path
@@ -285,13 +292,18 @@ def export_id_of(path: Path) -> str:
 
 def discard(settings: Settings, request_id: str) -> int:
     """Delete every package file of a request (purged, or left by a run that died)."""
+    return discard_many(settings, [request_id])
+
+
+def discard_many(settings: Settings, request_ids: Sequence[str]) -> int:
+    """Delete every package file of these requests, in one pass over the folder."""
     folder = settings.data_dir / "exports"
-    if not folder.is_dir():
+    if not request_ids or not folder.is_dir():
         return 0
-    prefix = request_id.replace("-", "")
+    prefixes = tuple(rid.replace("-", "") for rid in request_ids)
     gone = 0
     for path in folder.iterdir():
-        if path.name.startswith(prefix) and ".zip" in path.name:
+        if path.name.startswith(prefixes) and ".zip" in path.name:
             path.unlink(missing_ok=True)
             gone += 1
     return gone

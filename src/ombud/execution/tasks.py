@@ -22,7 +22,7 @@ from ombud.datamap.schemas import DataMap
 from ombud.errors import OmbudError
 from ombud.execution import constraints, package
 from ombud.execution.claiming import carry_out_rights, claim, fail, runnable_ids
-from ombud.execution.finishing import complete
+from ombud.execution.finishing import complete_many
 from ombud.execution.journal import (
     HEARTBEAT_EVERY,
     STALE_AFTER,
@@ -69,9 +69,9 @@ def run_requests(
         return reports + [RunReport(s.id, "failed", taken.plan_error) for s in specs]
     if not specs or taken.planned is None:
         return reports
-    for spec in specs:
-        # A package written by an earlier attempt that died before recording it: never sent.
-        package.discard(settings, spec.id)
+    # A package written by an earlier attempt that died before recording it: never sent (a
+    # run this claim created had no earlier attempt).
+    package.discard_many(settings, [s.id for s in specs if s.id not in taken.fresh])
     journal = StoreJournal(engine, taken.runs, actor=actor, fresh=taken.fresh)
     datamap, version, plan = taken.planned
     try:
@@ -92,11 +92,15 @@ def run_requests(
     except OmbudError as exc:
         fail(engine, specs, exc.message, actor, planned=journal.recorded)
         return reports + [RunReport(s.id, "failed", exc.message) for s in specs]
-    for spec in specs:
-        if complete(engine, outcomes[spec.id], plan, datamap, settings=settings, actor=actor):
-            reports.append(RunReport(spec.id, "completed"))
-        else:
-            reports.append(RunReport(spec.id, "waiting", "waiting for manual tasks"))
+    done = complete_many(
+        engine, [outcomes[s.id] for s in specs], plan, datamap, settings=settings, actor=actor
+    )
+    reports += [RunReport(rid, "completed") for rid in done.completed]
+    reports += [RunReport(rid, "waiting", "waiting for manual tasks") for rid in done.waiting]
+    for rid, error in done.refused.items():
+        # Its steps are done and journalled: a retry replays them and completes it.
+        fail(engine, [s for s in specs if s.id == rid], error, actor)
+        reports.append(RunReport(rid, "failed", error))
     return reports
 
 

@@ -36,6 +36,12 @@ def for_request(session: Session, request_id: str) -> list[ManualTask]:
     return list(session.scalars(stmt))
 
 
+def with_tasks(session: Session, request_ids: Sequence[str]) -> set[str]:
+    """Which of these requests have any task."""
+    stmt = select(ManualTask.request_id).where(ManualTask.request_id.in_(list(request_ids)))
+    return set(session.scalars(stmt.distinct()))
+
+
 def open_count(session: Session, request_id: str) -> int:
     """How many tasks of a request are still open."""
     stmt = select(func.count()).where(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
+from ombud.db import forget_per_transaction, once_per_transaction
 from ombud.dsr import hints
 from ombud.dsr import repository as dsr_repository
 from ombud.errors import Conflict, Gone, InvalidInput, NotFound, OmbudError
@@ -147,8 +149,27 @@ def for_request(session: Session, request_id: str) -> list[ManualTask]:
     return repository.for_request(session, request_id)
 
 
+_WITHOUT = "manual_without_tasks"
+
+
+def prime(session: Session, request_ids: Sequence[str]) -> None:
+    """Note, for this transaction, which of these in-progress requests have no task, so
+    completing a batch asks once instead of per request. Tasks are opened only when a request
+    is approved, so an in-progress request without any cannot gain one meanwhile."""
+    without = set(request_ids) - repository.with_tasks(session, request_ids)
+    forget_per_transaction(session, _WITHOUT)
+    once_per_transaction(session, _WITHOUT, lambda: without)
+
+
+def _none(session: Session, request_id: str) -> bool:
+    without: set[str] = once_per_transaction(session, _WITHOUT, set)
+    return request_id in without
+
+
 def open_count(session: Session, request_id: str) -> int:
     """How many tasks of the request are still open."""
+    if _none(session, request_id):
+        return 0
     return repository.open_count(session, request_id)
 
 
@@ -241,13 +262,15 @@ def outcomes(session: Session, request_id: str) -> list[dict[str, Any]]:
             "reason": t.reason or "",
             "file": bool(t.upload),
         }
-        for t in repository.for_request(session, request_id)
+        for t in ([] if _none(session, request_id) else repository.for_request(session, request_id))
     ]
 
 
 def uploads(session: Session, settings: Settings, request_id: str) -> list[tuple[str, bytes]]:
     """(name in the package, content) of every file owners uploaded for the request."""
     out: list[tuple[str, bytes]] = []
+    if _none(session, request_id):
+        return out
     for task in repository.for_request(session, request_id):
         if task.upload:
             path = settings.data_dir / str(task.upload["path"])

@@ -48,14 +48,15 @@ def claim(
     return rows
 
 
-def mark_sent(session: Session, mail_id: str, *, at: datetime) -> bool:
-    """Mark a claimed message sent and wipe its body, in one statement; False if it is gone."""
+def mark_sent(session: Session, mail_ids: Sequence[str], *, at: datetime) -> int:
+    """Mark claimed messages sent and wipe their bodies, in one statement; how many were
+    still there."""
     stmt = (
         update(OutboxMail)
-        .where(OutboxMail.id == mail_id)
+        .where(OutboxMail.id.in_(list(mail_ids)))
         .values(status="sent", sent_at=at, body=None, last_error=None, claimed_by=None)
     )
-    return cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
+    return cast(CursorResult[Any], session.execute(stmt)).rowcount
 
 
 def get(session: Session, mail_id: str, *, lock: bool = False) -> OutboxMail | None:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ombud import mail
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.db import after_commit, unit_of_work
+from ombud.db import after_commit_all, unit_of_work
 from ombud.errors import OmbudError
 from ombud.models.mail import OutboxMail
 from ombud.outbox import repository
@@ -34,6 +34,10 @@ from ombud.outbox import repository
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
+# Most messages one claim takes; sent ones are recorded every RECORD_EVERY, so a sender that
+# dies mid-batch sends at most that many again after the lease.
+CLAIM_MAX = 500
+RECORD_EVERY = 20
 MAX_ATTEMPTS = 8
 # Waits after the 1st, 2nd, ... failed attempt; the last one repeats.
 BACKOFF = (
@@ -81,20 +85,26 @@ def enqueue(
             next_attempt_at=utcnow(),
         ),
     )
+    # Every letter of the transaction leaves together after the commit: one claim, one
+    # connection, one update per chunk, however many requests a batch completed.
     if settings.broker_url:
         # Workers send it (claimed row, retries with backoff); the API does not wait on SMTP.
         from ombud.workers.dispatch import send_mail
 
-        after_commit(session, lambda: send_mail(settings, [row.id]))
+        after_commit_all(session, "mail", row.id, lambda ids: send_mail(settings, ids))
     else:
-        after_commit(session, lambda: _send_committed(session, settings, row.id))
+        after_commit_all(
+            session, "mail", row.id, lambda ids: _send_committed(session, settings, ids)
+        )
     return row
 
 
-def _send_committed(session: Session, settings: Settings, mail_id: str) -> None:
-    """After-commit hook: send the message now, in this process."""
+def _send_committed(session: Session, settings: Settings, mail_ids: list[str]) -> None:
+    """After-commit hook: send the messages now, in this process."""
     try:
-        deliver(lambda: _reuse(session), settings, ids=[mail_id])
+        for i in range(0, len(mail_ids), CLAIM_MAX):
+            chunk = mail_ids[i : i + CLAIM_MAX]
+            deliver(lambda: _reuse(session), settings, ids=chunk, limit=len(chunk))
     except Exception:  # committed work must not fail now; the queue keeps the letters
         log.exception("sending queued mail failed; it stays queued for the next drain")
 
@@ -139,19 +149,45 @@ def deliver(
             ids=ids,
             limit=limit,
         )
+        if ids is not None:
+            # In the order they were queued: a letter never overtakes an earlier one.
+            order = {mail_id: i for i, mail_id in enumerate(ids)}
+            rows.sort(key=lambda r: order.get(r.id, len(order)))
         claimed = [(r.id, _message(settings, r)) for r in rows]
-    for mail_id, message in claimed:
-        try:
-            mail.send(settings, message)
-            error = None
-        except OmbudError as exc:
-            error = exc.message
-        except OSError as exc:  # the outbox folder cannot be written
-            error = f"cannot write mail into {settings.mail_outbox}: {exc}"
-        with stage() as session:
-            outcome = _record(session, mail_id, error)
-        setattr(report, outcome, getattr(report, outcome) + 1)
+    sent: list[str] = []
+    with mail.connection(settings) as send:
+        for mail_id, message in claimed:
+            try:
+                send(message)
+            except OmbudError as exc:
+                _failed(stage, report, mail_id, exc.message)
+                continue
+            except OSError as exc:  # the outbox folder cannot be written
+                error = f"cannot write mail into {settings.mail_outbox}: {exc}"
+                _failed(stage, report, mail_id, error)
+                continue
+            sent.append(mail_id)
+            if len(sent) >= RECORD_EVERY:
+                _sent(stage, report, sent)
+        _sent(stage, report, sent)
     return report
+
+
+def _sent(stage: Stage, report: Report, mail_ids: list[str]) -> None:
+    """Record sent messages (body wiped) in one statement, and empty the list."""
+    if not mail_ids:
+        return
+    with stage() as session:
+        n = repository.mark_sent(session, mail_ids, at=utcnow())
+    report.sent += n
+    report.failed += len(mail_ids) - n  # deleted meanwhile (purged)
+    mail_ids.clear()
+
+
+def _failed(stage: Stage, report: Report, mail_id: str, error: str) -> None:
+    with stage() as session:
+        outcome = _record(session, mail_id, error)
+    setattr(report, outcome, getattr(report, outcome) + 1)
 
 
 def _message(settings: Settings, row: OutboxMail) -> EmailMessage:
@@ -165,7 +201,7 @@ def _message(settings: Settings, row: OutboxMail) -> EmailMessage:
 def _record(session: Session, mail_id: str, error: str | None) -> str:
     """Mark a message sent (body wiped), due again later, or failed; return which."""
     if error is None:
-        return "sent" if repository.mark_sent(session, mail_id, at=utcnow()) else "failed"
+        return "sent" if repository.mark_sent(session, [mail_id], at=utcnow()) else "failed"
     row = repository.get(session, mail_id, lock=True)
     if row is None:
         return "failed"

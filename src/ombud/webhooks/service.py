@@ -21,11 +21,12 @@ from ombud import config
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.db import after_commit
+from ombud.db import after_commit_all, forget_per_transaction
 from ombud.errors import InvalidInput, NotFound
 from ombud.models.base import new_id
 from ombud.models.webhooks import WebhookDelivery, WebhookEndpoint
 from ombud.webhooks import delivery, repository
+from ombud.webhooks import targets as targets_module
 from ombud.webhooks.targets import check_url, targets
 
 log = logging.getLogger(__name__)
@@ -129,12 +130,16 @@ def queue_raw(
 def deliver_after_commit(session: Session, settings: Settings, ids: Sequence[str]) -> None:
     """Once ``session`` commits, deliver ``ids`` in a background thread (never delaying the
     response); a process that dies first leaves them to the next drain."""
-    if not ids:
-        return
     bind = session.get_bind()
     if isinstance(bind, Engine):
         engine = bind
-        after_commit(session, lambda: delivery.start(engine, settings, list(ids)))
+
+        # One delivery thread for everything the transaction queued.
+        def start(all_ids: list[str]) -> None:
+            delivery.start(engine, settings, list(all_ids))
+
+        for delivery_id in ids:
+            after_commit_all(session, "webhooks", delivery_id, start)
 
 
 def drain(engine: Engine | None, settings: Settings, *, limit: int = 100) -> delivery.Report:
@@ -168,6 +173,7 @@ def add_endpoint(
         created_by=actor,
     )
     repository.add(session, row)
+    forget_per_transaction(session, targets_module.MEMO)
     audit.record(
         session,
         action="webhook.endpoint_added",
@@ -189,6 +195,7 @@ def remove_endpoint(session: Session, endpoint_id: str, *, actor: str) -> None:
     if repository.endpoint(session, endpoint_id) is None:
         raise NotFound(f"no webhook endpoint with id {endpoint_id}")
     repository.remove_endpoint(session, endpoint_id)
+    forget_per_transaction(session, targets_module.MEMO)
     audit.record(
         session,
         action="webhook.endpoint_removed",

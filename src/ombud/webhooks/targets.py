@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
+from ombud.db import once_per_transaction
 from ombud.errors import InvalidInput
 from ombud.webhooks import repository
 
@@ -40,12 +41,20 @@ def settings_targets(settings: Settings) -> list[Target]:
     return out
 
 
+MEMO = "webhook_targets"
+
+
 def targets(session: Session, settings: Settings) -> list[Target]:
-    """Every active endpoint, from the settings and the store."""
-    stored = [
-        Target(e.id, e.url, e.secret, tuple(e.events))
-        for e in repository.endpoints(session, active_only=True)
-    ]
+    """Every active endpoint, from the settings and the store (read once per transaction:
+    a batch completing many requests emits for each)."""
+    stored: list[Target] = once_per_transaction(
+        session,
+        MEMO,
+        lambda: [
+            Target(e.id, e.url, e.secret, tuple(e.events))
+            for e in repository.endpoints(session, active_only=True)
+        ],
+    )
     return settings_targets(settings) + stored
 
 
