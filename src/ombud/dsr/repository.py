@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, func, inspect, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote, VerificationCode
@@ -32,33 +32,62 @@ def get_for_update(session: Session, request_id: str) -> PrivacyRequest | None:
     return found
 
 
-def _locks(session: Session) -> dict[tuple[type, str], object]:
-    """Rows locked in the session's current transaction (a new transaction, a new set), held
-    here too: the session's identity map alone would let them be collected and read again."""
-    # The innermost transaction: a savepoint rolled back releases the locks taken in it.
-    txn = session.get_nested_transaction() or session.get_transaction()
-    held = session.info.get("ombud_locks")
-    if held is None or held[0] is not txn:
-        held = (txn, {})
-        session.info["ombud_locks"] = held
-    locks: dict[tuple[type, str], object] = held[1]
-    return locks
+_LOCKS = "ombud_locks"
+
+
+def _held(session: Session) -> dict[SessionTransaction, dict[tuple[type, str], object]]:
+    """Rows locked per transaction of the session (its root and its savepoints), held here
+    too: the session's identity map alone would let them be collected and read again."""
+    root = session.get_transaction()
+    held = session.info.get(_LOCKS)
+    if held is None or held[0] is not root:
+        held = (root, {})
+        session.info[_LOCKS] = held
+    per_txn: dict[SessionTransaction, dict[tuple[type, str], object]] = held[1]
+    return per_txn
 
 
 def held_lock(session: Session, model: type, key: str) -> object | None:
-    """The row of ``model`` this transaction already locked (``note_lock``), or None."""
-    if session.get_transaction() is None:
+    """The row of ``model`` this transaction (or one it is a savepoint of) already locked
+    (``note_lock``), or None."""
+    txn = session.get_nested_transaction() or session.get_transaction()
+    if txn is None:
         return None
-    row = _locks(session).get((model, key))
-    if row is None:
-        return None
-    state = inspect(row)
-    return None if state.deleted or state.was_deleted or state.detached else row
+    per_txn = _held(session)
+    # A savepoint rolled back releases the locks taken in it; those of the transactions it
+    # sits in still hold.
+    while txn is not None:
+        row = per_txn.get(txn, {}).get((model, key))
+        if row is not None:
+            state = inspect(row)
+            return None if state.deleted or state.was_deleted or state.detached else row
+        txn = txn.parent
+    return None
 
 
 def note_lock(session: Session, key: str, row: object) -> None:
     """Remember that this transaction locked ``row`` (``SELECT ... FOR UPDATE``)."""
-    _locks(session)[(type(row), key)] = row
+    txn = session.get_nested_transaction() or session.get_transaction()
+    if txn is not None:
+        _held(session).setdefault(txn, {})[(type(row), key)] = row
+
+
+def lock_many(session: Session, request_ids: Sequence[str]) -> dict[str, PrivacyRequest]:
+    """Lock these requests in one statement (in id order, as every batch does, so two
+    batches never wait on each other in a circle); the ones that exist, by id."""
+    if not request_ids:
+        return {}
+    stmt = (
+        select(PrivacyRequest)
+        .where(PrivacyRequest.id.in_(sorted(set(request_ids))))
+        .order_by(PrivacyRequest.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = {r.id: r for r in session.scalars(stmt)}
+    for rid, row in found.items():
+        note_lock(session, rid, row)
+    return found
 
 
 def get_external(session: Session, *, source: str, external_id: str) -> PrivacyRequest | None:

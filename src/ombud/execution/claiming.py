@@ -53,6 +53,10 @@ def claim(
     read the map to run with, all in one transaction; report the others."""
     out = Claim()
     with unit_of_work(engine) as session:
+        # Locked together first (requests, then runs, as the task page does), then each
+        # claim finds its rows already locked.
+        dsr_repository.lock_many(session, request_ids)
+        repository.lock_runs(session, request_ids)
         for rid in request_ids:
             _claim_one(session, rid, actor, out)
         if out.specs and settings is not None:

@@ -16,6 +16,7 @@ from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
+from ombud.dsr import repository as dsr_repository
 from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
 from ombud.execution import downloads, package, repository
@@ -52,8 +53,13 @@ def complete_many(
     after-commit send of every letter); a request that cannot complete is rolled back to its
     savepoint and reported in ``refused``."""
     done = Completed()
+    ids = [o.spec.id for o in outcomes]
     with unit_of_work(engine) as session:
-        manual_service.prime(session, [o.spec.id for o in outcomes])
+        # Locked together first (requests, then runs, in the order the task page locks
+        # them): no task can close unseen, and each savepoint finds its rows locked.
+        dsr_repository.lock_many(session, ids)
+        repository.lock_runs(session, ids)
+        manual_service.prime(session, ids)
         for outcome in outcomes:
             rid = outcome.spec.id
             try:

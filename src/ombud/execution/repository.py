@@ -30,6 +30,23 @@ def get_run(session: Session, request_id: str, *, lock: bool = False) -> Executi
     return found
 
 
+def lock_runs(session: Session, request_ids: Sequence[str]) -> dict[str, ExecutionRun]:
+    """Lock the runs of these requests in one statement (request id order); by request id."""
+    if not request_ids:
+        return {}
+    stmt = (
+        select(ExecutionRun)
+        .where(ExecutionRun.request_id.in_(sorted(set(request_ids))))
+        .order_by(ExecutionRun.request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = {r.request_id: r for r in session.scalars(stmt)}
+    for rid, run in found.items():
+        dsr_repository.note_lock(session, rid, run)
+    return found
+
+
 def add_run(session: Session, run: ExecutionRun) -> None:
     """Insert a run."""
     session.add(run)
