@@ -15,6 +15,7 @@ from ombud.config import Settings
 from ombud.connectors import idle
 from ombud.execution.retries import give_up
 from ombud.execution.tasks import RunReport, run_pending, runnable_ids
+from ombud.outbox.sender import MailSender, handing_off
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,13 @@ class BackgroundRunner:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # The runner's letters leave from their own thread: the next batch need not wait.
+        self._mail = MailSender(engine, settings)
 
     def start(self) -> None:
         """Start the thread (once)."""
         if self._thread is None:
+            self._mail.start()
             self._thread = threading.Thread(target=self._loop, name="ombud-execution", daemon=True)
             self._thread.start()
 
@@ -46,6 +50,7 @@ class BackgroundRunner:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._mail.stop(timeout)
         idle.close_all()  # the target connections kept between runs
 
     def run_once(self) -> list[RunReport]:
@@ -77,5 +82,6 @@ class BackgroundRunner:
             # Cleared before the run, not after the wait: a wake that lands between the two
             # would otherwise be lost and the request would wait a whole interval.
             self._wake.clear()
-            self.run_once()
+            with handing_off(self._mail):
+                self.run_once()
             self._wake.wait(self.settings.execution_interval_seconds)

@@ -29,7 +29,7 @@ from ombud.config import Settings
 from ombud.db import after_commit_all, unit_of_work
 from ombud.errors import OmbudError
 from ombud.models.mail import OutboxMail
-from ombud.outbox import repository
+from ombud.outbox import repository, sender
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,14 @@ def enqueue(
 
 
 def _send_committed(session: Session, settings: Settings, mail_ids: list[str]) -> None:
-    """After-commit hook: send the messages now, in this process."""
+    """After-commit hook: send the messages now, in this process (or hand them to the
+    runner's sender thread)."""
+    handed = sender.current()
+    if handed is not None:
+        handed.submit(mail_ids)
+        return
     try:
-        for i in range(0, len(mail_ids), CLAIM_MAX):
-            chunk = mail_ids[i : i + CLAIM_MAX]
-            deliver(lambda: _reuse(session), settings, ids=chunk, limit=len(chunk))
+        deliver_ids(lambda: _reuse(session), settings, mail_ids)
     except Exception:  # committed work must not fail now; the queue keeps the letters
         log.exception("sending queued mail failed; it stays queued for the next drain")
 
@@ -118,6 +121,18 @@ def _reuse(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def deliver_ids(stage: Stage, settings: Settings, mail_ids: list[str]) -> Report:
+    """Send these messages (those still due), ``CLAIM_MAX`` per claim."""
+    total = Report()
+    for i in range(0, len(mail_ids), CLAIM_MAX):
+        chunk = mail_ids[i : i + CLAIM_MAX]
+        report = deliver(stage, settings, ids=chunk, limit=len(chunk))
+        total.sent += report.sent
+        total.retry += report.retry
+        total.failed += report.failed
+    return total
 
 
 def drain(engine: Engine | None, settings: Settings, *, limit: int = 100) -> Report:
