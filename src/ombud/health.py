@@ -1,5 +1,6 @@
 """``/healthz``: the process is up and the store answers; ``/api/v1/metrics``: counters staff
-watch (429 answers of the public forms, complaints open and overdue)."""
+watch (429 answers of the public forms, complaints open and overdue, CPU per phase of the
+request path)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from ombud import __version__, ratelimit
+from ombud import __version__, phases, ratelimit
 from ombud.complaints import service as complaints
 from ombud.db import DbSession
 from ombud.deps import SettingsDep, ViewerStaff
@@ -46,9 +47,18 @@ class ComplaintCounts(BaseModel):
     by_about: dict[str, int] = Field(description="per subject: request, processing, general")
 
 
+class PhaseTime(BaseModel):
+    requests: int = Field(description="requests that went through the phase")
+    cpu_seconds: float = Field(description="CPU time of the threads running it")
+
+
 class Metrics(BaseModel):
     rate_limited: RateLimitedCount
     complaints: ComplaintCounts
+    request_path: dict[str, PhaseTime] = Field(
+        description="this process only, since it started: CPU per phase of the request path "
+        "(intake, approval, claim, execution, package, completion, mail)"
+    )
 
 
 @router.get("/api/v1/metrics", response_model=Metrics)
@@ -63,6 +73,7 @@ def metrics(request: Request, session: DbSession, _staff: ViewerStaff) -> Metric
             shared=isinstance(limiter, ratelimit.RedisLimiter),
         ),
         complaints=ComplaintCounts.model_validate(complaints.metrics(session)),
+        request_path={k: PhaseTime.model_validate(v) for k, v in phases.snapshot().items()},
     )
 
 

@@ -102,3 +102,35 @@ def test_bulk_limits_are_clear_4xx(client: TestClient, tokens: dict[str, str]) -
     assert client.post("/api/v1/requests/approve", json={"ids": []}, headers=h).status_code == 422
     anon = client.post("/api/v1/requests/bulk", json={"items": [{"type": "access"}]})
     assert anon.status_code == 401
+
+
+def test_metrics_show_the_cpu_of_intake_and_approval(
+    client: TestClient, datamap: DataMapVersion, tokens: dict[str, str]
+) -> None:
+    def path() -> dict[str, dict[str, float]]:
+        res = client.get("/api/v1/metrics", headers=auth(tokens["viewer"]))
+        assert res.status_code == 200, res.text
+        out: dict[str, dict[str, float]] = res.json()["request_path"]
+        return out
+
+    before = path()
+    made = _bulk(
+        client,
+        tokens["privacy_officer"],
+        [
+            {"type": "access", "email": f"m{n}@example.test", "country": "DE", **CHECKED}
+            for n in range(4)
+        ],
+    )
+    items = made["items"]
+    assert isinstance(items, list)
+    ids = [i["id"] for i in items]
+    res = client.post(
+        "/api/v1/requests/approve", json={"ids": ids}, headers=auth(tokens["privacy_officer"])
+    )
+    assert res.status_code == 200, res.text
+    after = path()
+    assert set(after) >= {"intake", "approval", "claim", "execution", "package", "mail"}
+    for name, n in (("intake", 4), ("approval", 4)):
+        assert after[name]["requests"] - before[name]["requests"] == n
+        assert after[name]["cpu_seconds"] > before[name]["cpu_seconds"]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ombud.dsr import intake, schemas, service
 from ombud.errors import OmbudError
 from ombud.models.requests import PrivacyRequest
+from ombud.phases import phase
 
 SOURCE = "staff"
 
@@ -73,11 +74,15 @@ def create_many(session: Session, items: list[dict[str, Any]], *, actor: str) ->
             )
         return row
 
-    return _each(session, items, one)
+    with phase("intake", len(items)):
+        return _each(session, items, one)
 
 
 def approve_many(
     session: Session, ids: list[str], *, actor: str, note: str = ""
 ) -> schemas.BulkResult:
     """Approve each verified request (as one approval at a time would)."""
-    return _each(session, ids, lambda rid: service.approve(session, rid, actor=actor, note=note))
+    with phase("approval", len(ids)):
+        return _each(
+            session, ids, lambda rid: service.approve(session, rid, actor=actor, note=note)
+        )

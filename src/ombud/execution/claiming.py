@@ -26,6 +26,7 @@ from ombud.execution.runner import RequestSpec
 from ombud.execution.service import plan_of_version, spec_for
 from ombud.manual import service as manual_service
 from ombud.models.execution import ExecutionRun
+from ombud.phases import phase
 
 
 @dataclass
@@ -52,7 +53,7 @@ def claim(
     """Move runnable requests to in_progress and take their runs, and (given ``settings``)
     read the map to run with, all in one transaction; report the others."""
     out = Claim()
-    with unit_of_work(engine) as session:
+    with phase("claim", len(request_ids)), unit_of_work(engine) as session:
         # Locked together first (requests, then runs, as the task page does), then each
         # claim finds its rows already locked.
         dsr_repository.lock_many(session, request_ids)

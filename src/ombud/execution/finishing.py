@@ -27,6 +27,7 @@ from ombud.execution.runner import RequestOutcome
 from ombud.execution.service import result_of
 from ombud.manual import service as manual_service
 from ombud.models.base import new_id
+from ombud.phases import phase
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def complete_many(
     savepoint and reported in ``refused``."""
     done = Completed()
     ids = [o.spec.id for o in outcomes]
-    with unit_of_work(engine) as session:
+    with phase("completion", len(ids)), unit_of_work(engine) as session:
         # Locked together first (requests, then runs, in the order the task page locks
         # them): no task can close unseen, and each savepoint finds its rows locked.
         dsr_repository.lock_many(session, ids)
@@ -95,7 +96,8 @@ def _complete_one(
     if wait_for_tasks(session, spec.id, None if access else result):
         return False
     if access:
-        _package(session, outcome, plan, datamap, result, settings=settings)
+        with phase("package"):
+            _package(session, outcome, plan, datamap, result, settings=settings)
         _access_steps(session, spec.id, result)
     finish(session, spec, result, actor=actor)
     return True

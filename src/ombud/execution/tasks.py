@@ -35,6 +35,7 @@ from ombud.execution.journal import (
 from ombud.execution.planner import ERASURE_TYPES, Plan
 from ombud.execution.runner import ConnectorPool, RequestSpec, execute_batch
 from ombud.execution.service import masking_key
+from ombud.phases import phase
 
 __all__ = [
     "HEARTBEAT_EVERY",
@@ -80,15 +81,16 @@ def run_requests(
             reports += refused
             if not specs:
                 return reports
-            outcomes = execute_batch(
-                plan,
-                specs,
-                pool=pool,
-                journal=journal,
-                key=masking_key(settings),
-                progress=progress,
-                version=version,
-            )
+            with phase("execution", len(specs)):
+                outcomes = execute_batch(
+                    plan,
+                    specs,
+                    pool=pool,
+                    journal=journal,
+                    key=masking_key(settings),
+                    progress=progress,
+                    version=version,
+                )
     except OmbudError as exc:
         fail(engine, specs, exc.message, actor, planned=journal.recorded)
         return reports + [RunReport(s.id, "failed", exc.message) for s in specs]

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from ombud.config import Settings
 from ombud.db import unit_of_work
+from ombud.phases import phase
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ class MailSender:
                     ids += more
             if ids:
                 try:
-                    service.deliver_ids(lambda: unit_of_work(self.engine), self.settings, ids)
+                    with phase("mail", len(ids)):
+                        service.deliver_ids(lambda: unit_of_work(self.engine), self.settings, ids)
                 except Exception:  # the rows stay queued for the next drain
                     log.exception("sending handed-over mail failed; it stays queued")
             if stop:

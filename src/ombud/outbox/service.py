@@ -30,6 +30,7 @@ from ombud.db import after_commit_all, unit_of_work
 from ombud.errors import OmbudError
 from ombud.models.mail import OutboxMail
 from ombud.outbox import repository, sender
+from ombud.phases import phase
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,8 @@ def _send_committed(session: Session, settings: Settings, mail_ids: list[str]) -
         handed.submit(mail_ids)
         return
     try:
-        deliver_ids(lambda: _reuse(session), settings, mail_ids)
+        with phase("mail", len(mail_ids)):
+            deliver_ids(lambda: _reuse(session), settings, mail_ids)
     except Exception:  # committed work must not fail now; the queue keeps the letters
         log.exception("sending queued mail failed; it stays queued for the next drain")
 
