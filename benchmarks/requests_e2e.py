@@ -142,6 +142,13 @@ class Client:
             res.raise_for_status()
             assert res.json()["refused"] == 0, res.text
 
+    def phases(self) -> dict[str, dict[str, float]]:
+        """The server's CPU per phase of the request path so far (``/api/v1/metrics``)."""
+        res = self.http.get("/api/v1/metrics")
+        res.raise_for_status()
+        out: dict[str, dict[str, float]] = res.json()["request_path"]
+        return out
+
     def status(self, rid: str) -> dict[str, Any]:
         """One request as staff see it."""
         res = self.http.get(f"/api/v1/requests/{rid}")
@@ -178,6 +185,32 @@ def completed(store_url: str, ids: list[str]) -> int:
     if failed and failed[0]:
         raise RuntimeError(f"{failed[0]} requests failed")
     return int(row[0]) if row else 0
+
+
+def server_latency(store_url: str, ids: list[str]) -> list[float]:
+    """Seconds from approval to completion as the store stamped them (no polling in it)."""
+    plain = store_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain) as conn:
+        rows = conn.execute(
+            "SELECT extract(epoch FROM closed_at - decided_at) FROM privacy_requests "
+            "WHERE id = ANY(%s)",
+            [ids],
+        ).fetchall()
+    return [float(r[0]) for r in rows]
+
+
+def mail_settled(store_url: str, timeout: float = 60) -> None:
+    """Wait until no letter is waiting to be sent (the sender thread may still be at it)."""
+    plain = store_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(plain, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT count(*) FROM mail_outbox WHERE status IN ('pending', 'sending')"
+            ).fetchone()
+            if not row or not row[0]:
+                return
+            time.sleep(0.05)
 
 
 def session_cpu(leaders: list[int]) -> list[float]:
@@ -276,15 +309,20 @@ def run_mode(
         client = Client(base, token)
         for kind in KINDS:
             lat: list[float] = []
+            singles: list[str] = []
             for _ in range(args.single):
                 (rid,) = client.create(kind, [next(pool_people)])
+                singles.append(rid)
                 client.approve([rid])
                 t0 = time.perf_counter()
                 body = wait_done(client, rid)
                 lat.append(time.perf_counter() - t0)
                 if kind == "access":
                     assert body["result"].get("export_id") or body["result"].get("no_data")
+            stamped = server_latency(store_url, singles)
             batch = [next(pool_people) for _ in range(args.concurrent)]
+            mail_settled(store_url)
+            phases0 = client.phases()
             ids = client.create(kind, batch)
             cpu0, machine0 = session_cpu(leaders), machine_cpu()
             commits0 = store_commits(store_url)
@@ -296,12 +334,20 @@ def run_mode(
                 time.sleep(0.05)
             e2e = time.perf_counter() - t0
             cpu1, machine1 = session_cpu(leaders), machine_cpu()
+            mail_settled(store_url)
+            phases1 = client.phases()
             # The approval call, the polls here and the readings are transactions too.
             commits = store_commits(store_url) - commits0 - polls - 3
             floor_people = [next(pool_people) for _ in range(args.concurrent)]
             with ConnectorPool(demo_map(bench_url)) as pool:
                 engine_s = engine_batch(demo_map(bench_url), pool, kind, floor_people)
             results[kind] = {
+                **{
+                    f"phase:{name}": (v["cpu_seconds"] - phases0[name]["cpu_seconds"]) / len(ids)
+                    for name, v in phases1.items()
+                },
+                "server_median": statistics.median(stamped),
+                "server_p95": p95(stamped),
                 "median": statistics.median(lat),
                 "p95": p95(lat),
                 "rate": len(ids) / e2e,
@@ -347,6 +393,17 @@ def report(args: argparse.Namespace, workers: int, results: dict[str, dict[str, 
             f"machine {r['machine_cpu'] / r['seconds']:.2f} | "
             f"per request: {(r['server_cpu'] + r['workers_cpu']) * 1000 / len_ids(args):.1f} "
             f"CPU-ms, {r['commits']:.1f} store transactions"
+        )
+        split = ", ".join(
+            f"{k.split(':', 1)[1]} {v * 1000:.2f}"
+            for k, v in r.items()
+            if k.startswith("phase:") and v > 0
+        )
+        total = sum(v for k, v in r.items() if k.startswith("phase:")) * 1000
+        print(
+            f"{'':8} approval to completed as the store stamped it: median "
+            f"{r['server_median'] * 1000:.1f} ms, p95 {r['server_p95'] * 1000:.1f} ms | "
+            f"server CPU-ms per request by phase (batch, incl. intake): {split}; sum {total:.2f}"
         )
 
 
