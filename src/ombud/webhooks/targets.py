@@ -43,8 +43,8 @@ def settings_targets(settings: Settings) -> list[Target]:
 def targets(session: Session, settings: Settings) -> list[Target]:
     """Every active endpoint, from the settings and the store."""
     stored = [
-        Target(e.id, e.url, e.secret, tuple(e.events))
-        for e in repository.endpoints(session, active_only=True)
+        Target(endpoint_id, url, secret, tuple(events or ()))
+        for endpoint_id, url, secret, events in repository.active_endpoints(session)
     ]
     return settings_targets(settings) + stored
 
