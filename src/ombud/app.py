@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ombud import __version__, keys, logs
 from ombud.config import Settings, get_settings
+from ombud.consent.fastpath import DecisionFastPath
 from ombud.db import make_engine, session_factory
 from ombud.errors import document_errors, install_error_handlers
 from ombud.inputguard import InputGuard
@@ -42,6 +44,8 @@ ROUTER_MODULES = (
 )
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+# Seconds a thread may hold the GIL while another waits for it (Python's default: 0.005).
+GIL_SWITCH_INTERVAL = 0.001
 
 
 def collect_routers() -> list[APIRouter]:
@@ -62,6 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         background = dispatcher = scheduler = None
+        # The event loop shares the GIL with the threads that wait on the store (the consent
+        # batcher's writes): at Python's default 5 ms a thread back from a round trip waits
+        # up to that long for a busy loop, and the batch writer's latency caps throughput.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch_interval, GIL_SWITCH_INTERVAL))
         if settings.broker_url:
             # Workers run requests, mail and periodic jobs: the server only sends messages.
             from ombud.workers.dispatch import Dispatcher
@@ -88,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if dispatcher is not None:
             dispatcher.close()
         engine.dispose()
+        sys.setswitchinterval(switch_interval)
 
     app = FastAPI(
         title="Ombud",
@@ -102,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     install_error_handlers(app)
+    # Innermost: single consent decisions skip FastAPI's routing, not Ombud's middlewares.
+    app.add_middleware(DecisionFastPath)
     app.add_middleware(InputGuard)
     app.add_middleware(LanguageMiddleware)
     logs.install_access_log_filter()

@@ -10,7 +10,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
@@ -59,6 +59,7 @@ def translations(language: str) -> NullTranslations:
     return Translations(buffer, domain=DOMAIN)
 
 
+@lru_cache(maxsize=512)  # twice per request (the language middleware): Babel parses slowly
 def normalise(value: str | None) -> str | None:
     """The catalog language a tag names (``de-AT`` → ``de``), or None when there is none."""
     if not value:
@@ -221,5 +222,6 @@ def _filled(value: object) -> bool:
 def clear_cache() -> None:
     """Forget parsed catalogs (tests that write catalogs; a server reload)."""
     available.cache_clear()
+    normalise.cache_clear()
     catalog.cache_clear()
     translations.cache_clear()

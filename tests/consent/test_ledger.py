@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ombud.config import Settings
 from ombud.consent import ledger, repository, service
 from ombud.consent.ledger import Context
-from ombud.consent.schemas import BulkCheckCreate
+from ombud.consent.schemas import BulkCheckCreate, DecisionCreate
 from ombud.datamap import service as datamap_service
 from ombud.datamap.loader import load_datamap
 from ombud.errors import InvalidInput
@@ -265,3 +265,29 @@ def test_bad_input_writes_nothing(
     with pytest.raises(InvalidInput, match=message):
         service.record_decision(db_session, **args)  # type: ignore[arg-type]
     assert counts(db_session) == before
+
+
+def test_a_batch_writes_in_order_and_keeps_the_last_decision_as_state(
+    db_session: Session, datamap: DataMapVersion
+) -> None:
+    # One batch holds several decisions of one person and purpose (the group commit, bulk).
+    items = [
+        DecisionCreate(email=email, purpose="newsletter", decision=decision, method=method)
+        for email, decision, method in [
+            ("a@example.com", "granted", "api"),
+            ("b@example.com", "granted", "api"),
+            ("a@example.com", "refused", "preference_center"),
+            ("b@example.com", "withdrawn", "api"),
+            ("a@example.com", "granted", "web_form"),
+        ]
+    ]
+    recs = service.record_decisions(db_session, items=items, actor="test")
+    ids = [r.id for r in recs]
+    assert ids == sorted(ids) and len(set(ids)) == len(items)
+    stored = {r.receipt_id: r for r in db_session.scalars(select(ConsentRecord))}
+    assert [stored[r.receipt_id].id for r in recs] == ids
+    assert [stored[r.receipt_id].decision for r in recs] == [i.decision for i in items]
+    for email, record in [("a@example.com", recs[4]), ("b@example.com", recs[3])]:
+        state = repository.get_state(db_session, ledger.email_subject(email).hash, "newsletter")
+        assert state is not None and state.record_id == record.id
+        assert state.decision == record.decision

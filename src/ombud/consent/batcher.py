@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -173,9 +174,14 @@ def _settle(item: _Item, outcome: Outcome) -> None:
 
 
 def batcher_for(request: Request) -> DecisionBatcher:
+    """The batcher of the request's app (``batcher_of``)."""
+    return batcher_of(request.app)
+
+
+def batcher_of(app: Any) -> DecisionBatcher:
     """The app's batcher, created on first use (its transactions: ``consent_batch_scope`` if
     the app has one, else a unit of work on the app's engine)."""
-    state = request.app.state
+    state = app.state
     batcher: DecisionBatcher | None = getattr(state, "consent_batcher", None)
     if batcher is None:
         settings: Settings = state.settings

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ombud import config, keys
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.consent import repository
+from ombud.consent import repository, repository_batch
 from ombud.consent.purposes import NoticeRef
 from ombud.consent.schemas import SubjectKind
 from ombud.errors import InvalidInput
@@ -184,6 +184,11 @@ def write_checked(
         if rid is None:
             return None
         ids = [rid]
+    elif session.get_bind().dialect.name == "postgresql":
+        found = repository_batch.append_batch(session, rows, map_version=map_version)
+        if found is None:
+            return None
+        ids = found
     else:
         if map_version is not None and (repository.latest_datamap_id(session) or "") != map_version:
             return None

@@ -33,8 +33,11 @@ def _chosen(scope: Scope) -> str | None:
 
 
 def _override(scope: Scope) -> str | None:
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    return i18n.normalise((query.get("lang") or [None])[0])
+    raw: bytes = scope.get("query_string", b"")
+    if not raw:  # most API calls: parsing nothing is not free on every request
+        return None
+    values = parse_qs(raw.decode("latin-1")).get("lang")
+    return i18n.normalise(values[0]) if values else None
 
 
 def request_language(scope: Scope) -> str:

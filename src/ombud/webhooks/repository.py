@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from ombud.models.webhooks import WebhookDelivery, WebhookEndpoint
@@ -23,6 +25,22 @@ def endpoints(session: Session, *, active_only: bool = False) -> list[WebhookEnd
     if active_only:
         stmt = stmt.where(WebhookEndpoint.active.is_(True))
     return list(session.scalars(stmt))
+
+
+def active_endpoints(session: Session) -> list[tuple[str, str, str, list[str]]]:
+    """Id, URL, secret and events of each active endpoint, oldest first (every emit asks)."""
+    return [(r[0], r[1], r[2], r[3]) for r in session.execute(_active_endpoints())]
+
+
+@cache
+def _active_endpoints() -> Any:
+    # Asked for every batch of consent decisions: a Core select built once skips the ORM.
+    c = inspect(WebhookEndpoint).local_table.c
+    return (
+        select(c.id, c.url, c.secret, c.events)
+        .where(c.active.is_(True))
+        .order_by(c.created_at, c.id)
+    )
 
 
 def endpoint(session: Session, endpoint_id: str) -> WebhookEndpoint | None:

@@ -51,8 +51,8 @@ def targets(session: Session, settings: Settings) -> list[Target]:
         session,
         MEMO,
         lambda: [
-            Target(e.id, e.url, e.secret, tuple(e.events))
-            for e in repository.endpoints(session, active_only=True)
+            Target(endpoint_id, url, secret, tuple(events or ()))
+            for endpoint_id, url, secret, events in repository.active_endpoints(session)
         ],
     )
     return settings_targets(settings) + stored
