@@ -51,6 +51,9 @@ def _art15(datamap: DataMap, found: set[str]) -> dict[str, Any]:
                         "categories": [
                             label("data_category", c, datamap) for c in decl.data_categories
                         ],
+                        "categories_text": ", ".join(
+                            label("data_category", c, datamap) for c in decl.data_categories
+                        ),
                         "retention": decl.retention,
                         "source": decl.source,
                     }
@@ -137,12 +140,15 @@ def describe(datamap: DataMap, plan: Plan, data: dict[str, list[Row]]) -> list[d
         fields = []
         for f in shown_fields(step):
             meta = _find_field(found.fields if found else None, f.name)
+            categories = [label("data_category", c, datamap) for c in f.categories]
             fields.append(
                 {
                     "name": f.name,
                     "label": humanize(f.name),
                     "description": (meta.description if meta else None) or "",
-                    "categories": [label("data_category", c, datamap) for c in f.categories],
+                    "categories": categories,
+                    # Joined once here: the template's join filter escapes item by item.
+                    "categories_text": ", ".join(categories),
                     "category_keys": list(f.categories),
                     "personal": f.personal,
                 }
