@@ -186,7 +186,7 @@ def build_zip(
         page = summary_html(datamap, plan, contents, kept or [], consents, authority=authority)
         write("index.html", page)
         write("README.txt", readme_text(datamap, plan, contents, consents, authority=authority))
-        zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        zf.writestr("manifest.json", pretty_json(manifest))
     return buffer.getvalue()
 
 
