@@ -9,10 +9,13 @@ applies the demo data map, starts the server (embedded: it runs requests itself;
 would: staff-created through ``POST /api/v1/requests/bulk`` (identity checked), approved through
 ``POST /api/v1/requests/approve``, executed, the access package written and the letter queued
 (mail goes to .eml files). Reports, for access and erasure, the median and p95 latency from the
-approval's answer to ``completed`` one request at a time, completions per second with
-``--concurrent`` requests approved at once, the engine-only floor (``execute_batch`` on the same
-number of other people, no store, no HTTP) and the ratio end to end / engine. The last line is
-the ratio. ``--quick`` runs in under a minute on a small company.
+approval's answer to ``completed`` one request at a time (as the client saw it, polling, and as
+the store stamped it, ``decided_at`` to ``closed_at``), completions per second with
+``--concurrent`` requests approved at once, CPU per request (all processes, and the server's by
+phase from ``/api/v1/metrics``: intake, approval, claim, execution, package, completion, mail),
+the engine-only floor (``execute_batch`` on the same number of other people, no store, no HTTP)
+and the ratio end to end / engine. The last line is the ratio. ``--quick`` runs in under a
+minute on a small company.
 
 ``--modes 0,1,2,4`` runs the embedded mode and 1, 2 and 4 workers one after the other on the same
 company (a fresh store each, other people) and ends with a table per mode: completions per
