@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import random
 import socket
 import threading
 from collections.abc import Iterable
@@ -144,4 +145,6 @@ class Scheduler:
                 self.tick()
             except Exception:  # a store outage: tick again
                 log.exception("the scheduler could not check its jobs; trying again")
-            self._stop.wait(TICK_SECONDS)
+            # Jittered: with a fixed period, the process whose tick falls first in the second
+            # would take every slot; drifting ticks spread the periodic work over the processes.
+            self._stop.wait(TICK_SECONDS * random.uniform(0.5, 1.0))
