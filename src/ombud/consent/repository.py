@@ -175,12 +175,11 @@ def _insert_record(checked: bool) -> Any:
     return _record_insert(checked).returning(_RECORDS.c.id)
 
 
-@cache
-def _append_one_pg(checked: bool) -> Any:
-    rec = _record_insert(checked).returning(*_RECORDS.c).cte("rec")
-    ins, changes = _upsert("postgresql")
+def _state_source(rec: Any) -> Any:
+    """The state columns (``_STATE_COLUMNS``) from the records of a ``rec`` CTE that returned
+    them: ``gpc_at`` is set by a GPC decision."""
     gpc = case((rec.c.method == "gpc", rec.c.recorded_at), else_=None)
-    source = select(
+    return select(
         rec.c.purpose,
         rec.c.subject_hash,
         rec.c.subject_kind,
@@ -191,7 +190,14 @@ def _append_one_pg(checked: bool) -> Any:
         rec.c.recorded_at,
         gpc,
     )
-    state = _on_conflict(ins.from_select(list(_STATE_COLUMNS), source), changes).cte("state")
+
+
+@cache
+def _append_one_pg(checked: bool) -> Any:
+    rec = _record_insert(checked).returning(*_RECORDS.c).cte("rec")
+    ins, changes = _upsert("postgresql")
+    state = _on_conflict(ins.from_select(list(_STATE_COLUMNS), _state_source(rec)), changes)
+    state = state.cte("state")
     return select(rec.c.id).add_cte(state)
 
 

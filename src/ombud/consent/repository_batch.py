@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, Text, bindparam, case, cast, func, select
+from sqlalchemy import JSON, Column, String, Text, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from ombud.consent.repository import (
     _STATE_COLUMNS,
     _latest_datamap,
     _on_conflict,
+    _state_source,
     _upsert,
 )
 
@@ -77,19 +78,8 @@ def _statement(checked: bool) -> Any:
     kept = ("id", "receipt_id", *_STATE_COLUMNS[:6], "recorded_at")
     rec = insert.returning(*[_RECORDS.c[name] for name in kept]).cte("rec")
     # Several decisions of one subject and purpose in a batch: the last one is the state.
-    gpc = case((rec.c.method == "gpc", rec.c.recorded_at), else_=None)
     last = (
-        select(
-            rec.c.purpose,
-            rec.c.subject_hash,
-            rec.c.subject_kind,
-            rec.c.subject,
-            rec.c.decision,
-            rec.c.method,
-            rec.c.id,
-            rec.c.recorded_at,
-            gpc,
-        )
+        _state_source(rec)
         .ext(postgresql.distinct_on(rec.c.purpose, rec.c.subject_hash))
         .order_by(rec.c.purpose, rec.c.subject_hash, rec.c.id.desc())
     )
