@@ -4,34 +4,18 @@ only; a read of the log in the transaction sees the waiting ones; a rollback wri
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ombud.audit import repository, service
 from ombud.models.audit import AuditEntry
+from tests.audit.test_head_hint import _statements
 
 
 def _record(session: Session, name: str) -> AuditEntry:
     return service.record(
         session, action="test.pending", actor="tester", subject_type="thing", subject_id=name
     )
-
-
-def _statements(session: Session, fn: Callable[[], None]) -> list[str]:
-    seen: list[str] = []
-    conn = session.connection()
-
-    def count(_c: object, _cur: object, statement: str, *_a: object) -> None:
-        seen.append(statement.split()[0].upper())
-
-    event.listen(conn, "before_cursor_execute", count)
-    try:
-        fn()
-    finally:
-        event.remove(conn, "before_cursor_execute", count)
-    return seen
 
 
 def _logged(session: Session) -> list[str]:

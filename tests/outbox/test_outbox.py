@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -12,23 +10,11 @@ from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.db import make_engine, session_factory, unit_of_work
+from ombud.db import session_factory, unit_of_work
 from ombud.models.mail import OutboxMail
 from ombud.outbox import service as outbox
-from tests.fixtures.api import Clock, make_settings
+from tests.fixtures.api import Clock
 from tests.fixtures.smtp import Mailbox, SmtpServer
-
-
-@pytest.fixture
-def store(committed_store_url: str) -> Iterator[Engine]:
-    engine = make_engine(committed_store_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def mail_settings(committed_store_url: str, tmp_path: Path, smtp_server: SmtpServer) -> Settings:
-    return make_settings(committed_store_url, tmp_path, smtp_server)
 
 
 def _rows(engine: Engine) -> list[OutboxMail]:

@@ -4,31 +4,14 @@ that never ran leaves them queued for the next drain."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import Engine, event, select
 
 from ombud.config import Settings
-from ombud.db import make_engine, unit_of_work
+from ombud.db import unit_of_work
 from ombud.models.mail import OutboxMail
 from ombud.outbox import service as outbox
 from ombud.outbox.sender import MailSender, current, handing_off
-from tests.fixtures.api import make_settings
 from tests.fixtures.smtp import SmtpServer
-
-
-@pytest.fixture
-def store(committed_store_url: str) -> Iterator[Engine]:
-    engine = make_engine(committed_store_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def mail_settings(committed_store_url: str, tmp_path: Path, smtp_server: SmtpServer) -> Settings:
-    return make_settings(committed_store_url, tmp_path, smtp_server)
 
 
 def _queue(engine: Engine, settings: Settings, n: int) -> None:
