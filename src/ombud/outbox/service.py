@@ -60,6 +60,12 @@ class Report:
     retry: int = 0
     failed: int = 0
 
+    def add(self, other: Report) -> None:
+        """Count ``other``'s outcomes in this report too."""
+        self.sent += other.sent
+        self.retry += other.retry
+        self.failed += other.failed
+
 
 def enqueue(
     session: Session,
@@ -131,9 +137,7 @@ def deliver_ids(stage: Stage, settings: Settings, mail_ids: list[str]) -> Report
     for i in range(0, len(mail_ids), CLAIM_MAX):
         chunk = mail_ids[i : i + CLAIM_MAX]
         report = deliver(stage, settings, ids=chunk, limit=len(chunk))
-        total.sent += report.sent
-        total.retry += report.retry
-        total.failed += report.failed
+        total.add(report)
     return total
 
 
@@ -142,9 +146,7 @@ def drain(engine: Engine | None, settings: Settings, *, limit: int = 100) -> Rep
     total = Report()
     while True:
         report = deliver(lambda: unit_of_work(engine), settings, limit=limit)
-        total.sent += report.sent
-        total.retry += report.retry
-        total.failed += report.failed
+        total.add(report)
         if report.sent + report.retry + report.failed < limit:
             return total
 
@@ -215,18 +217,14 @@ def _message(settings: Settings, row: OutboxMail) -> EmailMessage:
     return msg
 
 
-def _record(session: Session, mail_id: str, error: str | None) -> str:
-    """Mark a message sent (body wiped), due again later, or failed; return which."""
-    if error is None:
-        return "sent" if repository.mark_sent(session, [mail_id], at=utcnow()) else "failed"
+def _record(session: Session, mail_id: str, error: str) -> str:
+    """Mark a message that could not be sent due again later, or failed; return which (sent
+    ones are recorded together by ``_sent``)."""
     row = repository.get(session, mail_id, lock=True)
     if row is None:
         return "failed"
     now = utcnow()
     row.claimed_by = None
-    if error is None:
-        row.status, row.sent_at, row.body, row.last_error = "sent", now, None, None
-        return "sent"
     row.last_error = error[:2000]
     if row.attempts >= MAX_ATTEMPTS:
         row.status = "failed"
