@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from ombud.clock import utcnow
 from ombud.datamap.schemas import Authority, Collection, DataMap, DatasetField
 from ombud.datamap.taxonomy import is_personal_category, label
@@ -130,6 +132,20 @@ def _collection(datamap: DataMap, step: CollectionPlan) -> Collection | None:
     return None
 
 
+def data_rows(rows: list[Row], names: list[str]) -> Markup:
+    """The rows of a collection's table as HTML, one ``<tr>`` line each (empty cells for
+    missing values); built here because the template's lookups per cell cost more than the
+    escaping."""
+    lines = []
+    for row in rows:
+        cells = "".join(
+            "<td></td>" if (value := row.get(name)) is None else f"<td>{escape(value)}</td>"
+            for name in names
+        )
+        lines.append(f"<tr>{cells}</tr>\n")
+    return Markup("".join(lines))
+
+
 def describe(datamap: DataMap, plan: Plan, data: dict[str, list[Row]]) -> list[dict[str, Any]]:
     """Each collection of ``data`` in the data map's words: title, description, the fields
     shown (label, description, categories) and the credential fields left out."""
@@ -159,6 +175,7 @@ def describe(datamap: DataMap, plan: Plan, data: dict[str, list[Row]]) -> list[d
                 "title": humanize(step.collection),
                 "description": (found.description if found else None) or "",
                 "rows": rows,
+                "table": data_rows(rows, [f["name"] for f in fields]),
                 "fields": fields,
                 "withheld": [
                     {"collection": name, "field": f.name, "label": humanize(f.name)}

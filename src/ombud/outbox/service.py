@@ -210,11 +210,14 @@ def _failed(stage: Stage, report: Report, mail_id: str, error: str) -> None:
 
 
 def _message(settings: Settings, row: OutboxMail) -> EmailMessage:
-    msg = mail.build_message(
-        settings, to=row.to, subject=row.subject, text=row.body or "", headers=row.headers
+    return mail.build_message(
+        settings,
+        to=row.to,
+        subject=row.subject,
+        text=row.body or "",
+        headers=row.headers,
+        message_id=row.message_id,
     )
-    msg.replace_header("Message-ID", row.message_id)
-    return msg
 
 
 def _record(session: Session, mail_id: str, error: str) -> str:
