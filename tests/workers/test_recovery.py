@@ -4,6 +4,7 @@ after its worker died, a lost message, a message delivered twice, and re-queue l
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, func, select
@@ -167,3 +168,54 @@ def test_embedded_runner_keeps_the_same_retry_limit(store: tuple[Settings, Engin
     crash_run(engine, rid, attempts=settings.execution_max_attempts, worker=dead_worker())
     assert BackgroundRunner(engine, settings).run_once() == []
     assert _request(engine, rid).status == "failed"
+
+
+def test_a_named_run_leaves_a_run_past_the_retry_limit_to_the_look_for_work(
+    store: tuple[Settings, Engine],
+) -> None:
+    from ombud.execution.worker import BackgroundRunner
+
+    settings, engine = store
+    rid = add_request(engine, "erasure", 1)
+    crash_run(engine, rid, attempts=settings.execution_max_attempts, worker=dead_worker())
+    runner = BackgroundRunner(engine, settings)
+    (report,) = runner.run_named([rid])
+    limit = settings.execution_max_attempts
+    assert (report.status, report.message) == ("skipped", f"stopped after {limit} attempts")
+    assert _request(engine, rid).status == "in_progress"
+    assert runner.run_once() == []  # its look for work fails it, with the reason
+    assert _request(engine, rid).status == "failed"
+
+
+def test_the_runner_runs_named_requests_without_looking_for_work(
+    store: tuple[Settings, Engine], tmp_path: Any, monkeypatch: Any
+) -> None:
+    from ombud.execution import worker
+
+    settings, engine = store
+    settings = settings.model_copy(update={"execution_interval_seconds": 600.0})
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    monkeypatch.setenv(shop.URL_VAR, url)
+    prepare_shop(engine, create_engine(url), 2)
+    looks: list[int] = []
+    real = worker.runnable_ids
+
+    def counted(*args: Any, **kwargs: Any) -> list[str]:
+        looks.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(worker, "runnable_ids", counted)
+    runner = worker.BackgroundRunner(engine, settings)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not looks and time.monotonic() < deadline:  # the look at start
+            time.sleep(0.01)
+        rid = add_request(engine, "access", 1)
+        runner.wake([rid])
+        while _request(engine, rid).status != "completed" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+    assert _request(engine, rid).status == "completed"
+    assert len(looks) == 1  # the interval is ten minutes: only the first look ran

@@ -58,8 +58,9 @@ def claim(
         # claim finds its rows already locked.
         dsr_repository.lock_many(session, request_ids)
         repository.lock_runs(session, request_ids)
+        limit = settings.execution_max_attempts if settings is not None else None
         for rid in request_ids:
-            _claim_one(session, rid, actor, out)
+            _claim_one(session, rid, actor, out, limit)
         if out.specs and settings is not None:
             try:
                 out.planned = _plan(session, settings, datamap)
@@ -70,7 +71,7 @@ def claim(
     return out
 
 
-def _claim_one(session: Session, rid: str, actor: str, out: Claim) -> None:
+def _claim_one(session: Session, rid: str, actor: str, out: Claim, limit: int | None) -> None:
     request = dsr_service.get(session, rid, lock=True)
     if rights.of(request.type).handler != rights.EXECUTION:
         out.rights.append(rid)
@@ -82,6 +83,10 @@ def _claim_one(session: Session, rid: str, actor: str, out: Claim) -> None:
         return
     if request.status == "in_progress" and run is not None and not _stale(run):
         out.skipped.append(RunReport(rid, "skipped", f"being run by {run.worker}"))
+        return
+    if request.status == "in_progress" and run is not None and _past(run, limit):
+        # Its worker died every time: ``give_up`` fails it with the reason, never a claim.
+        out.skipped.append(RunReport(rid, "skipped", f"stopped after {run.attempts} attempts"))
         return
     if request.status not in ("approved", "failed", "in_progress"):
         out.skipped.append(RunReport(rid, "skipped", f"request is {request.status}"))
@@ -103,6 +108,10 @@ def _claim_one(session: Session, rid: str, actor: str, out: Claim) -> None:
         run.phase = "collecting"
     out.specs.append(spec)
     out.runs[rid] = run.id
+
+
+def _past(run: ExecutionRun, limit: int | None) -> bool:
+    return limit is not None and run.attempts >= limit
 
 
 def _plan(

@@ -34,6 +34,8 @@ def art15(datamap: DataMap, found: set[str]) -> dict[str, Any]:
     if entry is not None and entry[0] is datamap:
         return dict(entry[1])
     facts = _art15(datamap, found)
+    # Its part of index.html too: most of the page, and the same for all these requests.
+    facts["facts_html"] = Markup(render("execution/access_facts.html", **facts))
     if len(_ART15) >= 64:
         _ART15.clear()
     _ART15[key] = (datamap, facts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
@@ -29,6 +30,10 @@ class BackgroundRunner:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # Requests approved since the last batch, named by the approval that woke us.
+        self._named: dict[str, None] = {}
+        self._named_lock = threading.Lock()
+        self._scanned_at = 0.0
         # The runner's letters leave from their own thread: the next batch need not wait.
         self._mail = MailSender(engine, settings)
 
@@ -40,7 +45,12 @@ class BackgroundRunner:
             self._thread.start()
 
     def wake(self, request_ids: Sequence[str] = ()) -> None:
-        """Look for work now instead of at the next interval (it finds ``request_ids``)."""
+        """Run ``request_ids`` now (or, with none named, look for work now instead of at the
+        next interval)."""
+        with self._named_lock:
+            self._named.update(dict.fromkeys(request_ids))
+            if not request_ids:
+                self._scanned_at = 0.0  # nothing named: a full look is what was asked for
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -52,6 +62,23 @@ class BackgroundRunner:
             self._thread = None
         self._mail.stop(timeout)
         idle.close_all()  # the target connections kept between runs
+
+    def run_named(self, request_ids: Sequence[str]) -> list[RunReport]:
+        """Run these just-approved requests without looking for others first; errors are
+        logged, never fatal to the server."""
+        try:
+            # The claim skips what is not runnable, and leaves a run past the retry limit to
+            # ``run_once``, whose look for work fails it.
+            return run_pending(
+                self.engine,
+                settings=self.settings,
+                batch=self.settings.execution_batch,
+                actor="system:server",
+                first=request_ids,
+            )
+        except Exception:  # the loop must survive a bad batch; the request stays retriable
+            log.exception("background execution failed; will retry at the next interval")
+            return []
 
     def run_once(self) -> list[RunReport]:
         """Run everything runnable now; errors are logged, never fatal to the server."""
@@ -78,10 +105,20 @@ class BackgroundRunner:
             return []
 
     def _loop(self) -> None:
+        interval = self.settings.execution_interval_seconds
         while not self._stop.is_set():
             # Cleared before the run, not after the wait: a wake that lands between the two
             # would otherwise be lost and the request would wait a whole interval.
             self._wake.clear()
+            with self._named_lock:
+                named, self._named = list(self._named), {}
+                # A full look at least once an interval: stale runs, lost wakes, the retry
+                # limit. An approval names its requests, so the look for them is skipped.
+                scan = not named or time.monotonic() - self._scanned_at >= interval
             with handing_off(self._mail):
-                self.run_once()
-            self._wake.wait(self.settings.execution_interval_seconds)
+                if scan:
+                    self._scanned_at = time.monotonic()
+                    self.run_once()
+                else:
+                    self.run_named(named)
+            self._wake.wait(interval)
