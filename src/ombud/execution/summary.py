@@ -3,7 +3,9 @@ data map's names and words, what was left out, and what GDPR Art. 15 adds."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
 from markupsafe import Markup, escape
 
@@ -17,29 +19,36 @@ from ombud.execution.masking import matches
 from ombud.execution.planner import CollectionPlan, FieldPlan, Plan
 from ombud.web.render import render
 
+T = TypeVar("T")
+
+
+# Results per plan (or step) object: the same for every request run with that map version.
+# The objects themselves are kept in the entry, so a reused id() of a freed one never matches.
+_PER_PLAN: dict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = {}
+
+
+def _per_plan(key: tuple[Any, ...], owners: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per ``owners`` (compared by identity) and ``key``."""
+    full = (*map(id, owners), *key)
+    entry = _PER_PLAN.get(full)
+    if entry is not None and all(a is b for a, b in zip(entry[0], owners, strict=True)):
+        found: T = entry[1]
+        return found
+    value = compute()
+    if len(_PER_PLAN) >= 1024:
+        _PER_PLAN.clear()
+    _PER_PLAN[full] = (owners, value)
+    return value
+
 
 def _related(categories: list[str], found: set[str]) -> bool:
     return not categories or any(matches(f, c) or matches(c, f) for c in categories for f in found)
 
 
-# art15 per (map, categories found): the same few answers for every request of a version.
-# The map itself is kept in the entry, so a reused id() of a freed map never matches.
-_ART15: dict[tuple[int, frozenset[str]], tuple[DataMap, dict[str, Any]]] = {}
-
-
 def art15(datamap: DataMap, found: set[str]) -> dict[str, Any]:
-    """Purposes, recipients, transfers, retention, source and complaint authority from the map."""
-    key = (id(datamap), frozenset(found))
-    entry = _ART15.get(key)
-    if entry is not None and entry[0] is datamap:
-        return dict(entry[1])
-    facts = _art15(datamap, found)
-    # Its part of index.html too: most of the page, and the same for all these requests.
-    facts["facts_html"] = Markup(render("execution/access_facts.html", **facts))
-    if len(_ART15) >= 64:
-        _ART15.clear()
-    _ART15[key] = (datamap, facts)
-    return dict(facts)
+    """Purposes, recipients, transfers, retention, source and complaint authority from the map
+    (the same few answers for every request of a version: computed once per categories)."""
+    return dict(_per_plan(("art15", frozenset(found)), (datamap,), lambda: _art15(datamap, found)))
 
 
 def _art15(datamap: DataMap, found: set[str]) -> dict[str, Any]:
@@ -84,7 +93,7 @@ def _art15(datamap: DataMap, found: set[str]) -> dict[str, Any]:
         if _related(r.data_categories, found) or r.collections
     ]
     org = datamap.organization
-    return {
+    facts = {
         "organization": org,
         "purposes": purposes,
         "recipients": recipients,
@@ -93,6 +102,9 @@ def _art15(datamap: DataMap, found: set[str]) -> dict[str, Any]:
         "authority": org.supervisory_authority,
         "contact": org.privacy_contact or org.dpo,
     }
+    # Its part of index.html too: most of the page, and the same for all these requests.
+    facts["facts_html"] = Markup(render("execution/access_facts.html", **facts))
+    return facts
 
 
 # Secrets that protect the account, not information about the person: never exported.
@@ -108,8 +120,14 @@ def is_credential(f: FieldPlan) -> bool:
 
 def shown_fields(step: CollectionPlan) -> list[FieldPlan]:
     """Fields a package shows: exported ones and ``context`` ones, never credentials."""
-    exported = {f.name for f in step.export_fields}
-    return [f for f in step.fields if (f.name in exported or f.context) and not is_credential(f)]
+
+    def compute() -> list[FieldPlan]:
+        exported = {f.name for f in step.export_fields}
+        return [
+            f for f in step.fields if (f.name in exported or f.context) and not is_credential(f)
+        ]
+
+    return list(_per_plan(("shown",), (step,), compute))
 
 
 def humanize(name: str) -> str:
@@ -153,40 +171,43 @@ def describe(datamap: DataMap, plan: Plan, data: dict[str, list[Row]]) -> list[d
     shown (label, description, categories) and the credential fields left out."""
     out = []
     for name, rows in data.items():
-        step = plan.step(name)
-        found = _collection(datamap, step)
-        fields = []
-        for f in shown_fields(step):
-            meta = _find_field(found.fields if found else None, f.name)
-            categories = [label("data_category", c, datamap) for c in f.categories]
-            fields.append(
-                {
-                    "name": f.name,
-                    "label": humanize(f.name),
-                    "description": (meta.description if meta else None) or "",
-                    "categories": categories,
-                    # Joined once here: the template's join filter escapes item by item.
-                    "categories_text": ", ".join(categories),
-                    "category_keys": list(f.categories),
-                    "personal": f.personal,
-                }
-            )
-        out.append(
+        about = _per_plan(("about", name), (datamap, plan), partial(_about, datamap, plan, name))
+        names = [f["name"] for f in about["fields"]]
+        out.append({**about, "rows": rows, "table": data_rows(rows, names)})
+    return out
+
+
+def _about(datamap: DataMap, plan: Plan, name: str) -> dict[str, Any]:
+    """A collection in the data map's words, without its rows (shared: read only)."""
+    step = plan.step(name)
+    found = _collection(datamap, step)
+    fields = []
+    for f in shown_fields(step):
+        meta = _find_field(found.fields if found else None, f.name)
+        categories = [label("data_category", c, datamap) for c in f.categories]
+        fields.append(
             {
-                "name": name,
-                "title": humanize(step.collection),
-                "description": (found.description if found else None) or "",
-                "rows": rows,
-                "table": data_rows(rows, [f["name"] for f in fields]),
-                "fields": fields,
-                "withheld": [
-                    {"collection": name, "field": f.name, "label": humanize(f.name)}
-                    for f in step.fields
-                    if is_credential(f)
-                ],
+                "name": f.name,
+                "label": humanize(f.name),
+                "description": (meta.description if meta else None) or "",
+                "categories": categories,
+                # Joined once here: the template's join filter escapes item by item.
+                "categories_text": ", ".join(categories),
+                "category_keys": list(f.categories),
+                "personal": f.personal,
             }
         )
-    return out
+    return {
+        "name": name,
+        "title": humanize(step.collection),
+        "description": (found.description if found else None) or "",
+        "fields": fields,
+        "withheld": [
+            {"collection": name, "field": f.name, "label": humanize(f.name)}
+            for f in step.fields
+            if is_credential(f)
+        ],
+    }
 
 
 def _context(
