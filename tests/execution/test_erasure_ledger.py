@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
+
 import pytest
 from sqlalchemy import Engine, select, update
 
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.consent import ledger
+from ombud.consent import package as consent_package
 from ombud.consent import service as consent_service
 from ombud.consent.schemas import BulkCheckCreate
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap, Subscription
 from ombud.db import unit_of_work
+from ombud.execution import package
 from ombud.execution.tasks import run_requests
 from ombud.models.consent import ConsentRecord, ConsentState
 from ombud.models.requests import PrivacyRequest
@@ -76,3 +81,64 @@ def test_completed_erasure_withdraws_consent_and_keeps_only_what_accountability_
         assert stored.result["consent_ledger"]["withdrawn"] == ["newsletter"]
         # The answer went to this address and the counts stay; the rest is gone.
         assert stored.identities == {"email": me} and stored.details == ""
+
+
+@pytest.mark.parametrize("target", ["sqlite"], indirect=True)
+def test_packages_of_a_batch_show_the_ledger_as_it_is_when_each_is_built(
+    target: Target, store: tuple[Settings, Engine], shop_map: DataMap
+) -> None:
+    """The batch reads its people's consent histories ahead in one query; an erasure earlier
+    in the same batch changes one of them, and the package built after it shows the change."""
+    settings, engine = store
+    shop_map.subscription = [
+        Subscription(fides_key="newsletter", name="Newsletter", notice="Monthly news.")
+    ]
+    people = {3: "person3@example.com", 4: "person4@example.com"}
+    with target.engine.begin() as conn:
+        for n, email in people.items():
+            conn.execute(update(shop.customers).where(shop.customers.c.id == n).values(email=email))
+    with unit_of_work(engine) as session:
+        datamap_service.apply_map(session, datamap=shop_map, files={}, author="test")
+        for email in people.values():
+            consent_service.record_decision(
+                session, email=email, purpose="newsletter", decision="granted", method="web_form"
+            )
+    ids = [
+        _approved(engine, "erasure", people[3]),
+        _approved(engine, "access", people[3]),
+        _approved(engine, "access", people[4]),
+    ]
+    reports = run_requests(engine, ids, settings=settings, datamap=shop_map)
+    assert [r.status for r in reports] == ["completed"] * 3, reports
+    for rid, email in ((ids[1], people[3]), (ids[2], people[4])):
+        with unit_of_work(engine) as session:
+            now = consent_package.history_for_package(session, email=email, settings=settings)
+            stored = session.get(PrivacyRequest, rid)
+            assert stored is not None and stored.result is not None
+            result = stored.result
+        path = package.find(settings, result["export_id"], result["package_name"])
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            shown = json.loads(zf.read("consent/history.json")) if now else []
+        assert shown == now
+        # Erased before the package was built: nothing of person 3's consent is left to show.
+        decisions = [c["decision"] for c in shown]
+        assert decisions == ([] if email == people[3] else ["granted"])
+        assert ("consent/history.json" in names) == (email == people[4])
+
+
+def _approved(engine: Engine, kind: str, email: str) -> str:
+    with unit_of_work(engine) as session:
+        now = utcnow()
+        request = PrivacyRequest(
+            type=kind,
+            status="approved",
+            jurisdiction="gdpr",
+            email=email,
+            identities={"email": email},
+            received_at=now,
+            received_on=now.date(),
+        )
+        session.add(request)
+        session.flush()
+        return request.id

@@ -25,6 +25,7 @@ from ombud.consent.ledger import Context, Entry, Subject
 from ombud.consent.purposes import NoticeRef, list_purposes
 from ombud.consent.schemas import DecisionKind, SubjectKind
 from ombud.consent.service import current_jurisdiction
+from ombud.db import forget_per_transaction
 from ombud.errors import InvalidInput, NotFound
 
 METHOD = "erasure"
@@ -74,6 +75,8 @@ def erase_person(
 ) -> LedgerErasure:
     """Withdraw, suppress and forget one person's identities in the ledger (caller commits)."""
     subjects = _subjects(identities, settings)
+    # Its records change below (even with nothing to write): histories read ahead are stale.
+    forget_per_transaction(session, ledger.READ_AHEAD)
     try:
         purposes = {p.key: p for p in list_purposes(session)}
         jurisdiction = current_jurisdiction(session)

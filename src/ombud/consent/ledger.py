@@ -18,9 +18,14 @@ from ombud.config import Settings
 from ombud.consent import repository, repository_batch
 from ombud.consent.purposes import NoticeRef
 from ombud.consent.schemas import SubjectKind
+from ombud.db import forget_per_transaction
 from ombud.errors import InvalidInput
 from ombud.models.consent import ConsentRecord
 from ombud.webhooks import service as webhooks
+
+# Where ``consent.package`` keeps histories read ahead for a transaction's packages: any write
+# to the ledger in that transaction drops them.
+READ_AHEAD = "consent_package_histories"
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,8 @@ def write_checked(
     latest; None, with nothing written, when it no longer is. None skips the check."""
     if not entries:
         return []
+    # Histories read ahead for packages in this transaction no longer hold.
+    forget_per_transaction(session, READ_AHEAD)
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for e in entries:

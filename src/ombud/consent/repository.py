@@ -267,6 +267,17 @@ def history_of(
     return list(session.scalars(stmt.order_by(ConsentRecord.id)))
 
 
+def histories_of(session: Session, subject_hashes: Sequence[str]) -> dict[str, list[ConsentRecord]]:
+    """Every record of each subject, oldest first, in one query per 500 subjects."""
+    out: dict[str, list[ConsentRecord]] = {h: [] for h in subject_hashes}
+    wanted = sorted(out)
+    for i in range(0, len(wanted), 500):
+        stmt = select(ConsentRecord).where(ConsentRecord.subject_hash.in_(wanted[i : i + 500]))
+        for record in session.scalars(stmt.order_by(ConsentRecord.id)):
+            out[record.subject_hash].append(record)
+    return out
+
+
 def record_by_receipt(session: Session, receipt_id: str) -> ConsentRecord | None:
     """The record with this receipt id."""
     return session.scalar(select(ConsentRecord).where(ConsentRecord.receipt_id == receipt_id))

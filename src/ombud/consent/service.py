@@ -361,31 +361,3 @@ def _purpose_out(p: Purpose) -> PurposeOut:
         notice_hash=p.notice.content_hash,
         notice_text=p.notice.text,
     )
-
-
-def history_for_package(
-    session: Session, *, email: str, settings: Settings | None = None
-) -> list[dict[str, Any]]:
-    """The person's consent history for their access package, oldest first: what they
-    decided, when, how, and the notice they saw; erased records are left out."""
-    try:
-        subject = ledger.email_subject(email, settings)
-    except InvalidInput:
-        return []
-    records = [r for r in history(session, subject=subject) if r.erased_at is None]
-    notices = repository.notices_by_id(session, (r.notice_id for r in records))
-    return [
-        {
-            "purpose": r.purpose,
-            "title": notices[r.notice_id].title if r.notice_id in notices else r.purpose,
-            "decision": r.decision,
-            "method": r.method,
-            "notice_version": r.notice_version,
-            "recorded_at": r.recorded_at.isoformat(),
-            "source_url": r.source_url,
-            "user_agent": r.user_agent,
-            "ip": r.ip,
-            "receipt_id": r.receipt_id,
-        }
-        for r in records
-    ]

@@ -21,7 +21,7 @@ from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
 from ombud.execution import downloads, package, repository
 from ombud.execution.completion import finish, wait_for_tasks, with_uploads
-from ombud.execution.person import records_for
+from ombud.execution.person import read_ahead, records_for
 from ombud.execution.planner import ACCESS_TYPES, Plan
 from ombud.execution.runner import RequestOutcome
 from ombud.execution.service import result_of
@@ -61,6 +61,10 @@ def complete_many(
         dsr_repository.lock_many(session, ids)
         repository.lock_runs(session, ids)
         manual_service.prime(session, ids)
+        # Several packages: their people's consent histories in one read.
+        access = [o.spec.id for o in outcomes if o.spec.type in ACCESS_TYPES]
+        if len(access) > 1:
+            read_ahead(session, access, settings=settings)
         for outcome in outcomes:
             rid = outcome.spec.id
             try:

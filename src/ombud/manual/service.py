@@ -92,10 +92,13 @@ def open_for_request(
         datamap = datamap_service.get_current(session)
     except NotFound:
         return []
+    systems = manual_systems(datamap)
+    if not systems:
+        return []  # every system has a connector: nothing to look up
     existing = {t.system_key for t in repository.for_request(session, request.id)}
     identities = hints.search_identities(request)
     opened: list[ManualTask] = []
-    for kind, key, name, owner in manual_systems(datamap):
+    for kind, key, name, owner in systems:
         if key in existing:
             continue
         task = repository.add(
