@@ -18,6 +18,7 @@ from ombud.datamap import service as datamap_service
 from ombud.dsr import agents, jurisdictions, wording
 from ombud.dsr.schemas import agent_email
 from ombud.errors import Conflict, NotFound
+from ombud.models.base import new_id
 from ombud.models.requests import PrivacyRequest, RequestMessage
 from ombud.outbox import service as outbox
 from ombud.web.render import TEMPLATE_DIR, render
@@ -267,11 +268,13 @@ def _queue(
 ) -> RequestMessage:
     """Queue ``text`` in the outbox, keep ``kept`` with the request, and audit the sending."""
     queued = outbox.enqueue(session, settings, to=to, subject=subject, text=text)
+    # Its id is set here, so it is written with the transaction's next flush, together with
+    # the rest of the change the letter is about.
     message = RequestMessage(
-        request_id=request.id, kind=kind, to=to, subject=subject, body=kept, sent_at=utcnow()
-    )
+        id=new_id(), request_id=request.id, kind=kind, to=to, subject=subject, body=kept,
+        sent_at=utcnow(),
+    )  # fmt: skip
     session.add(message)
-    session.flush()
     audit.record(
         session,
         action="request.message_sent",

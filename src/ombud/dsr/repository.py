@@ -47,9 +47,13 @@ def _held(session: Session) -> dict[SessionTransaction, dict[tuple[type, str], o
     return per_txn
 
 
+# What ``held_lock`` answers for a row this transaction knows does not exist (``note_absent``).
+ABSENT = object()
+
+
 def held_lock(session: Session, model: type, key: str) -> object | None:
     """The row of ``model`` this transaction (or one it is a savepoint of) already locked
-    (``note_lock``), or None."""
+    (``note_lock``), ``ABSENT`` when it found none (``note_absent``), or None."""
     txn = session.get_nested_transaction() or session.get_transaction()
     if txn is None:
         return None
@@ -58,6 +62,8 @@ def held_lock(session: Session, model: type, key: str) -> object | None:
     # sits in still hold.
     while txn is not None:
         row = per_txn.get(txn, {}).get((model, key))
+        if row is ABSENT:
+            return ABSENT
         if row is not None:
             state = inspect(row)
             return None if state.deleted or state.was_deleted or state.detached else row
@@ -70,6 +76,14 @@ def note_lock(session: Session, key: str, row: object) -> None:
     txn = session.get_nested_transaction() or session.get_transaction()
     if txn is not None:
         _held(session).setdefault(txn, {})[(type(row), key)] = row
+
+
+def note_absent(session: Session, model: type, key: str) -> None:
+    """Remember that this transaction found no row of ``model`` for ``key`` while holding the
+    lock under which such rows are made."""
+    txn = session.get_nested_transaction() or session.get_transaction()
+    if txn is not None:
+        _held(session).setdefault(txn, {})[(model, key)] = ABSENT
 
 
 def lock_many(session: Session, request_ids: Sequence[str]) -> dict[str, PrivacyRequest]:

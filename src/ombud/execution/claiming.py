@@ -99,11 +99,16 @@ def _claim_one(session: Session, rid: str, actor: str, out: Claim, limit: int | 
     if request.status != "in_progress":
         dsr_service.start_execution(session, rid, actor=actor)
     if run is None:
-        run = ExecutionRun(request_id=rid, phase="collecting", attempts=0)
+        # Inserted as claimed: one statement, not an insert and then an update.
+        run = ExecutionRun(
+            request_id=rid, phase="collecting", attempts=1, worker=worker_name(),
+            heartbeat_at=utcnow(), error=None,
+        )  # fmt: skip
         repository.add_run(session, run)
         out.fresh.add(rid)
-    run.attempts += 1
-    run.worker, run.heartbeat_at, run.error = worker_name(), utcnow(), None
+    else:
+        run.attempts += 1
+        run.worker, run.heartbeat_at, run.error = worker_name(), utcnow(), None
     if run.phase in ("failed", "completed", TASKS_DONE):
         run.phase = "collecting"
     out.specs.append(spec)

@@ -21,6 +21,8 @@ def get_run(session: Session, request_id: str, *, lock: bool = False) -> Executi
         if isinstance(held, ExecutionRun):
             # Locked earlier in this transaction: it cannot have moved since.
             return held
+        if held is dsr_repository.ABSENT:
+            return None
     stmt = select(ExecutionRun).where(ExecutionRun.request_id == request_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -42,15 +44,22 @@ def lock_runs(session: Session, request_ids: Sequence[str]) -> dict[str, Executi
         .execution_options(populate_existing=True)
     )
     found = {r.request_id: r for r in session.scalars(stmt)}
-    for rid, run in found.items():
-        dsr_repository.note_lock(session, rid, run)
+    for rid in request_ids:
+        run = found.get(rid)
+        if run is not None:
+            dsr_repository.note_lock(session, rid, run)
+        else:
+            # None yet, and none can appear while the caller holds the request's lock (runs
+            # are created under it): its claim need not look again.
+            dsr_repository.note_absent(session, ExecutionRun, rid)
     return found
 
 
 def add_run(session: Session, run: ExecutionRun) -> None:
-    """Insert a run."""
+    """Insert a run (held by this transaction from now on, like a locked one)."""
     session.add(run)
     session.flush()
+    dsr_repository.note_lock(session, run.request_id, run)
 
 
 def runs_by_request(session: Session, request_ids: Sequence[str]) -> dict[str, ExecutionRun]:

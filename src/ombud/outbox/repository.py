@@ -9,13 +9,16 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ombud.models.base import new_id
 from ombud.models.mail import OutboxMail
 
 
 def add(session: Session, row: OutboxMail) -> OutboxMail:
-    """Queue one message (sent after the commit)."""
+    """Queue one message (sent after the commit); written with the transaction's next
+    flush, together with whatever else it changes."""
+    if row.id is None:
+        row.id = new_id()  # known now: the caller names the message before any flush
     session.add(row)
-    session.flush()
     return row
 
 
