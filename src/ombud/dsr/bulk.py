@@ -13,9 +13,10 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from ombud.dsr import intake, schemas, service
+from ombud.dsr import intake, repository, schemas, service
 from ombud.errors import OmbudError
 from ombud.models.requests import PrivacyRequest
+from ombud.notify import service as notify
 from ombud.phases import phase
 
 SOURCE = "staff"
@@ -75,6 +76,7 @@ def create_many(session: Session, items: list[dict[str, Any]], *, actor: str) ->
         return row
 
     with phase("intake", len(items)):
+        notify.prime(session)
         return _each(session, items, one)
 
 
@@ -83,6 +85,8 @@ def approve_many(
 ) -> schemas.BulkResult:
     """Approve each verified request (as one approval at a time would)."""
     with phase("approval", len(ids)):
+        # Locked together first, in id order: each approval then finds its row locked.
+        repository.lock_many(session, ids)
         return _each(
             session, ids, lambda rid: service.approve(session, rid, actor=actor, note=note)
         )

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from ombud import config
 from ombud.audit import service as audit
+from ombud.db import forget_per_transaction, once_per_transaction
 from ombud.errors import NotFound
 from ombud.models.requests import PrivacyRequest
 from ombud.models.staff import Role, StaffUser
@@ -23,10 +24,24 @@ def console_url(path: str) -> str:
     return f"{config.get_settings().base_url.rstrip('/')}/staff{path}"
 
 
+_OFFICERS = "notify_officers"
+
+
 def officers(session: Session) -> list[StaffUser]:
     """Staff who get mail about unassigned requests and the digest (if they want it)."""
+    primed: list[StaffUser] | None = once_per_transaction(session, _OFFICERS, lambda: None)
+    if primed is not None:
+        return primed
     roles = OFFICERS if repository.has_role(session, OFFICERS) else FALLBACK
     return repository.subscribers(session, roles)
+
+
+def prime(session: Session) -> None:
+    """Read the officers once for the rest of this transaction: a bulk intake, which changes
+    no staff, asks for every request it records."""
+    forget_per_transaction(session, _OFFICERS)
+    found = officers(session)
+    once_per_transaction(session, _OFFICERS, lambda: found)
 
 
 def recipients(session: Session, request: PrivacyRequest) -> list[StaffUser]:
