@@ -197,11 +197,17 @@ def _about(datamap: DataMap, plan: Plan, name: str) -> dict[str, Any]:
                 "personal": f.personal,
             }
         )
+    parts = {
+        "head_html": Markup(render("execution/collection_head.html", fields=fields)),
+        "fields_html": Markup(render("execution/collection_fields.html", fields=fields)),
+        "fields_text": render("execution/collection_fields.txt", fields=fields),
+    }
     return {
         "name": name,
         "title": humanize(step.collection),
         "description": (found.description if found else None) or "",
         "fields": fields,
+        **parts,
         "withheld": [
             {"collection": name, "field": f.name, "label": humanize(f.name)}
             for f in step.fields
