@@ -80,7 +80,10 @@ def notice_by_version(session: Session, purpose: str, version: int) -> ConsentNo
 
 def notices_by_id(session: Session, ids: Iterable[str]) -> dict[str, ConsentNotice]:
     """Notices keyed by id."""
-    rows = session.scalars(select(ConsentNotice).where(ConsentNotice.id.in_(set(ids))))
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(ConsentNotice).where(ConsentNotice.id.in_(wanted)))
     return {n.id: n for n in rows}
 
 

@@ -161,13 +161,27 @@ _CURRENT = "ombud_datamap_current"
 def current_version(session: Session) -> tuple[str, DataMap] | None:
     """The content hash and the (shared, not to be changed) map of the version in force."""
     # Read once per transaction: a request's completion asks several times (letters, result).
-    key: tuple[str, str] | None = once_per_transaction(
-        session, _CURRENT, lambda: repository.latest_key(session)
-    )
+    key = version_key(session)
     if key is None:
         return None
     datamap = _parsed(session, key[0])
     return None if datamap is None else (key[1], datamap)
+
+
+def version_key(session: Session) -> tuple[str, str] | None:
+    """Id and content hash of the version in force, as this transaction read it."""
+    key: tuple[str, str] | None = once_per_transaction(
+        session, _CURRENT, lambda: repository.latest_key(session)
+    )
+    return key
+
+
+def run_with(session: Session, key: tuple[str, str]) -> None:
+    """Use version ``key`` as the one in force for the rest of this transaction: a request
+    completes with the map it was claimed with, without reading which is the latest again
+    (the transaction must have begun: what is kept for it is kept per transaction)."""
+    forget_per_transaction(session, _CURRENT)
+    once_per_transaction(session, _CURRENT, lambda: key)
 
 
 def get_current(session: Session) -> DataMap:

@@ -40,6 +40,7 @@ class Claim:
     rights: list[str] = field(default_factory=list)  # carried out without a database run
     planned: tuple[DataMap, str, Plan] | None = None
     plan_error: str | None = None  # why no map could be read (the claimed requests then fail)
+    map_key: tuple[str, str] | None = None  # the applied version run with (id, content hash)
 
 
 def claim(
@@ -54,6 +55,7 @@ def claim(
     read the map to run with, all in one transaction; report the others."""
     out = Claim()
     with phase("claim", len(request_ids)), unit_of_work(engine) as session:
+        repository.commit_without_flushing(session)
         # Locked together first (requests, then runs, as the task page does), then each
         # claim finds its rows already locked.
         dsr_repository.lock_many(session, request_ids)
@@ -64,6 +66,8 @@ def claim(
         if out.specs and settings is not None:
             try:
                 out.planned = _plan(session, settings, datamap)
+                if datamap is None:
+                    out.map_key = datamap_service.version_key(session)
             except OmbudError as exc:
                 # No map in force (or one that cannot be read): the claims stand and the
                 # requests fail with the reason, as a failure during the run would.

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.config import Settings
+from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
 from ombud.dsr import repository as dsr_repository
@@ -49,10 +50,12 @@ def complete_many(
     *,
     settings: Settings,
     actor: str,
+    map_key: tuple[str, str] | None = None,
 ) -> Completed:
     """Build the packages and complete the requests in one transaction (one commit, one
     after-commit send of every letter); a request that cannot complete is rolled back to its
-    savepoint and reported in ``refused``."""
+    savepoint and reported in ``refused``. ``map_key``: the applied map version the batch was
+    claimed with, which its letters and records then use too."""
     done = Completed()
     ids = [o.spec.id for o in outcomes]
     with phase("completion", len(ids)), unit_of_work(engine) as session:
@@ -61,6 +64,8 @@ def complete_many(
         dsr_repository.lock_many(session, ids)
         repository.lock_runs(session, ids)
         manual_service.prime(session, ids)
+        if map_key is not None:
+            datamap_service.run_with(session, map_key)
         # Several packages: their people's consent histories in one read.
         access = [o.spec.id for o in outcomes if o.spec.type in ACCESS_TYPES]
         if len(access) > 1:

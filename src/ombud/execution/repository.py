@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ombud.dsr import repository as dsr_repository
@@ -53,6 +53,17 @@ def lock_runs(session: Session, request_ids: Sequence[str]) -> dict[str, Executi
             # are created under it): its claim need not look again.
             dsr_repository.note_absent(session, ExecutionRun, rid)
     return found
+
+
+def commit_without_flushing(session: Session) -> None:
+    """On PostgreSQL, let this transaction's commit return before it reaches the disk.
+
+    For a claim only: PostgreSQL's own crash can then lose it (never Ombud's: the server still
+    has it), and a lost claim leaves its requests approved, to be claimed again, as a crash just
+    before the claim would. Every later ordinary commit writes it to disk first, and a batch
+    makes one (its journal, its completion) before anything leaves Ombud."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 def add_run(session: Session, run: ExecutionRun) -> None:

@@ -95,7 +95,13 @@ def run_requests(
         fail(engine, specs, exc.message, actor, planned=journal.recorded)
         return reports + [RunReport(s.id, "failed", exc.message) for s in specs]
     done = complete_many(
-        engine, [outcomes[s.id] for s in specs], plan, datamap, settings=settings, actor=actor
+        engine,
+        [outcomes[s.id] for s in specs],
+        plan,
+        datamap,
+        settings=settings,
+        actor=actor,
+        map_key=taken.map_key,
     )
     reports += [RunReport(rid, "completed") for rid in done.completed]
     reports += [RunReport(rid, "waiting", "waiting for manual tasks") for rid in done.waiting]
