@@ -86,22 +86,32 @@ def note_absent(session: Session, model: type, key: str) -> None:
         _held(session).setdefault(txn, {})[(model, key)] = ABSENT
 
 
-def lock_many(session: Session, request_ids: Sequence[str]) -> dict[str, PrivacyRequest]:
+def lock_many(
+    session: Session, request_ids: Sequence[str], *, skip_locked: bool = False
+) -> dict[str, PrivacyRequest]:
     """Lock these requests in one statement (in id order, as every batch does, so two
-    batches never wait on each other in a circle); the ones that exist, by id."""
+    batches never wait on each other in a circle); the ones that exist, by id. With
+    ``skip_locked``, rows another transaction holds are left out instead of waited for
+    (PostgreSQL and MariaDB; SQLite lets one writer in at a time anyway)."""
     if not request_ids:
         return {}
     stmt = (
         select(PrivacyRequest)
         .where(PrivacyRequest.id.in_(sorted(set(request_ids))))
         .order_by(PrivacyRequest.id)
-        .with_for_update()
+        .with_for_update(skip_locked=skip_locked)
         .execution_options(populate_existing=True)
     )
     found = {r.id: r for r in session.scalars(stmt)}
     for rid, row in found.items():
         note_lock(session, rid, row)
     return found
+
+
+def existing(session: Session, request_ids: Sequence[str]) -> set[str]:
+    """Which of these requests exist (nothing locked)."""
+    stmt = select(PrivacyRequest.id).where(PrivacyRequest.id.in_(list(request_ids)))
+    return set(session.scalars(stmt))
 
 
 def get_external(session: Session, *, source: str, external_id: str) -> PrivacyRequest | None:

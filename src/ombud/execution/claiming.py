@@ -57,11 +57,18 @@ def claim(
     with phase("claim", len(request_ids)), unit_of_work(engine) as session:
         repository.commit_without_flushing(session)
         # Locked together first (requests, then runs, as the task page does), then each
-        # claim finds its rows already locked.
-        dsr_repository.lock_many(session, request_ids)
-        repository.lock_runs(session, request_ids)
+        # claim finds its rows already locked. Requests another runner is claiming right now
+        # are left to it: waiting for its lock would only find them taken.
+        held = dsr_repository.lock_many(session, request_ids, skip_locked=True)
+        taken = [rid for rid in dict.fromkeys(request_ids) if rid in held]
+        left = [rid for rid in dict.fromkeys(request_ids) if rid not in held]
+        there = dsr_repository.existing(session, left) if left else set()
+        for rid in left:
+            why = "being claimed by another runner" if rid in there else "no such request"
+            out.skipped.append(RunReport(rid, "skipped", why))
+        repository.lock_runs(session, taken)
         limit = settings.execution_max_attempts if settings is not None else None
-        for rid in request_ids:
+        for rid in taken:
             _claim_one(session, rid, actor, out, limit)
         if out.specs and settings is not None:
             try:
