@@ -6,7 +6,7 @@ import json
 import zipfile
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, event, select, update
 
 from ombud.clock import utcnow
 from ombud.config import Settings
@@ -142,3 +142,51 @@ def _approved(engine: Engine, kind: str, email: str) -> str:
         session.add(request)
         session.flush()
         return request.id
+
+
+@pytest.mark.parametrize("target", ["sqlite"], indirect=True)
+def test_erasures_of_a_batch_read_their_ledger_states_together(
+    target: Target, store: tuple[Settings, Engine], shop_map: DataMap
+) -> None:
+    """Two people's erasures (one of them asked twice) in one batch: the states are read for
+    all of them in one go, and each person ends withdrawn, their identity gone."""
+    settings, engine = store
+    shop_map.subscription = [
+        Subscription(fides_key="newsletter", name="Newsletter", notice="Monthly news.")
+    ]
+    people = {3: "person3@example.com", 4: "person4@example.com"}
+    with target.engine.begin() as conn:
+        for n, email in people.items():
+            conn.execute(update(shop.customers).where(shop.customers.c.id == n).values(email=email))
+    with unit_of_work(engine) as session:
+        datamap_service.apply_map(session, datamap=shop_map, files={}, author="test")
+        for email in people.values():
+            consent_service.record_decision(
+                session, email=email, purpose="newsletter", decision="granted", method="web_form"
+            )
+    ids = [_approved(engine, "erasure", people[n]) for n in (3, 4, 3)]
+    reads: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM consent_states" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        reports = run_requests(engine, ids, settings=settings, datamap=shop_map)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [r.status for r in reports] == ["completed"] * 3, reports
+    # One read for the batch, one more for the second erasure of person 3 (after the first).
+    assert len(reads) == 2
+    with unit_of_work(engine) as session:
+        states = session.scalars(select(ConsentState)).all()
+        assert {(s.purpose, s.decision, s.subject) for s in states} == {
+            ("newsletter", "withdrawn", None)
+        }
+        assert len(states) == 2
+        records = session.scalars(select(ConsentRecord)).all()
+        assert not {r.subject for r in records} & set(people.values())
+        first = session.get(PrivacyRequest, ids[0])
+        assert first is not None and first.result is not None
+        assert first.result["consent_ledger"]["withdrawn"] == ["newsletter"]

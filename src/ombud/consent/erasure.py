@@ -12,6 +12,7 @@ code) is a new decision and is recorded as any other."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,8 +26,9 @@ from ombud.consent.ledger import Context, Entry, Subject
 from ombud.consent.purposes import NoticeRef, list_purposes
 from ombud.consent.schemas import DecisionKind, SubjectKind
 from ombud.consent.service import current_jurisdiction
-from ombud.db import forget_per_transaction
+from ombud.db import forget_per_transaction, once_per_transaction
 from ombud.errors import InvalidInput, NotFound
+from ombud.models.consent import ConsentState
 
 METHOD = "erasure"
 # Request identity names -> ledger subject kinds.
@@ -50,6 +52,28 @@ class LedgerErasure:
             "suppressed": sorted({*self.withdrawn, *self.refused}),
             "records_erased": self.records_erased,
         }
+
+
+# States read ahead for this transaction's erasures: {subject hash: states}, each used once.
+_STATES_AHEAD = "consent_erasure_states"
+
+
+def read_ahead(
+    session: Session, people: Sequence[dict[str, str]], settings: Settings | None = None
+) -> None:
+    """Read the consent states of these people's identities in one query, for the erasures
+    of this transaction; each person's are used once, by the first erasure of them."""
+    hashes = [s.hash for identities in people for s in _subjects(identities, settings)]
+    found = repository.states_of_many(session, hashes)
+    forget_per_transaction(session, _STATES_AHEAD)
+    once_per_transaction(session, _STATES_AHEAD, lambda: found)
+
+
+def _states_of(session: Session, subject_hash: str) -> list[tuple[ConsentState, str]]:
+    ahead: dict[str, list[tuple[ConsentState, str]]]
+    ahead = once_per_transaction(session, _STATES_AHEAD, dict)
+    found = ahead.pop(subject_hash, None)  # a second erasure of them reads what the first wrote
+    return found if found is not None else repository.states_of(session, subject_hash)
 
 
 def _subjects(identities: dict[str, str], settings: Settings | None) -> list[Subject]:
@@ -93,7 +117,7 @@ def erase_person(
         anonymous = Subject(subject.kind, None, subject.hash)
         entries: list[Entry] = []
         decided = set()
-        for state, _receipt in repository.states_of(session, subject.hash):
+        for state, _receipt in _states_of(session, subject.hash):
             decided.add(state.purpose)
             if state.decision != DecisionKind.granted:
                 continue

@@ -261,6 +261,24 @@ def states_of(session: Session, subject_hash: str) -> list[tuple[ConsentState, s
     return [(st, rid) for st, rid in session.execute(stmt)]
 
 
+def states_of_many(
+    session: Session, subject_hashes: Sequence[str]
+) -> dict[str, list[tuple[ConsentState, str]]]:
+    """``states_of`` for many subjects, in one query per 500."""
+    out: dict[str, list[tuple[ConsentState, str]]] = {h: [] for h in subject_hashes}
+    wanted = sorted(out)
+    for i in range(0, len(wanted), 500):
+        stmt = (
+            select(ConsentState, ConsentRecord.receipt_id)
+            .join(ConsentRecord, ConsentRecord.id == ConsentState.record_id)
+            .where(ConsentState.subject_hash.in_(wanted[i : i + 500]))
+            .order_by(ConsentState.subject_hash, ConsentState.purpose)
+        )
+        for state, receipt_id in session.execute(stmt):
+            out[state.subject_hash].append((state, receipt_id))
+    return out
+
+
 def history_of(
     session: Session, subject_hash: str, purpose: str | None = None
 ) -> list[ConsentRecord]:

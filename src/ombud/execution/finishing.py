@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.config import Settings
+from ombud.consent import erasure as consent_erasure
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
@@ -23,7 +24,7 @@ from ombud.errors import OmbudError
 from ombud.execution import downloads, package, repository
 from ombud.execution.completion import finish, wait_for_tasks, with_uploads
 from ombud.execution.person import read_ahead, records_for
-from ombud.execution.planner import ACCESS_TYPES, Plan
+from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan
 from ombud.execution.runner import RequestOutcome
 from ombud.execution.service import result_of
 from ombud.manual import service as manual_service
@@ -70,6 +71,10 @@ def complete_many(
         access = [o.spec.id for o in outcomes if o.spec.type in ACCESS_TYPES]
         if len(access) > 1:
             read_ahead(session, access, settings=settings)
+        # Several erasures: their people's consent states in one read.
+        erasing = [o.spec.identities for o in outcomes if o.spec.type in ERASURE_TYPES]
+        if len(erasing) > 1:
+            consent_erasure.read_ahead(session, erasing)
         for outcome in outcomes:
             rid = outcome.spec.id
             try:
