@@ -187,6 +187,9 @@ def test_erasures_of_a_batch_read_their_ledger_states_together(
         assert len(states) == 2
         records = session.scalars(select(ConsentRecord)).all()
         assert not {r.subject for r in records} & set(people.values())
+        # The second erasure of person 3 saw the first one's withdrawal: no second one.
+        withdrawals = [r.subject_hash for r in records if r.decision == "withdrawn"]
+        assert len(withdrawals) == len(set(withdrawals)) == 2
         first = session.get(PrivacyRequest, ids[0])
         assert first is not None and first.result is not None
         assert first.result["consent_ledger"]["withdrawn"] == ["newsletter"]
