@@ -47,16 +47,19 @@ def store(
     engine.dispose()
 
 
-def add_request(engine: Engine, kind: str, n: int, **extra: object) -> str:
-    """An approved request of person ``n``."""
+def add_request(
+    engine: Engine, kind: str, n: int, *, email: str | None = None, **extra: object
+) -> str:
+    """An approved request of person ``n`` (at ``email`` when the test gave them another)."""
+    address = email or shop.email(n)
     with unit_of_work(engine) as session:
         now = utcnow()
         request = PrivacyRequest(
             type=kind,
             status="approved",
             jurisdiction="gdpr",
-            email=shop.email(n),
-            identities={"email": shop.email(n)},
+            email=address,
+            identities={"email": address},
             received_at=now,
             received_on=now.date(),
             **extra,
