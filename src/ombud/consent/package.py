@@ -35,11 +35,6 @@ def read_ahead(session: Session, emails: Sequence[str], settings: Settings | Non
     once_per_transaction(session, _READ_AHEAD, lambda: (histories, notices))
 
 
-def forget(session: Session) -> None:
-    """Drop what ``read_ahead`` read: the ledger changed in this transaction."""
-    forget_per_transaction(session, _READ_AHEAD)
-
-
 def history_for_package(
     session: Session, *, email: str, settings: Settings | None = None
 ) -> list[dict[str, Any]]:
