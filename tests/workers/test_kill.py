@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from ombud.config import Settings
 from ombud.db import make_engine, unit_of_work
+from ombud.execution.runner import STALL_ENV
 from ombud.execution.tasks import run_pending
 from ombud.migrations import upgrade
 from ombud.models.requests import PrivacyRequest
@@ -88,18 +89,22 @@ def test_sigkill_mid_batch_another_worker_finishes(
     for n in range(1, PEOPLE + 1):
         add_request(engine, "erasure", n)
     env = worker_env(settings, broker, shop_url)
+    before = shop.snapshot(target)
 
-    first = start_worker(env)
+    # The first worker stops after the batch's commit to the shop, before it journals the
+    # steps done or completes a request: killed there, whatever the machine's speed.
+    first = start_worker({**env, STALL_ENV: "1"})
     try:
-        # The requeue job sends the approved requests; kill as soon as the batch has started
-        # (a loaded machine may take a while to start a worker).
+        # The requeue job sends the approved requests (a loaded machine may take a while to
+        # start a worker).
         started = wait_until(
-            lambda: _statuses(engine).get("in_progress", 0) > 0, timeout=120, every=0.01
+            lambda: _statuses(engine).get("in_progress", 0) > 0 and shop.snapshot(target) != before,
+            timeout=120,
         )
     finally:
         said = stop(first, signal.SIGKILL)
     assert started, f"{_statuses(engine)}; the first worker said: {said[-3000:]}"
-    assert _statuses(engine).get("completed", 0) < PEOPLE
+    assert _statuses(engine).get("completed", 0) == 0
 
     # And the same work twice more, as a redelivery and a duplicate would bring it: the second
     # worker takes both copies at once (two threads), the store lets one of them do it.

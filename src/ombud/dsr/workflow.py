@@ -87,7 +87,6 @@ def move(
         request.package_passphrase_sealed = None
     elif S(previous) in CLOSED:
         request.closed_at = None  # reopened
-    session.flush()
     audit.record(
         session,
         action="request.status_changed",

@@ -25,6 +25,7 @@ from ombud.execution.planner import Plan, build_plan
 from ombud.execution.runner import RequestSpec
 from ombud.execution.service import plan_of_version, spec_for
 from ombud.manual import service as manual_service
+from ombud.models.base import new_id
 from ombud.models.execution import ExecutionRun
 from ombud.phases import phase
 
@@ -110,9 +111,10 @@ def _claim_one(session: Session, rid: str, actor: str, out: Claim, limit: int | 
     if request.status != "in_progress":
         dsr_service.start_execution(session, rid, actor=actor)
     if run is None:
-        # Inserted as claimed: one statement, not an insert and then an update.
+        # Inserted as claimed: one statement, not an insert and then an update. Its id is
+        # set here, not by a flush: the batch's runs are then written together at the end.
         run = ExecutionRun(
-            request_id=rid, phase="collecting", attempts=1, worker=worker_name(),
+            id=new_id(), request_id=rid, phase="collecting", attempts=1, worker=worker_name(),
             heartbeat_at=utcnow(), error=None,
         )  # fmt: skip
         repository.add_run(session, run)

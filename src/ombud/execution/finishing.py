@@ -75,11 +75,14 @@ def complete_many(
         erasing = [o.spec.identities for o in outcomes if o.spec.type in ERASURE_TYPES]
         if len(erasing) > 1:
             consent_erasure.read_ahead(session, erasing)
+        # What each access run read, kept as its done steps: written once for the batch,
+        # for the requests whose savepoint stood.
+        steps: list[dict[str, Any]] = []
         for outcome in outcomes:
             rid = outcome.spec.id
             try:
                 with session.begin_nested():
-                    parked = not _complete_one(
+                    rows = _complete_one(
                         session, outcome, plan, datamap, settings=settings, actor=actor
                     )
             except OmbudError as exc:
@@ -88,7 +91,9 @@ def complete_many(
             except Exception:  # a bug: this request stays in progress, retried when stale
                 log.exception("completing request %s failed; the others go on", rid)
                 continue
-            (done.waiting if parked else done.completed).append(rid)
+            (done.waiting if rows is None else done.completed).append(rid)
+            steps += rows or []
+        repository.insert_steps(session, steps)
     return done
 
 
@@ -100,21 +105,24 @@ def _complete_one(
     *,
     settings: Settings,
     actor: str,
-) -> bool:
-    """Build the package, complete the request; False when it waits for manual tasks."""
+) -> list[dict[str, Any]] | None:
+    """Build the package, complete the request; the rows of its done steps, or None when it
+    waits for manual tasks."""
     spec = outcome.spec
     result = result_of(plan, outcome)
     access = spec.type in ACCESS_TYPES
     # The request and its run stay locked to the end: no task can close unseen. An access
     # request parks before its package is built (the owners' files go into it).
     if wait_for_tasks(session, spec.id, None if access else result):
-        return False
-    if access:
-        with phase("package"):
-            _package(session, outcome, plan, datamap, result, settings=settings)
-        _access_steps(session, spec.id, result)
+        return None
+    if not access:
+        finish(session, spec, result, actor=actor)
+        return []
+    with phase("package"):
+        _package(session, outcome, plan, datamap, result, settings=settings)
+    steps = _access_steps(session, spec.id, result)
     finish(session, spec, result, actor=actor)
-    return True
+    return steps
 
 
 def _package(
@@ -163,29 +171,28 @@ def _package(
     )
 
 
-def _access_steps(session: Session, request_id: str, result: dict[str, Any]) -> None:
-    """What the run read, per collection, kept as done steps of the run."""
+def _access_steps(
+    session: Session, request_id: str, result: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """What the run read, per collection, as rows of done steps of the run."""
     run = repository.get_run(session, request_id, lock=True)
     if run is None:
-        return
+        return []
     now = utcnow()
-    repository.insert_steps(
-        session,
-        [
-            {
-                "id": new_id(),
-                "run_id": run.id,
-                "request_id": request_id,
-                "collection": name,
-                "action": "access",
-                "position": i,
-                "status": "done",
-                "payload": {},
-                "summary": info,
-                "kept": [],
-                "old_hashes": {},
-                "done_at": now,
-            }
-            for i, (name, info) in enumerate(result["collections"].items())
-        ],
-    )
+    return [
+        {
+            "id": new_id(),
+            "run_id": run.id,
+            "request_id": request_id,
+            "collection": name,
+            "action": "access",
+            "position": i,
+            "status": "done",
+            "payload": {},
+            "summary": info,
+            "kept": [],
+            "old_hashes": {},
+            "done_at": now,
+        }
+        for i, (name, info) in enumerate(result["collections"].items())
+    ]

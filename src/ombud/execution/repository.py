@@ -67,9 +67,9 @@ def commit_without_flushing(session: Session) -> None:
 
 
 def add_run(session: Session, run: ExecutionRun) -> None:
-    """Insert a run (held by this transaction from now on, like a locked one)."""
+    """Add a run, written with the transaction's next flush (held by this transaction from
+    now on, like a locked one; the request's lock keeps other claims away until then)."""
     session.add(run)
-    session.flush()
     dsr_repository.note_lock(session, run.request_id, run)
 
 

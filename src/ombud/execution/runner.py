@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,8 +33,10 @@ from ombud.execution.reading import Found, collect
 from ombud.execution.reading import RequestSpec as RequestSpec
 from ombud.execution.rectification import plan_rectification
 
-# Fault injection for the crash tests: exit hard after this many target commits.
+# Fault injection for the crash tests: exit hard after this many target commits, or stop
+# there until killed (the SIGKILL test then kills a batch known to be half done).
 CRASH_ENV = "OMBUD_TEST_CRASH_AFTER_COMMITS"
+STALL_ENV = "OMBUD_TEST_STALL_AFTER_COMMITS"
 
 
 @dataclass
@@ -211,12 +214,14 @@ def cycle_collection_paused() -> Iterator[None]:
 
 def _maybe_crash() -> None:
     global _commits
-    limit = os.environ.get(CRASH_ENV)
-    if limit is None:
+    crash, stall = os.environ.get(CRASH_ENV), os.environ.get(STALL_ENV)
+    if crash is None and stall is None:
         return
     _commits += 1
-    if _commits >= int(limit):
+    if crash is not None and _commits >= int(crash):
         os._exit(70)  # simulate a killed worker: no cleanup, no store commit
+    while stall is not None and _commits >= int(stall):
+        time.sleep(1)  # the test kills the process here
 
 
 def execute_batch(
