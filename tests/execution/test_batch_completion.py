@@ -1,15 +1,23 @@
-"""A batch completes in one transaction, a savepoint per request: one request that cannot
-complete is failed with the reason, its savepoint takes its records and audit entries with it,
-and the others of the batch complete with one letter each."""
+"""A batch completes in one transaction, at first without savepoints; when a request cannot
+complete, the batch runs again with a savepoint per request: that one is failed with the
+reason, its savepoint takes its records, audit entries and package with it, and the others of
+the batch complete with one letter each."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, select
 
 from ombud.audit import service as audit
 from ombud.config import Settings
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
+from ombud.errors import OmbudError
+from ombud.execution import finishing
 from ombud.execution.tasks import run_requests
 from ombud.models.audit import AuditEntry
 from tests.execution import shop
@@ -22,6 +30,66 @@ def _actions(engine: Engine, request_id: str) -> list[str]:
     with unit_of_work(engine) as session:
         stmt = select(AuditEntry).where(AuditEntry.subject_id == request_id)
         return [f"{e.action}:{e.data.get('to', '')}" for e in session.scalars(stmt)]
+
+
+@contextmanager
+def _savepoints(engine: Engine) -> Iterator[list[str]]:
+    """The SAVEPOINT statements sent on ``engine`` meanwhile."""
+    seen: list[str] = []
+
+    def listen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SAVEPOINT"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+def _packages(settings: Settings) -> set[str]:
+    folder = settings.data_dir / "exports"
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+def test_a_batch_that_completes_whole_uses_no_savepoint(
+    target: Target, store: tuple[Settings, Engine], shop_map: DataMap
+) -> None:
+    settings, engine = store
+    ids = [add_request(engine, "access", 1), add_request(engine, "erasure", 4)]
+    with _savepoints(engine) as seen:
+        reports = run_requests(engine, ids, settings=settings, datamap=shop_map)
+    assert {r.status for r in reports} == {"completed"}
+    assert seen == []
+
+
+def test_a_request_refused_after_its_package_was_written_leaves_no_package(
+    target: Target,
+    store: tuple[Settings, Engine],
+    shop_map: DataMap,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings, engine = store
+    kept, refused = add_request(engine, "access", 1), add_request(engine, "access", 3)
+    finish = finishing.finish
+
+    def refuse_one(session: Any, spec: Any, result: Any, *, actor: str) -> None:
+        if spec.id == refused:
+            raise OmbudError("the letter cannot be written")
+        finish(session, spec, result, actor=actor)
+
+    monkeypatch.setattr(finishing, "finish", refuse_one)
+    with _savepoints(engine) as seen:
+        reports = {
+            r.request_id: r
+            for r in run_requests(engine, [kept, refused], settings=settings, datamap=shop_map)
+        }
+    assert reports[kept].status == "completed" and reports[refused].status == "failed"
+    assert seen, "the second attempt isolates each request in a savepoint"
+    # Both attempts wrote a package for each; only the completed request's is left.
+    export_id = (status_of(engine, kept).result or {})["export_id"]
+    assert [name.split(".")[0] for name in _packages(settings)] == [export_id]
 
 
 def test_one_request_that_cannot_complete_leaves_the_others_completed(

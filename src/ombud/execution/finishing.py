@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -54,47 +56,87 @@ def complete_many(
     map_key: tuple[str, str] | None = None,
 ) -> Completed:
     """Build the packages and complete the requests in one transaction (one commit, one
-    after-commit send of every letter); a request that cannot complete is rolled back to its
-    savepoint and reported in ``refused``. ``map_key``: the applied map version the batch was
+    after-commit send of every letter); a request that cannot complete is reported in
+    ``refused`` and the others complete. ``map_key``: the applied map version the batch was
     claimed with, which its letters and records then use too."""
+    # First without savepoints: one flush then writes every request's changes together (a
+    # statement per table, not six per request). Should any request fail, that attempt is
+    # rolled back whole and the batch runs again with a savepoint per request.
+    try:
+        return _complete(engine, outcomes, plan, datamap, settings, actor, map_key, False)
+    except Exception as exc:  # retried below, one savepoint per request, where it is reported
+        log.info("completing the batch at once failed (%s); now request by request", exc)
+    return _complete(engine, outcomes, plan, datamap, settings, actor, map_key, True)
+
+
+def _complete(
+    engine: Engine | None,
+    outcomes: Sequence[RequestOutcome],
+    plan: Plan,
+    datamap: DataMap,
+    settings: Settings,
+    actor: str,
+    map_key: tuple[str, str] | None,
+    isolate: bool,
+) -> Completed:
+    """One attempt at the batch; with ``isolate``, a savepoint per request and a failure
+    reported, without, the first failure raised."""
     done = Completed()
     ids = [o.spec.id for o in outcomes]
-    with phase("completion", len(ids)), unit_of_work(engine) as session:
-        # Locked together first (requests, then runs, in the order the task page locks
-        # them): no task can close unseen, and each savepoint finds its rows locked.
-        dsr_repository.lock_many(session, ids)
-        repository.lock_runs(session, ids)
-        manual_service.prime(session, ids)
-        if map_key is not None:
-            datamap_service.run_with(session, map_key)
-        # Several packages: their people's consent histories in one read.
-        access = [o.spec.id for o in outcomes if o.spec.type in ACCESS_TYPES]
-        if len(access) > 1:
-            read_ahead(session, access, settings=settings)
-        # Several erasures: their people's consent states in one read.
-        erasing = [o.spec.identities for o in outcomes if o.spec.type in ERASURE_TYPES]
-        if len(erasing) > 1:
-            consent_erasure.read_ahead(session, erasing)
-        # What each access run read, kept as its done steps: written once for the batch,
-        # for the requests whose savepoint stood.
-        steps: list[dict[str, Any]] = []
-        for outcome in outcomes:
-            rid = outcome.spec.id
-            try:
-                with session.begin_nested():
-                    rows = _complete_one(
-                        session, outcome, plan, datamap, settings=settings, actor=actor
-                    )
-            except OmbudError as exc:
-                done.refused[rid] = exc.message
-                continue
-            except Exception:  # a bug: this request stays in progress, retried when stale
-                log.exception("completing request %s failed; the others go on", rid)
-                continue
-            (done.waiting if rows is None else done.completed).append(rid)
-            steps += rows or []
-        repository.insert_steps(session, steps)
+    # The packages written: a rolled-back request (or attempt) leaves no file behind.
+    written: list[Path] = []
+    try:
+        with phase("completion", len(ids)), unit_of_work(engine) as session:
+            # Locked together first (requests, then runs, in the order the task page locks
+            # them): no task can close unseen, and each request finds its rows locked.
+            dsr_repository.lock_many(session, ids)
+            repository.lock_runs(session, ids)
+            manual_service.prime(session, ids)
+            if map_key is not None:
+                datamap_service.run_with(session, map_key)
+            # Several packages: their people's consent histories in one read.
+            access = [o.spec.id for o in outcomes if o.spec.type in ACCESS_TYPES]
+            if len(access) > 1:
+                read_ahead(session, access, settings=settings)
+            # Several erasures: their people's consent states in one read.
+            erasing = [o.spec.identities for o in outcomes if o.spec.type in ERASURE_TYPES]
+            if len(erasing) > 1:
+                consent_erasure.read_ahead(session, erasing)
+            # What each access run read, kept as its done steps: written once for the
+            # batch, for the requests that completed.
+            steps: list[dict[str, Any]] = []
+            for outcome in outcomes:
+                rid, mark = outcome.spec.id, len(written)
+                try:
+                    with session.begin_nested() if isolate else nullcontext():
+                        rows = _complete_one(
+                            session, outcome, plan, datamap, settings, actor, written
+                        )
+                except OmbudError as exc:
+                    if not isolate:
+                        raise
+                    _discard(written[mark:])
+                    done.refused[rid] = exc.message
+                    continue
+                except Exception:  # a bug: this request stays in progress, retried when stale
+                    if not isolate:
+                        raise
+                    _discard(written[mark:])
+                    log.exception("completing request %s failed; the others go on", rid)
+                    continue
+                (done.waiting if rows is None else done.completed).append(rid)
+                steps += rows or []
+            repository.insert_steps(session, steps)
+    except BaseException:
+        _discard(written)
+        raise
     return done
+
+
+def _discard(paths: Sequence[Path]) -> None:
+    """Delete the packages of work that was rolled back."""
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def _complete_one(
@@ -102,9 +144,9 @@ def _complete_one(
     outcome: RequestOutcome,
     plan: Plan,
     datamap: DataMap,
-    *,
     settings: Settings,
     actor: str,
+    written: list[Path],
 ) -> list[dict[str, Any]] | None:
     """Build the package, complete the request; the rows of its done steps, or None when it
     waits for manual tasks."""
@@ -119,7 +161,7 @@ def _complete_one(
         finish(session, spec, result, actor=actor)
         return []
     with phase("package"):
-        _package(session, outcome, plan, datamap, result, settings=settings)
+        _package(session, outcome, plan, datamap, result, settings, written)
     steps = _access_steps(session, spec.id, result)
     finish(session, spec, result, actor=actor)
     return steps
@@ -131,10 +173,11 @@ def _package(
     plan: Plan,
     datamap: DataMap,
     result: dict[str, Any],
-    *,
     settings: Settings,
+    written: list[Path],
 ) -> None:
-    """Write the access package (or note that there is no data) into ``result``."""
+    """Write the access package (or note that there is no data) into ``result``; its path is
+    added to ``written``."""
     spec = outcome.spec
     passphrase, recipient = dsr_service.package_keys(session, spec.id, settings=settings)
     person = records_for(session, spec.id, datamap, settings=settings)
@@ -162,6 +205,7 @@ def _package(
         recipient=recipient,
         name=package.package_name(datamap.organization.name, spec.type, utcnow().date()),
     )
+    written.append(export.path)
     # No link here: it is signed for the person's letter only, never kept in the result.
     result.update(
         download_expires_at=downloads.expires_at(settings).isoformat(),
