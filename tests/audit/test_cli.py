@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from ombud.cli.main import app
 from ombud.db import unit_of_work
 from ombud.dsr import service
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.models.audit import AuditEntry
 from tests.dsr.conftest import DATAMAP_FILE, code_from, store_datamap
 from tests.fixtures.smtp import SmtpServer

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
-from ombud.consent import ledger, repository
+from ombud.consent import ledger, repository, repository_subjects
 from ombud.consent.banner import NOTICE_KEY
 from ombud.datamap import service as datamap_service
 from ombud.datamap.loader import load_datamap
@@ -132,7 +132,7 @@ def test_decision_is_recorded_for_the_device_with_the_notice(
         ("advertising", "refused"),
     ]
     subject = ledger.make_subject("device", device, settings)
-    history = repository.history_of(db_session, subject.hash)
+    history = repository_subjects.history_of(db_session, subject.hash)
     assert [h.purpose for h in history] == ["analytics.reporting", "marketing.advertising"]
     rec = history[0]
     assert rec.receipt_id == out["receipt_id"]
@@ -230,7 +230,7 @@ def test_banner_choices_have_their_own_rate_limit(
     assert "for this device" in r.text and int(r.headers["Retry-After"]) > 0
     subject = ledger.make_subject("device", device, settings)
     # Two choices of two optional categories each were recorded; the refused one was not.
-    assert len(repository.history_of(db_session, subject.hash, "analytics.reporting")) == 2
+    assert len(repository_subjects.history_of(db_session, subject.hash, "analytics.reporting")) == 2
     # Another device from the same address: the per-IP limit (4; the refused hit counted)
     # is the banner's own, not the forms' 20.
     _decide(client, str(uuid.uuid4()), {})

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
-from ombud.consent import ledger, repository
+from ombud.consent import ledger, repository_subjects
 from ombud.datamap import service as datamap_service
 from ombud.datamap.loader import load_datamap
 from ombud.models.datamap import DataMapVersion
@@ -78,19 +78,19 @@ def test_verifying_an_email_links_the_device_decisions(
         "<li>Analytics: <strong>Allowed</strong></li>" in page
     )  # the browser's choices, signed in
     person = ledger.email_subject("liv@example.com", settings)
-    linked = repository.history_of(db_session, person.hash)
+    linked = repository_subjects.history_of(db_session, person.hash)
     assert [(r.purpose, r.decision, r.method) for r in linked] == [
         ("analytics.reporting", "granted", "banner"),
         ("marketing.advertising", "refused", "banner"),
     ]
-    device_history = repository.history_of(
+    device_history = repository_subjects.history_of(
         db_session, ledger.make_subject("device", device, settings).hash
     )
     assert linked[0].evidence["device_receipt"] == device_history[0].receipt_id
     assert linked[0].notice_hash == device_history[0].notice_hash
     # Signing in again links nothing twice.
     _sign_in(client, smtp_server, "liv@example.com")
-    assert len(repository.history_of(db_session, person.hash)) == 2
+    assert len(repository_subjects.history_of(db_session, person.hash)) == 2
 
 
 def test_a_later_own_choice_is_not_overwritten(
@@ -113,6 +113,8 @@ def test_a_later_own_choice_is_not_overwritten(
     db_session.commit()
     _sign_in(client, smtp_server, "max@example.com")
     person = ledger.email_subject("max@example.com", settings)
-    states = {s.purpose: s.decision for s, _ in repository.states_of(db_session, person.hash)}
+    states = {
+        s.purpose: s.decision for s, _ in repository_subjects.states_of(db_session, person.hash)
+    }
     assert states["analytics.reporting"] == "refused"
     assert states["marketing.advertising"] == "refused"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
-from ombud.consent import preferences, repository, service
+from ombud.consent import preferences, repository_subjects, service
 from ombud.consent.ledger import email_subject
 from ombud.models.consent import ConsentPending, ConsentRecord
 from ombud.models.datamap import DataMapVersion
@@ -87,7 +87,7 @@ def test_a_preference_link_stops_working_after_erasure(
     service.record_decision(
         db_session, email="rex@example.com", purpose="newsletter", decision="granted", method="api"
     )
-    repository.erase(
+    repository_subjects.erase(
         db_session, email_subject("rex@example.com", settings).hash, at=datamap.created_at
     )
     page = browser.get(link.removeprefix("http://testserver"))

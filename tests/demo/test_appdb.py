@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, Integer, String, create_engine, func, inspect, select, text
 
 from ombud.datamap.loader import load_datamap
-from ombud.datamap.schemas import Dataset
+from ombud.datamap.schemas_fides import Dataset
 from ombud.demo.appdb import DATASET_KEY, TABLE_ORDER, TABLES, create_schema, metadata
 from ombud.demo.generate import populate
 from ombud.demo.setup import DATAMAP_SOURCE

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ombud.config import Settings
 from ombud.dsr import jurisdictions, service
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.errors import Conflict
 from ombud.models.audit import AuditEntry
 from ombud.models.datamap import DataMapVersion

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from ombud.cli.main import app
 from ombud.db import get_engine, unit_of_work
 from ombud.dsr import service
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.models.requests import PrivacyRequest, RequestMessage
 from tests.dsr.conftest import DATAMAP_FILE, code_from, store_datamap
 from tests.fixtures.api import Clock

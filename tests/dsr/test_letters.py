@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ombud.config import Settings
 from ombud.datamap.schemas import DataMap
 from ombud.dsr import service, wording
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.models.datamap import DataMapVersion
 from tests.dsr.conftest import DATAMAP_FILE, code_from, commit, store_datamap
 from tests.fixtures.api import Clock

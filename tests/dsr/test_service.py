@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ombud.config import Settings
 from ombud.dsr import repository, service
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.errors import Conflict, InvalidInput
 from ombud.models.datamap import DataMapVersion
 from ombud.models.requests import RequestType

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ombud.config import Settings
 from ombud.db import make_engine, unit_of_work
 from ombud.dsr import intake, verification
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.models.requests import RequestStatus
 from tests.dsr.conftest import DATAMAP_FILE, store_datamap
 from tests.fixtures.api import Clock

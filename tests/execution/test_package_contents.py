@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from ombud.datamap.schemas import Authority, DataMap, FieldMeta, RetentionRule
+from ombud.datamap.schemas import Authority, DataMap, RetentionRule
+from ombud.datamap.schemas_fides import FieldMeta
 from ombud.dsr.wording import counted_from, retention_words
 from ombud.execution import package
 from ombud.execution.planner import build_plan

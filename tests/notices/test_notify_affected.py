@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ombud.consent import service as consent
-from ombud.datamap.schemas import Connection, DataMap, Dataset
+from ombud.datamap.schemas import Connection, DataMap
+from ombud.datamap.schemas_fides import Dataset
 from ombud.db import unit_of_work
 from ombud.notices import audience
 from ombud.notices.notify import PURPOSE

@@ -16,7 +16,7 @@ from ombud.cli.main import app as cli
 from ombud.config import Settings
 from ombud.db import make_engine, unit_of_work
 from ombud.dsr import queue, service
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.housekeeping import run_once
 from ombud.models.mail import OutboxMail
 from ombud.models.notify import DigestDay

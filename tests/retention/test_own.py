@@ -31,7 +31,7 @@ from ombud.models.consent import (
 )
 from ombud.models.mail import OutboxMail
 from ombud.models.requests import PrivacyRequest, VerificationCode
-from ombud.retention import own, service
+from ombud.retention import overview, own, service
 from tests.fixtures.api import Clock, make_settings
 from tests.fixtures.smtp import SmtpServer
 from tests.retention.test_run import opener
@@ -240,7 +240,7 @@ def test_own_data_expires_and_the_rest_stays(
         }  # fmt: skip
         text = " ".join(str(e.data) for e in entries)
         assert "@" not in text and "Complaint text" not in text and "192.0.2" not in text
-        status = {row["rule"]: row for row in service.status(session, EMPTY_MAP)}
+        status = {row["rule"]: row for row in overview.status(session, EMPTY_MAP)}
         for rule in own.RULES:
             assert status[rule.key]["last_status"] == "completed"
             assert status[rule.key]["overdue"] is False

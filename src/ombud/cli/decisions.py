@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ombud.cli.common import cli_session, console, fail
 from ombud.dsr import imports, lookup, queue, service
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.errors import Forbidden, NotFound
 from ombud.models.requests import PrivacyRequest
 from ombud.models.staff import ROLE_RANK, Role

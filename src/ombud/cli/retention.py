@@ -18,7 +18,7 @@ from ombud.datamap.loader import load_datamap
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
 from ombud.errors import NotFound, OmbudError
-from ombud.retention import own, service
+from ombud.retention import overview, own, service
 
 app = typer.Typer(
     help="Retention: delete or anonymise data when its period ends (the data map's rules and "
@@ -149,7 +149,7 @@ def status() -> None:
             dm: DataMap | None = datamap_service.get_current(session)
         except NotFound:
             dm = None
-        rows = service.status(session, dm)
+        rows = overview.status(session, dm)
     table = Table(title="Retention status")
     for name in ("Rule", "Last run", "Status", "Changed", "Overdue"):
         table.add_column(name, overflow="fold")

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ombud.dsr import wording
-from ombud.dsr.schemas import Email
+from ombud.dsr.schemas_intake import Email
 from ombud.models.complaints import ComplaintAbout
 
 TEXT_LIMIT = 10_000

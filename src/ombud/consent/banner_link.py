@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
-from ombud.consent import banner, ledger, repository
+from ombud.consent import banner, ledger, repository, repository_subjects
 from ombud.consent import cookies as own_cookies
 from ombud.consent.ledger import Context, Entry, Subject
 from ombud.consent.purposes import NoticeRef
@@ -36,7 +36,7 @@ def device_of(cookies: dict[str, str]) -> str | None:
 
 def _banner_records(session: Session, device: Subject) -> list[ConsentRecord]:
     out = []
-    for _state, receipt in repository.states_of(session, device.hash):
+    for _state, receipt in repository_subjects.states_of(session, device.hash):
         rec = repository.record_by_receipt(session, receipt)
         if rec is not None and rec.method == Method.banner:
             out.append(rec)

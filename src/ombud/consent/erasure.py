@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.consent import ledger, repository
+from ombud.consent import ledger, repository, repository_subjects
 from ombud.consent.ledger import Context, Entry, Subject
 from ombud.consent.purposes import NoticeRef, list_purposes
 from ombud.consent.schemas import DecisionKind, SubjectKind
@@ -64,7 +64,7 @@ def read_ahead(
     """Read the consent states of these people's identities in one query, for the erasures
     of this transaction; each person's are used once, by the first erasure of them."""
     hashes = [s.hash for identities in people for s in _subjects(identities, settings)]
-    found = repository.states_of_many(session, hashes)
+    found = repository_subjects.states_of_many(session, hashes)
     forget_per_transaction(session, _STATES_AHEAD)
     once_per_transaction(session, _STATES_AHEAD, lambda: found)
 
@@ -73,7 +73,7 @@ def _states_of(session: Session, subject_hash: str) -> list[tuple[ConsentState, 
     ahead: dict[str, list[tuple[ConsentState, str]]]
     ahead = once_per_transaction(session, _STATES_AHEAD, dict)
     found = ahead.pop(subject_hash, None)  # a second erasure of them reads what the first wrote
-    return found if found is not None else repository.states_of(session, subject_hash)
+    return found if found is not None else repository_subjects.states_of(session, subject_hash)
 
 
 def _subjects(identities: dict[str, str], settings: Settings | None) -> list[Subject]:
@@ -155,7 +155,7 @@ def erase_person(
                     )
                     refused.add(key)
         ledger.write(session, entries)
-        erased += repository.erase(session, subject.hash, now)
+        erased += repository_subjects.erase(session, subject.hash, now)
     report = LedgerErasure(len(subjects), sorted(withdrawn), sorted(refused), erased)
     audit.record(
         session,
@@ -176,5 +176,5 @@ def _latest(session: Session, purpose: str) -> NoticeRef | None:
 def erased_since(session: Session, subject_hash: str, issued: datetime) -> bool:
     """True when the subject was erased at or after ``issued`` (a session or link older than
     the erasure no longer opens anything)."""
-    at = repository.erased_at(session, subject_hash)
+    at = repository_subjects.erased_at(session, subject_hash)
     return at is not None and at >= issued

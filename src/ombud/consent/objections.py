@@ -14,7 +14,8 @@ from ombud.consent import repository_rights as repo
 from ombud.consent.ledger import Subject
 from ombud.consent.purposes import current_definitions
 from ombud.datamap import service as datamap_service
-from ombud.datamap.schemas import DataMap, LegalBasis
+from ombud.datamap.schemas import DataMap
+from ombud.datamap.schemas_fides import LegalBasis
 from ombud.errors import NotFound
 
 MARKETING = "marketing"

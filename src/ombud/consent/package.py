@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
-from ombud.consent import ledger, repository
+from ombud.consent import ledger, repository, repository_subjects
 from ombud.db import forget_per_transaction, once_per_transaction
 from ombud.errors import InvalidInput
 from ombud.models.consent import ConsentNotice, ConsentRecord
@@ -27,7 +27,7 @@ def read_ahead(session: Session, emails: Sequence[str], settings: Settings | Non
             hashes.append(ledger.email_subject(email, settings).hash)
         except InvalidInput:
             continue
-    histories = repository.histories_of(session, hashes)
+    histories = repository_subjects.histories_of(session, hashes)
     notices = repository.notices_by_id(
         session, {r.notice_id for records in histories.values() for r in records}
     )
@@ -49,7 +49,7 @@ def history_for_package(
     if ahead is not None and subject.hash in ahead[0]:
         found, notices = ahead[0][subject.hash], ahead[1]
     else:
-        found = repository.history_of(session, subject.hash)
+        found = repository_subjects.history_of(session, subject.hash)
         notices = repository.notices_by_id(session, (r.notice_id for r in found))
     records = [r for r in found if r.erased_at is None]
     return [

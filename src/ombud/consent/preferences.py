@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ombud import config, keys
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.consent import ledger, repository, tokens
+from ombud.consent import ledger, repository, repository_codes, tokens
 from ombud.consent.cookies import PREFERENCES_SESSION
 from ombud.consent.erasure import erased_since
 from ombud.consent.ledger import Context, Entry, Subject
@@ -68,7 +68,7 @@ def open_link(session: Session, token: str, settings: Settings | None = None) ->
         what="preference center",
         settings=s,
     )
-    row = repository.get_link(session, str(data.get("l", "")))
+    row = repository_codes.get_link(session, str(data.get("l", "")))
     if row is None or row.subject is None:
         # Erased since it was mailed (or never made here): nothing to open.
         raise tokens.InvalidLink(
@@ -123,7 +123,7 @@ def send_access_code(session: Session, *, email: str, settings: Settings | None 
     now = utcnow()
     # A fresh code must never give new guesses: it starts with the tries still counting.
     since = now - timedelta(minutes=s.verification_lockout_minutes)
-    attempts = repository.recent_code_attempts(session, subject.hash, since=since)
+    attempts = repository_codes.recent_code_attempts(session, subject.hash, since=since)
     repository.add(
         session,
         ConsentAccessCode(
@@ -158,11 +158,11 @@ def verify_code(
     and none of them gets a try beyond ``verification_max_attempts``."""
     s = _s(settings)
     subject = ledger.email_subject(email, s)
-    row = repository.latest_code(session, subject.hash)
+    row = repository_codes.latest_code(session, subject.hash)
     now = utcnow()
     if row is None or row.expires_at <= now or row.attempts >= s.verification_max_attempts:
         return None
-    if repository.count_code_attempt(session, row) > s.verification_max_attempts:
+    if repository_codes.count_code_attempt(session, row) > s.verification_max_attempts:
         return None
     if not hmac.compare_digest(row.code_hash, _code_hash(subject, code.strip(), s)):
         return None
@@ -239,7 +239,7 @@ def load_pending(
         what="confirmation",
         settings=s,
     )
-    pending = repository.get_pending(session, str(data.get("p", "")))
+    pending = repository_codes.get_pending(session, str(data.get("p", "")))
     if pending is None:
         raise tokens.InvalidLink(
             "this confirmation link is no longer valid", phrase=tokens.NO_LONGER_VALID

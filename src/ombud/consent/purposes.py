@@ -18,7 +18,8 @@ from ombud.clock import utcnow
 from ombud.consent import repository
 from ombud.datamap import rights, taxonomy
 from ombud.datamap import service as datamap_service
-from ombud.datamap.schemas import DataMap, LegalBasis, PrivacyDeclaration
+from ombud.datamap.schemas import DataMap
+from ombud.datamap.schemas_fides import LegalBasis, PrivacyDeclaration
 from ombud.datamap.translate import own
 from ombud.db import after_commit, once_per_transaction
 from ombud.errors import Conflict, InvalidInput, NotFound

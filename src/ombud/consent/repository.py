@@ -1,4 +1,4 @@
-"""All SQL of the consent ledger."""
+"""All SQL of the consent ledger's notices, decision writes and reads across a purpose."""
 
 from __future__ import annotations
 
@@ -7,28 +7,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import (
-    String,
-    Table,
-    Text,
-    and_,
-    bindparam,
-    case,
-    delete,
-    func,
-    insert,
-    literal_column,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import String, Table, Text, and_, bindparam, case, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ombud.models.consent import (
     ConsentAccessCode,
-    ConsentLink,
     ConsentNotice,
     ConsentPending,
     ConsentRecord,
@@ -250,56 +234,6 @@ def get_state(session: Session, subject_hash: str, purpose: str) -> ConsentState
     return session.get(ConsentState, (purpose, subject_hash))
 
 
-def states_of(session: Session, subject_hash: str) -> list[tuple[ConsentState, str]]:
-    """Current states of a subject with the receipt id of the deciding record."""
-    stmt = (
-        select(ConsentState, ConsentRecord.receipt_id)
-        .join(ConsentRecord, ConsentRecord.id == ConsentState.record_id)
-        .where(ConsentState.subject_hash == subject_hash)
-        .order_by(ConsentState.purpose)
-    )
-    return [(st, rid) for st, rid in session.execute(stmt)]
-
-
-def states_of_many(
-    session: Session, subject_hashes: Sequence[str]
-) -> dict[str, list[tuple[ConsentState, str]]]:
-    """``states_of`` for many subjects, in one query per 500."""
-    out: dict[str, list[tuple[ConsentState, str]]] = {h: [] for h in subject_hashes}
-    wanted = sorted(out)
-    for i in range(0, len(wanted), 500):
-        stmt = (
-            select(ConsentState, ConsentRecord.receipt_id)
-            .join(ConsentRecord, ConsentRecord.id == ConsentState.record_id)
-            .where(ConsentState.subject_hash.in_(wanted[i : i + 500]))
-            .order_by(ConsentState.subject_hash, ConsentState.purpose)
-        )
-        for state, receipt_id in session.execute(stmt):
-            out[state.subject_hash].append((state, receipt_id))
-    return out
-
-
-def history_of(
-    session: Session, subject_hash: str, purpose: str | None = None
-) -> list[ConsentRecord]:
-    """Every record of a subject, oldest first."""
-    stmt = select(ConsentRecord).where(ConsentRecord.subject_hash == subject_hash)
-    if purpose is not None:
-        stmt = stmt.where(ConsentRecord.purpose == purpose)
-    return list(session.scalars(stmt.order_by(ConsentRecord.id)))
-
-
-def histories_of(session: Session, subject_hashes: Sequence[str]) -> dict[str, list[ConsentRecord]]:
-    """Every record of each subject, oldest first, in one query per 500 subjects."""
-    out: dict[str, list[ConsentRecord]] = {h: [] for h in subject_hashes}
-    wanted = sorted(out)
-    for i in range(0, len(wanted), 500):
-        stmt = select(ConsentRecord).where(ConsentRecord.subject_hash.in_(wanted[i : i + 500]))
-        for record in session.scalars(stmt.order_by(ConsentRecord.id)):
-            out[record.subject_hash].append(record)
-    return out
-
-
 def record_by_receipt(session: Session, receipt_id: str) -> ConsentRecord | None:
     """The record with this receipt id."""
     return session.scalar(select(ConsentRecord).where(ConsentRecord.receipt_id == receipt_id))
@@ -372,86 +306,6 @@ def subjects_with(
     )
     rows = session.execute(stmt.execution_options(yield_per=5000))
     yield from ((r[0], r[1], r[2], r[3]) for r in rows)
-
-
-def erase(session: Session, subject_hash: str, at: datetime) -> int:
-    """Null raw identity, user agent and IP of every record and state of a subject."""
-    result = session.execute(
-        update(ConsentRecord)
-        .where(ConsentRecord.subject_hash == subject_hash)
-        .values(subject=None, user_agent=None, ip=None, erased_at=at)
-    )
-    session.execute(
-        update(ConsentState).where(ConsentState.subject_hash == subject_hash).values(subject=None)
-    )
-    pending = delete(ConsentPending).where(ConsentPending.subject_hash == subject_hash)
-    others = [
-        delete(ConsentAccessCode).where(ConsentAccessCode.subject_hash == subject_hash),
-        delete(ConsentLink).where(ConsentLink.subject_hash == subject_hash),
-    ]
-    if session.get_bind().dialect.name == "postgresql":
-        # One round trip for the three: the codes and links go in WITH clauses of the first.
-        gone = [d.returning(literal_column("1")).cte(f"gone_{i}") for i, d in enumerate(others)]
-        session.execute(pending.add_cte(*gone))
-    else:
-        for stmt in (pending, *others):
-            session.execute(stmt)
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def erased_at(session: Session, subject_hash: str) -> datetime | None:
-    """When the subject's records were last erased, or None."""
-    stmt = select(func.max(ConsentRecord.erased_at)).where(
-        ConsentRecord.subject_hash == subject_hash
-    )
-    value = session.scalar(stmt)
-    return value if isinstance(value, datetime) else None
-
-
-def get_pending(session: Session, pending_id: str) -> ConsentPending | None:
-    """A pending double opt-in confirmation."""
-    return session.get(ConsentPending, pending_id)
-
-
-def get_link(session: Session, link_id: str) -> ConsentLink | None:
-    """A mailed preference-center link."""
-    return session.get(ConsentLink, link_id)
-
-
-def latest_code(session: Session, subject_hash: str) -> ConsentAccessCode | None:
-    """The newest unused one-time code of a subject, locked so parallel guesses queue."""
-    stmt = (
-        select(ConsentAccessCode)
-        .where(ConsentAccessCode.subject_hash == subject_hash, ConsentAccessCode.used_at.is_(None))
-        .order_by(ConsentAccessCode.created_at.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    return session.scalar(stmt)
-
-
-def recent_code_attempts(session: Session, subject_hash: str, *, since: datetime) -> int:
-    """The most tries counted on an unused code of a subject created after ``since``."""
-    stmt = select(func.max(ConsentAccessCode.attempts)).where(
-        ConsentAccessCode.subject_hash == subject_hash,
-        ConsentAccessCode.used_at.is_(None),
-        ConsentAccessCode.created_at > since,
-    )
-    return int(session.scalar(stmt) or 0)
-
-
-def count_code_attempt(session: Session, code: ConsentAccessCode) -> int:
-    """Add one attempt in the database itself (no lost update); return the new count."""
-    stmt = (
-        update(ConsentAccessCode)
-        .where(ConsentAccessCode.id == code.id)
-        .values(attempts=ConsentAccessCode.attempts + 1)
-        .returning(ConsentAccessCode.attempts)
-        .execution_options(synchronize_session=False)
-    )
-    attempts = int(session.execute(stmt).scalar_one())
-    set_committed_value(code, "attempts", attempts)
-    return attempts
 
 
 def count_rows(session: Session) -> dict[str, int]:

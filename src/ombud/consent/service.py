@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ombud.audit import service as audit
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.consent import ledger, objections, repository
+from ombud.consent import ledger, objections, repository, repository_subjects
 from ombud.consent.ledger import Context, Entry, Subject
 from ombud.consent.purposes import (
     MapInfo,
@@ -256,13 +256,13 @@ def states(session: Session, *, subject: Subject) -> list[State]:
             updated_at=st.updated_at,
             receipt_id=receipt_id,
         )
-        for st, receipt_id in repository.states_of(session, subject.hash)
+        for st, receipt_id in repository_subjects.states_of(session, subject.hash)
     ]
 
 
 def history(session: Session, *, subject: Subject) -> list[ConsentRecord]:
     """Every decision of the subject, oldest first."""
-    return repository.history_of(session, subject.hash)
+    return repository_subjects.history_of(session, subject.hash)
 
 
 def get_record(session: Session, *, receipt_id: str) -> ConsentRecord:
@@ -331,7 +331,7 @@ def suppressed(session: Session, *, purpose: str) -> Iterator[tuple[str | None, 
 def erase_subject(session: Session, *, email: str, actor: str = "system") -> int:
     """Remove the raw identity, user agent and IP from every record of ``email``; keep proof."""
     subject = ledger.email_subject(email)
-    count = repository.erase(session, subject.hash, utcnow())
+    count = repository_subjects.erase(session, subject.hash, utcnow())
     audit.record(
         session,
         action="consent.erase",

@@ -15,7 +15,7 @@ from ombud.console.web import ConsoleIdentity, page, redirect
 from ombud.db import DbSession
 from ombud.deps import ConsoleOfficer
 from ombud.dsr import imports, jurisdictions, service
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.errors import OmbudError
 from ombud.models.requests import RequestType
 

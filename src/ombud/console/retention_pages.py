@@ -23,7 +23,7 @@ from ombud.db import DbSession, unit_of_work
 from ombud.deps import ConsoleOfficer, ConsoleUser, SettingsDep
 from ombud.errors import NotFound, OmbudError
 from ombud.models.staff import Role
-from ombud.retention import own, service
+from ombud.retention import overview, own, service
 from ombud.retention.service import RuleOutcome
 
 router = APIRouter(prefix="/staff/retention", include_in_schema=False)
@@ -78,7 +78,7 @@ def _render(
         datamap=datamap,
         plan=plan,
         plan_problem=plan_problem,
-        rules=service.status(session, datamap),
+        rules=overview.status(session, datamap),
         names=names,
         outcomes=outcomes,
         error=error,

@@ -17,7 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ombud.datamap.schemas import DataMap, DatasetField
+from ombud.datamap.schemas import DataMap
+from ombud.datamap.schemas_fides import DatasetField
 from ombud.datamap.taxonomy import label
 from ombud.errors import InvalidInput
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ombud.datamap.schemas import DataMap, System
+from ombud.datamap.schemas import DataMap
+from ombud.datamap.schemas_fides import System
 
 SYSTEM, DATASET, RECIPIENT = "system", "dataset", "recipient"
 

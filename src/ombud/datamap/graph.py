@@ -11,7 +11,8 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ombud.datamap.schemas import Collection, DataMap, DatasetField
+from ombud.datamap.schemas import DataMap
+from ombud.datamap.schemas_fides import Collection, DatasetField
 from ombud.datamap.taxonomy import is_personal_category
 
 

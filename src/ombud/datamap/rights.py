@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from ombud.datamap.graph import iter_fields
 from ombud.datamap.positions import Loc
-from ombud.datamap.schemas import DataMap, DatasetField, LegalBasis, PrivacyDeclaration
+from ombud.datamap.schemas import DataMap
+from ombud.datamap.schemas_fides import DatasetField, LegalBasis, PrivacyDeclaration
 
 if TYPE_CHECKING:
     from ombud.datamap.validate import Checker

@@ -11,16 +11,8 @@ from jinja2 import Environment
 
 from ombud.datamap import taxonomy
 from ombud.datamap.periods import parse_period
-from ombud.datamap.schemas import (
-    Address,
-    Contact,
-    DataMap,
-    LegalEntity,
-    PrivacyDeclaration,
-    Recipient,
-    RetentionRule,
-    System,
-)
+from ombud.datamap.schemas import Address, Contact, DataMap, LegalEntity, Recipient, RetentionRule
+from ombud.datamap.schemas_fides import PrivacyDeclaration, System
 from ombud.datamap.transfers import is_third_country
 
 LEGAL_BASIS_WORDS = {

@@ -10,7 +10,8 @@ from ombud.datamap.graph import build_graph, iter_fields
 from ombud.datamap.periods import parse_period
 from ombud.datamap.positions import Loc, Problem, SourceIndex
 from ombud.datamap.recovery import suggest
-from ombud.datamap.schemas import DataMap, Dataset, DatasetField, Safeguard
+from ombud.datamap.schemas import DataMap, Safeguard
+from ombud.datamap.schemas_fides import Dataset, DatasetField
 from ombud.datamap.transfers import ADEQUACY_COUNTRIES, has_adequacy, is_third_country
 
 KIND_WORDS: dict[taxonomy.Kind, str] = {

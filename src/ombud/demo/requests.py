@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.dsr import queue, repository, service
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.models.requests import PrivacyRequest
 
 ACTOR = "ombud demo"

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from ombud.dsr import intake, repository, schemas, service
+from ombud.dsr import intake, repository, schemas, schemas_intake, service
 from ombud.errors import OmbudError
 from ombud.models.requests import PrivacyRequest
 from ombud.notify import service as notify
@@ -64,7 +64,7 @@ def create_many(session: Session, items: list[dict[str, Any]], *, actor: str) ->
     person's identity, else the person gets the code as with the public intake."""
 
     def one(raw: dict[str, Any]) -> PrivacyRequest:
-        data = schemas.StaffRequestCreate.model_validate(raw)
+        data = schemas_intake.StaffRequestCreate.model_validate(raw)
         verified_by = actor if data.identity_verified else None
         row = intake.submit(
             session, data=data, source=SOURCE, actor=actor, identity_checked_by=verified_by

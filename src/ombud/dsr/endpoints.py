@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from ombud import ratelimit
 from ombud.db import DbSession, after_commit
 from ombud.deps import IdPath, OfficerStaff, ViewerStaff
-from ombud.dsr import agents, bulk, by_hand, hints, queue, schemas, service
+from ombud.dsr import agents, bulk, by_hand, hints, queue, schemas, schemas_intake, service
 from ombud.dsr.opendsr import router as opendsr_router
 from ombud.dsr.web import router as web_router
 from ombud.errors import InvalidInput
@@ -41,10 +41,10 @@ def _detail(session: DbSession, row: RequestRow) -> schemas.PrivacyRequestDetail
 
 
 # ---------------------------------------------------------------- public
-@router.post("", status_code=201, response_model=schemas.Receipt)
+@router.post("", status_code=201, response_model=schemas_intake.Receipt)
 def create_request(
-    body: schemas.PrivacyRequestCreate, request: Request, session: DbSession
-) -> schemas.Receipt:
+    body: schemas_intake.PrivacyRequestCreate, request: Request, session: DbSession
+) -> schemas_intake.Receipt:
     """Make a request (public); a code is emailed to confirm it unless none is needed."""
     ratelimit.check(request, scope="intake", address=body.email)
     row = service.submit(session, data=body, source="api")
@@ -61,13 +61,13 @@ def create_request(
         if row.status == "in_progress"
         else "your request is received; no confirmation is needed for this type"
     )
-    return schemas.Receipt(id=row.id, status=row.status, due_on=row.due_on, message=message)
+    return schemas_intake.Receipt(id=row.id, status=row.status, due_on=row.due_on, message=message)
 
 
-@router.post("/{request_id}/verify", response_model=schemas.Receipt)
+@router.post("/{request_id}/verify", response_model=schemas_intake.Receipt)
 def verify_request(
-    request_id: IdPath, body: schemas.CodeSubmit, request: Request, session: DbSession
-) -> schemas.Receipt | JSONResponse:
+    request_id: IdPath, body: schemas_intake.CodeSubmit, request: Request, session: DbSession
+) -> schemas_intake.Receipt | JSONResponse:
     """Confirm a request with the emailed code (public)."""
     ratelimit.check(request, scope="verify", target=request_id)
     outcome = service.verify(session, request_id, code=body.code)
@@ -80,16 +80,18 @@ def verify_request(
             status_code=outcome.status,
         )
     row = outcome.request
-    return schemas.Receipt(id=row.id, status=row.status, due_on=row.due_on, message=outcome.message)
+    return schemas_intake.Receipt(
+        id=row.id, status=row.status, due_on=row.due_on, message=outcome.message
+    )
 
 
-@router.post("/{request_id}/resend", status_code=202, response_model=schemas.Receipt)
-def resend_code(request_id: IdPath, request: Request, session: DbSession) -> schemas.Receipt:
+@router.post("/{request_id}/resend", status_code=202, response_model=schemas_intake.Receipt)
+def resend_code(request_id: IdPath, request: Request, session: DbSession) -> schemas_intake.Receipt:
     """Email a new code, replacing the old one (public)."""
     row = service.get(session, request_id)
     ratelimit.check(request, scope="resend", address=row.email, target=request_id)
     row = service.resend(session, request_id)
-    return schemas.Receipt(
+    return schemas_intake.Receipt(
         id=row.id, status=row.status, due_on=row.due_on, message="a new code was emailed"
     )
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ombud.dsr import staff_intake
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.errors import InvalidInput, OmbudError
 from ombud.models.requests import PrivacyRequest
 

@@ -25,7 +25,7 @@ from ombud.dsr import (
     workflow,
 )
 from ombud.dsr.deadlines import Period, add_period
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.errors import Conflict, NotFound
 from ombud.i18n import Lazy
 from ombud.models.requests import PrivacyRequest

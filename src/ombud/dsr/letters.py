@@ -16,7 +16,7 @@ from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.datamap import service as datamap_service
 from ombud.dsr import agents, jurisdictions, wording
-from ombud.dsr.schemas import agent_email
+from ombud.dsr.schemas_intake import agent_email
 from ombud.errors import Conflict, NotFound
 from ombud.models.base import new_id
 from ombud.models.requests import PrivacyRequest, RequestMessage

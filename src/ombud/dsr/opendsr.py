@@ -17,7 +17,7 @@ from ombud.deps import IdPath, OfficerStaff, SettingsDep, ViewerStaff
 from ombud.dsr import repository, service
 from ombud.dsr.opendsr_status import API_VERSION, STATUS_MAP, OpenDsrStatus
 from ombud.dsr.opendsr_status import status_of as _status
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.jsonlimits import BoundedObject
 from ombud.models.requests import PrivacyRequest

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
 from ombud.dsr import intake, repository
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.errors import InvalidInput
 from ombud.models.requests import PrivacyRequest, RequestNote
 

@@ -18,7 +18,7 @@ from ombud.deps import IdPath
 from ombud.dsr import jurisdictions, letters, places, rights, service, wording
 from ombud.dsr.formerrors import as_sentence, country_missing, country_unknown, sentence
 from ombud.dsr.letters import TYPE_LABELS, TYPE_LABELS_DE
-from ombud.dsr.schemas import PrivacyRequestCreate
+from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.errors import InvalidInput, OmbudError, RateLimited
 from ombud.execution.rectification import Current, current_values
 from ombud.i18n import gettext as _

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ombud.datamap.schemas import DataMap, MaskingStrategy
+from ombud.datamap.schemas import DataMap
+from ombud.datamap.schemas_fides import MaskingStrategy
 from ombud.errors import InvalidInput
 from ombud.execution.policy import (
     DEFAULT_ERASURE_POLICY,

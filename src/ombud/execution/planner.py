@@ -10,7 +10,8 @@ from typing import Any
 
 from ombud.datamap.correctable import is_correctable, owned_references
 from ombud.datamap.graph import DatasetGraph, Edge, build_graph
-from ombud.datamap.schemas import Collection, DataMap, Dataset
+from ombud.datamap.schemas import DataMap
+from ombud.datamap.schemas_fides import Collection, Dataset
 from ombud.datamap.taxonomy import is_personal_category
 from ombud.errors import InvalidInput
 from ombud.execution.holds import Hold, hold_for, holding_rules

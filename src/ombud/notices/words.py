@@ -10,7 +10,8 @@ from babel import Locale
 from ombud import i18n
 from ombud.datamap import taxonomy, transfers
 from ombud.datamap.periods import parse_period
-from ombud.datamap.schemas import DataMap, LegalBasis, Safeguard
+from ombud.datamap.schemas import DataMap, Safeguard
+from ombud.datamap.schemas_fides import LegalBasis
 from ombud.dsr import jurisdictions as dsr_rules
 from ombud.dsr.deadlines import Period as LegalPeriod
 from ombud.dsr.wording import period_words

@@ -12,7 +12,7 @@ from ombud.clock import utcnow
 from ombud.datamap import service as datamap_service
 from ombud.db import DbSession, unit_of_work
 from ombud.deps import OfficerStaff, SettingsDep, ViewerStaff
-from ombud.retention import own, schemas, service
+from ombud.retention import overview, own, schemas, service
 
 api = APIRouter(prefix="/api/v1/retention", tags=["retention"])
 
@@ -71,7 +71,7 @@ def run_now(
 def get_status(session: DbSession, _staff: ViewerStaff) -> list[schemas.StatusOut]:
     """When each rule last ran, what it changed, and whether a run is overdue."""
     datamap = datamap_service.get_current(session)
-    return [schemas.StatusOut.model_validate(row) for row in service.status(session, datamap)]
+    return [schemas.StatusOut.model_validate(row) for row in overview.status(session, datamap)]
 
 
 routers: list[APIRouter] = [api]

@@ -9,7 +9,8 @@ from typing import Any
 
 from ombud.datamap.graph import iter_fields
 from ombud.datamap.periods import Period, parse_period
-from ombud.datamap.schemas import Collection, DataMap, Dataset, RetentionRule
+from ombud.datamap.schemas import DataMap, RetentionRule
+from ombud.datamap.schemas_fides import Collection, Dataset
 from ombud.datamap.taxonomy import is_personal_category
 from ombud.execution.holds import Hold, hold_for
 from ombud.execution.masking import (

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ombud.consent import ledger, repository
+from ombud.consent import ledger, repository, repository_subjects
 from ombud.datamap.loader import load_datamap
 from tests.consent.banner.conftest import BANNER_MAP, Live
 from tests.fixtures.browser import axe_violations
@@ -47,7 +47,7 @@ def _device_history(live: Live, page: Any) -> list[Any]:
     stored = json.loads(unquote(_cookies(page)["ombud_consent"]))
     subject = ledger.make_subject("device", stored["id"], live.settings)
     with live.session() as s:
-        return repository.history_of(s, subject.hash)
+        return repository_subjects.history_of(s, subject.hash)
 
 
 def _wait_recorded(page: Any) -> None:
