@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings
@@ -150,3 +150,87 @@ def test_an_erased_session_cookie_opens_the_sign_in_page(
     db_session.commit()
     after = client.get("/privacy/preferences")
     assert after.status_code == 200 and EMAIL not in after.text
+
+
+def _decide(session: Session, email: str, decisions: dict[str, str]) -> None:
+    for purpose, decision in decisions.items():
+        service.record_decision(
+            session, email=email, purpose=purpose, decision=decision, method="web_form"
+        )
+
+
+def _ledger_of(session: Session, email: str, settings: Settings) -> list[tuple[Any, ...]]:
+    """A person's records and states, without what differs between two people."""
+    h = ledger.email_subject(email, settings).hash
+    records = session.scalars(select(ConsentRecord).where(ConsentRecord.subject_hash == h))
+    states = session.scalars(select(ConsentState).where(ConsentState.subject_hash == h))
+    return sorted(
+        [("record", r.purpose, r.decision, r.method, r.subject, r.ip) for r in records]
+        + [("state", s.purpose, s.decision, s.subject) for s in states]
+    )
+
+
+def test_erasing_several_people_at_once_does_what_one_at_a_time_does(
+    db_session: Session, datamap: DataMapVersion, settings: Settings
+) -> None:
+    shapes = [
+        {"newsletter": "granted", "product_alerts": "granted"},
+        {"newsletter": "granted", "product_alerts": "refused"},
+        {},
+    ]
+    together = [f"together{i}@example.com" for i in range(3)]
+    alone = [f"alone{i}@example.com" for i in range(3)]
+    for shape, a, b in zip(shapes, together, alone, strict=True):
+        _decide(db_session, a, shape)
+        _decide(db_session, b, shape)
+    statements: list[str] = []
+    bind = db_session.get_bind()
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(bind, "before_cursor_execute", listen)
+    try:
+        batch = erasure.erase_people(
+            db_session,
+            [(f"req-{a}", {"email": a}) for a in together],
+            actor="system:execution",
+            settings=settings,
+        )
+    finally:
+        event.remove(bind, "before_cursor_execute", listen)
+    one_by_one = [
+        erasure.erase_person(
+            db_session,
+            identities={"email": b},
+            actor="system:execution",
+            request_id=f"req-{b}",
+            settings=settings,
+        )
+        for b in alone
+    ]
+    assert [r.as_dict() for r in batch] == [r.as_dict() for r in one_by_one]
+    assert batch[0].withdrawn == ["newsletter", "product_alerts"] and batch[2].withdrawn == []
+    for a, b in zip(together, alone, strict=True):
+        assert _ledger_of(db_session, a, settings) == _ledger_of(db_session, b, settings)
+    # The records of the three were erased in one statement.
+    assert sum(s.lstrip().upper().startswith("UPDATE CONSENT_RECORDS") for s in statements) == 1
+
+
+def test_the_same_person_twice_is_erased_as_one_after_the_other(
+    db_session: Session, datamap: DataMapVersion, settings: Settings
+) -> None:
+    _decide(db_session, EMAIL, {"newsletter": "granted"})
+    _decide(db_session, OTHER, {"newsletter": "granted"})
+    twice = erasure.erase_people(
+        db_session,
+        [("req-1", {"email": EMAIL}), ("req-2", {"email": EMAIL.upper()})],
+        actor="system:execution",
+        settings=settings,
+    )
+    first, second = (
+        erasure.erase_person(
+            db_session, identities={"email": OTHER}, actor="system:execution", settings=settings
+        )
+        for _ in range(2)
+    )
+    assert [r.as_dict() for r in twice] == [first.as_dict(), second.as_dict()]
+    assert twice[0].withdrawn == ["newsletter"] and twice[1].withdrawn == []
+    assert _ledger_of(db_session, EMAIL, settings) == _ledger_of(db_session, OTHER, settings)

@@ -172,3 +172,35 @@ def test_erasures_of_a_batch_read_their_ledger_states_together(
         first = session.get(PrivacyRequest, ids[0])
         assert first is not None and first.result is not None
         assert first.result["consent_ledger"]["withdrawn"] == ["newsletter"]
+
+
+@pytest.mark.parametrize("target", ["sqlite"], indirect=True)
+def test_erasures_of_different_people_erase_the_ledger_together(
+    target: Target, store: tuple[Settings, Engine], shop_map: DataMap
+) -> None:
+    """Two people's erasures in one batch: one statement erases both people's records, and
+    each request's result says what was done to that person's ledger."""
+    settings, engine = store
+    people = _granted_newsletter(target, engine, shop_map)
+    ids = [add_request(engine, "erasure", n, email=people[n]) for n in (3, 4)]
+    erasing: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE CONSENT_RECORDS"):
+            erasing.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        reports = run_requests(engine, ids, settings=settings, datamap=shop_map)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [r.status for r in reports] == ["completed"] * 2, reports
+    assert len(erasing) == 1
+    with unit_of_work(engine) as session:
+        for rid in ids:
+            request = session.get(PrivacyRequest, rid)
+            assert request is not None and request.result is not None
+            assert request.result["consent_ledger"]["withdrawn"] == ["newsletter"]
+            assert request.result["consent_ledger"]["records_erased"] == 2
+        records = session.scalars(select(ConsentRecord)).all()
+        assert not {r.subject for r in records} & set(people.values())

@@ -23,7 +23,7 @@ from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.consent import ledger, repository, repository_subjects
 from ombud.consent.ledger import Context, Entry, Subject
-from ombud.consent.purposes import NoticeRef, list_purposes
+from ombud.consent.purposes import NoticeRef, Purpose, list_purposes
 from ombud.consent.schemas import DecisionKind, SubjectKind
 from ombud.consent.service import current_jurisdiction
 from ombud.db import forget_per_transaction, once_per_transaction
@@ -89,6 +89,16 @@ def _subjects(identities: dict[str, str], settings: Settings | None) -> list[Sub
     return out
 
 
+def share_subjects(
+    people: Sequence[dict[str, str]],
+    others: Sequence[dict[str, str]],
+    settings: Settings | None = None,
+) -> bool:
+    """True when someone among ``people`` (identities) is also among ``others``."""
+    mine = {s.hash for identities in people for s in _subjects(identities, settings)}
+    return any(s.hash in mine for identities in others for s in _subjects(identities, settings))
+
+
 def erase_person(
     session: Session,
     *,
@@ -98,7 +108,24 @@ def erase_person(
     settings: Settings | None = None,
 ) -> LedgerErasure:
     """Withdraw, suppress and forget one person's identities in the ledger (caller commits)."""
-    subjects = _subjects(identities, settings)
+    (report,) = erase_people(session, [(request_id, identities)], actor=actor, settings=settings)
+    return report
+
+
+def erase_people(
+    session: Session,
+    people: Sequence[tuple[str | None, dict[str, str]]],
+    *,
+    actor: str,
+    settings: Settings | None = None,
+) -> list[LedgerErasure]:
+    """``erase_person`` for each of ``people`` (erasure request id, identities), in order;
+    the ledger is written, then erased, in one set of statements for all of them."""
+    subjects = [_subjects(identities, settings) for _, identities in people]
+    hashes = [s.hash for found in subjects for s in found]
+    if len(people) > 1 and len(set(hashes)) < len(hashes):
+        # Someone twice: the second erasure of them must see what the first wrote.
+        return [erase_people(session, [p], actor=actor, settings=settings)[0] for p in people]
     # Its records change below (even with nothing to write): histories read ahead are stale.
     forget_per_transaction(session, ledger.READ_AHEAD)
     try:
@@ -106,25 +133,56 @@ def erase_person(
         jurisdiction = current_jurisdiction(session)
     except NotFound:  # no data map: nothing can be offered, only what is stored is erased
         purposes, jurisdiction = {}, "gdpr"
-    withdrawn: set[str] = set()
-    refused: set[str] = set()
-    erased = 0
-    evidence = {"erasure_request": request_id} if request_id else {}
     context = Context(actor=actor, jurisdiction=jurisdiction)
-    now = utcnow()
-    for subject in subjects:
-        # The hash alone from here on: no record written below holds the raw identity.
-        anonymous = Subject(subject.kind, None, subject.hash)
-        entries: list[Entry] = []
-        decided = set()
-        for state, _receipt in _states_of(session, subject.hash):
-            decided.add(state.purpose)
-            if state.decision != DecisionKind.granted:
-                continue
-            found = purposes.get(state.purpose)
-            notice = found.notice if found else _latest(session, state.purpose)
-            if notice is None:
-                continue
+    entries: list[Entry] = []
+    for (request_id, _), found in zip(people, subjects, strict=True):
+        evidence = {"erasure_request": request_id} if request_id else {}
+        for subject in found:
+            entries += _entries(session, subject, purposes, jurisdiction, context, evidence)
+    ledger.write(session, entries)
+    erased = repository_subjects.erase(session, hashes, utcnow())
+    reports: list[LedgerErasure] = []
+    for (request_id, _), found in zip(people, subjects, strict=True):
+        hashes_of = {s.hash for s in found}
+        mine = [e for e in entries if e.subject.hash in hashes_of]
+        report = LedgerErasure(
+            len(found),
+            sorted({e.purpose for e in mine if e.decision == DecisionKind.withdrawn}),
+            sorted({e.purpose for e in mine if e.decision == DecisionKind.refused}),
+            sum(erased[h] for h in hashes_of),
+        )
+        audit.record(
+            session,
+            action="consent.erased_by_request",
+            actor=actor,
+            subject_type="privacy_request",
+            subject_id=request_id or "-",
+            data=report.as_dict(),
+        )
+        reports.append(report)
+    return reports
+
+
+def _entries(
+    session: Session,
+    subject: Subject,
+    purposes: dict[str, Purpose],
+    jurisdiction: str,
+    context: Context,
+    evidence: dict[str, str],
+) -> list[Entry]:
+    """A subject's withdrawals (of what they granted) and refusals (of the purposes they never
+    decided, for an email), written under the hash alone: no record holds the identity."""
+    anonymous = Subject(subject.kind, None, subject.hash)
+    entries: list[Entry] = []
+    decided = set()
+    for state, _receipt in _states_of(session, subject.hash):
+        decided.add(state.purpose)
+        if state.decision != DecisionKind.granted:
+            continue
+        found = purposes.get(state.purpose)
+        notice = found.notice if found else _latest(session, state.purpose)
+        if notice is not None:
             entries.append(
                 Entry(
                     anonymous,
@@ -137,35 +195,22 @@ def erase_person(
                     evidence,
                 )
             )
-            withdrawn.add(state.purpose)
-        if subject.kind == SubjectKind.email:
-            for key, p in purposes.items():
-                if key not in decided:
-                    entries.append(
-                        Entry(
-                            anonymous,
-                            key,
-                            DecisionKind.refused,
-                            METHOD,
-                            p.notice,
-                            jurisdiction,
-                            context,
-                            evidence,
-                        )
+    if subject.kind == SubjectKind.email:
+        for key, p in purposes.items():
+            if key not in decided:
+                entries.append(
+                    Entry(
+                        anonymous,
+                        key,
+                        DecisionKind.refused,
+                        METHOD,
+                        p.notice,
+                        jurisdiction,
+                        context,
+                        evidence,
                     )
-                    refused.add(key)
-        ledger.write(session, entries)
-        erased += repository_subjects.erase(session, subject.hash, now)
-    report = LedgerErasure(len(subjects), sorted(withdrawn), sorted(refused), erased)
-    audit.record(
-        session,
-        action="consent.erased_by_request",
-        actor=actor,
-        subject_type="privacy_request",
-        subject_id=request_id or "-",
-        data=report.as_dict(),
-    )
-    return report
+                )
+    return entries
 
 
 def _latest(session: Session, purpose: str) -> NoticeRef | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -67,20 +68,26 @@ def histories_of(session: Session, subject_hashes: Sequence[str]) -> dict[str, l
     return out
 
 
-def erase(session: Session, subject_hash: str, at: datetime) -> int:
-    """Null raw identity, user agent and IP of every record and state of a subject."""
-    result = session.execute(
+def erase(session: Session, subject_hashes: Sequence[str], at: datetime) -> dict[str, int]:
+    """Null raw identity, user agent and IP of every record and state of these subjects; how
+    many records each had."""
+    hashes = list(dict.fromkeys(subject_hashes))
+    if not hashes:
+        return {}
+    erased = session.execute(
         update(ConsentRecord)
-        .where(ConsentRecord.subject_hash == subject_hash)
+        .where(ConsentRecord.subject_hash.in_(hashes))
         .values(subject=None, user_agent=None, ip=None, erased_at=at)
+        .returning(ConsentRecord.subject_hash)
     )
+    counts = Counter(erased.scalars())
     session.execute(
-        update(ConsentState).where(ConsentState.subject_hash == subject_hash).values(subject=None)
+        update(ConsentState).where(ConsentState.subject_hash.in_(hashes)).values(subject=None)
     )
-    pending = delete(ConsentPending).where(ConsentPending.subject_hash == subject_hash)
+    pending = delete(ConsentPending).where(ConsentPending.subject_hash.in_(hashes))
     others = [
-        delete(ConsentAccessCode).where(ConsentAccessCode.subject_hash == subject_hash),
-        delete(ConsentLink).where(ConsentLink.subject_hash == subject_hash),
+        delete(ConsentAccessCode).where(ConsentAccessCode.subject_hash.in_(hashes)),
+        delete(ConsentLink).where(ConsentLink.subject_hash.in_(hashes)),
     ]
     if session.get_bind().dialect.name == "postgresql":
         # One round trip for the three: the codes and links go in WITH clauses of the first.
@@ -89,7 +96,7 @@ def erase(session: Session, subject_hash: str, at: datetime) -> int:
     else:
         for stmt in (pending, *others):
             session.execute(stmt)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return {h: counts[h] for h in hashes}
 
 
 def erased_at(session: Session, subject_hash: str) -> datetime | None:

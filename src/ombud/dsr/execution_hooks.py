@@ -95,7 +95,6 @@ def minimise_after_erasure(session: Session, request_id: str, *, actor: str) -> 
     request.identities = {"email": request.email} if request.email else {}
     request.details = ""
     request.rectification = None
-    session.flush()
     audit.record(
         session,
         action="request.minimised",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.consent import erasure as consent_erasure
+from ombud.consent.erasure import LedgerErasure
 from ombud.dsr import rights
 from ombud.dsr import service as dsr_service
 from ombud.execution import repository
@@ -31,22 +32,38 @@ WAITING = "awaiting_tasks"
 TASKS_DONE = "tasks_done"
 
 
+def tasks_open(session: Session, request_id: str) -> bool:
+    """True when the request's run must wait for manual tasks still open."""
+    # Locked in the order the task page locks them, so the last task cannot close unseen.
+    dsr_service.get(session, request_id, lock=True)
+    run = repository.get_run(session, request_id, lock=True)
+    return run is not None and manual_service.open_count(session, request_id) > 0
+
+
 def wait_for_tasks(session: Session, request_id: str, result: dict[str, Any] | None) -> bool:
     """Park the run while manual tasks are open (keeping ``result``); False when none are."""
-    # Locked in the order the task page locks them, so the last task cannot close unseen.
+    if not tasks_open(session, request_id):
+        return False
     request = dsr_service.get(session, request_id, lock=True)
     run = repository.get_run(session, request_id, lock=True)
-    if manual_service.open_count(session, request_id) == 0 or run is None:
-        return False
+    assert run is not None  # tasks_open found it
     run.phase, run.worker, run.heartbeat_at = WAITING, None, None
     if result is not None:
         request.result = json.loads(json.dumps(result, default=str))
     return True
 
 
-def finish(session: Session, spec: RequestSpec, result: dict[str, Any], *, actor: str) -> None:
-    """Complete the request: Ombud's own records, the result with what each manual system
-    did, the completion letter."""
+def finish(
+    session: Session,
+    spec: RequestSpec,
+    result: dict[str, Any],
+    *,
+    actor: str,
+    ledger: LedgerErasure | None = None,
+) -> None:
+    """Complete the request: Ombud's own records (``ledger``: an erasure's consent ledger,
+    already erased with its batch), the result with what each manual system did, the
+    completion letter."""
     run = repository.get_run(session, spec.id, lock=True)
     if run is not None:
         run.phase, run.finished_at, run.worker = "completed", utcnow(), None
@@ -54,10 +71,14 @@ def finish(session: Session, spec: RequestSpec, result: dict[str, Any], *, actor
     if manual:
         result["manual_tasks"] = manual
     if spec.type in ERASURE_TYPES:
-        # Ombud's own records too, in the transaction that completes the request.
-        ledger = consent_erasure.erase_person(
-            session, identities=spec.identities, actor=actor, request_id=spec.id
-        )
+        # Ombud's own records too, in the transaction that completes the request. The
+        # ledger's statements touch consent tables only, where nothing waits to be flushed:
+        # the batch's other changes are not flushed for them, and go together at commit.
+        if ledger is None:
+            with session.no_autoflush:
+                ledger = consent_erasure.erase_person(
+                    session, identities=spec.identities, actor=actor, request_id=spec.id
+                )
         result["consent_ledger"] = ledger.as_dict()
     dsr_service.complete_execution(session, spec.id, actor=actor, result=result)
     if spec.type in ERASURE_TYPES:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.consent import erasure as consent_erasure
+from ombud.consent.erasure import LedgerErasure
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
 from ombud.db import unit_of_work
@@ -24,7 +25,7 @@ from ombud.dsr import repository as dsr_repository
 from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
 from ombud.execution import downloads, package, repository
-from ombud.execution.completion import finish, wait_for_tasks, with_uploads
+from ombud.execution.completion import finish, tasks_open, wait_for_tasks, with_uploads
 from ombud.execution.person import read_ahead, records_for
 from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan
 from ombud.execution.runner import RequestOutcome
@@ -102,6 +103,7 @@ def _complete(
             erasing = [o.spec.identities for o in outcomes if o.spec.type in ERASURE_TYPES]
             if len(erasing) > 1:
                 consent_erasure.read_ahead(session, erasing)
+            ledgers = {} if isolate else _erase_ledgers(session, outcomes, actor)
             # What each access run read, kept as its done steps: written once for the
             # batch, for the requests that completed.
             steps: list[dict[str, Any]] = []
@@ -110,7 +112,7 @@ def _complete(
                 try:
                     with session.begin_nested() if isolate else nullcontext():
                         rows = _complete_one(
-                            session, outcome, plan, datamap, settings, actor, written
+                            session, outcome, plan, datamap, settings, actor, written, ledgers
                         )
                 except OmbudError as exc:
                     if not isolate:
@@ -133,6 +135,28 @@ def _complete(
     return done
 
 
+def _erase_ledgers(
+    session: Session, outcomes: Sequence[RequestOutcome], actor: str
+) -> dict[str, LedgerErasure]:
+    """The consent ledger of each erasure of the batch that completes now, erased together
+    (one set of statements, not four per person); none when a person erased also has another
+    request in the batch, which must then see the ledger as it is at its turn."""
+    erasing = [
+        o.spec
+        for o in outcomes
+        if o.spec.type in ERASURE_TYPES and not tasks_open(session, o.spec.id)
+    ]
+    if len(erasing) < 2:
+        return {}
+    ids = {s.id for s in erasing}
+    others = [o.spec.identities for o in outcomes if o.spec.id not in ids]
+    if consent_erasure.share_subjects([s.identities for s in erasing], others):
+        return {}
+    people = [(s.id, s.identities) for s in erasing]
+    done = consent_erasure.erase_people(session, people, actor=actor)
+    return {s.id: ledger for s, ledger in zip(erasing, done, strict=True)}
+
+
 def _discard(paths: Sequence[Path]) -> None:
     """Delete the packages of work that was rolled back."""
     for path in paths:
@@ -147,6 +171,7 @@ def _complete_one(
     settings: Settings,
     actor: str,
     written: list[Path],
+    ledgers: dict[str, LedgerErasure],
 ) -> list[dict[str, Any]] | None:
     """Build the package, complete the request; the rows of its done steps, or None when it
     waits for manual tasks."""
@@ -158,7 +183,7 @@ def _complete_one(
     if wait_for_tasks(session, spec.id, None if access else result):
         return None
     if not access:
-        finish(session, spec, result, actor=actor)
+        finish(session, spec, result, actor=actor, ledger=ledgers.get(spec.id))
         return []
     with phase("package"):
         _package(session, outcome, plan, datamap, result, settings, written)

@@ -345,7 +345,3 @@ def _next_window(window: int, elapsed: float, changed: int, batch: int) -> int:
     by_time = window * min(4.0, max(0.5, SLICE_SECONDS / max(elapsed, 1e-6)))
     by_rows = window * batch / changed if changed else by_time
     return max(1, min(int(by_time), int(by_rows), MAX_WINDOW))
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
