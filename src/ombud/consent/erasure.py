@@ -140,7 +140,7 @@ def erase_people(
         for subject in found:
             entries += _entries(session, subject, purposes, jurisdiction, context, evidence)
     ledger.write(session, entries)
-    erased = repository_subjects.erase(session, hashes, utcnow())
+    erased = repository_subjects.erase_many(session, hashes, utcnow())
     reports: list[LedgerErasure] = []
     for (request_id, _), found in zip(people, subjects, strict=True):
         hashes_of = {s.hash for s in found}

@@ -68,9 +68,14 @@ def histories_of(session: Session, subject_hashes: Sequence[str]) -> dict[str, l
     return out
 
 
-def erase(session: Session, subject_hashes: Sequence[str], at: datetime) -> dict[str, int]:
-    """Null raw identity, user agent and IP of every record and state of these subjects; how
-    many records each had."""
+def erase(session: Session, subject_hash: str, at: datetime) -> int:
+    """Null raw identity, user agent and IP of every record and state of a subject; how many
+    records it had."""
+    return erase_many(session, [subject_hash], at)[subject_hash]
+
+
+def erase_many(session: Session, subject_hashes: Sequence[str], at: datetime) -> dict[str, int]:
+    """``erase`` for several subjects in one set of statements; how many records each had."""
     hashes = list(dict.fromkeys(subject_hashes))
     if not hashes:
         return {}

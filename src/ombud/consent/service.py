@@ -331,7 +331,7 @@ def suppressed(session: Session, *, purpose: str) -> Iterator[tuple[str | None, 
 def erase_subject(session: Session, *, email: str, actor: str = "system") -> int:
     """Remove the raw identity, user agent and IP from every record of ``email``; keep proof."""
     subject = ledger.email_subject(email)
-    count = repository_subjects.erase(session, [subject.hash], utcnow())[subject.hash]
+    count = repository_subjects.erase(session, subject.hash, utcnow())
     audit.record(
         session,
         action="consent.erase",
