@@ -47,6 +47,17 @@ def test_gdpr_extension_counts_from_receipt() -> None:
     )
 
 
+def test_rules_built_again_for_the_same_overrides_are_read_once() -> None:
+    overrides = [{"key": "br_lgpd", "name": "LGPD", "deadline": {"days": 15}, "types": {}}]
+    first = jurisdictions.build(overrides)
+    first.pop("gdpr")  # the caller's dict is its own
+    again = jurisdictions.build([dict(o) for o in overrides])
+    assert again["br_lgpd"] is first["br_lgpd"] and "gdpr" in again
+    assert jurisdictions.build([]).get("br_lgpd") is None
+    changed = jurisdictions.build([{**overrides[0], "deadline": {"days": 20}}])
+    assert changed["br_lgpd"].deadline == Period(days=20)
+
+
 def test_rules_are_data_and_map_overrides_them() -> None:
     shipped = jurisdictions.build([])
     ccpa = jurisdictions.rules_for(shipped["ccpa"], "opt_out_sale")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -95,7 +96,15 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def build(overrides: list[dict[str, Any]]) -> dict[str, Jurisdiction]:
-    """Merge data map overrides (matched by ``key``) into the shipped rules and check them."""
+    """Merge data map overrides (matched by ``key``) into the shipped rules and check them
+    (the rules are shared between calls with the same overrides: treat them as read-only)."""
+    # Every letter asks: checking the eight jurisdictions each time cost more than the letter.
+    return dict(_built(json.dumps(overrides, sort_keys=True, default=str)))
+
+
+@lru_cache(maxsize=32)
+def _built(overrides_json: str) -> dict[str, Jurisdiction]:
+    overrides: list[dict[str, Any]] = json.loads(overrides_json)
     raw = {j["key"]: dict(j) for j in _shipped()}
     for i, override in enumerate(overrides):
         key = override.get("key")
