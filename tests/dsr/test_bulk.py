@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ombud.models.audit import AuditEntry
@@ -54,7 +54,8 @@ def test_bulk_intake_records_each_item_and_refuses_bad_ones_by_index(
     assert rows["a@example.test"].source == "staff"
     # a@ got the acknowledgement only, b@ the code.
     subjects = [str(m["Subject"]) for m in smtp_server.mailbox.to("a@example.test")]
-    assert subjects and not any("Confirm" in s for s in subjects)
+    # One acknowledgement: the first try of the batch (rolled back at item 1) sent none.
+    assert len(subjects) == 1 and "Confirm" not in subjects[0]
     assert any("Confirm" in str(m["Subject"]) for m in smtp_server.mailbox.to("b@example.test"))
     actions = [
         e.data.get("action")
@@ -92,6 +93,42 @@ def test_bulk_approve_per_item_and_roles(
     assert out[3]["code"] == "conflict"  # already approved by item 0
     left = client.get(f"/api/v1/requests/{ids[2]}", headers=auth(tokens["viewer"])).json()
     assert left["status"] == "verified"
+
+
+def test_a_bulk_approval_that_refuses_nothing_takes_one_savepoint(
+    client: TestClient, db_session: Session, datamap: DataMapVersion, tokens: dict[str, str]
+) -> None:
+    made = _bulk(
+        client,
+        tokens["privacy_officer"],
+        [
+            {"type": "access", "email": f"q{n}@example.test", "country": "DE", **CHECKED}
+            for n in range(4)
+        ],
+    )
+    items = made["items"]
+    assert isinstance(items, list) and made["done"] == 4
+    savepoints: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SAVEPOINT"):
+            savepoints.append(statement)
+
+    bind = db_session.get_bind()
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        res = client.post(
+            "/api/v1/requests/approve",
+            json={"ids": [i["id"] for i in items]},
+            headers=auth(tokens["privacy_officer"]),
+        )
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    assert res.status_code == 200, res.text
+    assert [i["status"] for i in res.json()["items"]] == ["approved"] * 4
+    # The test store runs each call's session in a savepoint of its own: that one and the
+    # batch's, not one per item.
+    assert len(savepoints) == 2
 
 
 def test_bulk_limits_are_clear_4xx(client: TestClient, tokens: dict[str, str]) -> None:

@@ -1,7 +1,8 @@
 """Staff intake and approval of many requests in one call.
 
-Per item, not all-or-nothing: each item runs in a savepoint of the call's transaction, so a
-refused item leaves no trace and the others are recorded (and committed together at the end).
+Per item, not all-or-nothing: the items run in a savepoint of the call's transaction; when one
+is refused, that savepoint is rolled back and each item runs in one of its own, so a refused
+item leaves no trace and the others are recorded (and committed together at the end).
 The same checks as one request at a time: the item schema of the public intake and the same
 services."""
 
@@ -23,6 +24,20 @@ SOURCE = "staff"
 
 
 def _each(
+    session: Session, items: list[Any], do: Callable[[Any], PrivacyRequest]
+) -> schemas.BulkResult:
+    # First every item in one savepoint, so that their changes are written together. When
+    # one is refused, that savepoint is rolled back and each item runs in its own.
+    try:
+        with session.begin_nested():
+            rows = [do(item) for item in items]
+    except (ValidationError, OmbudError):
+        return _one_by_one(session, items, do)
+    out = [schemas.BulkItemResult(index=i, id=r.id, status=r.status) for i, r in enumerate(rows)]
+    return schemas.BulkResult(done=len(out), refused=0, items=out)
+
+
+def _one_by_one(
     session: Session, items: list[Any], do: Callable[[Any], PrivacyRequest]
 ) -> schemas.BulkResult:
     out: list[schemas.BulkItemResult] = []
