@@ -31,6 +31,7 @@ import argparse
 import os
 import secrets
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -40,6 +41,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
+if not __package__:  # run as a script: benchmarks/ itself is on sys.path, not the project
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.dsr import PER_PERSON, build, demo_map, engine_batch
 from benchmarks.e2e_harness import (
     KINDS,
