@@ -20,6 +20,7 @@ from ombud.errors import OmbudError
 from ombud.execution import finishing
 from ombud.execution.tasks import run_requests
 from ombud.models.audit import AuditEntry
+from ombud.outbox import service as outbox_service
 from tests.execution import shop
 from tests.execution.conftest import Target
 from tests.execution.test_lifecycle import add_request, status_of
@@ -89,6 +90,28 @@ def test_a_request_refused_after_its_package_was_written_leaves_no_package(
     assert seen, "the second attempt isolates each request in a savepoint"
     # Both attempts wrote a package for each; only the completed request's is left.
     export_id = (status_of(engine, kept).result or {})["export_id"]
+    assert [name.split(".")[0] for name in _packages(settings)] == [export_id]
+
+
+def test_a_failure_after_the_commit_is_not_taken_for_a_failed_batch(
+    target: Target,
+    store: tuple[Settings, Engine],
+    shop_map: DataMap,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings, engine = store
+    rid = add_request(engine, "access", 1)
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("the mail hand-off broke")
+
+    monkeypatch.setattr(outbox_service, "_send_committed", broken)
+    with pytest.raises(RuntimeError, match="hand-off"):
+        run_requests(engine, [rid], settings=settings, datamap=shop_map)
+    # Committed once, not run again request by request; its package stays for its letter.
+    done = status_of(engine, rid)
+    assert done.status == "completed"
+    export_id = (done.result or {})["export_id"]
     assert [name.split(".")[0] for name in _packages(settings)] == [export_id]
 
 

@@ -20,7 +20,7 @@ from ombud.consent import erasure as consent_erasure
 from ombud.consent.erasure import LedgerErasure
 from ombud.datamap import service as datamap_service
 from ombud.datamap.schemas import DataMap
-from ombud.db import unit_of_work
+from ombud.db import after_commit, unit_of_work
 from ombud.dsr import repository as dsr_repository
 from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
@@ -63,11 +63,16 @@ def complete_many(
     # First without savepoints: one flush then writes every request's changes together (a
     # statement per table, not six per request). Should any request fail, that attempt is
     # rolled back whole and the batch runs again with a savepoint per request.
+    committed: list[bool] = []
     try:
-        return _complete(engine, outcomes, plan, datamap, settings, actor, map_key, False)
+        return _complete(
+            engine, outcomes, plan, datamap, settings, actor, map_key, False, committed
+        )
     except Exception as exc:  # retried below, one savepoint per request, where it is reported
+        if committed:
+            raise  # the batch is done: what failed came after its commit
         log.info("completing the batch at once failed (%s); now request by request", exc)
-    return _complete(engine, outcomes, plan, datamap, settings, actor, map_key, True)
+    return _complete(engine, outcomes, plan, datamap, settings, actor, map_key, True, [])
 
 
 def _complete(
@@ -79,15 +84,20 @@ def _complete(
     actor: str,
     map_key: tuple[str, str] | None,
     isolate: bool,
+    committed: list[bool],
 ) -> Completed:
     """One attempt at the batch; with ``isolate``, a savepoint per request and a failure
-    reported, without, the first failure raised."""
+    reported, without, the first failure raised. ``committed`` gets an item once the
+    attempt's transaction has committed."""
     done = Completed()
     ids = [o.spec.id for o in outcomes]
     # The packages written: a rolled-back request (or attempt) leaves no file behind.
     written: list[Path] = []
     try:
         with phase("completion", len(ids)), unit_of_work(engine) as session:
+            # First of the after-commit work: anything that fails after this found the
+            # batch committed, its packages referenced.
+            after_commit(session, lambda: committed.append(True))
             # Locked together first (requests, then runs, in the order the task page locks
             # them): no task can close unseen, and each request finds its rows locked.
             dsr_repository.lock_many(session, ids)
@@ -130,7 +140,8 @@ def _complete(
                 steps += rows or []
             repository.insert_steps(session, steps)
     except BaseException:
-        _discard(written)
+        if not committed:
+            _discard(written)
         raise
     return done
 
