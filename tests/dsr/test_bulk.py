@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.models.audit import AuditEntry
@@ -11,6 +11,7 @@ from ombud.models.datamap import DataMapVersion
 from ombud.models.requests import PrivacyRequest
 from tests.fixtures.api import auth
 from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.statements import statements
 
 CHECKED = {"identity_verified": True, "verification_note": "signed letter, ID card seen"}
 
@@ -108,22 +109,12 @@ def test_a_bulk_approval_that_refuses_nothing_takes_one_savepoint(
     )
     items = made["items"]
     assert isinstance(items, list) and made["done"] == 4
-    savepoints: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("SAVEPOINT"):
-            savepoints.append(statement)
-
-    bind = db_session.get_bind()
-    event.listen(bind, "before_cursor_execute", count)
-    try:
+    with statements(db_session.get_bind(), "SAVEPOINT") as savepoints:
         res = client.post(
             "/api/v1/requests/approve",
             json={"ids": [i["id"] for i in items]},
             headers=auth(tokens["privacy_officer"]),
         )
-    finally:
-        event.remove(bind, "before_cursor_execute", count)
     assert res.status_code == 200, res.text
     assert [i["status"] for i in res.json()["items"]] == ["approved"] * 4
     # The test store runs each call's session in a savepoint of its own: that one and the

@@ -5,12 +5,10 @@ the batch complete with one letter each."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from ombud.audit import service as audit
 from ombud.config import Settings
@@ -25,28 +23,13 @@ from tests.execution import shop
 from tests.execution.conftest import Target
 from tests.execution.test_lifecycle import add_request, status_of
 from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.statements import statements
 
 
 def _actions(engine: Engine, request_id: str) -> list[str]:
     with unit_of_work(engine) as session:
         stmt = select(AuditEntry).where(AuditEntry.subject_id == request_id)
         return [f"{e.action}:{e.data.get('to', '')}" for e in session.scalars(stmt)]
-
-
-@contextmanager
-def _savepoints(engine: Engine) -> Iterator[list[str]]:
-    """The SAVEPOINT statements sent on ``engine`` meanwhile."""
-    seen: list[str] = []
-
-    def listen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SAVEPOINT"):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
 
 
 def _packages(settings: Settings) -> set[str]:
@@ -59,7 +42,7 @@ def test_a_batch_that_completes_whole_uses_no_savepoint(
 ) -> None:
     settings, engine = store
     ids = [add_request(engine, "access", 1), add_request(engine, "erasure", 4)]
-    with _savepoints(engine) as seen:
+    with statements(engine, "SAVEPOINT") as seen:
         reports = run_requests(engine, ids, settings=settings, datamap=shop_map)
     assert {r.status for r in reports} == {"completed"}
     assert seen == []
@@ -81,7 +64,7 @@ def test_a_request_refused_after_its_package_was_written_leaves_no_package(
         finish(session, spec, result, actor=actor)
 
     monkeypatch.setattr(finishing, "finish", refuse_one)
-    with _savepoints(engine) as seen:
+    with statements(engine, "SAVEPOINT") as seen:
         reports = {
             r.request_id: r
             for r in run_requests(engine, [kept, refused], settings=settings, datamap=shop_map)

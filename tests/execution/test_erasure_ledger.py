@@ -6,7 +6,7 @@ import json
 import zipfile
 
 import pytest
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Engine, select, update
 
 from ombud.clock import utcnow
 from ombud.config import Settings
@@ -24,6 +24,7 @@ from ombud.models.requests import PrivacyRequest
 from tests.execution import shop
 from tests.execution.conftest import Target
 from tests.execution.test_lifecycle import add_request
+from tests.fixtures.statements import statements
 
 
 @pytest.mark.parametrize("target", ["sqlite"], indirect=True)
@@ -144,17 +145,8 @@ def test_erasures_of_a_batch_read_their_ledger_states_together(
     settings, engine = store
     people = _granted_newsletter(target, engine, shop_map)
     ids = [add_request(engine, "erasure", n, email=people[n]) for n in (3, 4, 3)]
-    reads: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "FROM consent_states" in statement:
-            reads.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(engine, "SELECT", "FROM consent_states") as reads:
         reports = run_requests(engine, ids, settings=settings, datamap=shop_map)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert [r.status for r in reports] == ["completed"] * 3, reports
     # One read for the batch, one more for the second erasure of person 3 (after the first).
     assert len(reads) == 2
@@ -183,17 +175,8 @@ def test_erasures_of_different_people_erase_the_ledger_together(
     settings, engine = store
     people = _granted_newsletter(target, engine, shop_map)
     ids = [add_request(engine, "erasure", n, email=people[n]) for n in (3, 4)]
-    erasing: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("UPDATE CONSENT_RECORDS"):
-            erasing.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(engine, "UPDATE consent_records") as erasing:
         reports = run_requests(engine, ids, settings=settings, datamap=shop_map)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert [r.status for r in reports] == ["completed"] * 2, reports
     assert len(erasing) == 1
     with unit_of_work(engine) as session:

@@ -4,7 +4,7 @@ that never ran leaves them queued for the next drain."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from ombud.config import Settings
 from ombud.db import unit_of_work
@@ -12,6 +12,7 @@ from ombud.models.mail import OutboxMail
 from ombud.outbox import service as outbox
 from ombud.outbox.sender import MailSender, current, handing_off
 from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.statements import statements
 
 
 def _queue(engine: Engine, settings: Settings, n: int) -> None:
@@ -28,17 +29,8 @@ def _statuses(engine: Engine) -> list[str]:
 def test_a_transactions_letters_leave_together_in_order(
     store: Engine, mail_settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    updates: list[str] = []
-
-    def count(_c: object, _cur: object, statement: str, *_a: object) -> None:
-        if statement.lstrip().upper().startswith("UPDATE MAIL_OUTBOX"):
-            updates.append(statement)
-
-    event.listen(store, "before_cursor_execute", count)
-    try:
+    with statements(store, "UPDATE mail_outbox") as updates:
         _queue(store, mail_settings, 45)
-    finally:
-        event.remove(store, "before_cursor_execute", count)
     subjects = [m["Subject"] for m in smtp_server.mailbox.messages]
     assert subjects == [f"#{i}" for i in range(45)]  # each once, in the order queued
     # One claim; sent ones recorded every RECORD_EVERY letters, not one UPDATE per letter.
