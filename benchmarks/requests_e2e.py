@@ -146,7 +146,7 @@ def run_mode(
             t0 = time.perf_counter()
             client.approve(ids)
             polls = 0
-            while completed(store_url, ids) < len(ids):
+            while completed(watch, ids) < len(ids):
                 polls += 1
                 time.sleep(0.05)
             e2e = time.perf_counter() - t0

@@ -126,3 +126,14 @@ def test_export_ids_never_leave_the_export_folder(tmp_path: Path) -> None:
     for bad in ("../secret", "/etc/passwd", "..", "a/../../secret"):
         with pytest.raises(package.NotFound):
             package.find(s, bad)
+    # A link planted in the folder under an export's name leads nowhere either, whether the
+    # result recorded the download name or not.
+    (tmp_path / "exports" / "planted.zip").symlink_to(tmp_path / "secret.zip")
+    (tmp_path / "exports" / "named.acme-data.zip").symlink_to(tmp_path / "secret.zip")
+    with pytest.raises(package.NotFound):
+        package.find(s, "planted")
+    with pytest.raises(package.NotFound):
+        package.find(s, "named", "acme-data.zip")
+    # A real package beside them is found.
+    (tmp_path / "exports" / "real.zip").write_bytes(b"PK")
+    assert package.find(s, "real").name == "real.zip"

@@ -68,8 +68,10 @@ def hkdf(secret: bytes, info: bytes, length: int = 32, salt: bytes = b"") -> byt
     return out[:length]
 
 
+@lru_cache(maxsize=64)
 def key_material(text: str) -> bytes:
     """The bytes a key string stands for: hex or base64 decoded when it is one, else UTF-8."""
+    # Cached: every keyed hash, link and audit entry asks for the same few keys.
     text = text.strip()
     if len(text) >= MIN_KEY_BYTES and len(text) % 2 == 0 and _HEX.fullmatch(text):
         return bytes.fromhex(text)

@@ -186,3 +186,23 @@ def test_retention_words_without_a_phrase_are_derived() -> None:
     assert retention_words(RetentionRule(fides_key="t", period="as long as the contract runs")) == (
         "as long as the contract runs"
     )
+
+
+def test_only_large_files_are_deflated(target: Target, shop_map: DataMap) -> None:
+    plan = build_plan(shop_map)
+    spec = RequestSpec("a1", "access", {"email": shop.email(1)})
+    with ConnectorPool(shop_map) as pool:
+        out = execute_batch(plan, [spec], pool=pool, journal=MemoryJournal(), key=b"k")
+    rows = dict(out[spec.id].rows)
+    name, found = next((k, v) for k, v in rows.items() if v)
+    rows[name] = [dict(found[0]) for _ in range(2000)]  # a person with much data
+    data = package.build_zip(shop_map, plan, request_id=spec.id, rows=rows)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        kinds = {i.filename: (i.compress_type, i.file_size) for i in zf.infolist()}
+        assert zf.testzip() is None
+        assert len(json.loads(zf.read(f"data/{name}.json"))) == 2000
+    big = {f for f, (_, size) in kinds.items() if size >= package.DEFLATE_FROM}
+    assert f"data/{name}.json" in big and f"data/{name}.csv" in big
+    for f, (kind, _) in kinds.items():
+        assert kind == (zipfile.ZIP_DEFLATED if f in big else zipfile.ZIP_STORED), f
+    assert len(data) < sum(size for _, size in kinds.values()) / 2

@@ -7,6 +7,7 @@ import ipaddress
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -101,11 +102,20 @@ def make_subject(kind: str, value: str, settings: Settings | None = None) -> Sub
     if not value:
         raise InvalidInput(f"{kind}: must not be empty")
     if kind == SubjectKind.email:
-        try:
-            value = validate_email(value, check_deliverability=False).normalized.lower()
-        except EmailNotValidError as exc:
-            raise InvalidInput(f"email: '{value}' is not a valid address: {exc}") from None
+        value, problem = _checked_email(value)
+        if problem:
+            raise InvalidInput(f"email: '{value}' is not a valid address: {problem}")
     return Subject(kind=kind, value=value, hash=subject_hash(kind, value, settings))
+
+
+@lru_cache(maxsize=4096)
+def _checked_email(value: str) -> tuple[str, str]:
+    """(normalised address, '') or (the address, why it is not one). Cached: a request's
+    address is checked again for its package and its letters, and the check is slow."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower(), ""
+    except EmailNotValidError as exc:
+        return value, str(exc)
 
 
 def email_subject(email: str, settings: Settings | None = None) -> Subject:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from babel import Locale, UnknownLocaleError
@@ -84,7 +85,18 @@ def human_date(value: date | str | None, language: str = "en") -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
     day = value.date() if isinstance(value, datetime) else value
+    return _long_date(day, language)
+
+
+@lru_cache(maxsize=1024)
+def _long_date(day: date, language: str) -> str:
+    # Cached: every letter and package names the same few days, and Babel takes a while.
     return format_date(day, "long", locale=_locale(language))
+
+
+@lru_cache(maxsize=2048)
+def _clock(hour: int, minute: int, language: str) -> str:
+    return format_time(time(hour, minute), "HH:mm", locale=_locale(language))
 
 
 def human_datetime(value: datetime | str | None, language: str = "en") -> str:
@@ -93,8 +105,7 @@ def human_datetime(value: datetime | str | None, language: str = "en") -> str:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    time = format_time(value.time(), "HH:mm", locale=_locale(language))
-    return f"{human_date(value, language)}, {time} UTC"
+    return f"{human_date(value, language)}, {_clock(value.hour, value.minute, language)} UTC"
 
 
 def when(value: date | datetime | str | None, language: str = "en") -> str:

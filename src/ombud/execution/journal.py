@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Engine
 
@@ -38,7 +39,13 @@ class RunReport:
 def worker_name() -> str:
     """``host:pid:thread`` of this thread (the server's background runner and an API call
     may run requests in the same process at once)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    return f"{_host()}:{os.getpid()}:{threading.get_ident()}"
+
+
+@cache
+def _host() -> str:
+    # Asked once per claimed request; the name a process started under is the one it keeps.
+    return socket.gethostname()
 
 
 def _alive(worker: str | None) -> bool:
@@ -46,7 +53,7 @@ def _alive(worker: str | None) -> bool:
     if not worker:
         return False
     host, pid, thread = [*worker.split(":"), "", ""][:3]
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != _host() or not pid.isdigit():
         return True
     if int(pid) == os.getpid():
         return thread.isdigit() and int(thread) in {t.ident for t in threading.enumerate()}

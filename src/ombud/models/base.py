@@ -32,7 +32,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; Ombud stores aware UTC datetimes only")
-        value = value.astimezone(UTC)
+        if value.tzinfo is not UTC:  # Ombud's own clock gives UTC already: nothing to convert
+            value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
