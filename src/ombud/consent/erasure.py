@@ -139,7 +139,7 @@ def erase_people(
         evidence = {"erasure_request": request_id} if request_id else {}
         for subject in found:
             entries += _entries(session, subject, purposes, jurisdiction, context, evidence)
-    ledger.write(session, entries)
+    ledger.append(session, entries)
     erased = repository_subjects.erase_many(session, hashes, utcnow())
     reports: list[LedgerErasure] = []
     for (request_id, _), found in zip(people, subjects, strict=True):

@@ -158,6 +158,14 @@ def write(
     return written
 
 
+def append(session: Session, entries: Sequence[Entry], settings: Settings | None = None) -> int:
+    """Like ``write``, without handing the records back (an erasure's withdrawals): building
+    them cost more than writing them. How many were written."""
+    written = _append(session, entries, map_version=None, settings=settings)
+    assert written is not None  # unchecked writes always happen
+    return len(written)
+
+
 def write_checked(
     session: Session,
     entries: Sequence[Entry],
@@ -167,6 +175,18 @@ def write_checked(
 ) -> list[ConsentRecord] | None:
     """Like ``write``, but only while data map version ``map_version`` ("" for none) is the
     latest; None, with nothing written, when it no longer is. None skips the check."""
+    rows = _append(session, entries, map_version=map_version, settings=settings)
+    return None if rows is None else [ConsentRecord(**row) for row in rows]
+
+
+def _append(
+    session: Session,
+    entries: Sequence[Entry],
+    *,
+    map_version: str | None,
+    settings: Settings | None,
+) -> list[dict[str, Any]] | None:
+    """The rows written, with their ids; None when ``map_version`` is no longer the latest."""
     if not entries:
         return []
     # Histories read ahead for packages in this transaction no longer hold.
@@ -225,4 +245,4 @@ def write_checked(
         },
         settings=settings,
     )
-    return [ConsentRecord(**row) for row in rows]
+    return rows

@@ -6,6 +6,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 _ISO = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -78,8 +79,10 @@ class Period:
         return ", ".join(parts) or "0 days"
 
 
+@lru_cache(maxsize=1024)
 def parse_period(text: str) -> Period | None:
     """Parse ``P10Y`` or ``10 years``; None if the text is neither."""
+    # Cached (a Period is frozen): a letter asks again for every field a rule keeps.
     text = text.strip()
     iso = _ISO.match(text.upper())
     if iso:

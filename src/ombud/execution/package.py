@@ -107,6 +107,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_cell(value: Any) -> str:
     """One CSV cell; text that a spreadsheet would run as a formula gets a leading ``'``."""
+    if type(value) is str:  # most cells: no conversion to look for
+        return "'" + value if value.startswith(FORMULA_START) else value
     if value is None:
         return ""
     if isinstance(value, bool | int | float | Decimal):

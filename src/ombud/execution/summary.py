@@ -4,7 +4,7 @@ data map's names and words, what was left out, and what GDPR Art. 15 adds."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 from markupsafe import Markup, escape
@@ -131,8 +131,10 @@ def shown_fields(step: CollectionPlan) -> list[FieldPlan]:
     return list(_per_plan(("shown",), (step,), compute))
 
 
+@lru_cache(maxsize=4096)
 def humanize(name: str) -> str:
     """``login_events`` -> ``Login events``, ``ip_address`` -> ``IP address``."""
+    # Cached: every package and letter names the same fields of the same map.
     words = [w.upper() if w in _ACRONYMS else w for w in name.replace(".", " ").split("_")]
     text = " ".join(w for w in words if w)
     return text[:1].upper() + text[1:]
