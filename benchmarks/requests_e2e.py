@@ -16,7 +16,9 @@ and as the store stamped it, ``decided_at`` to ``closed_at``), completions per s
 phase from ``/api/v1/metrics``: intake, approval, claim, execution, package, completion, mail),
 the engine-only floor (``execute_batch`` on the same number of other people, no store, no HTTP)
 and the ratio end to end / engine. The last line is the ratio. ``--quick`` runs in under a
-minute on a small company.
+minute on a small company. The time a fixed workload takes, at the start and at the end, says
+how fast the machine was meanwhile: a virtual machine's speed moves, so compare runs made back
+to back.
 
 ``--modes 0,1,2,4`` runs the embedded mode and 1, 2 and 4 workers one after the other on the same
 company (a fresh store each, other people) and ends with a table per mode: completions per
@@ -52,6 +54,7 @@ from benchmarks.e2e_harness import (
     drop,
     free_port,
     machine_cpu,
+    machine_speed,
     mail_settled,
     make_store,
     p95,
@@ -238,6 +241,8 @@ def main() -> None:
     bench_url, people, _counts, load_s = build(args.pg, int(args.people * PER_PERSON))
     pool_people = iter(range(1, people + 1))
     print(f"company: {people} people (built in {load_s:.1f} s)")
+    speed = machine_speed()
+    print(f"machine speed: a fixed workload took {speed:.1f} ms (lower is faster)")
     per_mode: dict[int, dict[str, dict[str, float]]] = {}
     try:
         for workers in modes:
@@ -261,6 +266,7 @@ def main() -> None:
                 f"{e['server_cpu'] / e['seconds']:.2f}, {e['workers_cpu'] / e['seconds']:.2f}, "
                 f"{e['machine_cpu'] / e['seconds']:.2f}"
             )
+    print(f"machine speed at the end: {machine_speed():.1f} ms (at the start: {speed:.1f} ms)")
     results = per_mode[modes[-1]]
     ratios = ", ".join(f"{k} {results[k]['floor'] / results[k]['rate']:.1f}x" for k in KINDS)
     print(f"ratio engine-only / end-to-end completions per second: {ratios}")
