@@ -21,6 +21,7 @@ import httpx
 import psycopg
 from pydantic import SecretStr
 
+from benchmarks.e2e_harness import free_port
 from ombud import config
 from ombud.config import Settings
 from ombud.consent.purposes import list_purposes
@@ -68,13 +69,6 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}"
         f", SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager
