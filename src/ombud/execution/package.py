@@ -108,12 +108,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(value: Any) -> str:
     """One CSV cell; text that a spreadsheet would run as a formula gets a leading ``'``."""
     if type(value) is str:  # most cells: no conversion to look for
-        return "'" + value if value.startswith(FORMULA_START) else value
-    if value is None:
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, bool | int | float | Decimal):
+    elif isinstance(value, bool | int | float | Decimal):
         return str(value)  # a negative number is data, not a formula
-    text = _json_default(value)
+    else:
+        text = _json_default(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
