@@ -187,18 +187,20 @@ def server_latency(store_url: str, ids: list[str]) -> list[float]:
     return [float(r[0]) for r in rows]
 
 
-def mail_settled(store_url: str, timeout: float = 60) -> None:
-    """Wait until no letter is waiting to be sent (the sender thread may still be at it)."""
-    plain = store_url.replace("postgresql+psycopg://", "postgresql://", 1)
+def mail_settled(conn: psycopg.Connection[Any], timeout: float = 60) -> int:
+    """Wait until no letter is waiting to be sent (the sender thread may still be at it), on
+    an open connection; how many times it looked (each look is a store transaction)."""
     deadline = time.monotonic() + timeout
-    with psycopg.connect(plain, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute(
-                "SELECT count(*) FROM mail_outbox WHERE status IN ('pending', 'sending')"
-            ).fetchone()
-            if not row or not row[0]:
-                return
-            time.sleep(0.05)
+    looks = 0
+    while time.monotonic() < deadline:
+        looks += 1
+        row = conn.execute(
+            "SELECT count(*) FROM mail_outbox WHERE status IN ('pending', 'sending')"
+        ).fetchone()
+        if not row or not row[0]:
+            return looks
+        time.sleep(0.05)
+    raise RuntimeError(f"letters still waiting to be sent after {timeout:.0f} s")
 
 
 def session_cpu(leaders: list[int]) -> list[float]:

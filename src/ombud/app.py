@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from ombud import __version__, keys, logs
+from ombud import __version__, heap, keys, logs
 from ombud.config import Settings, get_settings
 from ombud.consent.fastpath import DecisionFastPath
 from ombud.db import make_engine, session_factory
@@ -89,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             scheduler = Scheduler(engine, settings, enabled_jobs(settings, workers=False))
             scheduler.start()
-        yield
+        with heap.settled():
+            yield
         if scheduler is not None:
             scheduler.stop()
         if background is not None:

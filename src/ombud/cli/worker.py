@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
                 "'ombud serve' runs everything itself",
                 2,
             )
+        from ombud import heap
         from ombud.db import get_engine
         from ombud.workers.celery_app import celery_app
         from ombud.workers.scheduler import Scheduler, enabled_jobs
@@ -41,20 +42,23 @@ def register(app: typer.Typer) -> None:
         jobs = enabled_jobs(settings, workers=True) if scheduler else []
         periodic = Scheduler(get_engine(), settings, jobs)
         periodic.start()
+        workers = celery_app(settings)  # imports the tasks before the heap is settled
         try:
-            celery_app(settings).worker_main(
-                [
-                    "worker",
-                    "--pool=threads",
-                    f"--concurrency={concurrency}",
-                    f"--loglevel={loglevel.upper()}",
-                    f"--queues={settings.broker_queue}",
-                    f"--hostname=ombud-{os.getpid()}@{socket.gethostname()}",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ]
-            )
+            # Startup's objects out of the collector's reach (ombud.heap).
+            with heap.settled():
+                workers.worker_main(
+                    [
+                        "worker",
+                        "--pool=threads",
+                        f"--concurrency={concurrency}",
+                        f"--loglevel={loglevel.upper()}",
+                        f"--queues={settings.broker_queue}",
+                        f"--hostname=ombud-{os.getpid()}@{socket.gethostname()}",
+                        "--without-gossip",
+                        "--without-mingle",
+                        "--without-heartbeat",
+                    ]
+                )
         finally:
             periodic.stop()
 
