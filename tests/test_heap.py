@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import gc
 import weakref
+from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from ombud import heap
+from ombud.cli.main import app as cli
+from ombud.execution import tasks
 
 
 class _Node:
@@ -47,3 +52,22 @@ def test_settled_blocks_nest_and_undo_in_order() -> None:
         assert gc.get_threshold()[0] == heap.YOUNG_THRESHOLD
     assert gc.get_threshold() == outer
     assert gc.get_freeze_count() == 0
+
+
+def test_requests_run_settles_the_heap_for_its_queue(
+    cli_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, int, int]] = []
+    real = tasks.run_pending
+
+    def watched(*args: Any, **kwargs: Any) -> list[tasks.RunReport]:
+        seen.append(gc.get_threshold())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tasks, "run_pending", watched)
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    res = CliRunner().invoke(cli, ["requests", "run"])
+    assert res.exit_code == 0, res.output
+    assert "nothing to run" in res.output
+    assert [t[0] for t in seen] == [heap.YOUNG_THRESHOLD]
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before

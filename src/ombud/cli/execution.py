@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from ombud import heap
 from ombud.cli.common import cli_session, console, fail, is_tty, server_settings
 from ombud.config import get_settings
 from ombud.datamap import service as datamap_service
@@ -208,34 +209,36 @@ def run(
             return chunk
 
         try:
-            if ids:
-                for start in range(0, len(ids), batch):
-                    chunk = ids[start : start + batch]
-                    reports += done(
-                        tasks.run_requests(
-                            engine, chunk, settings=settings, datamap=dm, progress=tick
+            # A long queue costs what a server's batches cost: the same heap (ombud.heap).
+            with heap.settled():
+                if ids:
+                    for start in range(0, len(ids), batch):
+                        chunk = ids[start : start + batch]
+                        reports += done(
+                            tasks.run_requests(
+                                engine, chunk, settings=settings, datamap=dm, progress=tick
+                            )
                         )
+                else:
+                    started: list[int] = []
+
+                    def on_batch(chunk: list[str]) -> None:
+                        # A batch starts: the previous one is done.
+                        if started:
+                            bar.update(task, advance=started.pop())
+                        started.append(len(chunk))
+                        if bar.tasks[0].completed + len(chunk) > total:
+                            bar.update(task, total=bar.tasks[0].completed + len(chunk))
+
+                    reports = tasks.run_pending(
+                        engine,
+                        settings=settings,
+                        batch=batch,
+                        datamap=dm,
+                        progress=tick,
+                        on_batch=on_batch,
                     )
-            else:
-                started: list[int] = []
-
-                def on_batch(chunk: list[str]) -> None:
-                    # A batch starts: the previous one is done.
-                    if started:
-                        bar.update(task, advance=started.pop())
-                    started.append(len(chunk))
-                    if bar.tasks[0].completed + len(chunk) > total:
-                        bar.update(task, total=bar.tasks[0].completed + len(chunk))
-
-                reports = tasks.run_pending(
-                    engine,
-                    settings=settings,
-                    batch=batch,
-                    datamap=dm,
-                    progress=tick,
-                    on_batch=on_batch,
-                )
-                bar.update(task, completed=len(reports))
+                    bar.update(task, completed=len(reports))
         except OmbudError as exc:
             raise fail(exc.message) from None
     for report in reports:
