@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, text, update
+from sqlalchemy import Table, delete, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from ombud.dsr import repository as dsr_repository
@@ -140,23 +140,23 @@ def discard_pending(session: Session, request_ids: Sequence[str]) -> list[str]:
 
 
 def mark_done(session: Session, idents: Sequence[tuple[str, str, str]], *, at: datetime) -> None:
-    """Mark steps done and drop the values they carried: one statement per action and set of
-    requests (usually one for the whole batch), however many requests and collections."""
-    by_collection: dict[tuple[str, str], list[str]] = {}
+    """Mark steps done and drop the values they carried: one statement per set of requests
+    (usually one for the whole batch), however many requests, collections and actions."""
+    by_step: dict[tuple[str, str], list[str]] = {}
     for request_id, collection, action in idents:
-        by_collection.setdefault((collection, action), []).append(request_id)
-    # Collections done by exactly the same requests share a statement: every request of the
-    # group has a step in every collection of the group, so the IN x IN matches only them.
-    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-    for (collection, action), ids in by_collection.items():
-        groups.setdefault((action, tuple(sorted(set(ids)))), []).append(collection)
-    for (action, request_ids), collections in groups.items():
+        by_step.setdefault((collection, action), []).append(request_id)
+    # Steps done by exactly the same requests share a statement: every request of the group
+    # has a step in every (collection, action) of the group, so the IN x IN matches only them.
+    # One request's erasure deletes in one table and masks in another: one statement, not two.
+    groups: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for step, ids in by_step.items():
+        groups.setdefault(tuple(sorted(set(ids))), []).append(step)
+    for request_ids, steps in groups.items():
         for start in range(0, len(request_ids), 1000):
             session.execute(
                 update(ExecutionStep)
                 .where(
-                    ExecutionStep.collection.in_(collections),
-                    ExecutionStep.action == action,
+                    tuple_(ExecutionStep.collection, ExecutionStep.action).in_(steps),
                     ExecutionStep.request_id.in_(request_ids[start : start + 1000]),
                 )
                 .values(status="done", done_at=at, payload={})
