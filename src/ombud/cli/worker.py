@@ -42,8 +42,8 @@ def register(app: typer.Typer) -> None:
         jobs = enabled_jobs(settings, workers=True) if scheduler else []
         periodic = Scheduler(get_engine(), settings, jobs)
         periodic.start()
-        workers = celery_app(settings)  # imports the tasks before the heap is settled
         try:
+            workers = celery_app(settings)  # imports the tasks before the heap is settled
             # Startup's objects out of the collector's reach (ombud.heap).
             with heap.settled():
                 workers.worker_main(
