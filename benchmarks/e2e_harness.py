@@ -300,3 +300,9 @@ def report(args: argparse.Namespace, workers: int, results: dict[str, dict[str, 
             f"{r['server_median'] * 1000:.1f} ms, p95 {r['server_p95'] * 1000:.1f} ms | "
             f"server CPU-ms per request by phase (batch, incl. intake): {split}; sum {total:.2f}"
         )
+        engine = 1000 / r["floor"]
+        print(
+            f"{'':8} floor, one thread, ms per request: engine {engine:.3f}, package "
+            f"{r['floor_package'] * 1000:.3f}, letter {r['floor_letter'] * 1000:.3f}; with "
+            f"them {r['floor_work']:.1f}/s, {1000 / r['floor_work'] / engine:.1f}x the engine alone"
+        )

@@ -15,10 +15,13 @@ every 10 ms or, with ``--wait store``, watching the store so that the server ans
 as the store stamped it, ``decided_at`` to ``closed_at``), completions per second with
 ``--concurrent`` requests approved at once, CPU per request (all processes, and the server's by
 phase from ``/api/v1/metrics``: intake, approval, claim, execution, package, completion, mail), the
-engine-only floor (``execute_batch`` on the same number of other people, no store, no HTTP) and the
-ratio end to end / engine. The last line is the ratio. ``--quick`` runs in under a minute on a
-small company. The time a fixed workload takes, at the start and at the end, says how fast the
-machine was meanwhile: a virtual machine's speed moves, so compare runs made back to back.
+engine-only floor (``execute_batch`` on the same number of other people, no store, no HTTP), the
+work every request adds to it wherever it runs (the access package built from those rows, and a
+completion letter composed and written: ``benchmarks.e2e_floor``), and the ratios end to end /
+engine with that work and end to end / engine alone. The last line is the engine-only ratio.
+``--quick`` runs in under a minute on a small company. The time a fixed workload takes, at the
+start and at the end, says how fast the machine was meanwhile: a virtual machine's speed moves,
+so compare runs made back to back.
 
 ``--modes 0,1,2,4`` runs the embedded mode and 1, 2 and 4 workers one after the other on the same
 company (a fresh store each, other people) and ends with a table per mode: completions per
@@ -45,7 +48,8 @@ import psycopg
 
 if not __package__:  # run as a script: benchmarks/ itself is on sys.path, not the project
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.dsr import PER_PERSON, build, demo_map, engine_batch
+from benchmarks.dsr import PER_PERSON, build
+from benchmarks.e2e_floor import letter_text, measure
 from benchmarks.e2e_harness import (
     KINDS,
     ROOT,
@@ -68,7 +72,6 @@ from benchmarks.e2e_harness import (
     wait_done_in_store,
 )
 from ombud.config import get_settings
-from ombud.execution.runner import ConnectorPool
 
 
 def run_mode(
@@ -162,8 +165,8 @@ def run_mode(
             # The approval call, the polls here and the readings are transactions too.
             commits = store_commits(store_url) - commits0 - polls - 3
             floor_people = [next(pool_people) for _ in range(args.concurrent)]
-            with ConnectorPool(demo_map(bench_url)) as pool:
-                engine_s = engine_batch(demo_map(bench_url), pool, kind, floor_people)
+            text = letter_text(folder / "mail", kind)
+            floor = measure(bench_url, get_settings(), kind, floor_people, text)
             results[kind] = {
                 **{
                     f"phase:{name}": (v["cpu_seconds"] - phases0[name]["cpu_seconds"]) / len(ids)
@@ -174,7 +177,10 @@ def run_mode(
                 "median": statistics.median(lat),
                 "p95": p95(lat),
                 "rate": len(ids) / e2e,
-                "floor": len(ids) / engine_s,
+                "floor": 1 / floor.engine,
+                "floor_package": floor.package,
+                "floor_letter": floor.letter,
+                "floor_work": 1 / floor.work(),
                 "seconds": e2e,
                 "server_cpu": cpu1[0] - cpu0[0],
                 "workers_cpu": sum(cpu1[1:]) - sum(cpu0[1:]),
@@ -272,6 +278,8 @@ def main() -> None:
     print(f"machine speed at the end: {machine_speed():.1f} ms (at the start: {speed:.1f} ms)")
     results = per_mode[modes[-1]]
     ratios = ", ".join(f"{k} {results[k]['floor'] / results[k]['rate']:.1f}x" for k in KINDS)
+    work = ", ".join(f"{k} {results[k]['floor_work'] / results[k]['rate']:.1f}x" for k in KINDS)
+    print(f"ratio engine with package and letter / end-to-end: {work}")
     print(f"ratio engine-only / end-to-end completions per second: {ratios}")
 
 

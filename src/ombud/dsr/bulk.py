@@ -92,7 +92,12 @@ def create_many(session: Session, items: list[dict[str, Any]], *, actor: str) ->
 
     with phase("intake", len(items)):
         notify.prime(session)
-        return _each(session, items, one)
+        # Staff hear of the verified ones in one mail each, not in one per request.
+        with notify.gathered(session) as verified:
+            result = _each(session, items, one)
+        done = {item.id for item in result.items if item.error is None}
+        notify.requests_verified(session, [r for r in verified if r.id in done])
+        return result
 
 
 def approve_many(

@@ -13,6 +13,7 @@ from ombud.dsr import staff_intake
 from ombud.dsr.schemas_intake import PrivacyRequestCreate
 from ombud.errors import InvalidInput, OmbudError
 from ombud.models.requests import PrivacyRequest
+from ombud.notify import service as notify
 
 COLUMNS = (
     "type",
@@ -85,13 +86,16 @@ def import_csv(session: Session, data: bytes, *, actor: str) -> list[PrivacyRequ
             detail=problems,
         )
     created: list[PrivacyRequest] = []
-    for line, request, reason in parsed:
-        try:
-            created.append(
-                staff_intake.create(
-                    session, data=request, actor=actor, verified_reason=reason, source="import"
+    # All or none: staff hear of the verified ones in one mail each once every row is in.
+    with notify.gathered(session) as verified:
+        for line, request, reason in parsed:
+            try:
+                created.append(
+                    staff_intake.create(
+                        session, data=request, actor=actor, verified_reason=reason, source="import"
+                    )
                 )
-            )
-        except OmbudError as exc:
-            raise InvalidInput(f"line {line}: {exc.message}; nothing was imported") from None
+            except OmbudError as exc:
+                raise InvalidInput(f"line {line}: {exc.message}; nothing was imported") from None
+    notify.requests_verified(session, verified)
     return created

@@ -212,7 +212,8 @@ def send(
     base, subject, template = _compose(session, request, kind, context)
     assert request.email is not None  # _compose refused a purged request
     text = render(template, **base, **(secret or {}))
-    kept = render(template, **base, **dict.fromkeys(secret or {}, WITHHELD))
+    # Without secrets the kept copy is the letter itself: rendered once, not twice.
+    kept = render(template, **base, **dict.fromkeys(secret, WITHHELD)) if secret else text
     # Queued in this transaction and sent after it commits: never a letter about a change
     # that was rolled back, never a recorded letter that was not sent.
     message = _queue(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
 from sqlalchemy.orm import Session
 
 from ombud import config
@@ -52,11 +55,49 @@ def recipients(session: Session, request: PrivacyRequest) -> list[StaffUser]:
     return officers(session)
 
 
+_GATHERED = "notify_gathered"
+# Requests a gathered mail names one by one; the queue link shows the rest.
+LISTED = 50
+
+
+@contextmanager
+def gathered(session: Session) -> Iterator[list[PrivacyRequest]]:
+    """Within the block, requests verified in ``session`` are gathered in the list yielded
+    instead of mailed one by one: an import then mails each recipient once
+    (``requests_verified``), not once per request."""
+    held: list[PrivacyRequest] = []
+    session.info[_GATHERED] = held
+    try:
+        yield held
+    finally:
+        session.info.pop(_GATHERED, None)
+
+
 def request_verified(session: Session, request: PrivacyRequest) -> int:
-    """Queue mail saying the request is verified and needs a decision; returns how many."""
-    users = recipients(session, request)
-    if not users:
+    """Queue mail saying the request is verified and needs a decision (gathered instead
+    within ``gathered``); returns how many mails were queued."""
+    held: list[PrivacyRequest] | None = session.info.get(_GATHERED)
+    if held is not None:
+        held.append(request)
         return 0
+    return requests_verified(session, [request])
+
+
+def requests_verified(session: Session, requests: Sequence[PrivacyRequest]) -> int:
+    """Queue one mail per recipient naming every one of ``requests`` they hear about (each
+    request goes to its assignee, or to the officers); returns how many mails."""
+    by_user: dict[str, list[PrivacyRequest]] = {}
+    for request in dict((r.id, r) for r in requests).values():
+        for user in recipients(session, request):
+            by_user.setdefault(user.email, []).append(request)
+    settings = config.get_settings()
+    for to, named in by_user.items():
+        subject, text = _one(named[0]) if len(named) == 1 else _many(named)
+        outbox.enqueue(session, settings, to=to, subject=subject, text=text)
+    return len(by_user)
+
+
+def _one(request: PrivacyRequest) -> tuple[str, str]:
     due = request.extended_due_on or request.due_on
     # Staff mail carries no identity of the person: the console shows them after sign-in.
     text = (
@@ -65,20 +106,32 @@ def request_verified(session: Session, request: PrivacyRequest) -> int:
         f"  request   {request.id}\n"
         f"  deadline  {due or 'none'}\n"
         f"  approval  {request.approval_policy} ({request.approval_rule or 'default rule'})\n\n"
-        f"Open it: {console_url(f'/requests/{request.id}')}\n\n"
-        "You get this mail because you are assigned to the request or are a privacy officer;\n"
-        "turn it off with `ombud users notifications EMAIL --off` or in the console.\n"
+        f"Open it: {console_url(f'/requests/{request.id}')}\n\n{_WHY}"
     )
-    settings = config.get_settings()
-    for user in users:
-        outbox.enqueue(
-            session,
-            settings,
-            to=user.email,
-            subject=f"Request {request.id[:8]} verified: {request.type} needs a decision",
-            text=text,
-        )
-    return len(users)
+    return f"Request {request.id[:8]} verified: {request.type} needs a decision", text
+
+
+def _many(requests: list[PrivacyRequest]) -> tuple[str, str]:
+    # Soonest deadline first: the order in which they need a decision.
+    ordered = sorted(requests, key=lambda r: (str(r.extended_due_on or r.due_on or "~"), r.id))
+    lines = [
+        f"  {r.id}  {r.type} ({r.jurisdiction})  deadline {r.extended_due_on or r.due_on or 'none'}"
+        for r in ordered[:LISTED]
+    ]
+    if len(ordered) > LISTED:
+        lines.append(f"  ... and {len(ordered) - LISTED} more")
+    text = (
+        f"{len(requests)} requests were verified and wait for a decision.\n\n"
+        + "\n".join(lines)
+        + f"\n\nOpen the queue: {console_url('/requests?status=verified')}\n\n{_WHY}"
+    )
+    return f"{len(requests)} requests verified: they need a decision", text
+
+
+_WHY = (
+    "You get this mail because you are assigned to the request or are a privacy officer;\n"
+    "turn it off with `ombud users notifications EMAIL --off` or in the console.\n"
+)
 
 
 def set_notifications(session: Session, *, email: str, enabled: bool, actor: str) -> StaffUser:
