@@ -22,6 +22,7 @@ from ombud.workers.celery_app import RUN_REQUESTS, celery_app
 from ombud.workers.dispatch import dispatcher, requeue
 from tests.execution import shop
 from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.statements import statements
 from tests.workers.conftest import Broker
 from tests.workers.helpers import add_request, crash_run, dead_worker, prepare_shop
 
@@ -114,6 +115,24 @@ def test_redelivered_message_past_the_limit_fails_instead_of_running(
     crash_run(engine, rid, attempts=settings.execution_max_attempts, worker=dead_worker())
     assert tasks.run_requests(engine, settings, [rid]) == []
     assert _request(engine, rid).status == "failed"
+
+
+def test_a_message_for_runnable_work_reads_no_runs_before_its_claim(
+    store: tuple[Settings, Engine], smtp_server: SmtpServer, tmp_path: Any, monkeypatch: Any
+) -> None:
+    settings, engine = store
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    target = create_engine(url)
+    monkeypatch.setenv(shop.URL_VAR, url)
+    prepare_shop(engine, target, 2)
+    rid = add_request(engine, "erasure", 1)
+    with statements(engine, "SELECT", "FROM execution_runs") as reads:
+        assert tasks.run_requests(engine, settings, [rid]) == [rid]
+    # Only the claim's and the completion's reads (each locking the run): the retry limit is
+    # checked by the claim, not by a read of every message's runs before it (a third).
+    assert len(reads) == 2, reads
+    assert _request(engine, rid).status == "completed"
+    target.dispose()
 
 
 def _completions(session: Session, rid: str) -> int:

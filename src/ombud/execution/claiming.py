@@ -29,6 +29,14 @@ from ombud.models.base import new_id
 from ombud.models.execution import ExecutionRun
 from ombud.phases import phase
 
+# How a claim's report begins for a run past the retry limit (``past_limit``).
+PAST_LIMIT = "stopped after"
+
+
+def past_limit(report: RunReport) -> bool:
+    """True when the claim left the request because its run is past the retry limit."""
+    return report.status == "skipped" and report.message.startswith(PAST_LIMIT)
+
 
 @dataclass
 class Claim:
@@ -98,7 +106,7 @@ def _claim_one(session: Session, rid: str, actor: str, out: Claim, limit: int | 
         return
     if request.status == "in_progress" and run is not None and _past(run, limit):
         # Its worker died every time: ``give_up`` fails it with the reason, never a claim.
-        out.skipped.append(RunReport(rid, "skipped", f"stopped after {run.attempts} attempts"))
+        out.skipped.append(RunReport(rid, "skipped", f"{PAST_LIMIT} {run.attempts} attempts"))
         return
     if request.status not in ("approved", "failed", "in_progress"):
         out.skipped.append(RunReport(rid, "skipped", f"request is {request.status}"))

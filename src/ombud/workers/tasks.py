@@ -14,6 +14,7 @@ from ombud.config import Settings, get_settings
 from ombud.db import get_engine, unit_of_work
 from ombud.execution import retries
 from ombud.execution import tasks as execution
+from ombud.execution.claiming import past_limit
 from ombud.outbox import service as outbox
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,12 @@ ACTOR = "system:worker"
 def run_requests(engine: Engine, settings: Settings, request_ids: Sequence[str]) -> list[str]:
     """Give up on requests past the retry limit, run the others; return the completed ids."""
     ids = sorted(set(request_ids))  # one lock order for every worker: no deadlock
-    retries.give_up(engine, ids, max_attempts=settings.execution_max_attempts, actor=ACTOR)
     reports = execution.run_requests(engine, ids, settings=settings, actor=ACTOR)
+    # The claim leaves a run past the retry limit alone; it is failed here, with the reason.
+    # Looked for only then: a read of every message's runs first cost each message a
+    # transaction.
+    worn = [r.request_id for r in reports if past_limit(r)]
+    retries.give_up(engine, worn, max_attempts=settings.execution_max_attempts, actor=ACTOR)
     for report in reports:
         if report.status == "failed":
             log.warning("request %s failed: %s", report.request_id, report.message)
