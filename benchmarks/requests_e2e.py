@@ -49,7 +49,7 @@ import psycopg
 if not __package__:  # run as a script: benchmarks/ itself is on sys.path, not the project
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.dsr import PER_PERSON, build
-from benchmarks.e2e_floor import letter_text, measure
+from benchmarks.e2e_floor import ENGINE_RUNS, letter_text, measure
 from benchmarks.e2e_harness import (
     KINDS,
     ROOT,
@@ -164,7 +164,8 @@ def run_mode(
             phases1 = client.phases()
             # The approval call, the polls here and the readings are transactions too.
             commits = store_commits(store_url) - commits0 - polls - 3
-            floor_people = [next(pool_people) for _ in range(args.concurrent)]
+            # The engine on three sets of other people (its median is the floor).
+            floor_people = [next(pool_people) for _ in range(ENGINE_RUNS * args.concurrent)]
             text = letter_text(folder / "mail", kind)
             floor = measure(bench_url, get_settings(), kind, floor_people, text)
             results[kind] = {
@@ -240,7 +241,7 @@ def main() -> None:
     if any(m < 0 for m in modes):
         parser.error("--modes: worker counts are 0 (embedded) or more")
 
-    needed = len(modes) * 2 * (args.single + 2 * args.concurrent) + 10
+    needed = len(modes) * 2 * (args.single + (1 + ENGINE_RUNS) * args.concurrent) + 10
     if needed > args.people:
         parser.error(f"--people must be at least {needed} for these numbers of requests")
     began = time.perf_counter()
