@@ -8,10 +8,12 @@ services."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ombud.dsr import intake, repository, schemas, schemas_intake, service
@@ -22,6 +24,8 @@ from ombud.phases import phase
 
 SOURCE = "staff"
 
+log = logging.getLogger(__name__)
+
 
 def _each(
     session: Session, items: list[Any], do: Callable[[Any], PrivacyRequest]
@@ -29,9 +33,11 @@ def _each(
     # First every item in one savepoint, so that their changes are written together. When
     # one is refused, that savepoint is rolled back and each item runs in its own.
     try:
-        with session.begin_nested():
+        with session.begin_nested(), repository.deferred_writes(session):
             rows = [do(item) for item in items]
-    except (ValidationError, OmbudError):
+            session.flush()  # every item's rows together, still in the savepoint
+    except (ValidationError, OmbudError, IntegrityError):
+        # Item by item, each written at once: the refusal then lands on its item.
         return _one_by_one(session, items, do)
     out = [schemas.BulkItemResult(index=i, id=r.id, status=r.status) for i, r in enumerate(rows)]
     return schemas.BulkResult(done=len(out), refused=0, items=out)
@@ -70,6 +76,16 @@ def _one_by_one(
                     detail=exc.detail,
                 )
             )
+        except IntegrityError as exc:
+            # A row the store already holds (logged by kind, never with its values).
+            log.warning("bulk item %d refused by the store: %s", index, type(exc.orig).__name__)
+            out.append(
+                schemas.BulkItemResult(
+                    index=index,
+                    error=f"item {index}: conflicts with what the store already holds",
+                    code="conflict",
+                )
+            )
     done = sum(1 for r in out if r.error is None)
     return schemas.BulkResult(done=done, refused=len(out) - done, items=out)
 
@@ -85,8 +101,8 @@ def create_many(session: Session, items: list[dict[str, Any]], *, actor: str) ->
             session, data=data, source=SOURCE, actor=actor, identity_checked_by=verified_by
         )
         if verified_by is not None:
-            service.add_note(
-                session, row.id, actor=actor, text=f"Identity checked: {data.verification_note}"
+            service.note_on(
+                session, row, actor=actor, text=f"Identity checked: {data.verification_note}"
             )
         return row
 

@@ -179,7 +179,7 @@ def acknowledge(session: Session, request: PrivacyRequest, *, actor: str) -> Non
         return
     letters.send(session, request, "acknowledgement", actor=actor)
     request.acknowledged_at = utcnow()
-    session.flush()
+    repository.flush(session)
 
 
 def _get_locked(session: Session, request_id: str) -> PrivacyRequest:

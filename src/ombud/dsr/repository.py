@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ombud.models.base import new_id
 from ombud.models.requests import PrivacyRequest, RequestMessage, RequestNote, VerificationCode
 
 _DEADLINE = func.coalesce(PrivacyRequest.extended_due_on, PrivacyRequest.due_on)
@@ -122,12 +124,36 @@ def get_external(session: Session, *, source: str, external_id: str) -> PrivacyR
     return session.scalars(stmt).first()
 
 
+_DEFERRED = "dsr_deferred_writes"
+
+
+@contextmanager
+def deferred_writes(session: Session) -> Iterator[None]:
+    """Within the block, ``add`` and ``flush`` leave the rows to the next flush (a bulk
+    intake's items are then written together, a statement per table, not five per item);
+    rows get their id at once. The caller flushes at the end, where an error is its own."""
+    session.info[_DEFERRED] = True
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+
+
+def flush(session: Session) -> None:
+    """Write the session's changes now (left to the next flush within ``deferred_writes``)."""
+    if not session.info.get(_DEFERRED):
+        session.flush()
+
+
 def add(
     session: Session, obj: PrivacyRequest | RequestMessage | RequestNote | VerificationCode
 ) -> None:
-    """Insert a row."""
+    """Insert a row (its id set now; written at once, or with the next flush within
+    ``deferred_writes``)."""
+    if obj.id is None:
+        obj.id = new_id()
     session.add(obj)
-    session.flush()
+    flush(session)
 
 
 def count(session: Session) -> int:

@@ -258,16 +258,21 @@ def cancel(session: Session, request_id: str, *, actor: str, reason: str) -> Pri
 
 def add_note(session: Session, request_id: str, *, actor: str, text: str) -> RequestNote:
     """Keep an internal note with the request."""
+    _required(text, "text")
+    return note_on(session, get(session, request_id), actor=actor, text=text)
+
+
+def note_on(session: Session, request: PrivacyRequest, *, actor: str, text: str) -> RequestNote:
+    """Keep an internal note with ``request``, already at hand (a bulk intake's new row)."""
     text = _required(text, "text")
-    get(session, request_id)
-    note = RequestNote(request_id=request_id, author=actor, text=text)
+    note = RequestNote(request_id=request.id, author=actor, text=text)
     repository.add(session, note)
     audit.record(
         session,
         action="request.note_added",
         actor=actor,
         subject_type=SUBJECT,
-        subject_id=request_id,
+        subject_id=request.id,
         data={"note_id": note.id},
     )
     return note
