@@ -23,7 +23,8 @@ ACTOR = "system:worker"
 
 
 def run_requests(engine: Engine, settings: Settings, request_ids: Sequence[str]) -> list[str]:
-    """Give up on requests past the retry limit, run the others; return the completed ids."""
+    """Run the requests, then fail with the reason those the claim left past the retry
+    limit; return the completed ids."""
     ids = sorted(set(request_ids))  # one lock order for every worker: no deadlock
     reports = execution.run_requests(engine, ids, settings=settings, actor=ACTOR)
     # The claim leaves a run past the retry limit alone; it is failed here, with the reason.
