@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
             )
         from ombud import heap
         from ombud.db import get_engine
+        from ombud.execution import warmup
         from ombud.workers.celery_app import celery_app
         from ombud.workers.scheduler import Scheduler, enabled_jobs
 
@@ -44,6 +45,8 @@ def register(app: typer.Typer) -> None:
         periodic.start()
         try:
             workers = celery_app(settings)  # imports the tasks before the heap is settled
+            # The first request of each worker process would otherwise compile the templates.
+            warmup.warm()
             # Startup's objects out of the collector's reach (ombud.heap).
             with heap.settled():
                 workers.worker_main(

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from ombud.config import Settings
 from ombud.connectors import idle
+from ombud.execution import warmup
 from ombud.execution.retries import give_up
 from ombud.execution.tasks import RunReport, run_pending, runnable_ids
 from ombud.outbox.sender import MailSender, handing_off
@@ -106,6 +107,8 @@ class BackgroundRunner:
 
     def _loop(self) -> None:
         interval = self.settings.execution_interval_seconds
+        # Here, not in start(): the server answers while the thread compiles the templates.
+        warmup.warm()
         while not self._stop.is_set():
             # Cleared before the run, not after the wait: a wake that lands between the two
             # would otherwise be lost and the request would wait a whole interval.
