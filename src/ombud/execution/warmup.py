@@ -1,6 +1,6 @@
 """A runner's first-use work done when it starts, not on its first request.
 
-A process's first request used to take 60-80 ms more than the next ones: Jinja compiled the
+A process's first request used to take 45-70 ms more than the next ones: Jinja compiled the
 letters' and the package's templates, and the connector modules (with their drivers) were
 imported, all inside that request. With several worker processes, each one's first request
 showed up as the p95 of one request at a time. ``ombud worker`` and the server's background
