@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from ombud import db
@@ -96,5 +97,20 @@ def test_pooled_connection_killed_while_idle_is_replaced(
         # ... so that the next checkout gets a fresh connection either way.
         with engine.connect() as conn:
             assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def test_unit_of_work_makes_no_new_session_class(committed_store_url: str) -> None:
+    # A new Session subclass per unit of work made SQLAlchemy build its event dispatch again
+    # each time (about a millisecond a transaction, on the runner's and the sender's path).
+    engine = make_engine(committed_store_url)
+    try:
+        classes = set()
+        for _ in range(3):
+            with db.unit_of_work(engine) as session:
+                classes.add(type(session))
+                assert session.scalar(text("SELECT 1")) == 1
+        assert classes == {Session}
     finally:
         engine.dispose()
