@@ -73,6 +73,20 @@ def test_failed_request_rolls_back_and_skips_after_commit_work(
     assert done == ["next@staff.test"]
 
 
+def test_pool_hands_out_the_connection_returned_last(postgres_url: str) -> None:
+    engine = make_engine(postgres_url, pool_size=2)
+    try:
+        first, second = engine.connect(), engine.connect()
+        pids = [c.execute(text("SELECT pg_backend_pid()")).scalar_one() for c in (first, second)]
+        first.close()
+        second.close()
+        # Last in, first out: the warm connection just returned is reused, not the older one.
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pids[1]
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("idle", [True, False])
 def test_pooled_connection_killed_while_idle_is_replaced(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch, idle: bool

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, ScalarResult, insert, select, update
+from sqlalchemy import (
+    CursorResult,
+    ScalarResult,
+    Table,
+    column,
+    exists,
+    insert,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.orm import Session
 
 from ombud.models.audit import AuditEntry, AuditHead
 
 HEAD_ID = 1
+# The columns an entry is written with (its id comes from the store).
+_COLUMNS = (
+    "seq", "at", "actor", "action", "subject_type", "subject_id", "data", "prev_hash", "hash",
+)  # fmt: skip
+# Entries written with the head in one statement at most (a few per transaction is the rule;
+# a large batch is paged by ``add_many`` and loses nothing to a second round trip).
+MOVE_AND_ADD_MAX = 50
 
 
 def lock_head(session: Session) -> AuditHead:
@@ -35,6 +52,41 @@ def advance_head(session: Session, *, seq: int, hash: str, new_seq: int, new_has
     return cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
 
 
+def move_head_and_add(
+    session: Session, *, seq: int, hash: str, new_seq: int, entries: list[AuditEntry]
+) -> bool | None:
+    """Move the head from (``seq``, ``hash``) to the last entry and insert the entries, in one
+    statement (PostgreSQL, a few entries): False when the head is elsewhere (nothing written),
+    None when this store or batch takes the two statements instead."""
+    if session.get_bind().dialect.name != "postgresql" or len(entries) > MOVE_AND_ADD_MAX:
+        return None
+    table = cast(Table, AuditEntry.__table__)
+    # A data-modifying WITH runs whether or not it is read; the insert reads it, so the
+    # entries go in only when the head moved (and is then locked by this transaction).
+    moved = (
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID, AuditHead.seq == seq, AuditHead.hash == hash)
+        .values(seq=new_seq, hash=entries[-1].hash)
+        .returning(AuditHead.id)
+        .cte("moved")
+    )
+    rows = values(*[column(c, table.c[c].type) for c in _COLUMNS], name="new_entries").data(
+        [tuple(getattr(e, c) for c in _COLUMNS) for e in entries]
+    )
+    stmt = (
+        insert(AuditEntry)
+        .from_select(_COLUMNS, select(*[rows.c[c] for c in _COLUMNS]).where(exists(moved.select())))
+        .add_cte(moved)
+        .returning(AuditEntry.id, AuditEntry.seq)
+    )
+    ids = {seq_: id_ for id_, seq_ in session.execute(stmt)}
+    if not ids:
+        return False
+    for e in entries:
+        e.id = ids[e.seq]
+    return True
+
+
 def get_head(session: Session) -> AuditHead | None:
     """Return the head row without locking it."""
     return session.get(AuditHead, HEAD_ID)
@@ -45,20 +97,7 @@ def add_many(session: Session, entries: list[AuditEntry]) -> None:
     session, no flush)."""
     rows = session.execute(
         insert(AuditEntry).returning(AuditEntry.id, AuditEntry.seq),
-        [
-            {
-                "seq": e.seq,
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "subject_type": e.subject_type,
-                "subject_id": e.subject_id,
-                "data": e.data,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-            for e in entries
-        ],
+        [{c: getattr(e, c) for c in _COLUMNS} for e in entries],
     )
     ids = {seq: id_ for id_, seq in rows}
     for e in entries:

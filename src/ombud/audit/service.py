@@ -123,17 +123,28 @@ def write_pending(session: Session) -> int:
     with _head_lock:
         known = _last_head
     last = _chain(known, items)
+    entries = [p.entry for p in items]
     # One statement moves and locks the head when this process's last known head is still
-    # the store's (one writer, or this process wrote last); otherwise the head is read under
-    # its lock. Either way the entries are chained while the head row is locked.
-    if known is None or not repository.advance_head(
-        session, seq=known[0], hash=known[1], new_seq=last[0], new_hash=last[1]
-    ):
+    # the store's (one writer, or this process wrote last), and on PostgreSQL writes the
+    # entries too; otherwise the head is read under its lock. Either way the entries are
+    # chained while the head row is locked.
+    moved = False
+    if known is not None:
+        written = repository.move_head_and_add(
+            session, seq=known[0], hash=known[1], new_seq=last[0], entries=entries
+        )
+        if written:
+            _remember(last)
+            return len(items)
+        moved = written is None and repository.advance_head(
+            session, seq=known[0], hash=known[1], new_seq=last[0], new_hash=last[1]
+        )
+    if not moved:
         head = repository.lock_head(session)
         last = _chain((head.seq, head.hash), items)
         head.seq, head.hash = last
         session.flush()
-    repository.add_many(session, [p.entry for p in items])
+    repository.add_many(session, entries)
     _remember(last)
     return len(items)
 
