@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -194,6 +195,7 @@ def run_mode(
         stop(procs)
         if not args.keep:
             drop(args.pg, store_url)
+            shutil.rmtree(folder, ignore_errors=True)  # the run's letters, packages and logs
     return results
 
 
@@ -230,7 +232,11 @@ def main() -> None:
         "10 ms (as a client would), or watching the store (the server answers no polls).",
     )
     parser.add_argument("--quick", action="store_true", help="Small and fast (under a minute).")
-    parser.add_argument("--keep", action="store_true", help="Keep the databases afterwards.")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="Keep the databases and the run folder (letters, packages, logs) afterwards.",
+    )
     args = parser.parse_args()
     if args.quick:
         args.people, args.single, args.concurrent = 1500, 3, 20
