@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import event
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.orm import Session
 
 from ombud.audit import repository, service
@@ -91,3 +92,22 @@ def test_a_forged_hint_never_breaks_the_chain(db_session: Session) -> None:
     service._remember((head.seq, "0" * 64))
     _record(db_session, 1)
     assert service.verify(db_session).ok
+
+
+def test_appending_reuses_the_compiled_statements(db_session: Session) -> None:
+    _record(db_session, 0)
+    hits: list[bool] = []
+    conn = db_session.connection()
+
+    def note(_c: object, _cur: object, _s: str, _p: object, context: object, *_a: object) -> None:
+        hits.append(getattr(context, "cache_hit", None) is CacheStats.CACHE_HIT)
+
+    event.listen(conn, "before_cursor_execute", note)
+    try:
+        for i in range(1, 4):
+            _record(db_session, i)
+    finally:
+        event.remove(conn, "before_cursor_execute", note)
+    # The entries' values are bound, not part of the statement: no compiling on every append.
+    assert hits and all(hits)
+    assert service.verify(db_session).checked == 4

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+import functools
+import typing
+from typing import Any
 
 from sqlalchemy import (
     CursorResult,
+    Executable,
     ScalarResult,
     Table,
-    column,
+    bindparam,
+    cast,
     exists,
     insert,
     select,
+    union_all,
     update,
-    values,
 )
 from sqlalchemy.orm import Session
 
@@ -49,7 +53,7 @@ def advance_head(session: Session, *, seq: int, hash: str, new_seq: int, new_has
         .where(AuditHead.id == HEAD_ID, AuditHead.seq == seq, AuditHead.hash == hash)
         .values(seq=new_seq, hash=new_hash)
     )
-    return cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
+    return typing.cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
 
 
 def move_head_and_add(
@@ -60,31 +64,55 @@ def move_head_and_add(
     None when this store or batch takes the two statements instead."""
     if session.get_bind().dialect.name != "postgresql" or len(entries) > MOVE_AND_ADD_MAX:
         return None
-    table = cast(Table, AuditEntry.__table__)
-    # A data-modifying WITH runs whether or not it is read; the insert reads it, so the
-    # entries go in only when the head moved (and is then locked by this transaction).
-    moved = (
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ID, AuditHead.seq == seq, AuditHead.hash == hash)
-        .values(seq=new_seq, hash=entries[-1].hash)
-        .returning(AuditHead.id)
-        .cte("moved")
-    )
-    rows = values(*[column(c, table.c[c].type) for c in _COLUMNS], name="new_entries").data(
-        [tuple(getattr(e, c) for c in _COLUMNS) for e in entries]
-    )
-    stmt = (
-        insert(AuditEntry)
-        .from_select(_COLUMNS, select(*[rows.c[c] for c in _COLUMNS]).where(exists(moved.select())))
-        .add_cte(moved)
-        .returning(AuditEntry.id, AuditEntry.seq)
-    )
-    ids = {seq_: id_ for id_, seq_ in session.execute(stmt)}
+    params: dict[str, Any] = {
+        "from_seq": seq, "from_hash": hash, "to_seq": new_seq, "to_hash": entries[-1].hash,
+    }  # fmt: skip
+    for i, e in enumerate(entries):
+        params.update({f"{c}_{i}": getattr(e, c) for c in _COLUMNS})
+    ids = {seq_: id_ for id_, seq_ in session.execute(_move_and_add(len(entries)), params)}
     if not ids:
         return False
     for e in entries:
         e.id = ids[e.seq]
     return True
+
+
+@functools.cache
+def _move_and_add(count: int) -> Executable:
+    """The statement of ``move_head_and_add`` for ``count`` entries, its values all bound
+    parameters so that it is compiled once per count."""
+    # Core tables, not the mapped classes: an ORM insert would read the bound parameters as
+    # rows to insert.
+    table = typing.cast(Table, AuditEntry.__table__)
+    head = typing.cast(Table, AuditHead.__table__)
+    types = {c: table.c[c].type for c in _COLUMNS}
+    # A data-modifying WITH runs whether or not it is read; the insert reads it, so the
+    # entries go in only when the head moved (and is then locked by this transaction).
+    moved = (
+        update(head)
+        .where(
+            head.c.id == HEAD_ID,
+            head.c.seq == bindparam("from_seq"),
+            head.c.hash == bindparam("from_hash"),
+        )
+        .values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
+        .returning(head.c.id)
+        .cte("moved")
+    )
+    # One SELECT of bound parameters per entry, joined by UNION ALL: a VALUES list would read
+    # better, but SQLAlchemy never caches a statement holding one (it would compile each time).
+    rows = union_all(
+        *[
+            select(*[cast(bindparam(f"{c}_{i}", type_=t), t).label(c) for c, t in types.items()])
+            for i in range(count)
+        ]
+    ).subquery("new_entries")
+    return (
+        insert(table)
+        .from_select(_COLUMNS, select(*[rows.c[c] for c in _COLUMNS]).where(exists(moved.select())))
+        .add_cte(moved)
+        .returning(table.c.id, table.c.seq)
+    )
 
 
 def get_head(session: Session) -> AuditHead | None:
