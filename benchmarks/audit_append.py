@@ -4,11 +4,12 @@
 
 Every request transaction ends with a few audit entries chained onto the head. This runs
 ``--transactions`` transactions of ``--entries`` entries each through ``unit_of_work`` on a
-fresh SQLite store and a fresh PostgreSQL database, and reports CPU and wall milliseconds per
-transaction (the commit included) for each way of writing them: on PostgreSQL the head moves
-in the same statement as the entries' INSERT (``move_head_and_add``); the other way, used by
-SQLite and MariaDB and for large batches, is a head UPDATE and then the INSERT. A transaction
-that reads one row and records nothing is the floor. The store's chain is verified at the end.
+fresh SQLite store and a fresh PostgreSQL database (server: ``OMBUD_BENCH_PG``), and reports
+CPU and wall milliseconds per transaction (the commit included) for each way of writing them:
+on PostgreSQL the head moves in the same statement as the entries' INSERT
+(``move_head_and_add``); the other way, used by SQLite and MariaDB and for large batches, is
+a head UPDATE and then the INSERT. A transaction that reads one row and records nothing is
+the floor. The store's chain is verified at the end.
 """
 
 from __future__ import annotations
@@ -20,20 +21,17 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 if not __package__:  # run as a script: benchmarks/ itself is on sys.path, not the project
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.consent_servers import machine
+from benchmarks.consent_servers import machine, store
 from ombud.audit import repository, service
 from ombud.db import make_engine, unit_of_work
 from ombud.migrations import upgrade
@@ -42,23 +40,17 @@ ROUNDS = 3  # each way is measured in turn this many times; the median is report
 
 
 @contextmanager
-def stores(admin: str) -> Iterator[list[tuple[str, str]]]:
+def stores() -> Iterator[list[tuple[str, str]]]:
     """A fresh, migrated SQLite file and PostgreSQL database; dropped afterwards."""
-    name = f"ombud_bench_audit_{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory(prefix="ombud-audit-") as folder:
-        sqlite = f"sqlite:///{folder}/store.db"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-        try:
-            found = [("SQLite", sqlite), ("PostgreSQL", f"{base}/{name}")]
-            for _, url in found:
-                upgrade(url)
-            yield found
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                conn.execute(drop.format(sql.Identifier(name)))
+    with (
+        tempfile.TemporaryDirectory(prefix="ombud-audit-") as folder,
+        store("sqlite", Path(folder)) as sqlite,
+        store("postgresql", Path(folder)) as postgresql,
+    ):
+        found = [("SQLite", sqlite), ("PostgreSQL", postgresql)]
+        for _, url in found:
+            upgrade(url)
+        yield found
 
 
 def _no_single_statement(*_a: Any, **_k: Any) -> None:
@@ -113,14 +105,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--transactions", type=int, default=2000)
     parser.add_argument("--entries", type=int, default=3, help="Entries per transaction.")
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     # The chain's key is derived from the secret key; a throwaway one serves a throwaway store.
     os.environ.setdefault("OMBUD_SECRET_KEY", secrets.token_urlsafe(48))
     print(f"machine: {machine()}")
     print(f"{args.transactions} transactions of {args.entries} entries, median of {ROUNDS}")
     print(f"{'store':<11} {'way':<30} {'CPU ms':>7} {'wall ms':>8} {'CPU over floor':>15}")
-    with stores(args.pg) as found:
+    with stores() as found:
         for label, url in found:
             ways = ["no entry", "UPDATE, then INSERT"]
             if label == "PostgreSQL":

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Executable,
     ScalarResult,
     Table,
+    Update,
     bindparam,
     cast,
     exists,
@@ -53,13 +54,27 @@ def lock_head(session: Session) -> AuditHead:
 def advance_head(session: Session, *, seq: int, hash: str, new_seq: int, new_hash: str) -> bool:
     """Move the head from (``seq``, ``hash``) to the new one, locking it; False when the head
     is elsewhere (nothing changed)."""
-    head = _HEAD
-    stmt = (
-        update(head)
-        .where(head.c.id == HEAD_ID, head.c.seq == seq, head.c.hash == hash)
-        .values(seq=new_seq, hash=new_hash)
+    params = _move(seq, hash, new_seq, new_hash)
+    return typing.cast(CursorResult[Any], session.execute(_advance(), params)).rowcount == 1
+
+
+def _move(seq: int, hash: str, new_seq: int, new_hash: str) -> dict[str, Any]:
+    """The parameters of ``_advance``."""
+    return {"from_seq": seq, "from_hash": hash, "to_seq": new_seq, "to_hash": new_hash}
+
+
+@functools.cache
+def _advance() -> Update:
+    """The head's move from (``from_seq``, ``from_hash``) to (``to_seq``, ``to_hash``)."""
+    return (
+        update(_HEAD)
+        .where(
+            _HEAD.c.id == HEAD_ID,
+            _HEAD.c.seq == bindparam("from_seq"),
+            _HEAD.c.hash == bindparam("from_hash"),
+        )
+        .values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
     )
-    return typing.cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
 
 
 def move_head_and_add(
@@ -70,9 +85,7 @@ def move_head_and_add(
     None when this store or batch takes the two statements instead."""
     if session.get_bind().dialect.name != "postgresql" or len(entries) > MOVE_AND_ADD_MAX:
         return None
-    params: dict[str, Any] = {
-        "from_seq": seq, "from_hash": hash, "to_seq": new_seq, "to_hash": entries[-1].hash,
-    }  # fmt: skip
+    params = _move(seq, hash, new_seq, entries[-1].hash)
     for i, e in enumerate(entries):
         params.update({f"{c}_{i}": getattr(e, c) for c in _COLUMNS})
     ids = {seq_: id_ for id_, seq_ in session.execute(_move_and_add(len(entries)), params)}
@@ -87,21 +100,11 @@ def move_head_and_add(
 def _move_and_add(count: int) -> Executable:
     """The statement of ``move_head_and_add`` for ``count`` entries, its values all bound
     parameters so that it is compiled once per count."""
-    table, head = _ENTRIES, _HEAD
+    table = _ENTRIES
     types = {c: table.c[c].type for c in _COLUMNS}
     # A data-modifying WITH runs whether or not it is read; the insert reads it, so the
     # entries go in only when the head moved (and is then locked by this transaction).
-    moved = (
-        update(head)
-        .where(
-            head.c.id == HEAD_ID,
-            head.c.seq == bindparam("from_seq"),
-            head.c.hash == bindparam("from_hash"),
-        )
-        .values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
-        .returning(head.c.id)
-        .cte("moved")
-    )
+    moved = _advance().returning(_HEAD.c.id).cte("moved")
     # One SELECT of bound parameters per entry, joined by UNION ALL: a VALUES list would read
     # better, but SQLAlchemy never caches a statement holding one (it would compile each time).
     rows = union_all(
