@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.db import session_factory, unit_of_work
+from ombud.db import after_commit, session_factory, unit_of_work
 from ombud.models.mail import OutboxMail
 from ombud.outbox import service as outbox
 from tests.fixtures.api import Clock
@@ -115,6 +115,25 @@ def test_gives_up_after_max_attempts(
     assert row.status == "failed" and row.attempts == outbox.MAX_ATTEMPTS
     with unit_of_work(store) as session:
         assert outbox.status(session) == {"failed": 1}
+
+
+def test_sending_after_the_commit_counts_attempts_made_meanwhile(
+    store: Engine, mail_settings: Settings
+) -> None:
+    down = mail_settings.model_copy(update={"smtp_port": 1})
+
+    def tried_meanwhile() -> None:
+        # Another sender took the letter between the commit and this session's send, and
+        # failed every time but once: the send that follows is the last one allowed.
+        with unit_of_work(store) as other:
+            other.execute(update(OutboxMail).values(attempts=outbox.MAX_ATTEMPTS - 1))
+
+    with unit_of_work(store) as session:
+        after_commit(session, tried_meanwhile)  # runs before the outbox's own send
+        outbox.enqueue(session, down, to="kim@example.test", subject="S", text="b")
+    (row,) = _rows(store)
+    # The committed session's copy of the row said 0 attempts; the store's count is the one.
+    assert row.attempts == outbox.MAX_ATTEMPTS and row.status == "failed"
 
 
 def test_parallel_senders_send_each_letter_once(

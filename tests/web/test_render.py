@@ -3,10 +3,14 @@ where the name is one, nothing where it is neither."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from jinja2 import Environment
 
+from ombud.dsr.letters import template_for
 from ombud.web.render import environment
 
 
@@ -41,3 +45,19 @@ def test_a_dict_subclass_keeps_its_attributes() -> None:
 
     ours, standard = _both("{{ r.label }} {{ r.other }}", r=Row(label="key", other="o"))
     assert ours == standard == "from the class o"
+
+
+def test_templates_are_read_from_disk_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = environment()
+    first = env.get_template("email/completion.txt")
+    assert template_for("completion", "de") == "email/de/completion.txt"
+    assert template_for("agent_copy", "de") == "email/agent_copy.txt"  # no German one
+    looked: list[object] = []
+    getmtime, is_file = os.path.getmtime, Path.is_file
+    monkeypatch.setattr(os.path, "getmtime", lambda p: looked.append(p) or getmtime(p))
+    monkeypatch.setattr(Path, "is_file", lambda p: looked.append(p) or is_file(p))
+    # A letter or page again: the compiled template and the chosen file, no look at the disk.
+    assert env.get_template("email/completion.txt") is first
+    assert template_for("completion", "de") == "email/de/completion.txt"
+    assert template_for("agent_copy", "de") == "email/agent_copy.txt"
+    assert looked == []

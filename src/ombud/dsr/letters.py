@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -162,8 +163,10 @@ def language(session: Session, request: PrivacyRequest) -> str:
     return wording.language_of(request.language, default)
 
 
+@lru_cache(maxsize=256)
 def template_for(kind: str, lang: str) -> str:
     """``email/<lang>/<kind>.txt`` when written, else the English ``email/<kind>.txt``."""
+    # Looked up once per process, like the templates themselves (``web.render``).
     own = f"email/{lang}/{kind}.txt"
     return own if (TEMPLATE_DIR / own).is_file() else f"email/{kind}.txt"
 

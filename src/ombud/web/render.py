@@ -40,9 +40,13 @@ def environment() -> Environment:
     """Return the shared Jinja2 environment (autoescaped HTML, plain text for ``.txt``).
 
     ``{% trans %}`` and ``_()`` translate into the current language (``ombud.i18n.current()``);
-    the callables read it at render time, so one environment serves every language."""
+    the callables read it at render time, so one environment serves every language.
+
+    Templates ship with the package and change only with it, when the server restarts: each
+    is read and compiled once, not checked on disk again at every page and letter."""
     env = _Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
+        auto_reload=False,
         autoescape=select_autoescape(["html", "xml"]),
         trim_blocks=True,
         lstrip_blocks=True,
