@@ -14,7 +14,8 @@ approval's answer to ``completed`` one request at a time (as the client saw it, 
 every 10 ms or, with ``--wait store``, watching the store so that the server answers no polls; and
 as the store stamped it, ``decided_at`` to ``closed_at``), completions per second with
 ``--concurrent`` requests approved at once, CPU per request (all processes, and the server's by
-phase from ``/api/v1/metrics``: intake, approval, claim, execution, package, completion, mail), the
+phase from ``/api/v1/metrics``, summed over the API processes: intake, approval, claim,
+execution, package, completion, mail), the
 engine-only floor (``execute_batch`` on the same number of other people, no store, no HTTP), the
 work every request adds to it wherever it runs (the access package built from those rows, and a
 completion letter composed and written: ``benchmarks.e2e_floor``), and the ratios end to end /
@@ -148,7 +149,7 @@ def run_mode(
             stamped = server_latency(store_url, singles)
             batch = [next(pool_people) for _ in range(args.concurrent)]
             mail_settled(watch)
-            phases0 = client.phases()
+            phases0 = client.phases(args.api)
             ids = client.create(kind, batch)
             mail_settled(watch)
             cpu0, machine0 = session_cpu(leaders), machine_cpu()
@@ -162,7 +163,7 @@ def run_mode(
             e2e = time.perf_counter() - t0
             cpu1, machine1 = session_cpu(leaders), machine_cpu()
             polls += mail_settled(watch)
-            phases1 = client.phases()
+            phases1 = client.phases(args.api)
             # The approval call, the polls here and the readings are transactions too.
             commits = store_commits(store_url) - commits0 - polls - 3
             # The engine on three sets of other people (its median is the floor).

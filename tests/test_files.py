@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,9 @@ def test_write_private_is_0600_and_whole(tmp_path: Path, open_umask: None) -> No
     write_private(target, b"new")  # overwriting keeps the mode
     assert _mode(target) == 0o600 and target.read_bytes() == b"new"
     assert [p.name for p in target.parent.iterdir()] == ["file.bin"]  # no temp file left
+    shutil.rmtree(tmp_path / "a")  # a folder removed meanwhile is made again
+    write_private(target, b"again")
+    assert _mode(target) == 0o600 and target.read_bytes() == b"again"
 
 
 def test_package_is_0600(settings: Settings, open_umask: None) -> None:

@@ -4,6 +4,8 @@ request path)."""
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -59,6 +61,10 @@ class Metrics(BaseModel):
         description="this process only, since it started: CPU per phase of the request path "
         "(intake, approval, claim, execution, package, completion, mail)"
     )
+    process: int = Field(
+        description="id of the process that answered, whose request_path this is (behind "
+        "one address, ask on new connections until every process has answered)"
+    )
 
 
 @router.get("/api/v1/metrics", response_model=Metrics)
@@ -74,6 +80,7 @@ def metrics(request: Request, session: DbSession, _staff: ViewerStaff) -> Metric
         ),
         complaints=ComplaintCounts.model_validate(complaints.metrics(session)),
         request_path={k: PhaseTime.model_validate(v) for k, v in phases.snapshot().items()},
+        process=os.getpid(),
     )
 
 

@@ -93,7 +93,6 @@ def build_message(
 
 
 def _write_to_outbox(outbox: Path, msg: EmailMessage) -> str:
-    outbox.mkdir(parents=True, exist_ok=True)
     stamp = utcnow().strftime("%Y%m%dT%H%M%S.%f")
     path = outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
     write_private(path, msg.as_bytes())

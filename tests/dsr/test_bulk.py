@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -138,6 +140,8 @@ def test_metrics_show_the_cpu_of_intake_and_approval(
     def path() -> dict[str, dict[str, float]]:
         res = client.get("/api/v1/metrics", headers=auth(tokens["viewer"]))
         assert res.status_code == 200, res.text
+        # The figures are the answering process's own, and it says which one it is.
+        assert res.json()["process"] == os.getpid()
         out: dict[str, dict[str, float]] = res.json()["request_path"]
         return out
 

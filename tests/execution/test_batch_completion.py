@@ -5,6 +5,8 @@ the batch complete with one letter each."""
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Any
 
 import pytest
@@ -131,3 +133,31 @@ def test_one_request_that_cannot_complete_leaves_the_others_completed(
     for n in (1, 4):
         assert len(smtp_server.mailbox.to(shop.email(n))) == 1
     assert smtp_server.mailbox.to(shop.email(2)) == []
+
+
+def test_a_package_the_disk_refuses_sends_the_batch_request_by_request(
+    target: Target,
+    store: tuple[Settings, Engine],
+    shop_map: DataMap,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings, engine = store
+    ids = [add_request(engine, "access", 1), add_request(engine, "access", 3)]
+    real_fsync, failed = os.fsync, []
+
+    def once_broken(fd: int) -> None:
+        if not failed:
+            failed.append(fd)
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", once_broken)
+    with statements(engine, "SAVEPOINT") as seen:
+        reports = run_requests(engine, ids, settings=settings, datamap=shop_map)
+    assert failed and seen, "the batch attempt failed; the second isolated each request"
+    assert {r.status for r in reports} == {"completed"}
+    # The first attempt's packages were discarded; each request's own is there, whole.
+    exports = {(status_of(engine, rid).result or {})["export_id"] for rid in ids}
+    assert {name.split(".")[0] for name in _packages(settings)} == exports
+    for path in (settings.data_dir / "exports").iterdir():
+        assert path.read_bytes()[:2] == b"PK"

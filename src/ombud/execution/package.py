@@ -226,8 +226,7 @@ def store(
 ) -> Export:
     """Write the package under ``data_dir/exports``, encrypted when asked; ``name`` (see
     ``package_name``) is the file name the person downloads it under."""
-    folder = settings.data_dir / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = settings.data_dir / "exports"  # made by the first write when missing
     encrypted = bool(passphrase or recipient)
     payload = encrypt(data, passphrase=passphrase, recipient=recipient)
     if name and not DOWNLOAD_NAME.fullmatch(name):
