@@ -73,7 +73,7 @@ from benchmarks.e2e_harness import (
     wait_done,
     wait_done_in_store,
 )
-from ombud.config import get_settings
+from ombud.config import Settings, get_settings
 
 
 def run_mode(
@@ -92,7 +92,7 @@ def run_mode(
         "OMBUD_MAIL_OUTBOX": str(folder / "mail"),
         "OMBUD_BASE_URL": f"http://127.0.0.1:{port}",
         "OMBUD_RETENTION_SCHEDULE": "",
-        "OMBUD_EXECUTION_INTERVAL_SECONDS": "1",
+        "OMBUD_EXECUTION_INTERVAL_SECONDS": str(args.interval),
     }
     if workers:
         env |= {
@@ -231,6 +231,13 @@ def main() -> None:
         default="api",
         help="How the client learns that a single request completed: polling the API every "
         "10 ms (as a client would), or watching the store (the server answers no polls).",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=Settings.model_fields["execution_interval_seconds"].default,
+        help="Seconds between the embedded runners' looks for work (the server's default); an "
+        "approval wakes its own process's runner, and one of more than a batch the others.",
     )
     parser.add_argument("--quick", action="store_true", help="Small and fast (under a minute).")
     parser.add_argument(

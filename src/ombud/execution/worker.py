@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from ombud.config import Settings
 from ombud.connectors import idle
 from ombud.execution import warmup
+from ombud.execution.peers import PeerLink
 from ombud.execution.retries import give_up
 from ombud.execution.tasks import RunReport, run_pending, runnable_ids
 from ombud.outbox.sender import MailSender, handing_off
@@ -37,22 +38,29 @@ class BackgroundRunner:
         self._scanned_at = 0.0
         # The runner's letters leave from their own thread: the next batch need not wait.
         self._mail = MailSender(engine, settings)
+        # The other server processes, woken when an approval is more than a batch.
+        self._peers = PeerLink(engine, self.wake) if PeerLink.possible(engine) else None
 
     def start(self) -> None:
         """Start the thread (once)."""
         if self._thread is None:
             self._mail.start()
+            if self._peers is not None:
+                self._peers.start()
             self._thread = threading.Thread(target=self._loop, name="ombud-execution", daemon=True)
             self._thread.start()
 
     def wake(self, request_ids: Sequence[str] = ()) -> None:
         """Run ``request_ids`` now (or, with none named, look for work now instead of at the
-        next interval)."""
+        next interval); more than a batch of them wakes the other server processes too."""
         with self._named_lock:
             self._named.update(dict.fromkeys(request_ids))
             if not request_ids:
                 self._scanned_at = 0.0  # nothing named: a full look is what was asked for
         self._wake.set()
+        if self._peers is not None and len(request_ids) > self.settings.execution_batch:
+            # This process runs one batch at a time: the others take the rest meanwhile.
+            self._peers.announce()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Ask the thread to stop after its current batch and wait for it."""
@@ -62,6 +70,8 @@ class BackgroundRunner:
             self._thread.join(timeout)
             self._thread = None
         self._mail.stop(timeout)
+        if self._peers is not None:
+            self._peers.stop(timeout)
         idle.close_all()  # the target connections kept between runs
 
     def run_named(self, request_ids: Sequence[str]) -> list[RunReport]:
