@@ -10,14 +10,17 @@ import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from ombud.audit import repository, service
+from ombud.audit import checkpoint, repository, service
+from ombud.audit.tasks import nightly_checkpoint
 from ombud.cli.main import app
 from ombud.clock import utcnow
-from ombud.db import unit_of_work
+from ombud.config import get_settings
+from ombud.db import make_engine, unit_of_work
+from ombud.execution import repository as execution_repository
 from ombud.models.audit import AuditEntry, AuditHead
 from tests.fixtures.smtp import Mailbox, SmtpServer
 
@@ -182,3 +185,38 @@ def test_no_checkpoint_of_a_broken_chain(anchored: Path) -> None:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(actor="mallory"))
     res = runner.invoke(app, ["audit", "checkpoint"])
     assert res.exit_code == 1 and "no checkpoint was made" in " ".join(res.output.split())
+
+
+def test_a_checkpoint_leaves_the_store_only_once_its_head_is_on_the_disk(
+    cli_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(cli_store)
+    try:
+        if engine.dialect.name != "postgresql":
+            pytest.skip("only PostgreSQL commits claims without waiting for the disk")
+        # A claim's way: the head moves in a commit that does not wait for the disk.
+        with unit_of_work(engine) as session:
+            execution_repository.commit_without_flushing(session)
+            service.record(
+                session, action="test.event", actor="system:test", subject_type="thing",
+                subject_id="claimed", data={},
+            )  # fmt: skip
+            moved = str(session.scalar(text("SELECT pg_current_wal_insert_lsn()")))
+        flushed: list[bool] = []
+        write_out = checkpoint.append_to_file
+
+        def watched(path: Path, cp: checkpoint.Checkpoint) -> None:
+            with engine.connect() as conn:
+                on_disk = "SELECT pg_current_wal_flush_lsn() >= CAST(:lsn AS pg_lsn)"
+                flushed.append(bool(conn.scalar(text(on_disk), {"lsn": moved})))
+            write_out(path, cp)
+
+        monkeypatch.setattr(checkpoint, "append_to_file", watched)
+        settings = get_settings().model_copy(
+            update={"audit_checkpoint_file": tmp_path / "nightly.jsonl"}
+        )
+        cp = nightly_checkpoint(engine, settings)
+        assert cp is not None and cp.seq == 1
+        assert flushed == [True]
+    finally:
+        engine.dispose()

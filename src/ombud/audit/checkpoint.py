@@ -46,13 +46,17 @@ def _sign(key: bytes, cp: Checkpoint) -> str:
 
 
 def make(session: Session, settings: Settings) -> Checkpoint:
-    """A signed checkpoint of the current head; ``Conflict`` when the chain is broken."""
+    """A signed checkpoint of the current head; ``Conflict`` when the chain is broken. Write it
+    out only after ``session`` has committed."""
     result = verify(session, settings)
     if not result.ok:
         raise Conflict(
             f"audit log is broken at entry #{result.broken_seq}: {result.reason}; no checkpoint "
             "was made (run 'ombud audit verify')"
         )
+    # The caller writes the checkpoint out after its commit: by then the head it names is
+    # on the disk, not only in PostgreSQL's memory.
+    repository.commit_covers_what_was_read(session)
     unsigned = Checkpoint(FORMAT, result.checked, result.head_hash, utcnow().isoformat())
     key = keys.current(settings, keys.AUDIT_CHECKPOINT)
     return Checkpoint(**{**asdict(unsigned), "signature": _sign(key, unsigned)})

@@ -17,6 +17,7 @@ from sqlalchemy import (
     exists,
     insert,
     select,
+    text,
     union_all,
     update,
 )
@@ -182,3 +183,17 @@ def search(
 def hash_at(session: Session, seq: int) -> str | None:
     """The stored hash of entry ``seq``, or None when there is no such entry."""
     return session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq))
+
+
+def commit_covers_what_was_read(session: Session) -> None:
+    """On PostgreSQL, make this transaction's commit return only once everything it read is on
+    the disk.
+
+    A claim commits without waiting for the disk (``execution.repository``) and moves the
+    head: a checkpoint that read such a head and left the store before it reached the disk
+    would, after a crash of PostgreSQL, name entries the store no longer has. A commit that
+    wrote something waits for the log up to itself, which holds every commit before it; a
+    transactional logical message is the smallest such write (no table, any role may)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO ON"))
+        session.execute(text("SELECT pg_logical_emit_message(true, 'ombud', 'audit checkpoint')"))
