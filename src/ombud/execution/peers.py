@@ -16,8 +16,11 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+
+from ombud.db import unit_of_work
+from ombud.execution import repository
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +72,8 @@ class PeerLink:
 
     def _send(self, kind: str) -> None:
         try:
-            with self.engine.connect() as conn:
-                conn.execute(
-                    text("SELECT pg_notify(:channel, :payload)"),
-                    {"channel": CHANNEL, "payload": f"{kind}:{self.token}"},
-                )
-                conn.commit()
+            with unit_of_work(self.engine) as session:
+                repository.notify(session, CHANNEL, f"{kind}:{self.token}")
         except SQLAlchemyError as exc:  # the others still find it at their next interval
             log.warning("could not notify the other server processes: %s", exc)
 

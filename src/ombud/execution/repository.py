@@ -66,6 +66,13 @@ def commit_without_flushing(session: Session) -> None:
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
+def notify(session: Session, channel: str, payload: str) -> None:
+    """Queue a PostgreSQL notification on ``channel``; listeners get it when this commits."""
+    session.execute(
+        text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
+    )
+
+
 def add_run(session: Session, run: ExecutionRun) -> None:
     """Add a run, written with the transaction's next flush (held by this transaction from
     now on, like a locked one; the request's lock keeps other claims away until then)."""
