@@ -9,9 +9,9 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from email import policy as email_policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
@@ -62,8 +62,28 @@ class _RememberingRegistry(HeaderRegistry):
         return header
 
 
+class _FoldingPolicy(EmailPolicy):
+    """The default policy, keeping each shared header's folded bytes on the header.
+
+    Folding walks the header's parse tree anew for every message; the headers most letters
+    share (sender, date, content type) are the same objects (``_RememberingRegistry``), so
+    they are folded once per way of writing (line ending, length, 8-bit or not)."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        """The header as bytes, folded once per header object and way of writing."""
+        if not isinstance(value, BaseHeader):
+            return super().fold_binary(name, value)
+        key = (name, self.linesep, self.max_line_length, self.utf8, self.cte_type)
+        folds: dict[tuple[object, ...], bytes] = value.__dict__.setdefault(_FOLDS, {})
+        found = folds.get(key)
+        if found is None:
+            found = folds[key] = super().fold_binary(name, value)
+        return found
+
+
+_FOLDS = "_ombud_folds"
 # Letters are built with this policy: the default one, with the remembering factory.
-POLICY = email_policy.default.clone(header_factory=_RememberingRegistry())
+POLICY = _FoldingPolicy(header_factory=_RememberingRegistry())
 
 
 def build_message(

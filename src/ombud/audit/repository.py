@@ -8,21 +8,18 @@ from typing import Any
 
 from sqlalchemy import (
     CursorResult,
-    Executable,
     ScalarResult,
     Table,
+    TextClause,
     Update,
     bindparam,
-    cast,
-    exists,
-    insert,
     select,
     text,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session
 
+from ombud.bulk import JsonRows, as_json_rows, insert_rows
 from ombud.models.audit import AuditEntry, AuditHead
 
 HEAD_ID = 1
@@ -35,9 +32,6 @@ _COLUMNS = (
 # insert would read bound parameters as rows.
 _ENTRIES = typing.cast(Table, AuditEntry.__table__)
 _HEAD = typing.cast(Table, AuditHead.__table__)
-# Entries written with the head in one statement at most (a few per transaction is the rule;
-# a large batch is paged by ``add_many`` and loses nothing to a second round trip).
-MOVE_AND_ADD_MAX = 50
 
 
 def lock_head(session: Session) -> AuditHead:
@@ -82,14 +76,17 @@ def move_head_and_add(
     session: Session, *, seq: int, hash: str, new_seq: int, entries: list[AuditEntry]
 ) -> bool | None:
     """Move the head from (``seq``, ``hash``) to the last entry and insert the entries, in one
-    statement (PostgreSQL, a few entries): False when the head is elsewhere (nothing written),
-    None when this store or batch takes the two statements instead."""
-    if session.get_bind().dialect.name != "postgresql" or len(entries) > MOVE_AND_ADD_MAX:
+    statement (PostgreSQL): False when the head is elsewhere (nothing written), None when this
+    store (or an entry's data) takes the two statements instead."""
+    dialect = session.get_bind().dialect
+    shape = as_json_rows(_ENTRIES, _COLUMNS, dialect) if dialect.name == "postgresql" else None
+    document = (
+        shape.document([{c: getattr(e, c) for c in _COLUMNS} for e in entries]) if shape else None
+    )
+    if shape is None or document is None:
         return None
-    params = _move(seq, hash, new_seq, entries[-1].hash)
-    for i, e in enumerate(entries):
-        params.update({f"{c}_{i}": getattr(e, c) for c in _COLUMNS})
-    ids = {seq_: id_ for id_, seq_ in session.execute(_move_and_add(len(entries)), params)}
+    params: dict[str, Any] = {"rows": document, **_move(seq, hash, new_seq, entries[-1].hash)}
+    ids = {row.seq: row.id for row in session.execute(_move_and_add(shape), params)}
     if not ids:
         return False
     for e in entries:
@@ -98,27 +95,17 @@ def move_head_and_add(
 
 
 @functools.cache
-def _move_and_add(count: int) -> Executable:
-    """The statement of ``move_head_and_add`` for ``count`` entries, its values all bound
-    parameters so that it is compiled once per count."""
-    table = _ENTRIES
-    types = {c: table.c[c].type for c in _COLUMNS}
+def _move_and_add(shape: JsonRows) -> TextClause:
+    """The statement of ``move_head_and_add``: the same text whatever the number of entries,
+    which travel as one JSON document."""
     # A data-modifying WITH runs whether or not it is read; the insert reads it, so the
     # entries go in only when the head moved (and is then locked by this transaction).
-    moved = _advance().returning(_HEAD.c.id).cte("moved")
-    # One SELECT of bound parameters per entry, joined by UNION ALL: a VALUES list would read
-    # better, but SQLAlchemy never caches a statement holding one (it would compile each time).
-    rows = union_all(
-        *[
-            select(*[cast(bindparam(f"{c}_{i}", type_=t), t).label(c) for c, t in types.items()])
-            for i in range(count)
-        ]
-    ).subquery("new_entries")
-    return (
-        insert(table)
-        .from_select(_COLUMNS, select(*[rows.c[c] for c in _COLUMNS]).where(exists(moved.select())))
-        .add_cte(moved)
-        .returning(table.c.id, table.c.seq)
+    return text(
+        "WITH moved AS (UPDATE audit_head SET seq = :to_seq, hash = :to_hash"
+        f" WHERE id = {HEAD_ID} AND seq = :from_seq AND hash = :from_hash RETURNING id)"
+        f" INSERT INTO audit_entries ({shape.columns}) {shape.select}"
+        # In the entries' order: the chain is read in the order of the serial ids.
+        " WHERE EXISTS (SELECT 1 FROM moved) ORDER BY e.n RETURNING id, seq"
     )
 
 
@@ -131,11 +118,11 @@ def get_head(session: Session) -> AuditHead | None:
 def add_many(session: Session, entries: list[AuditEntry]) -> None:
     """Insert entries in one statement and set their ids (Core: no objects kept in the
     session, no flush)."""
-    rows = session.execute(
-        insert(_ENTRIES).returning(_ENTRIES.c.id, _ENTRIES.c.seq),
-        [{c: getattr(e, c) for c in _COLUMNS} for e in entries],
-    )
-    ids = {seq: id_ for id_, seq in rows}
+    rows = insert_rows(
+        session, _ENTRIES, [{c: getattr(e, c) for c in _COLUMNS} for e in entries],
+        returning=("id", "seq"),
+    )  # fmt: skip
+    ids = {row.seq: row.id for row in rows}
     for e in entries:
         e.id = ids[e.seq]
 
