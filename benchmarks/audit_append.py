@@ -7,9 +7,9 @@ Every request transaction ends with a few audit entries chained onto the head. T
 fresh SQLite store and a fresh PostgreSQL database (server: ``OMBUD_BENCH_PG``), and reports
 CPU and wall milliseconds per transaction (the commit included) for each way of writing them:
 on PostgreSQL the head moves in the same statement as the entries' INSERT
-(``move_head_and_add``); the other way, used by SQLite and MariaDB and for large batches, is
-a head UPDATE and then the INSERT. A transaction that reads one row and records nothing is
-the floor. The store's chain is verified at the end.
+(``move_head_and_add``, the entries as one JSON document whatever their number); the other
+way, used by SQLite and MariaDB, is a head UPDATE and then the INSERT. A transaction that
+reads one row and records nothing is the floor. The store's chain is verified at the end.
 """
 
 from __future__ import annotations
