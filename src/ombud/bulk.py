@@ -23,6 +23,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Enum,
     Float,
     Integer,
     Row,
@@ -139,7 +140,7 @@ def as_json_rows(table: Table, given: tuple[str, ...], dialect: Dialect) -> Json
             if kind.none_as_null:
                 value = f"CASE json_typeof(e.v->{i}) WHEN 'null' THEN NULL ELSE {value} END"
             picks.append(value)
-        elif isinstance(impl, String):
+        elif isinstance(impl, String) and not isinstance(impl, Enum):
             # As text: a cast to VARCHAR(n) would cut a long value where the column's own
             # assignment refuses it.
             kinds.append("scalar")
@@ -147,7 +148,7 @@ def as_json_rows(table: Table, given: tuple[str, ...], dialect: Dialect) -> Json
         elif isinstance(impl, DateTime):
             kinds.append("time")
             picks.append(f"CAST(e.v->>{i} AS {sql})")
-        elif isinstance(impl, Integer | Boolean | Float):
+        elif isinstance(impl, Integer | Boolean | Float | Enum):  # an enum: by its own type
             kinds.append("scalar")
             picks.append(f"CAST(e.v->>{i} AS {sql})")
         else:
