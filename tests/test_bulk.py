@@ -21,6 +21,10 @@ from ombud.models.base import UTCDateTime, new_id
 from tests.fixtures.statements import statements
 
 
+class _Colour(enum.StrEnum):
+    RED = "red"
+
+
 def _probe(session: Session) -> Table:
     """A table of every kind of column the store's bulk inserts write, made for one test."""
     suffix = uuid.uuid4().hex[:8]
@@ -66,6 +70,18 @@ def test_rows_keep_their_values_defaults_and_order(db_session: Session, store_ki
         text(f"SELECT data IS NULL, extra IS NULL FROM {table.name} ORDER BY n")
     ).all()
     assert [tuple(r) for r in nulls] == [(False, True), (False, False), (False, True)]
+
+
+def test_an_enum_of_text_goes_in_the_document_as_its_value(
+    db_session: Session, store_kind: str
+) -> None:
+    table = _probe(db_session)
+    rows = [{"name": _Colour.RED, "data": {"c": _Colour.RED}}, {"name": "b", "data": [1]}]
+    with statements(db_session.connection(), "INSERT", "json_array_elements") as seen:
+        insert_rows(db_session, table, rows)
+    assert len(seen) == (1 if store_kind == "postgresql" else 0)
+    stored = db_session.execute(select(table.c.name, table.c.data).order_by(table.c.n)).all()
+    assert [tuple(r) for r in stored] == [("red", {"c": "red"}), ("b", [1])]
 
 
 def test_rows_with_different_columns_are_refused_as_sqlalchemy_refuses_them(
@@ -140,10 +156,6 @@ _json = st.recursive(
 @given(_json)
 def test_json_means_what_the_standard_library_wrote(value: Any) -> None:
     assert json.loads(dumps_json(value)) == json.loads(json.dumps(value))
-
-
-class _Colour(enum.StrEnum):
-    RED = "red"
 
 
 def test_json_refuses_and_writes_as_the_standard_library_does() -> None:

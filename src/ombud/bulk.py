@@ -35,15 +35,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
-# Types orjson writes differently from the standard library (or not at all) go to it instead,
-# so the stored text means what it always did.
+# Types the standard library refuses and orjson would write (times, dataclasses) are refused
+# here too, so no value is stored that was refused before. Subclasses of str, int, dict and
+# list (a StrEnum, say) are written as their base type by both.
 _STRICT = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
-_STRICT |= orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
 def dumps_json(value: Any) -> str:
     """``json.dumps(value)``'s meaning, written by orjson when it can (several times faster);
-    values it refuses (integers past 64 bits, non-text keys, subclasses) by the standard one."""
+    values it refuses (integers past 64 bits, non-text keys) by the standard one."""
     try:
         return orjson.dumps(value, option=_STRICT).decode()
     except TypeError:  # orjson.JSONEncodeError is a TypeError
@@ -79,7 +79,7 @@ def insert_rows(
     return list(result) if returning else []
 
 
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = (str, int, float, type(None))  # and their subclasses (bool, a StrEnum): as psycopg
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class JsonRows:
                 values = [process(v) for v in values]
             if kind == "time":
                 values = [None if v is None else v.isoformat() for v in values]
-            elif kind == "scalar" and any(type(v) not in _SCALARS for v in values):
+            elif kind == "scalar" and not all(isinstance(v, _SCALARS) for v in values):
                 return None
             for row, value in zip(out, values, strict=True):
                 row.append(value)
