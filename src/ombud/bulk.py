@@ -132,7 +132,6 @@ def as_json_rows(table: Table, given: tuple[str, ...], dialect: Dialect) -> Json
         impl = kind.dialect_impl(dialect)
         impl = getattr(impl, "impl_instance", impl)  # a TypeDecorator's own type
         sql = kind.compile(dialect=dialect)
-        processors.append(None if isinstance(kind, JSON) else kind.bind_processor(dialect))
         if isinstance(kind, JSON):
             kinds.append("json")
             value = f"CAST(e.v->{i} AS {sql})"
@@ -153,6 +152,8 @@ def as_json_rows(table: Table, given: tuple[str, ...], dialect: Dialect) -> Json
             picks.append(f"CAST(e.v->>{i} AS {sql})")
         else:
             return None
+        # A JSON column's value goes into the document as it is: orjson writes it.
+        processors.append(None if kinds[-1] == "json" else kind.bind_processor(dialect))
     quote = dialect.identifier_preparer.quote
     return JsonRows(
         table=table,

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import (
     CursorResult,
+    Insert,
     ScalarResult,
     Table,
-    TextClause,
     Update,
     bindparam,
+    insert,
     select,
     text,
     update,
@@ -95,17 +96,22 @@ def move_head_and_add(
 
 
 @functools.cache
-def _move_and_add(shape: JsonRows) -> TextClause:
-    """The statement of ``move_head_and_add``: the same text whatever the number of entries,
-    which travel as one JSON document."""
+def _move_and_add(shape: JsonRows) -> Insert:
+    """The statement of ``move_head_and_add``: the head's move (``_advance``) as a WITH, then
+    the insert; the same text whatever the number of entries, which travel as one JSON
+    document."""
     # A data-modifying WITH runs whether or not it is read; the insert reads it, so the
     # entries go in only when the head moved (and is then locked by this transaction).
-    return text(
-        "WITH moved AS (UPDATE audit_head SET seq = :to_seq, hash = :to_hash"
-        f" WHERE id = {HEAD_ID} AND seq = :from_seq AND hash = :from_hash RETURNING id)"
-        f" INSERT INTO audit_entries ({shape.columns}) {shape.select}"
-        # In the entries' order: the chain is read in the order of the serial ids.
-        " WHERE EXISTS (SELECT 1 FROM moved) ORDER BY e.n RETURNING id, seq"
+    moved = _advance().returning(_HEAD.c.id).cte("moved")
+    # In the entries' order: the chain is read in the order of the serial ids.
+    rows = text(f"{shape.select} WHERE EXISTS (SELECT 1 FROM moved) ORDER BY e.n").columns(
+        *(_ENTRIES.c[c] for c in _COLUMNS)
+    )
+    return (
+        insert(_ENTRIES)
+        .from_select(list(_COLUMNS), rows)
+        .add_cte(moved)
+        .returning(_ENTRIES.c.id, _ENTRIES.c.seq)
     )
 
 
