@@ -62,32 +62,45 @@ def claim(
 ) -> Claim:
     """Move runnable requests to in_progress and take their runs, and (given ``settings``)
     read the map to run with, all in one transaction; report the others."""
-    out = Claim()
     with phase("claim", len(request_ids)), unit_of_work(engine) as session:
+        taken = claim_in(session, request_ids, actor=actor, settings=settings, datamap=datamap)
         repository.commit_without_flushing(session)
-        # Locked together first (requests, then runs, as the task page does), then each
-        # claim finds its rows already locked. Requests another runner is claiming right now
-        # are left to it: waiting for its lock would only find them taken.
-        held = dsr_repository.lock_many(session, request_ids, skip_locked=True)
-        taken = [rid for rid in dict.fromkeys(request_ids) if rid in held]
-        left = [rid for rid in dict.fromkeys(request_ids) if rid not in held]
-        there = dsr_repository.existing(session, left) if left else set()
-        for rid in left:
-            why = "being claimed by another runner" if rid in there else "no such request"
-            out.skipped.append(RunReport(rid, "skipped", why))
-        repository.lock_runs(session, taken)
-        limit = settings.execution_max_attempts if settings is not None else None
-        for rid in taken:
-            _claim_one(session, rid, actor, out, limit)
-        if out.specs and settings is not None:
-            try:
-                out.planned = _plan(session, settings, datamap)
-                if datamap is None:
-                    out.map_key = datamap_service.version_key(session)
-            except OmbudError as exc:
-                # No map in force (or one that cannot be read): the claims stand and the
-                # requests fail with the reason, as a failure during the run would.
-                out.plan_error = exc.message
+    return taken
+
+
+def claim_in(
+    session: Session,
+    request_ids: Sequence[str],
+    *,
+    actor: str,
+    settings: Settings | None = None,
+    datamap: DataMap | None = None,
+) -> Claim:
+    """``claim`` in the caller's transaction, which commits it (or goes on in it)."""
+    out = Claim()
+    # Locked together first (requests, then runs, as the task page does), then each claim
+    # finds its rows already locked. Requests another runner is claiming right now are left
+    # to it: waiting for its lock would only find them taken.
+    held = dsr_repository.lock_many(session, request_ids, skip_locked=True)
+    taken = [rid for rid in dict.fromkeys(request_ids) if rid in held]
+    left = [rid for rid in dict.fromkeys(request_ids) if rid not in held]
+    there = dsr_repository.existing(session, left) if left else set()
+    for rid in left:
+        why = "being claimed by another runner" if rid in there else "no such request"
+        out.skipped.append(RunReport(rid, "skipped", why))
+    repository.lock_runs(session, taken)
+    limit = settings.execution_max_attempts if settings is not None else None
+    for rid in taken:
+        _claim_one(session, rid, actor, out, limit)
+    if out.specs and settings is not None:
+        try:
+            out.planned = _plan(session, settings, datamap)
+            if datamap is None:
+                out.map_key = datamap_service.version_key(session)
+        except OmbudError as exc:
+            # No map in force (or one that cannot be read): the claims stand and the
+            # requests fail with the reason, as a failure during the run would.
+            out.plan_error = exc.message
     return out
 
 

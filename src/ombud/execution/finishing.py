@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,11 +55,15 @@ def complete_many(
     settings: Settings,
     actor: str,
     map_key: tuple[str, str] | None = None,
+    session: Session | None = None,
 ) -> Completed:
     """Build the packages and complete the requests in one transaction (one commit, one
     after-commit send of every letter); a request that cannot complete is reported in
     ``refused`` and the others complete. ``map_key``: the applied map version the batch was
-    claimed with, which its letters and records then use too."""
+    claimed with, which its letters and records then use too. Given ``session``, the work
+    goes into its transaction, which the caller commits; any failure is then raised."""
+    if session is not None:
+        return _complete(session, outcomes, plan, datamap, settings, actor, map_key, False, [])
     # First without savepoints: one flush then writes every request's changes together (a
     # statement per table, not six per request). Should any request fail, that attempt is
     # rolled back whole and the batch runs again with a savepoint per request.
@@ -76,7 +80,7 @@ def complete_many(
 
 
 def _complete(
-    engine: Engine | None,
+    engine: Engine | Session | None,
     outcomes: Sequence[RequestOutcome],
     plan: Plan,
     datamap: DataMap,
@@ -88,13 +92,14 @@ def _complete(
 ) -> Completed:
     """One attempt at the batch; with ``isolate``, a savepoint per request and a failure
     reported, without, the first failure raised. ``committed`` gets an item once the
-    attempt's transaction has committed."""
+    attempt's transaction has committed. Given a session (not an engine), the attempt goes
+    into its transaction and the caller commits."""
     done = Completed()
     ids = [o.spec.id for o in outcomes]
     # The packages written: a rolled-back request (or attempt) leaves no file behind.
     written: list[Path] = []
     try:
-        with phase("completion", len(ids)), unit_of_work(engine) as session:
+        with phase("completion", len(ids)), _transaction(engine) as session:
             # First of the after-commit work: anything that fails after this found the
             # batch committed, its packages referenced.
             after_commit(session, lambda: committed.append(True))
@@ -144,6 +149,11 @@ def _complete(
             _discard(written)
         raise
     return done
+
+
+def _transaction(engine: Engine | Session | None) -> AbstractContextManager[Session]:
+    """A unit of work of its own, or the caller's session as it is."""
+    return nullcontext(engine) if isinstance(engine, Session) else unit_of_work(engine)
 
 
 def _erase_ledgers(

@@ -37,6 +37,11 @@ def lock_runs(session: Session, request_ids: Sequence[str]) -> dict[str, Executi
     """Lock the runs of these requests in one statement (request id order); by request id."""
     if not request_ids:
         return {}
+    held = [dsr_repository.held_lock(session, ExecutionRun, rid) for rid in request_ids]
+    runs = [run for run in held if isinstance(run, ExecutionRun)]
+    if len(runs) == len(held):
+        # All held by this transaction already (a claim going on to complete its batch).
+        return {run.request_id: run for run in runs}
     stmt = (
         select(ExecutionRun)
         .where(ExecutionRun.request_id.in_(sorted(set(request_ids))))

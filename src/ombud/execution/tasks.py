@@ -13,15 +13,18 @@ job queue can call them as they are."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from ombud.config import Settings
 from ombud.datamap.schemas import DataMap
+from ombud.db import get_engine, unit_of_work
 from ombud.errors import OmbudError
-from ombud.execution import constraints, package
-from ombud.execution.claiming import carry_out_rights, claim, fail, runnable_ids
+from ombud.execution import constraints, package, repository
+from ombud.execution.claiming import Claim, carry_out_rights, claim, claim_in, fail, runnable_ids
 from ombud.execution.finishing import complete_many
 from ombud.execution.journal import (
     HEARTBEAT_EVERY,
@@ -32,10 +35,12 @@ from ombud.execution.journal import (
     _stale,
     worker_name,
 )
-from ombud.execution.planner import ERASURE_TYPES, Plan
-from ombud.execution.runner import ConnectorPool, RequestSpec, execute_batch
+from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan
+from ombud.execution.runner import ConnectorPool, MemoryJournal, RequestSpec, execute_batch
 from ombud.execution.service import masking_key
 from ombud.phases import phase
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "HEARTBEAT_EVERY",
@@ -60,9 +65,120 @@ def run_requests(
     actor: str = "system:execution",
     datamap: DataMap | None = None,
     progress: Callable[[str], None] | None = None,
+    at_once: bool = False,
 ) -> list[RunReport]:
-    """Run one batch of requests end to end; a failure leaves them ``failed`` (retriable)."""
-    taken = claim(engine, request_ids, actor=actor, settings=settings, datamap=datamap)
+    """Run one batch of requests end to end; a failure leaves them ``failed`` (retriable).
+
+    ``at_once``: the batch's first attempt, named by its approval. On PostgreSQL a batch that
+    only reads is then claimed, read and completed in one store transaction (``_at_once``)."""
+    taken: Claim | None = None
+    if at_once and _one_transaction_possible(engine):
+        taken, reports = _at_once(engine, request_ids, settings, actor, datamap, progress)
+        if reports is not None:
+            return reports
+    if taken is None:
+        taken = claim(engine, request_ids, actor=actor, settings=settings, datamap=datamap)
+    return _run_claimed(engine, taken, settings=settings, actor=actor, progress=progress)
+
+
+def _one_transaction_possible(engine: Engine | None) -> bool:
+    # Not on SQLite: its one writer would wait for the target reads of the whole batch.
+    return (engine or get_engine()).dialect.name == "postgresql"
+
+
+def _at_once(
+    engine: Engine | None,
+    request_ids: Sequence[str],
+    settings: Settings,
+    actor: str,
+    datamap: DataMap | None,
+    progress: Callable[[str], None] | None,
+) -> tuple[Claim | None, list[RunReport] | None]:
+    """Claim the batch; when it only reads (access requests on their first attempt), read
+    and complete it in the claim's transaction: one commit, the rows locked once. Returns the
+    committed claim of a batch that does more, or the reports of one done here, or neither
+    when this failed (everything rolled back: the caller runs the batch the ordinary way,
+    which reports the failure).
+
+    Nothing is written to a target, so nothing needs recording before the commit. A crash
+    leaves the requests approved; the next look for work (not named by an approval) runs them
+    the ordinary way, which counts attempts and stops at the limit. A package written before
+    the crash is then a stray file, deleted by retention (``downloads.purge_expired``)."""
+    ids = list(request_ids)
+    try:
+        # The commit is counted with the completion it ends.
+        with phase("completion", 0), unit_of_work(engine) as session:
+            with phase("claim", len(ids)):
+                taken = claim_in(session, ids, actor=actor, settings=settings, datamap=datamap)
+            if taken.planned is None or not _reads_only(taken):
+                repository.commit_without_flushing(session)
+                return taken, None
+            done = _read_and_complete(session, taken, taken.planned, settings, actor, progress)
+    except Exception as exc:  # run again the ordinary way, which reports what failed
+        log.info("%d requests in one transaction failed (%s); running them again", len(ids), exc)
+        package.discard_many(settings, ids)
+        return None, None
+    return None, taken.skipped + done
+
+
+def _reads_only(taken: Claim) -> bool:
+    """True when every request claimed is an access on its first attempt, and the map read."""
+    return (
+        bool(taken.specs)
+        and not taken.rights
+        and taken.plan_error is None
+        and all(s.type in ACCESS_TYPES and s.id in taken.fresh for s in taken.specs)
+    )
+
+
+def _read_and_complete(
+    session: Session,
+    taken: Claim,
+    planned: tuple[DataMap, str, Plan],
+    settings: Settings,
+    actor: str,
+    progress: Callable[[str], None] | None,
+) -> list[RunReport]:
+    """Read the targets for the claimed access requests and complete them in ``session``."""
+    datamap, version, plan = planned
+    specs = taken.specs
+    with (
+        ConnectorPool(datamap, settings.connections, reuse=True) as pool,
+        phase("execution", len(specs)),
+    ):
+        outcomes = execute_batch(
+            plan,
+            specs,
+            pool=pool,
+            journal=MemoryJournal(),  # reads only: no step to resume from
+            key=masking_key(settings),
+            progress=progress,
+            version=version,
+        )
+    done = complete_many(
+        None,
+        [outcomes[s.id] for s in specs],
+        plan,
+        datamap,
+        settings=settings,
+        actor=actor,
+        map_key=taken.map_key,
+        session=session,
+    )
+    return [RunReport(rid, "completed") for rid in done.completed] + [
+        RunReport(rid, "waiting", "waiting for manual tasks") for rid in done.waiting
+    ]
+
+
+def _run_claimed(
+    engine: Engine | None,
+    taken: Claim,
+    *,
+    settings: Settings,
+    actor: str,
+    progress: Callable[[str], None] | None,
+) -> list[RunReport]:
+    """Run a committed claim: execute, journal, complete; a failure leaves them ``failed``."""
     reports = carry_out_rights(engine, taken.rights, actor=actor) + taken.skipped
     specs = taken.specs
     if specs and taken.plan_error is not None:
@@ -144,12 +260,15 @@ def run_pending(
     progress: Callable[[str], None] | None = None,
     on_batch: Callable[[list[str]], None] | None = None,
     first: Sequence[str] | None = None,
+    at_once: bool = False,
 ) -> list[RunReport]:
     """Run every approved (or abandoned) request, ``batch`` at a time (``first``: the ids of
-    the first batch when the caller just read them)."""
+    the first batch when the caller just read them; ``at_once``: they were just approved, see
+    ``run_requests``)."""
     reports: list[RunReport] = []
     tried: set[str] = set()
     while True:
+        named = first is not None
         if first is not None:
             ids, first = list(first)[:batch], None
         else:
@@ -162,7 +281,13 @@ def run_pending(
             on_batch(ids)
         reports.extend(
             run_requests(
-                engine, ids, settings=settings, actor=actor, datamap=datamap, progress=progress
+                engine,
+                ids,
+                settings=settings,
+                actor=actor,
+                datamap=datamap,
+                progress=progress,
+                at_once=at_once and named,
             )
         )
         if len(ids) < batch:

@@ -79,13 +79,16 @@ class BackgroundRunner:
         logged, never fatal to the server."""
         try:
             # The claim skips what is not runnable, and leaves a run past the retry limit to
-            # ``run_once``, whose look for work fails it.
+            # ``run_once``, whose look for work fails it. Just approved: a first attempt, which
+            # may run in one transaction (``run_requests``); after a crash, ``run_once`` finds
+            # it and runs it the ordinary way, counting attempts.
             return run_pending(
                 self.engine,
                 settings=self.settings,
                 batch=self.settings.execution_batch,
                 actor="system:server",
                 first=request_ids,
+                at_once=True,
             )
         except Exception:  # the loop must survive a bad batch; the request stays retriable
             log.exception("background execution failed; will retry at the next interval")
