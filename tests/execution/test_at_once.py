@@ -19,9 +19,11 @@ from ombud.execution.tasks import run_requests
 from ombud.execution.worker import BackgroundRunner
 from ombud.models.audit import AuditEntry
 from ombud.models.execution import ExecutionRun
+from tests.execution import shop
 from tests.execution.conftest import Target
 from tests.execution.test_lifecycle import add_request, status_of
 from tests.execution.test_worker import _apply_reachable_shop_map
+from tests.fixtures.smtp import SmtpServer
 from tests.fixtures.statements import statements
 
 # The target's engine does not matter here: the store's transactions do.
@@ -65,8 +67,8 @@ def _seen_while_reading(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> list
 def test_an_approved_access_request_is_claimed_and_completed_in_one_transaction(
     target: Target,
     store: tuple[Settings, Engine],
-    shop_map: DataMap,
     store_kind: str,
+    smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _one_transaction_store(store_kind)
@@ -94,6 +96,9 @@ def test_an_approved_access_request_is_claimed_and_completed_in_one_transaction(
     assert _actions(engine, named) == _actions(engine, ordinary)
     run = _run_of(engine, named)
     assert run is not None and run.attempts == 1 and run.phase == "completed"
+    # Its letter left after the commit, as the ordinary way's did.
+    assert len(smtp_server.mailbox.to(shop.email(2))) == len(smtp_server.mailbox.to(shop.email(1)))
+    assert smtp_server.mailbox.to(shop.email(2))
     with unit_of_work(engine) as session:
         assert audit.verify(session, settings).ok
 
