@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
+from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from ombud.dsr import hints
@@ -161,3 +163,34 @@ def test_unknown_request_is_404(signed_in: SignedIn) -> None:
     client, _ = signed_in("viewer")
     res = client.get("/staff/requests/00000000-0000-0000-0000-000000000000")
     assert res.status_code == 404
+
+
+class _Runner:
+    """The server's runner as the console sees it: what its approvals wake it with."""
+
+    def __init__(self) -> None:
+        self.woken: list[list[str]] = []
+
+    def wake(self, request_ids: Sequence[str] = ()) -> None:
+        self.woken.append(list(request_ids))
+
+
+def test_an_approval_names_the_request_to_the_runner(
+    app: FastAPI, signed_in: SignedIn, db_session: Session, datamap: DataMapVersion
+) -> None:
+    # Named, the runner claims it at once (and on PostgreSQL may complete an access request in
+    # the claim's transaction) instead of first looking for work.
+    runner = _Runner()
+    app.state.execution_runner = runner
+    row, other = add_request(db_session), add_request(db_session)
+    client, token = signed_in("privacy_officer")
+    res = client.post(
+        f"/staff/requests/{row.id}/approve", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert res.status_code == 303 and runner.woken == [[row.id]]
+    res = client.post(
+        "/staff/requests/bulk",
+        data={"csrf_token": token, "action": "approve", "reason": "ID seen", "ids": [other.id]},
+    )
+    assert "Approve: 1 of 1 done" in res.text
+    assert runner.woken == [[row.id], [other.id]]

@@ -57,7 +57,8 @@ def approve(
         if row.status == "verified":
             outcome[0] = "approval-recorded"
         if runner is not None:
-            after_commit(session, runner.wake)
+            # Named, as the API's approval names it: run at once, without a look for work.
+            after_commit(session, lambda: runner.wake([request_id]))
 
     response = act(session, me, request_id, "approve", work)
     if outcome[0] != "approve" and response.status_code == 303:
