@@ -262,3 +262,32 @@ def test_another_runner_skips_requests_held_by_one_transaction(
     ]
     run = _run_of(engine, rid)
     assert run is not None and run.attempts == 1
+
+
+def test_a_failure_deletes_no_package_but_those_of_the_requests_it_read_for(
+    target: Target,
+    store: tuple[Settings, Engine],
+    shop_map: DataMap,
+    store_kind: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _one_transaction_store(store_kind)
+    settings, engine = store
+    done = add_request(engine, "access", 2)
+    (report,) = run_requests(engine, [done], settings=settings, datamap=shop_map)
+    assert report.status == "completed"
+    kept = _packages(settings)
+    rid = add_request(engine, "access", 1)
+    finish, calls = completion.finish, []
+
+    def fails_once(session: Any, spec: Any, result: Any, *, actor: str) -> None:
+        calls.append(spec.id)
+        if len(calls) == 1:
+            raise OmbudError("the letter cannot be written")
+        finish(session, spec, result, actor=actor)
+
+    monkeypatch.setattr(finishing, "finish", fails_once)
+    # The completed request is named too (skipped by the claim): its package stays.
+    reports = run_requests(engine, [rid, done], settings=settings, datamap=shop_map, at_once=True)
+    assert {r.request_id: r.status for r in reports} == {rid: "completed", done: "skipped"}
+    assert set(kept) < set(_packages(settings)) and len(_packages(settings)) == 2

@@ -105,6 +105,9 @@ def _at_once(
     the ordinary way, which counts attempts and stops at the limit. A package written before
     the crash is then a stray file, deleted by retention (``downloads.purge_expired``)."""
     ids = list(request_ids)
+    # The requests this attempt may write packages for: never one it skipped, whose package
+    # another runner may be writing, or which is done.
+    reading: list[str] = []
     try:
         # The commit is counted with the completion it ends.
         with phase("completion", 0), unit_of_work(engine) as session:
@@ -113,10 +116,12 @@ def _at_once(
             if taken.planned is None or not _reads_only(taken):
                 repository.commit_without_flushing(session)
                 return taken, None
+            reading = [s.id for s in taken.specs]
             done = _read_and_complete(session, taken, taken.planned, settings, actor, progress)
     except Exception as exc:  # run again the ordinary way, which reports what failed
         log.info("%d requests in one transaction failed (%s); running them again", len(ids), exc)
-        package.discard_many(settings, ids)
+        # Fresh runs: any package of theirs is this attempt's (or a crashed one's), unsent.
+        package.discard_many(settings, reading)
         return None, None
     return None, taken.skipped + done
 
