@@ -64,6 +64,21 @@ def _seen_while_reading(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> list
     return seen
 
 
+def _first_letter_fails(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make the first request's completion fail (after its package was written), the next
+    ones complete; the ids of the requests completion was tried for."""
+    finish, calls = completion.finish, []
+
+    def fails_once(session: Any, spec: Any, result: Any, *, actor: str) -> None:
+        calls.append(spec.id)
+        if len(calls) == 1:
+            raise OmbudError("the letter cannot be written")
+        finish(session, spec, result, actor=actor)
+
+    monkeypatch.setattr(finishing, "finish", fails_once)
+    return calls
+
+
 def test_an_approved_access_request_is_claimed_and_completed_in_one_transaction(
     target: Target,
     store: tuple[Settings, Engine],
@@ -159,15 +174,7 @@ def test_a_failure_rolls_everything_back_and_runs_the_batch_the_ordinary_way(
     _one_transaction_store(store_kind)
     settings, engine = store
     rid = add_request(engine, "access", 1)
-    finish, calls = completion.finish, []
-
-    def fails_once(session: Any, spec: Any, result: Any, *, actor: str) -> None:
-        calls.append(spec.id)
-        if len(calls) == 1:  # after the package was written
-            raise OmbudError("the letter cannot be written")
-        finish(session, spec, result, actor=actor)
-
-    monkeypatch.setattr(finishing, "finish", fails_once)
+    calls = _first_letter_fails(monkeypatch)  # after the package was written
     (report,) = run_requests(engine, [rid], settings=settings, datamap=shop_map, at_once=True)
     assert report.status == "completed" and calls == [rid, rid]
     # The first attempt left nothing: one claim counted, one package, one record of each.
@@ -278,15 +285,7 @@ def test_a_failure_deletes_no_package_but_those_of_the_requests_it_read_for(
     assert report.status == "completed"
     kept = _packages(settings)
     rid = add_request(engine, "access", 1)
-    finish, calls = completion.finish, []
-
-    def fails_once(session: Any, spec: Any, result: Any, *, actor: str) -> None:
-        calls.append(spec.id)
-        if len(calls) == 1:
-            raise OmbudError("the letter cannot be written")
-        finish(session, spec, result, actor=actor)
-
-    monkeypatch.setattr(finishing, "finish", fails_once)
+    _first_letter_fails(monkeypatch)
     # The completed request is named too (skipped by the claim): its package stays.
     reports = run_requests(engine, [rid, done], settings=settings, datamap=shop_map, at_once=True)
     assert {r.request_id: r.status for r in reports} == {rid: "completed", done: "skipped"}

@@ -25,7 +25,7 @@ from ombud.db import get_engine, unit_of_work
 from ombud.errors import OmbudError
 from ombud.execution import constraints, package, repository
 from ombud.execution.claiming import Claim, carry_out_rights, claim, claim_in, fail, runnable_ids
-from ombud.execution.finishing import complete_many
+from ombud.execution.finishing import Completed, complete_many
 from ombud.execution.journal import (
     HEARTBEAT_EVERY,
     STALE_AFTER,
@@ -170,6 +170,11 @@ def _read_and_complete(
         map_key=taken.map_key,
         session=session,
     )
+    return _finished(done)
+
+
+def _finished(done: Completed) -> list[RunReport]:
+    """The reports of the requests a completion completed or parked for manual tasks."""
     return [RunReport(rid, "completed") for rid in done.completed] + [
         RunReport(rid, "waiting", "waiting for manual tasks") for rid in done.waiting
     ]
@@ -224,8 +229,7 @@ def _run_claimed(
         actor=actor,
         map_key=taken.map_key,
     )
-    reports += [RunReport(rid, "completed") for rid in done.completed]
-    reports += [RunReport(rid, "waiting", "waiting for manual tasks") for rid in done.waiting]
+    reports += _finished(done)
     for rid, error in done.refused.items():
         # Its steps are done and journalled: a retry replays them and completes it.
         fail(engine, [s for s in specs if s.id == rid], error, actor)
