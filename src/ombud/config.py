@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, FilePath, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ombud import keys
@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_tls: bool = Field(default=False, description="STARTTLS after connecting.")
     smtp_ssl: bool = Field(default=False, description="Implicit TLS (SMTPS).")
+    smtp_ca_file: FilePath | None = Field(
+        default=None,
+        description="PEM file of the CA certificates that sign the mail server's certificate "
+        "(trusted instead of the system's); read once per process.",
+    )
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     mail_sender: str = "privacy@example.com"
