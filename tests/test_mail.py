@@ -15,7 +15,8 @@ from ombud import mail
 from ombud.config import Settings
 from ombud.errors import Unavailable
 from ombud.mail import send_mail
-from tests.fixtures.smtp import Mailbox, SmtpServer, TlsSmtpServer, self_signed
+from tests.fixtures.smtp import Mailbox, SmtpServer, TlsSmtpServer
+from tests.fixtures.tls import self_signed
 
 
 def test_smtp_delivery(smtp_server: SmtpServer) -> None:

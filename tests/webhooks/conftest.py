@@ -12,7 +12,7 @@ from ombud.config import Settings
 from ombud.db import make_engine
 from tests.fixtures.api import make_settings
 from tests.fixtures.smtp import SmtpServer
-from tests.webhooks.receiver import receiver  # noqa: F401  (shared fixture)
+from tests.webhooks.receiver import receiver, tls_receiver  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.fixtures.tls import self_signed
 
 
 @dataclass
@@ -40,6 +44,26 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A ``http.server`` on a free local port for one test."""
+    yield from _serve()
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[TlsReceiver]:
+    """The same over HTTPS, with a certificate signed by itself (``cert``)."""
+    cert, key = self_signed(tmp_path)
+    for state in _serve((cert, key)):
+        yield TlsReceiver(state, cert)
+
+
+@dataclass
+class TlsReceiver:
+    """An HTTPS receiver and the certificate it presents."""
+
+    state: Receiver
+    cert: Path
+
+
+def _serve(tls: tuple[Path, Path] | None = None) -> Iterator[Receiver]:
     state = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -59,7 +83,13 @@ def receiver() -> Iterator[Receiver]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    state.url = f"{scheme}://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

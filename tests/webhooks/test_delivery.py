@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from ombud.config import Settings
@@ -15,7 +18,7 @@ from ombud.housekeeping import run_once
 from ombud.models.webhooks import WebhookDelivery
 from ombud.webhooks import delivery, service, signing
 from tests.fixtures.api import Clock
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Receiver, TlsReceiver
 
 
 def _rows(engine: Engine) -> list[WebhookDelivery]:
@@ -126,3 +129,41 @@ def test_two_drains_never_send_the_same_delivery(
     ids = [json.loads(r.body)["data"]["request_id"] for r in got]
     assert sorted(ids) == [f"r-{n}" for n in range(6)] and len(receiver.received) == 6
     assert {r.status for r in _rows(engine)} == {"delivered"}
+
+
+def test_https_deliveries_share_one_verifying_tls_context(
+    hooks_store: tuple[Settings, Engine],
+    tls_receiver: TlsReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _settings, engine = hooks_store
+    # A certificate from no CA the client trusts: refused, nothing received.
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    delivery._tls.cache_clear()
+    with unit_of_work(engine) as session:
+        service.add_endpoint(
+            session, url=tls_receiver.state.url, events=[], description="", actor="t"
+        )
+        service.emit(session, "restriction.set", {"request_id": "r-untrusted"})
+    (row,) = _settled(engine)
+    assert "CERTIFICATE_VERIFY_FAILED" in (row.last_error or "")
+    assert tls_receiver.state.received == []
+    # Trusted (httpx reads SSL_CERT_FILE), then three transactions: three batches of
+    # deliveries, the CA certificates loaded once for all of them (~30 ms of CPU each time).
+    made: list[object] = []
+    real = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        made.append(kwargs.get("cafile"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_receiver.cert))
+    delivery._tls.cache_clear()
+    for n in range(3):
+        with unit_of_work(engine) as session:
+            service.emit(session, "restriction.set", {"request_id": f"r-{n}"})
+        tls_receiver.state.wait(n + 1)
+    got = [json.loads(r.body)["data"]["request_id"] for r in tls_receiver.state.received]
+    assert got == ["r-0", "r-1", "r-2"]
+    assert made == [str(tls_receiver.cert)]
