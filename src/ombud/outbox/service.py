@@ -209,7 +209,7 @@ def _failed(stage: Stage, report: Report, mail_id: str, error: str) -> None:
     setattr(report, outcome, getattr(report, outcome) + 1)
 
 
-def _message(settings: Settings, row: OutboxMail) -> EmailMessage:
+def _message(settings: Settings, row: repository.Claimed) -> EmailMessage:
     return mail.build_message(
         settings,
         to=row.to,
