@@ -45,9 +45,9 @@ class Floor:
         return self.engine + self.package + self.letter
 
 
-def letter_text(outbox: Path, kind: str) -> str:
-    """The text of a completion letter the run wrote for ``kind`` (the newest), as sent."""
-    for path in sorted(outbox.glob("*.eml"), reverse=True):
+def letter_text(letters: list[Path], kind: str) -> str:
+    """The text of a completion letter among ``letters`` (files as sent) for ``kind``."""
+    for path in sorted(letters, key=lambda p: p.stat().st_mtime, reverse=True):
         msg: EmailMessage = email.message_from_bytes(path.read_bytes(), _class=EmailMessage)
         subject = str(msg["Subject"] or "").lower()
         if "completed" in subject or "abgeschlossen" in subject:

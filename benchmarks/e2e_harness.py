@@ -27,6 +27,9 @@ from ombud.staff import service as staff_service
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("access", "erasure")
+# How the server's letters leave: written as .eml files, or sent over SMTP (plain or STARTTLS)
+# to a real aiosmtpd server that keeps them in a Maildir.
+MAIL_WAYS = ("outbox", "smtp", "starttls")
 
 
 def free_port() -> int:
@@ -67,6 +70,63 @@ def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[by
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def mail_sink(way: str, folder: Path) -> tuple[dict[str, str], subprocess.Popen[bytes] | None]:
+    """The server's mail settings for ``way``, and the SMTP server it sends to (if any)."""
+    if way == "outbox":
+        return {"OMBUD_MAIL_OUTBOX": str(folder / "mail")}, None
+    port = free_port()
+    cmd = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
+    env = {"OMBUD_SMTP_HOST": "127.0.0.1", "OMBUD_SMTP_PORT": str(port)}
+    if way == "starttls":
+        cert, key = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        cmd += ["--tlscert", str(cert), "--tlskey", str(key)]
+        env |= {"OMBUD_SMTP_TLS": "true", "OMBUD_SMTP_CA_FILE": str(cert)}
+    cmd += ["-c", "aiosmtpd.handlers.Mailbox", str(folder / "maildir")]
+    log = (folder / "smtp.log").open("wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while True:  # listening once a connection is taken
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return env, proc
+        except OSError as err:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                msg = f"the SMTP server did not start; see {folder / 'smtp.log'}"
+                raise RuntimeError(msg) from err
+            time.sleep(0.1)
+
+
+def letters_in(way: str, folder: Path) -> list[Path]:
+    """The letters the server has sent so far, as files: .eml files or Maildir entries."""
+    if way == "outbox":
+        return list((folder / "mail").glob("*.eml"))
+    return [p for sub in ("new", "cur") for p in (folder / "maildir" / sub).glob("*")]
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:

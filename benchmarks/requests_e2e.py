@@ -8,20 +8,20 @@ applies the demo data map, starts the server (embedded: it runs requests itself;
 M``: M ``ombud worker`` processes behind a broker) and drives requests as a client would: staff-
 created through ``POST /api/v1/requests/bulk`` (identity checked), approved through ``POST
 /api/v1/requests/approve``, executed, the access package written and the letter queued (mail goes
-to .eml files). Staff approve once the intake's letters have left, so the clock runs from approval
-to completion without them. Reports, for access and erasure, the median and p95 latency from the
-approval's answer to ``completed`` one request at a time (as the client saw it, polling the API
-every 10 ms or, with ``--wait store``, watching the store so that the server answers no polls; and
-as the store stamped it, ``decided_at`` to ``closed_at``), completions per second with
-``--concurrent`` requests approved at once, CPU per request (all processes, and the server's by
-phase from ``/api/v1/metrics``, summed over the API processes: intake, approval, claim,
-execution, package, completion, mail), the
-engine-only floor (``execute_batch`` on the same number of other people, no store, no HTTP), the
-work every request adds to it wherever it runs (the access package built from those rows, and a
-completion letter composed and written: ``benchmarks.e2e_floor``), and the ratios end to end /
-engine with that work and end to end / engine alone. The last line is the engine-only ratio.
-``--quick`` runs in under a minute on a small company. The time a fixed workload takes, at the
-start and at the end, says how fast the machine was meanwhile: a virtual machine's speed moves,
+to .eml files, or with ``--mail smtp|starttls`` over SMTP to a local aiosmtpd server). Staff
+approve once the intake's letters have left, so the clock runs from approval to completion without
+them. Reports, for access and erasure, the median and p95 latency from the approval's answer to
+``completed`` one request at a time (as the client saw it, polling the API every 10 ms or, with
+``--wait store``, watching the store so that the server answers no polls; and as the store stamped
+it, ``decided_at`` to ``closed_at``), completions per second with ``--concurrent`` requests
+approved at once, CPU per request (all processes, and the server's by phase from
+``/api/v1/metrics``, summed over the API processes: intake, approval, claim, execution, package,
+completion, mail), the engine-only floor (``execute_batch`` on the same number of other people, no
+store, no HTTP), the work every request adds to it wherever it runs (the access package built from
+those rows, and a completion letter composed and written: ``benchmarks.e2e_floor``), and the ratios
+end to end / engine with that work and end to end / engine alone. The last line is the engine-only
+ratio. ``--quick`` runs in under a minute on a small company. The time a fixed workload takes, at
+the start and at the end, says how fast the machine was meanwhile: a virtual machine's speed moves,
 so compare runs made back to back.
 
 ``--modes 0,1,2,4`` runs the embedded mode and 1, 2 and 4 workers one after the other on the same
@@ -54,14 +54,17 @@ from benchmarks.dsr import PER_PERSON, build
 from benchmarks.e2e_floor import ENGINE_RUNS, letter_text, measure
 from benchmarks.e2e_harness import (
     KINDS,
+    MAIL_WAYS,
     ROOT,
     Client,
     completed,
     drop,
     free_port,
+    letters_in,
     machine_cpu,
     machine_speed,
     mail_settled,
+    mail_sink,
     make_store,
     p95,
     report,
@@ -89,11 +92,12 @@ def run_mode(
         "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
         "OMBUD_DATABASE_URL": store_url,
         "OMBUD_DATA_DIR": str(folder / "data"),
-        "OMBUD_MAIL_OUTBOX": str(folder / "mail"),
         "OMBUD_BASE_URL": f"http://127.0.0.1:{port}",
         "OMBUD_RETENTION_SCHEDULE": "",
         "OMBUD_EXECUTION_INTERVAL_SECONDS": str(args.interval),
     }
+    mail_env, smtp = mail_sink(args.mail, folder)
+    env |= mail_env
     if workers:
         env |= {
             "OMBUD_BROKER_URL": args.broker,
@@ -168,7 +172,7 @@ def run_mode(
             commits = store_commits(store_url) - commits0 - polls - 3
             # The engine on three sets of other people (its median is the floor).
             floor_people = [next(pool_people) for _ in range(ENGINE_RUNS * args.concurrent)]
-            text = letter_text(folder / "mail", kind)
+            text = letter_text(letters_in(args.mail, folder), kind)
             floor = measure(bench_url, get_settings(), kind, floor_people, text)
             results[kind] = {
                 **{
@@ -188,12 +192,12 @@ def run_mode(
                 "server_cpu": cpu1[0] - cpu0[0],
                 "workers_cpu": sum(cpu1[1:]) - sum(cpu0[1:]),
                 "machine_cpu": machine1 - machine0,
-                "letters": float(len(list((folder / "mail").glob("*.eml")))),
+                "letters": float(len(letters_in(args.mail, folder))),
                 "commits": commits / len(ids),
             }
         watch.close()
     finally:
-        stop(procs)
+        stop(procs + ([smtp] if smtp else []))
         if not args.keep:
             drop(args.pg, store_url)
             shutil.rmtree(folder, ignore_errors=True)  # the run's letters, packages and logs
@@ -238,6 +242,13 @@ def main() -> None:
         default=Settings.model_fields["execution_interval_seconds"].default,
         help="Seconds between the embedded runners' looks for work (the server's default); an "
         "approval wakes its own process's runner, and one of more than a batch the others.",
+    )
+    parser.add_argument(
+        "--mail",
+        choices=MAIL_WAYS,
+        default="outbox",
+        help="How letters leave: .eml files (outbox), or SMTP to a local aiosmtpd server, plain "
+        "(smtp) or with STARTTLS and a certificate of the run's own (starttls).",
     )
     parser.add_argument("--quick", action="store_true", help="Small and fast (under a minute).")
     parser.add_argument(
