@@ -359,7 +359,7 @@ def len_ids(args: argparse.Namespace) -> int:
 def report(args: argparse.Namespace, workers: int, results: dict[str, dict[str, float]]) -> None:
     """The per-kind lines of one mode."""
     mode = f"{workers} workers x {args.concurrency} threads" if workers else "embedded"
-    print(f"mode: {mode}; API processes: {args.api}")
+    print(f"mode: {mode}; API processes: {args.api}; intake: {args.intake}; mail: {args.mail}")
     for kind in KINDS:
         r = results[kind]
         print(

@@ -5,24 +5,25 @@
 
 Builds the demo company's database (``benchmarks.dsr.build``) and Ombud's store in PostgreSQL,
 applies the demo data map, starts the server (embedded: it runs requests itself; with ``--workers
-M``: M ``ombud worker`` processes behind a broker) and drives requests as a client would: staff-
-created through ``POST /api/v1/requests/bulk`` (identity checked), approved through ``POST
-/api/v1/requests/approve``, executed, the access package written and the letter queued (mail goes
-to .eml files, or with ``--mail smtp|starttls`` over SMTP to a local aiosmtpd server). Staff
-approve once the intake's letters have left, so the clock runs from approval to completion without
-them. Reports, for access and erasure, the median and p95 latency from the approval's answer to
-``completed`` one request at a time (as the client saw it, polling the API every 10 ms or, with
-``--wait store``, watching the store so that the server answers no polls; and as the store stamped
-it, ``decided_at`` to ``closed_at``), completions per second with ``--concurrent`` requests
-approved at once, CPU per request (all processes, and the server's by phase from
-``/api/v1/metrics``, summed over the API processes: intake, approval, claim, execution, package,
-completion, mail), the engine-only floor (``execute_batch`` on the same number of other people, no
-store, no HTTP), the work every request adds to it wherever it runs (the access package built from
-those rows, and a completion letter composed and written: ``benchmarks.e2e_floor``), and the ratios
-end to end / engine with that work and end to end / engine alone. The last line is the engine-only
-ratio. ``--quick`` runs in under a minute on a small company. The time a fixed workload takes, at
-the start and at the end, says how fast the machine was meanwhile: a virtual machine's speed moves,
-so compare runs made back to back.
+M``: M ``ombud worker`` processes behind a broker) and drives requests as a client would:
+staff-created through ``POST /api/v1/requests/bulk`` (identity checked) or, with ``--intake
+public``, made through the public API and confirmed with the code read from the letter, approved
+through ``POST /api/v1/requests/approve``, executed, the access package written and the letter
+queued (mail goes to .eml files, or with ``--mail smtp|starttls`` over SMTP to a local aiosmtpd
+server). Staff approve once the intake's letters have left, so the clock runs from approval to
+completion without them. Reports, for access and erasure, the median and p95 latency from the
+approval's answer to ``completed`` one request at a time (as the client saw it, polling the API
+every 10 ms or, with ``--wait store``, watching the store so that the server answers no polls; and
+as the store stamped it, ``decided_at`` to ``closed_at``), completions per second with
+``--concurrent`` requests approved at once, CPU per request (all processes, and the server's by
+phase from ``/api/v1/metrics``, summed over the API processes: intake, verification, approval,
+claim, execution, package, completion, letter, mail), the engine-only floor (``execute_batch`` on
+the same number of other people, no store, no HTTP), the work every request adds to it wherever it
+runs (the access package built from those rows, and a completion letter composed and written:
+``benchmarks.e2e_floor``), and the ratios end to end / engine with that work and end to end /
+engine alone. The last line is the engine-only ratio. ``--quick`` runs in under a minute on a small
+company. The time a fixed workload takes, at the start and at the end, says how fast the machine
+was meanwhile: a virtual machine's speed moves, so compare runs made back to back.
 
 ``--modes 0,1,2,4`` runs the embedded mode and 1, 2 and 4 workers one after the other on the same
 company (a fresh store each, other people) and ends with a table per mode: completions per
@@ -76,6 +77,7 @@ from benchmarks.e2e_harness import (
     wait_done,
     wait_done_in_store,
 )
+from benchmarks.e2e_public import LIMITS, Public
 from ombud.config import Settings, get_settings
 
 
@@ -97,7 +99,7 @@ def run_mode(
         "OMBUD_EXECUTION_INTERVAL_SECONDS": str(args.interval),
     }
     mail_env, smtp = mail_sink(args.mail, folder)
-    env |= mail_env
+    env |= mail_env | (LIMITS if args.intake == "public" else {})
     if workers:
         env |= {
             "OMBUD_BROKER_URL": args.broker,
@@ -134,11 +136,21 @@ def run_mode(
         client = Client(base, token)
         plain = store_url.replace("postgresql+psycopg://", "postgresql://", 1)
         watch = psycopg.connect(plain, autocommit=True)
+        public = Public(base, args.mail, folder)
+
+        def intake(kind: str, people: list[int]) -> list[str]:
+            """Staff-created requests, or public ones confirmed with the mailed code."""
+            if args.intake == "staff":
+                return client.create(kind, people)
+            made = public.submit(kind, people)
+            mail_settled(watch)  # the codes have left
+            return public.confirm(made)
+
         for kind in KINDS:
             lat: list[float] = []
             singles: list[str] = []
             for _ in range(args.single):
-                (rid,) = client.create(kind, [next(pool_people)])
+                (rid,) = intake(kind, [next(pool_people)])
                 singles.append(rid)
                 # Staff approve after the intake's letters have left, not while they leave.
                 mail_settled(watch)
@@ -154,7 +166,7 @@ def run_mode(
             batch = [next(pool_people) for _ in range(args.concurrent)]
             mail_settled(watch)
             phases0 = client.phases(args.api)
-            ids = client.create(kind, batch)
+            ids = intake(kind, batch)
             mail_settled(watch)
             cpu0, machine0 = session_cpu(leaders), machine_cpu()
             commits0 = store_commits(store_url)
@@ -242,6 +254,13 @@ def main() -> None:
         default=Settings.model_fields["execution_interval_seconds"].default,
         help="Seconds between the embedded runners' looks for work (the server's default); an "
         "approval wakes its own process's runner, and one of more than a batch the others.",
+    )
+    parser.add_argument(
+        "--intake",
+        choices=("staff", "public"),
+        default="staff",
+        help="How requests come in: staff-created with the identity checked (bulk API), or "
+        "public ones, each confirmed with the code read from its letter.",
     )
     parser.add_argument(
         "--mail",

@@ -59,7 +59,7 @@ class Metrics(BaseModel):
     complaints: ComplaintCounts
     request_path: dict[str, PhaseTime] = Field(
         description="this process only, since it started: CPU per phase of the request path "
-        "(intake, approval, claim, execution, package, completion, mail)"
+        "(intake, verification, approval, claim, execution, package, completion, letter, mail)"
     )
     process: int = Field(
         description="id of the process that answered, whose request_path this is (behind "

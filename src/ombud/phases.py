@@ -1,5 +1,6 @@
-"""CPU time of the request path per phase, in this process: intake, approval, claim,
-execution, package, completion (letters, records, audit) and mail.
+"""CPU time of the request path per phase, in this process: intake, verification (the
+person's code checked), approval, claim, execution, package, completion (records, audit),
+letter (composed and queued) and mail (sent).
 
 Each phase counts the CPU time of the thread running it (``time.thread_time``), so the figures
 do not depend on other load; a phase inside another counts for itself only. They are shown in
@@ -12,7 +13,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-PHASES = ("intake", "approval", "claim", "execution", "package", "completion", "mail")
+PHASES = (
+    "intake",
+    "verification",
+    "approval",
+    "claim",
+    "execution",
+    "package",
+    "completion",
+    "letter",
+    "mail",
+)
 
 _lock = threading.Lock()
 _totals: dict[str, list[float]] = {name: [0, 0.0] for name in PHASES}

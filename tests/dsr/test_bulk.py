@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ombud.models.audit import AuditEntry
 from ombud.models.datamap import DataMapVersion
 from ombud.models.requests import PrivacyRequest
+from tests.dsr.conftest import code_from
 from tests.fixtures.api import auth
 from tests.fixtures.smtp import SmtpServer
 from tests.fixtures.statements import statements
@@ -134,16 +135,21 @@ def test_bulk_limits_are_clear_4xx(client: TestClient, tokens: dict[str, str]) -
     assert anon.status_code == 401
 
 
+def _path(client: TestClient, token: str) -> dict[str, dict[str, float]]:
+    """The request path's CPU by phase, from ``/api/v1/metrics``."""
+    res = client.get("/api/v1/metrics", headers=auth(token))
+    assert res.status_code == 200, res.text
+    # The figures are the answering process's own, and it says which one it is.
+    assert res.json()["process"] == os.getpid()
+    out: dict[str, dict[str, float]] = res.json()["request_path"]
+    return out
+
+
 def test_metrics_show_the_cpu_of_intake_and_approval(
     client: TestClient, datamap: DataMapVersion, tokens: dict[str, str]
 ) -> None:
     def path() -> dict[str, dict[str, float]]:
-        res = client.get("/api/v1/metrics", headers=auth(tokens["viewer"]))
-        assert res.status_code == 200, res.text
-        # The figures are the answering process's own, and it says which one it is.
-        assert res.json()["process"] == os.getpid()
-        out: dict[str, dict[str, float]] = res.json()["request_path"]
-        return out
+        return _path(client, tokens["viewer"])
 
     before = path()
     made = _bulk(
@@ -166,3 +172,27 @@ def test_metrics_show_the_cpu_of_intake_and_approval(
     for name, n in (("intake", 4), ("approval", 4)):
         assert after[name]["requests"] - before[name]["requests"] == n
         assert after[name]["cpu_seconds"] > before[name]["cpu_seconds"]
+
+
+def test_metrics_split_the_public_path_into_intake_verification_and_letters(
+    client: TestClient, datamap: DataMapVersion, smtp_server: SmtpServer, tokens: dict[str, str]
+) -> None:
+    before = _path(client, tokens["viewer"])
+    res = client.post(
+        "/api/v1/requests", json={"type": "access", "email": "pp@example.test", "country": "DE"}
+    )
+    assert res.status_code == 201, res.text
+    code = code_from(smtp_server.mailbox, "pp@example.test")
+    res = client.post(f"/api/v1/requests/{res.json()['id']}/verify", json={"code": code})
+    assert res.status_code == 200, res.text
+    after = _path(client, tokens["viewer"])
+    grew = {
+        name: after[name]["requests"] - before.get(name, {"requests": 0})["requests"]
+        for name in after
+    }
+    # One request taken in and confirmed; two letters to the person (the code, the receipt);
+    # three mails sent: those and the staff's notice that a verified request needs a decision.
+    assert (grew["intake"], grew["verification"], grew["letter"], grew["mail"]) == (1, 1, 2, 3)
+    assert len(smtp_server.mailbox.messages) == 3
+    for name in ("intake", "verification", "letter", "mail"):
+        assert after[name]["cpu_seconds"] > before[name]["cpu_seconds"], name

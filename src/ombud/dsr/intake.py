@@ -30,8 +30,10 @@ from ombud.errors import Conflict, NotFound
 from ombud.i18n import Lazy
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
+from ombud.phases import phase
 
 
+@phase("intake")
 def submit(
     session: Session,
     *,
@@ -201,6 +203,7 @@ class VerifyResult:
     phrase: Lazy | None = None
 
 
+@phase("verification")
 def verify(session: Session, request_id: str, *, code: str) -> VerifyResult:
     """Check a code; on success the request becomes verified and is acknowledged."""
     request = _get_locked(session, request_id)

@@ -22,6 +22,7 @@ from ombud.errors import Conflict, NotFound
 from ombud.models.base import new_id
 from ombud.models.requests import PrivacyRequest, RequestMessage
 from ombud.outbox import service as outbox
+from ombud.phases import phase
 from ombud.web.render import TEMPLATE_DIR, render
 
 KINDS = {
@@ -201,6 +202,7 @@ def draft(session: Session, request: PrivacyRequest, kind: str, **context: Any) 
     return subject, render(template, **base)
 
 
+@phase("letter")
 def send(
     session: Session,
     request: PrivacyRequest,
