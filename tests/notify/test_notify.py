@@ -89,6 +89,33 @@ def test_assignee_who_turned_mail_off_gets_none(
     assert _staff_mail(smtp_server.mailbox) == []
 
 
+def test_admins_stand_in_only_while_no_privacy_officer_is_active(
+    db_session: Session,
+    datamap: object,
+    dsr_settings: Settings,
+    smtp_server: SmtpServer,
+    tokens: dict[str, str],
+) -> None:
+    officer = db_session.scalars(
+        select(StaffUser).where(StaffUser.email == "privacy_officer@staff.test")
+    ).one()
+    officer.active = False
+    _staff_verified(db_session, "di@example.test")
+    commit(db_session)
+    # No active officer: the admins who want mail hear of it (the viewer never does).
+    assert [to for to, _ in _staff_mail(smtp_server.mailbox)] == ["admin@staff.test"]
+    admin = db_session.scalars(select(StaffUser).where(StaffUser.email == "admin@staff.test")).one()
+    admin.notifications = False
+    _staff_verified(db_session, "ed@example.test")
+    commit(db_session)
+    assert len(_staff_mail(smtp_server.mailbox)) == 1  # the admin turned mail off: nobody
+    officer.active, admin.notifications = True, True
+    _staff_verified(db_session, "fy@example.test")
+    commit(db_session)
+    assert _staff_mail(smtp_server.mailbox)[-1][0] == "privacy_officer@staff.test"
+    assert len(_staff_mail(smtp_server.mailbox)) == 2
+
+
 @pytest.fixture
 def store(
     committed_store_url: str,

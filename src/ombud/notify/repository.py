@@ -24,24 +24,14 @@ def users_by_ids(session: Session, ids: Sequence[str]) -> list[StaffUser]:
     return list(session.scalars(select(StaffUser).where(StaffUser.id.in_(list(ids)))))
 
 
-def subscribers(session: Session, roles: Sequence[str]) -> list[StaffUser]:
-    """Active staff in ``roles`` who want notifications, by email."""
+def active_in(session: Session, roles: Sequence[str]) -> list[StaffUser]:
+    """Active staff in ``roles`` (whether they want mail or not), by email."""
     stmt = (
         select(StaffUser)
-        .where(
-            StaffUser.role.in_(list(roles)),
-            StaffUser.active.is_(True),
-            StaffUser.notifications.is_(True),
-        )
+        .where(StaffUser.role.in_(list(roles)), StaffUser.active.is_(True))
         .order_by(StaffUser.email)
     )
     return list(session.scalars(stmt))
-
-
-def has_role(session: Session, roles: Sequence[str]) -> bool:
-    """True when some active staff member has one of ``roles``."""
-    stmt = select(StaffUser.id).where(StaffUser.role.in_(list(roles)), StaffUser.active.is_(True))
-    return session.scalars(stmt.limit(1)).first() is not None
 
 
 def digest_day(session: Session, day: date) -> DigestDay | None:

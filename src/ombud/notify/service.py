@@ -35,8 +35,11 @@ def officers(session: Session) -> list[StaffUser]:
     primed: list[StaffUser] | None = once_per_transaction(session, _OFFICERS, lambda: None)
     if primed is not None:
         return primed
-    roles = OFFICERS if repository.has_role(session, OFFICERS) else FALLBACK
-    return repository.subscribers(session, roles)
+    # One read for both questions (is there an officer at all? who wants mail?): it is asked
+    # for every verified request.
+    staff = repository.active_in(session, OFFICERS + FALLBACK)
+    roles = OFFICERS if any(u.role in OFFICERS for u in staff) else FALLBACK
+    return [u for u in staff if u.role in roles and u.notifications]
 
 
 def prime(session: Session) -> None:
