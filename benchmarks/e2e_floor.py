@@ -9,16 +9,15 @@ end / engine can be read against what no faster store or scheduler could remove.
 
 from __future__ import annotations
 
-import email
 import statistics
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 
 from benchmarks.dsr import demo_map
+from benchmarks.e2e_harness import read_letter
 from ombud import mail
 from ombud.config import Settings
 from ombud.execution.package import build_zip
@@ -48,12 +47,10 @@ class Floor:
 def letter_text(letters: list[Path], kind: str) -> str:
     """The text of a completion letter among ``letters`` (files as sent) for ``kind``."""
     for path in sorted(letters, key=lambda p: p.stat().st_mtime, reverse=True):
-        msg: EmailMessage = email.message_from_bytes(path.read_bytes(), _class=EmailMessage)
+        msg, text = read_letter(path)
         subject = str(msg["Subject"] or "").lower()
-        if "completed" in subject or "abgeschlossen" in subject:
-            body = msg.get_body(("plain",))
-            if isinstance(body, EmailMessage) and kind in body.get_content().lower():
-                return str(body.get_content())
+        if ("completed" in subject or "abgeschlossen" in subject) and kind in text.lower():
+            return text
     return FALLBACK_TEXT
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import email
 import hashlib
 import json
 import os
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import time
 import uuid
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +130,13 @@ def letters_in(way: str, folder: Path) -> list[Path]:
     if way == "outbox":
         return list((folder / "mail").glob("*.eml"))
     return [p for sub in ("new", "cur") for p in (folder / "maildir" / sub).glob("*")]
+
+
+def read_letter(path: Path) -> tuple[EmailMessage, str]:
+    """A letter file as sent: the message, and the text of its plain part ("" if none)."""
+    msg = email.message_from_bytes(path.read_bytes(), _class=EmailMessage, policy=default)
+    body = msg.get_body(("plain",))
+    return msg, body.get_content() if isinstance(body, EmailMessage) else ""
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:

@@ -6,16 +6,13 @@ cost and the code check (the ``verification`` phase) show in the figures too."""
 
 from __future__ import annotations
 
-import email
 import re
 from concurrent.futures import ThreadPoolExecutor
-from email.message import EmailMessage
-from email.policy import default
 from pathlib import Path
 
 import httpx
 
-from benchmarks.e2e_harness import letters_in
+from benchmarks.e2e_harness import letters_in, read_letter
 
 # The code stands alone on an indented line of the verification letter.
 CODE_RE = re.compile(r"^\s+(\d{6})\s*$", re.MULTILINE)
@@ -78,8 +75,7 @@ class Public:
             if path in self.read:
                 continue
             self.read.add(path)
-            msg = email.message_from_bytes(path.read_bytes(), _class=EmailMessage, policy=default)
-            body = msg.get_body(("plain",))
-            match = CODE_RE.search(body.get_content()) if isinstance(body, EmailMessage) else None
+            msg, text = read_letter(path)
+            match = CODE_RE.search(text)
             if match:
                 self.codes[str(msg["To"]).strip().lower()] = match.group(1)

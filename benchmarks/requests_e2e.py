@@ -136,11 +136,11 @@ def run_mode(
         client = Client(base, token)
         plain = store_url.replace("postgresql+psycopg://", "postgresql://", 1)
         watch = psycopg.connect(plain, autocommit=True)
-        public = Public(base, args.mail, folder)
+        public = Public(base, args.mail, folder) if args.intake == "public" else None
 
         def intake(kind: str, people: list[int]) -> list[str]:
             """Staff-created requests, or public ones confirmed with the mailed code."""
-            if args.intake == "staff":
+            if public is None:
                 return client.create(kind, people)
             made = public.submit(kind, people)
             mail_settled(watch)  # the codes have left

@@ -96,15 +96,13 @@ def test_admins_stand_in_only_while_no_privacy_officer_is_active(
     smtp_server: SmtpServer,
     tokens: dict[str, str],
 ) -> None:
-    officer = db_session.scalars(
-        select(StaffUser).where(StaffUser.email == "privacy_officer@staff.test")
-    ).one()
+    officer = staff_service.get_user(db_session, "privacy_officer@staff.test")
     officer.active = False
     _staff_verified(db_session, "di@example.test")
     commit(db_session)
     # No active officer: the admins who want mail hear of it (the viewer never does).
     assert [to for to, _ in _staff_mail(smtp_server.mailbox)] == ["admin@staff.test"]
-    admin = db_session.scalars(select(StaffUser).where(StaffUser.email == "admin@staff.test")).one()
+    admin = staff_service.get_user(db_session, "admin@staff.test")
     admin.notifications = False
     _staff_verified(db_session, "ed@example.test")
     commit(db_session)
