@@ -394,6 +394,15 @@ def report(args: argparse.Namespace, workers: int, results: dict[str, dict[str, 
             f"{r['server_median'] * 1000:.1f} ms, p95 {r['server_p95'] * 1000:.1f} ms | "
             f"server CPU-ms per request by phase (batch, incl. intake): {split}; sum {total:.2f}"
         )
+        alone = ", ".join(
+            f"{k.split(':', 1)[1]} {v * 1000:.2f}"
+            for k, v in r.items()
+            if k.startswith("single:") and v > 0
+        )
+        print(
+            f"{'':8} one at a time, server CPU-ms per request: {r['single_cpu'] * 1000:.1f} from "
+            f"the approval call to completed (all its processes); by phase, mail included: {alone}"
+        )
         engine = 1000 / r["floor"]
         print(
             f"{'':8} floor, one thread, ms per request: engine {engine:.3f}, package "

@@ -149,17 +149,26 @@ def run_mode(
         for kind in KINDS:
             lat: list[float] = []
             singles: list[str] = []
+            single_cpu = 0.0
+            single_phases: dict[str, float] = {}
             for _ in range(args.single):
                 (rid,) = intake(kind, [next(pool_people)])
                 singles.append(rid)
                 # Staff approve after the intake's letters have left, not while they leave.
                 mail_settled(watch)
+                before = client.phases(args.api)
+                spent0 = session_cpu(leaders)[0]
                 client.approve([rid])
                 t0 = time.perf_counter()
                 body = (
                     wait_done(client, rid) if args.wait == "api" else wait_done_in_store(watch, rid)
                 )
                 lat.append(time.perf_counter() - t0)
+                single_cpu += session_cpu(leaders)[0] - spent0
+                mail_settled(watch)  # the completion letter has left: its mail is counted
+                for name, v in client.phases(args.api).items():
+                    spent = v["cpu_seconds"] - before[name]["cpu_seconds"]
+                    single_phases[name] = single_phases.get(name, 0.0) + spent
                 if kind == "access":
                     assert body["result"].get("export_id") or body["result"].get("no_data")
             stamped = server_latency(store_url, singles)
@@ -191,6 +200,11 @@ def run_mode(
                     f"phase:{name}": (v["cpu_seconds"] - phases0[name]["cpu_seconds"]) / len(ids)
                     for name, v in phases1.items()
                 },
+                **{
+                    f"single:{name}": spent / max(1, args.single)
+                    for name, spent in single_phases.items()
+                },
+                "single_cpu": single_cpu / max(1, args.single),
                 "server_median": statistics.median(stamped),
                 "server_p95": p95(stamped),
                 "median": statistics.median(lat),
