@@ -12,7 +12,7 @@ from ombud import keys
 from ombud.config import Settings
 from ombud.consent import preferences, tokens
 from ombud.dsr import sealing
-from ombud.execution import package
+from ombud.execution import export_links, package
 from tests.fixtures.api import OTHER_SECRET_KEY, TEST_SECRET_KEY, Clock
 
 
@@ -100,8 +100,8 @@ def test_rotation_keeps_old_links_until_they_expire(frozen_clock: Clock) -> None
 
 def test_rotation_keeps_export_links_and_sealed_passphrases(frozen_clock: Clock) -> None:
     old, new = _rotated()
-    url, _expires = package.sign(old, export_id="e" * 32, request_id="r1")
-    assert package.unsign(new, url.rsplit("/", 1)[1]) == ("e" * 32, "r1")
+    url, _expires = export_links.sign(old, export_id="e" * 32, request_id="r1")
+    assert export_links.unsign(new, url.rsplit("/", 1)[1]) == ("e" * 32, "r1")
     sealed = sealing.seal(old, "correct horse")
     assert sealing.unseal(new, sealed, request_id="r1") == "correct horse"
 

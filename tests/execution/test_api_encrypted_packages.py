@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from ombud.db import unit_of_work
-from ombud.execution import package, repository
+from ombud.execution import export_links, package, repository
 from tests.dsr.conftest import code_from
 from tests.execution import shop, test_api_run
 from tests.execution.conftest import Target
@@ -134,7 +134,7 @@ def test_passphrase_package_opens_through_the_download_page(
     for again in (c.get(link.group(1)), c.get(page.group(1))):
         assert again.status_code == 410 and "already used once" in again.text
     # The file behind the link is an age file the age tool opens with the same passphrase.
-    export_id, _ = package.unsign(system.settings, link.group(1).rsplit("/", 1)[-1])
+    export_id, _ = export_links.unsign(system.settings, link.group(1).rsplit("/", 1)[-1])
     locked = package.find(system.settings, export_id).read_bytes()
     assert locked.startswith(b"age-encryption.org/v1\n")
     assert _customers(pyrage.passphrase.decrypt(locked, PASSPHRASE)) == [customer]
@@ -169,7 +169,7 @@ def test_wrong_passphrases_are_limited_per_link_and_hour(
     _, letter = _ask_and_run(system, smtp_server.mailbox, 3, {"passphrase": PASSPHRASE})
     page = UNLOCK_RE.search(letter)
     assert page is not None, letter
-    export_id, _ = package.unsign(system.settings, page.group(1).split("/")[-2])
+    export_id, _ = export_links.unsign(system.settings, page.group(1).split("/")[-2])
     start = frozen_clock.now
     with unit_of_work(system.engine) as session:
         # Four wrong tries spread over the hour (each real one costs seconds of scrypt).

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ombud.app import create_app
 from ombud.clock import utcnow
 from ombud.config import Settings
-from ombud.execution import downloads, package
+from ombud.execution import downloads, export_links, package
 from ombud.models.requests import PrivacyRequest
 from tests.fixtures.api import Clock, auth
 
@@ -67,7 +67,7 @@ def test_download_is_not_cached(
         "download_expires_at": downloads.expires_at(settings).isoformat(),
     }
     db_session.commit()
-    url, _ = package.sign(settings, export_id=export.id, request_id=request.id)
+    url, _ = export_links.sign(settings, export_id=export.id, request_id=request.id)
     res = client.get(url.removeprefix(settings.base_url))
     assert res.status_code == 200, res.text
     headers = _common(res)

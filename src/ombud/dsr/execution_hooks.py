@@ -13,7 +13,7 @@ from ombud.audit import service as audit
 from ombud.config import Settings
 from ombud.dsr import letters, outcome, repository, sealing, workflow
 from ombud.errors import Conflict, Gone, NotFound
-from ombud.execution import package
+from ombud.execution import export_links, package
 from ombud.models.requests import PrivacyRequest
 from ombud.models.requests import RequestStatus as S
 
@@ -58,7 +58,9 @@ def complete_execution(
             raise Conflict(
                 f"the access package of request {request_id} is missing; run it again"
             ) from None
-        url, _ = package.sign(settings, export_id=str(stored["export_id"]), request_id=request.id)
+        url, _ = export_links.sign(
+            settings, export_id=str(stored["export_id"]), request_id=request.id
+        )
         secret = {"download_url": url}
         if request.package_encryption == "passphrase":
             # The page that opens the package in the browser: the same one-time link.

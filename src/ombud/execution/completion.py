@@ -8,10 +8,7 @@ files the owners uploaded."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -110,14 +107,3 @@ def _finish_right(session: Session, request_id: str, *, actor: str) -> None:
     result = dict(request.result or {})
     result["manual_tasks"] = manual_service.outcomes(session, request_id)
     dsr_service.complete_execution(session, request_id, actor=actor, result=result)
-
-
-def with_uploads(data: bytes, uploads: Sequence[tuple[str, bytes]]) -> bytes:
-    """The package with the files owners of manual systems uploaded, under ``manual/``."""
-    if not uploads:
-        return data
-    buffer = io.BytesIO(data)
-    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as zf:
-        for name, content in uploads:
-            zf.writestr(name, content)
-    return buffer.getvalue()

@@ -24,7 +24,7 @@ from ombud.db import after_commit
 from ombud.dsr import letters
 from ombud.dsr import service as dsr_service
 from ombud.errors import Conflict, Gone, NotFound
-from ombud.execution import package
+from ombud.execution import export_links, package
 from ombud.models.requests import PrivacyRequest
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def check_person_link(
     session: Session, settings: Settings, token: str
 ) -> tuple[str, PrivacyRequest]:
     """(export id, request) of a person's link that still works; it is not marked spent."""
-    export_id, request_id = package.unsign(settings, token)
+    export_id, request_id = export_links.unsign(settings, token)
     request = dsr_service.get(session, request_id)
     _unspent(_current(request, export_id))
     return export_id, request
@@ -85,7 +85,7 @@ def open_person_link(
     session: Session, settings: Settings, token: str
 ) -> tuple[Path, PrivacyRequest]:
     """The package file of a person's link, marking the link spent (once per person)."""
-    export_id, request_id = package.unsign(settings, token)
+    export_id, request_id = export_links.unsign(settings, token)
     request = dsr_service.get(session, request_id, lock=True)
     result = _current(request, export_id)
     _unspent(result)
@@ -104,7 +104,7 @@ def open_person_link(
 
 def renew_person_link(session: Session, settings: Settings, token: str) -> PrivacyRequest:
     """Mail a new one-time link to the request's address; the old link stops working."""
-    export_id, request_id = package.unsign(settings, token)
+    export_id, request_id = export_links.unsign(settings, token)
     request = dsr_service.get(session, request_id, lock=True)
     result = _current(request, export_id)
     renewals = int(result.get("link_renewals", 0))
@@ -127,7 +127,7 @@ def renew_person_link(session: Session, settings: Settings, token: str) -> Priva
         "link_renewals": renewals + 1,
         "package_file": new_path.name if result.get("package_file") else None,
     }
-    url, _ = package.sign(settings, export_id=new_id, request_id=request.id)
+    url, _ = export_links.sign(settings, export_id=new_id, request_id=request.id)
     letters.send(
         session,
         request,

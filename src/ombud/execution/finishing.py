@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from ombud.dsr import repository as dsr_repository
 from ombud.dsr import service as dsr_service
 from ombud.errors import OmbudError
 from ombud.execution import downloads, package, repository
-from ombud.execution.completion import finish, tasks_open, wait_for_tasks, with_uploads
+from ombud.execution.completion import finish, tasks_open, wait_for_tasks
 from ombud.execution.person import read_ahead, records_for
 from ombud.execution.planner import ACCESS_TYPES, ERASURE_TYPES, Plan
 from ombud.execution.runner import RequestOutcome
@@ -232,21 +232,26 @@ def _package(
         # Nothing to download: the letter says we hold no personal data about the person.
         result.update(no_data=True)
         return
-    data = package.build_zip(
-        datamap,
-        plan,
-        request_id=spec.id,
-        rows=outcome.rows,
-        kept=outcome.kept(),
-        consents=person.consents,
-        authority=person.authority,
-    )
-    data = with_uploads(data, uploads)
-    # Encrypted before it is written, when the person asked: no plain copy on disk.
-    export = package.store(
+
+    def write(out: BinaryIO) -> None:
+        package.write_zip(
+            out,
+            datamap,
+            plan,
+            request_id=spec.id,
+            rows=outcome.rows,
+            kept=outcome.kept(),
+            consents=person.consents,
+            authority=person.authority,
+            uploads=uploads,
+        )
+
+    # Streamed to disk; encrypted before it is written when the person asked (no plain copy
+    # on disk).
+    export = package.store_written(
         settings,
         downloads.new_export_id(spec.id),
-        data,
+        write,
         passphrase=passphrase,
         recipient=recipient,
         name=package.package_name(datamap.organization.name, spec.type, utcnow().date()),

@@ -1,7 +1,8 @@
 """Access packages: a ZIP with one JSON and one CSV per collection, the person's consent
 history, a README and an index page of what GDPR Art. 15 requires besides the data (in the
-data map's names and words), and a manifest; credentials are left out; optionally
-age-encrypted; signed links."""
+data map's names and words), and a manifest; credentials are left out; written to disk as
+it is built (streamed) or, when age-encrypted, encrypted in memory first. Links to them:
+``export_links``."""
 
 from __future__ import annotations
 
@@ -12,18 +13,16 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import pyrage
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from ombud import keys
 from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.datamap.schemas import Authority, DataMap
@@ -31,7 +30,7 @@ from ombud.errors import Gone, InvalidInput, NotFound
 from ombud.execution.changes import Row
 from ombud.execution.planner import Plan
 from ombud.execution.summary import describe, readme_text, shown_fields, summary_html
-from ombud.files import write_private
+from ombud.files import private_file, write_private
 
 FORMAT = "ombud-access-package/1"
 # Files from this size on are deflated; smaller ones are stored as they are. A typical
@@ -138,12 +137,39 @@ def build_zip(
     consents: list[dict[str, Any]] | None = None,
     authority: Authority | None = None,
 ) -> bytes:
-    """The package as ZIP bytes: data files, the person's consent history, README.txt,
-    index.html (what Art. 15 adds, in the data map's words) and a manifest."""
+    """The package as ZIP bytes (``write_zip`` into memory)."""
+    buffer = io.BytesIO()
+    write_zip(
+        buffer,
+        datamap,
+        plan,
+        request_id=request_id,
+        rows=rows,
+        kept=kept,
+        consents=consents,
+        authority=authority,
+    )
+    return buffer.getvalue()
+
+
+def write_zip(
+    out: BinaryIO,
+    datamap: DataMap,
+    plan: Plan,
+    *,
+    request_id: str,
+    rows: dict[str, list[Row]],
+    kept: list[dict[str, str]] | None = None,
+    consents: list[dict[str, Any]] | None = None,
+    authority: Authority | None = None,
+    uploads: Sequence[tuple[str, bytes]] = (),
+) -> None:
+    """Write the package as a ZIP into ``out`` (a new, seekable file), file by file: data
+    files, the person's consent history, README.txt, index.html (what Art. 15 adds, in the
+    data map's words), a manifest, and the files owners of manual systems uploaded."""
     data = package_files(plan, rows)
     consents = consents or []
     contents = describe(datamap, plan, data)
-    buffer = io.BytesIO()
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "request_id": request_id,
@@ -152,10 +178,10 @@ def build_zip(
         "withheld": [w for c in contents for w in c["withheld"]],
         "unreachable": plan.unreachable_dicts(),
     }
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
 
-        def write(path: str, content: str) -> str:
-            data = content.encode()
+        def write(path: str, content: str | bytes) -> str:
+            data = content.encode() if isinstance(content, str) else content
             # Deflate pays for itself only on large files; its fastest level made packages
             # 8% larger than the default and cost a third of the CPU.
             small = len(data) < DEFLATE_FROM
@@ -198,7 +224,8 @@ def build_zip(
         write("index.html", page)
         write("README.txt", readme_text(datamap, plan, contents, consents, authority=authority))
         write("manifest.json", pretty_json(manifest))
-    return buffer.getvalue()
+        for path, content in uploads:  # under manual/, as the owners sent them
+            write(path, content)
 
 
 def encrypt(data: bytes, *, passphrase: str | None = None, recipient: str | None = None) -> bytes:
@@ -226,15 +253,48 @@ def store(
 ) -> Export:
     """Write the package under ``data_dir/exports``, encrypted when asked; ``name`` (see
     ``package_name``) is the file name the person downloads it under."""
-    folder = settings.data_dir / "exports"  # made by the first write when missing
     encrypted = bool(passphrase or recipient)
+    path = _stored_path(settings, export_id, name, encrypted)
     payload = encrypt(data, passphrase=passphrase, recipient=recipient)
+    write_private(path, payload)
+    return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), encrypted)
+
+
+def store_written(
+    settings: Settings,
+    export_id: str,
+    write: Callable[[BinaryIO], None],
+    *,
+    passphrase: str | None = None,
+    recipient: str | None = None,
+    name: str = "",
+) -> Export:
+    """``store`` for a package that ``write`` writes into a file (``write_zip``): a plain one
+    is streamed to disk, never held whole in memory; an encrypted one is built in memory and
+    encrypted there (age's passphrase mode takes bytes, and no plain copy may touch disk)."""
+    if passphrase or recipient:
+        buffer = io.BytesIO()
+        write(buffer)
+        data = buffer.getvalue()
+        del buffer  # one copy in memory while it is encrypted, not two
+        return store(
+            settings, export_id, data, passphrase=passphrase, recipient=recipient, name=name
+        )
+    path = _stored_path(settings, export_id, name, encrypted=False)
+    with private_file(path) as out:
+        write(out)
+        size = out.tell()
+    with path.open("rb") as written:  # read back from the page cache: the zip seeks back
+        digest = hashlib.file_digest(written, "sha256").hexdigest()
+    return Export(export_id, path, digest, size, encrypted=False)
+
+
+def _stored_path(settings: Settings, export_id: str, name: str, encrypted: bool) -> Path:
+    folder = settings.data_dir / "exports"  # made by the first write when missing
     if name and not DOWNLOAD_NAME.fullmatch(name):
         raise InvalidInput(f"export {export_id}: {name!r} is not a file name (see package_name)")
     named = f"{NAME_SEPARATOR}{name}" if name else ""
-    path = _checked_path(folder, export_id, f"{named}.zip{'.age' if encrypted else ''}")
-    write_private(path, payload)
-    return Export(export_id, path, hashlib.sha256(payload).hexdigest(), len(payload), encrypted)
+    return _checked_path(folder, export_id, f"{named}.zip{'.age' if encrypted else ''}")
 
 
 def encrypt_stored(
@@ -332,36 +392,3 @@ def discard_many(settings: Settings, request_ids: Sequence[str]) -> int:
             path.unlink(missing_ok=True)
             gone += 1
     return gone
-
-
-# ------------------------------------------------------------------ signed links
-class _ClockSigner(TimestampSigner):
-    """Timestamps from Ombud's clock, so tests can move time past expiry."""
-
-    def get_timestamp(self) -> int:
-        return int(utcnow().timestamp())
-
-
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    # Signs with the current key; links made with an old key stay valid until they expire.
-    return URLSafeTimedSerializer(
-        keys.signer_keys(settings, keys.EXPORT_LINKS), salt="ombud-export", signer=_ClockSigner
-    )
-
-
-def sign(settings: Settings, *, export_id: str, request_id: str) -> tuple[str, str]:
-    """(download URL, expiry ISO time) of an export."""
-    token = _serializer(settings).dumps({"e": export_id, "r": request_id})
-    expires = utcnow() + timedelta(hours=settings.export_ttl_hours)
-    return f"{settings.base_url.rstrip('/')}/privacy/exports/{token}", expires.isoformat()
-
-
-def unsign(settings: Settings, token: str) -> tuple[str, str]:
-    """(export id, request id) of a link; ``Gone`` once expired, ``NotFound`` if forged."""
-    try:
-        data = _serializer(settings).loads(token, max_age=settings.export_ttl_hours * 3600)
-    except SignatureExpired:
-        raise Gone("this download link has expired; ask us for a new one") from None
-    except BadSignature:
-        raise NotFound("no such download") from None
-    return str(data["e"]), str(data["r"])
