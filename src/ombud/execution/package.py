@@ -29,7 +29,7 @@ from ombud.datamap.schemas import Authority, DataMap
 from ombud.errors import Gone, InvalidInput, NotFound
 from ombud.execution.changes import Row
 from ombud.execution.planner import Plan
-from ombud.execution.summary import describe, readme_text, shown_fields, summary_html
+from ombud.execution.summary import describe, readme_text, shown_fields, summary_parts
 from ombud.files import private_file, write_private
 
 FORMAT = "ombud-access-package/1"
@@ -60,14 +60,15 @@ def _json_default(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def pretty_json(value: Any) -> str:
-    """``value`` as JSON indented by two spaces, non-ASCII kept; dates in ISO 8601, other
-    values the JSON types lack as text (``json.dumps(indent=2)``'s output, written by orjson:
-    the standard library's indent mode is pure Python, most of a package's CPU)."""
+def pretty_json(value: Any) -> bytes:
+    """``value`` as UTF-8 JSON indented by two spaces, non-ASCII kept; dates in ISO 8601,
+    other values the JSON types lack as text (``json.dumps(indent=2)``'s output, written by
+    orjson: the standard library's indent mode is pure Python, most of a package's CPU). Bytes,
+    as the ZIP takes them: no text copy of a large collection on the way."""
     try:
-        return orjson.dumps(value, default=_json_default, option=orjson.OPT_INDENT_2).decode()
+        return orjson.dumps(value, default=_json_default, option=orjson.OPT_INDENT_2)
     except (TypeError, orjson.JSONEncodeError):  # an integer past 64 bits, say
-        return json.dumps(value, indent=2, default=_json_default, ensure_ascii=False)
+        return json.dumps(value, indent=2, default=_json_default, ensure_ascii=False).encode()
 
 
 def package_files(plan: Plan, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
@@ -191,9 +192,8 @@ def write_zip(
         for item in contents:
             name, found = item["name"], item["rows"]
             labels = {f["name"]: f["label"] for f in item["fields"]}
-            as_json = pretty_json(found)
-            files = {
-                f"data/{name}.json": write(f"data/{name}.json", as_json),
+            files = {  # each file's text freed once written
+                f"data/{name}.json": write(f"data/{name}.json", pretty_json(found)),
                 f"data/{name}.csv": write(f"data/{name}.csv", to_csv(found, labels)),
             }
             manifest["collections"].append(
@@ -215,13 +215,15 @@ def write_zip(
                 }
             )
         if consents:
-            as_json = pretty_json(consents)
+            history = pretty_json(consents)
             manifest["consent_history"] = {
                 "rows": len(consents),
-                "files": {"consent/history.json": write("consent/history.json", as_json)},
+                "files": {"consent/history.json": write("consent/history.json", history)},
             }
-        page = summary_html(datamap, plan, contents, kept or [], consents, authority=authority)
-        write("index.html", page)
+        # The page shows every row: its parts are encoded as they come, each collection's
+        # table made only when its turn comes, so the rows are held as HTML once, in bytes.
+        parts = summary_parts(datamap, plan, contents, kept or [], consents, authority=authority)
+        write("index.html", b"".join(part.encode() for part in parts))
         write("README.txt", readme_text(datamap, plan, contents, consents, authority=authority))
         write("manifest.json", pretty_json(manifest))
         for path, content in uploads:  # under manual/, as the owners sent them

@@ -3,7 +3,8 @@ data map's names and words, what was left out, and what GDPR Art. 15 adds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, TypeVar
 
@@ -18,7 +19,7 @@ from ombud.dsr.wording import human_datetime, retention_words
 from ombud.execution.changes import Row
 from ombud.execution.masking import matches
 from ombud.execution.planner import CollectionPlan, FieldPlan, Plan
-from ombud.web.render import render
+from ombud.web.render import render, render_parts
 
 T = TypeVar("T")
 
@@ -169,6 +170,19 @@ def data_rows(rows: list[Row], names: list[str]) -> Markup:
     return Markup("".join(lines))
 
 
+@dataclass(frozen=True)
+class _Table:
+    """A collection's table rows, made as HTML only when the page writes them (``__html__``,
+    which Jinja's escaping calls): the page then holds one collection's rows as HTML at a
+    time, not every collection's from the start."""
+
+    rows: list[Row]
+    names: list[str]
+
+    def __html__(self) -> str:
+        return str(data_rows(self.rows, self.names))
+
+
 def describe(datamap: DataMap, plan: Plan, data: dict[str, list[Row]]) -> list[dict[str, Any]]:
     """Each collection of ``data`` in the data map's words: title, description, the fields
     shown (label, description, categories) and the credential fields left out."""
@@ -176,7 +190,7 @@ def describe(datamap: DataMap, plan: Plan, data: dict[str, list[Row]]) -> list[d
     for name, rows in data.items():
         about = _per_plan(("about", name), (datamap, plan), partial(_about, datamap, plan, name))
         names = [f["name"] for f in about["fields"]]
-        out.append({**about, "rows": rows, "table": data_rows(rows, names)})
+        out.append({**about, "rows": rows, "table": _Table(rows, names)})
     return out
 
 
@@ -253,7 +267,7 @@ def _found_keys(contents: list[dict[str, Any]]) -> set[str]:
     }
 
 
-def summary_html(
+def summary_parts(
     datamap: DataMap,
     plan: Plan,
     contents: list[dict[str, Any]],
@@ -261,9 +275,9 @@ def summary_html(
     consents: list[dict[str, Any]],
     *,
     authority: Authority | None = None,
-) -> str:
-    """Render ``execution/access_summary.html`` (the package's ``index.html``)."""
-    return render(
+) -> Iterator[str]:
+    """Render ``execution/access_summary.html`` (the package's ``index.html``), part by part."""
+    return render_parts(
         "execution/access_summary.html",
         kept=kept,
         unreachable=plan.unreachable_dicts(),

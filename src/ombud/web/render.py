@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -73,12 +74,22 @@ def language_names() -> tuple[tuple[str, str], ...]:
 def render(template: str, **context: Any) -> str:
     """Render one template with ``context`` in the current language (``i18n.current()``);
     pages without a ``brand`` get a neutral one."""
+    return environment().get_template(template).render(**_branded(context))
+
+
+def render_parts(template: str, **context: Any) -> Iterator[str]:
+    """``render``, part by part as the template writes them (``Template.generate``): a large
+    output (an access package's page) is never one string."""
+    return environment().get_template(template).generate(**_branded(context))
+
+
+def _branded(context: dict[str, Any]) -> dict[str, Any]:
     if "brand" not in context:
         from ombud.web.brand import PageBrand, last_seen
 
         name = context.get("org_name")
         context["brand"] = PageBrand(name=name) if name else last_seen()
-    return environment().get_template(template).render(**context)
+    return context
 
 
 def render_in(language: str, template: str, **context: Any) -> str:
