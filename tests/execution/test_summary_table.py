@@ -1,5 +1,6 @@
 """The data tables of a package's index.html, built in Python, are what the template's cell
-by cell loop wrote: every value escaped, missing and null cells empty."""
+by cell loop wrote: every value escaped, missing and null cells empty; the page is written
+one collection's table at a time."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ombud.execution.summary import data_rows
+from ombud.datamap.loader import parse_files, read_files
+from ombud.execution.planner import build_plan
+from ombud.execution.summary import data_rows, describe, shown_fields, summary_parts
 from ombud.web.render import environment
+from tests.execution import shop
 
 # The loop the template used before the rows were built in Python.
 CELL_BY_CELL = (
@@ -41,3 +45,41 @@ def test_rows_match_the_cell_by_cell_template(rows: list[dict[str, Any]]) -> Non
 def test_markup_in_a_value_is_escaped() -> None:
     html = str(data_rows([{"id": "<script>alert(1)</script>"}], ["id"]))
     assert html == "<tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td></tr>\n"
+
+
+class _Read(dict[str, Any]):
+    """A row that notes its collection in ``log`` when a table cell reads it."""
+
+    log: list[str] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.log.append(str(super().get("of")))
+        return super().get(key, default)
+
+
+def test_the_page_is_written_one_collections_table_at_a_time() -> None:
+    dm = parse_files(read_files(shop.DATAMAP))
+    plan = build_plan(dm)
+    data = {
+        step.name: [
+            _Read({f.name: f"{step.name}-{i}" for f in shown_fields(step)}, of=step.name)
+            for i in range(300)
+        ]
+        for step in plan.steps
+        if shown_fields(step)
+    }
+    assert len(data) >= 2
+    parts: list[str] = []
+    for part in summary_parts(dm, plan, describe(dm, plan, data), [], []):
+        tables = [name for name in data if f"<td>{name}-" in part]
+        if tables:
+            # One part holds a collection's rows, made only now: no later table is made yet.
+            assert set(_Read.log) == set(tables) and len(tables) == 1
+            _Read.log.clear()
+        parts.append(part)
+    for name, found in data.items():
+        (table,) = [p for p in parts if f"<td>{name}-" in p]
+        cells = [c for c in table.split("<td>")[1:] if not c.startswith("</td>")]
+        assert all(cell.startswith(f"{name}-") for cell in cells)
+        assert table.count("<tr>") == len(found)
+    assert max(map(len, parts)) < len("".join(parts)) / 2
