@@ -72,14 +72,13 @@ def pretty_json(value: Any) -> bytes:
 
 
 def package_files(plan: Plan, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
-    """{collection: rows limited to the fields the package shows}, collections with rows only."""
-    out: dict[str, list[Row]] = {}
-    for step in plan.steps:
-        found = rows.get(step.name, [])
-        names = [f.name for f in shown_fields(step)]
-        if found and names:
-            out[step.name] = [{n: r.get(n) for n in names} for r in found]
-    return out
+    """{collection: its rows as found}, for the collections with rows and fields the package
+    shows; each file limits them to those fields as it is written (one copy at a time)."""
+    return {
+        step.name: found
+        for step in plan.steps
+        if (found := rows.get(step.name)) and shown_fields(step)
+    }
 
 
 def holds_data(
@@ -190,8 +189,8 @@ def write_zip(
             return hashlib.sha256(data).hexdigest()
 
         for item in contents:
-            name, found = item["name"], item["rows"]
-            labels = {f["name"]: f["label"] for f in item["fields"]}
+            name, labels = item["name"], {f["name"]: f["label"] for f in item["fields"]}
+            found = [{n: r.get(n) for n in labels} for r in item["rows"]]
             files = {  # each file's text freed once written
                 f"data/{name}.json": write(f"data/{name}.json", pretty_json(found)),
                 f"data/{name}.csv": write(f"data/{name}.csv", to_csv(found, labels)),
