@@ -19,6 +19,9 @@ from collections import Counter
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+from ombud.clock import utcnow
 from ombud.errors import OmbudError
 
 if TYPE_CHECKING:  # config imports this module to check keys
@@ -152,3 +155,16 @@ def signer_keys(settings: Settings, context: str) -> list[bytes]:
 def mac(key: bytes, message: bytes) -> str:
     """HMAC-SHA256 of ``message`` as hex."""
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+class _ClockSigner(TimestampSigner):
+    """Timestamps from ``ombud.clock``, so expiry follows it (tests move it past expiry)."""
+
+    def get_timestamp(self) -> int:
+        return int(utcnow().timestamp())
+
+
+def timed_serializer(settings: Settings, context: str, salt: str) -> URLSafeTimedSerializer:
+    """Signed, expiring tokens for links of ``context`` (one ``salt`` per use), timed by
+    Ombud's clock; signed with the current key, those of older keys valid until they expire."""
+    return URLSafeTimedSerializer(signer_keys(settings, context), salt=salt, signer=_ClockSigner)

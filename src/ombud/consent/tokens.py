@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ombud import config, keys
 from ombud.clock import utcnow
@@ -25,13 +25,6 @@ PREFERENCES = "ombud.consent.preferences"
 SESSION = "ombud.consent.session"
 CONFIRM = "ombud.consent.confirm"
 RECEIPT = "ombud.consent.receipt"
-
-
-class _ClockSigner(TimestampSigner):
-    """Reads time from ``ombud.clock`` so tests can expire links."""
-
-    def get_timestamp(self) -> int:
-        return int(utcnow().timestamp())
 
 
 EXPIRED = lazy("This link has expired. Open the preference center to get a new one.")
@@ -67,10 +60,7 @@ class ExpiredLink(_LinkError, Gone):
 
 
 def _serializer(salt: str, settings: Settings | None) -> URLSafeTimedSerializer:
-    s = settings or config.get_settings()
-    # Signs with the current key; links made with an old key stay valid until they expire.
-    secret_keys = keys.signer_keys(s, keys.CONSENT_LINKS)
-    return URLSafeTimedSerializer(secret_keys, salt=salt, signer=_ClockSigner)
+    return keys.timed_serializer(settings or config.get_settings(), keys.CONSENT_LINKS, salt)
 
 
 def sign(salt: str, payload: dict[str, Any], settings: Settings | None = None) -> str:

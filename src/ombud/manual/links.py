@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ombud import keys
-from ombud.clock import utcnow
 from ombud.config import Settings
 from ombud.errors import Forbidden, Gone
 
@@ -13,18 +12,8 @@ SALT = "ombud.manual.task"
 INVALID = "this task link is not valid; open the link from the email exactly as it was sent"
 
 
-class _ClockSigner(TimestampSigner):
-    """Timestamps from Ombud's clock, so expiry follows it."""
-
-    def get_timestamp(self) -> int:
-        return int(utcnow().timestamp())
-
-
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    # Signs with the current key; links made with an old key stay valid until they expire.
-    return URLSafeTimedSerializer(
-        keys.signer_keys(settings, keys.MANUAL_TASK_LINKS), salt=SALT, signer=_ClockSigner
-    )
+    return keys.timed_serializer(settings, keys.MANUAL_TASK_LINKS, SALT)
 
 
 def token(settings: Settings, task_id: str, version: int) -> str:
