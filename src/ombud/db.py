@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 
 from ombud.bulk import dumps_json
@@ -50,14 +52,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # The connection used last is taken first: a process's few busy threads keep reusing the
     # same connections, whose prepared statements (PostgreSQL) and caches are warm, instead
     # of cycling through the whole pool (first in, first out) and warming each one in turn.
-    if "poolclass" not in kwargs:  # only the default queue pool takes the option
+    if "poolclass" not in kwargs:  # only the default queue pool takes these options
         kwargs.setdefault("pool_use_lifo", True)
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     engine = create_engine(url, **kwargs)
     _ping_after_idle(engine)
     return engine
 
 
 PING_AFTER_IDLE_SECONDS = 10.0
+# Connections a process keeps open, and opens on top when busy (SQLAlchemy's defaults).
+POOL_SIZE = 5
+MAX_OVERFLOW = 10
+# Of those, kept from request sessions for the process's own threads: the consent batcher,
+# the mail sender, the execution runner, the scheduler's jobs, and sessions a request opens
+# inside its own (``unit_of_work``).
+BACKGROUND_CONNECTIONS = 5
+
+
+def request_slots(engine: Engine) -> int | None:
+    """How many request sessions may hold a connection of ``engine`` at once (None: no limit,
+    a pool that never makes a thread wait, like SQLite's in-memory one)."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return None
+    most = pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
+    return max(1, most - BACKGROUND_CONNECTIONS)
 
 
 def _ping_after_idle(engine: Engine) -> None:
@@ -182,24 +203,51 @@ def _drop_after_commit(session: Session) -> None:
     session.info.pop("after_commit", None)
 
 
+def _slots(app: Any) -> asyncio.Semaphore | None:
+    """The app's request-session slots on the running event loop (made on first use: a test
+    client starts a new loop, and a semaphore belongs to one)."""
+    state = app.state
+    loop = asyncio.get_running_loop()
+    kept: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore | None] | None = getattr(
+        state, "session_slots", None
+    )
+    if kept is None or kept[0] is not loop:
+        count = request_slots(state.engine) if hasattr(state, "engine") else None
+        kept = (loop, None if count is None else asyncio.Semaphore(count))
+        state.session_slots = kept
+    return kept[1]
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: one session per request, committed when the endpoint returns."""
-    # Async so that opening the session costs no thread hop; the commit (and the after-commit
-    # work, which may send mail) runs in the thread pool, shielded so a client hanging up
-    # cannot leave the transaction half-finished.
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
+    # A session checks out its connection in a worker thread and keeps it until its commit,
+    # which needs a worker thread again: with more requests than connections, every thread
+    # could wait for a connection while every connection waits for a thread to commit (a
+    # deadlock until the pool's timeout, then 500s). So a request waits here, holding no
+    # thread, until a connection is sure to be free for it.
+    slots = _slots(request.app)
+    if slots is not None:
+        await slots.acquire()
     try:
-        yield session
-    except BaseException:
+        # Async so that opening the session costs no thread hop; the commit (and the
+        # after-commit work, which may send mail) runs in the thread pool, shielded so a
+        # client hanging up cannot leave the transaction half-finished.
+        factory: sessionmaker[Session] = request.app.state.session_factory
+        session = factory()
+        try:
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(_finish, session, False)
+            raise
+        if not session.in_transaction() and not session.info.get("after_commit"):
+            _finish(session, True)  # nothing to commit (a cached token, say): no thread hop
+            return
         with anyio.CancelScope(shield=True):
-            await run_in_threadpool(_finish, session, False)
-        raise
-    if not session.in_transaction() and not session.info.get("after_commit"):
-        _finish(session, True)  # nothing to commit (a cached token, say): no thread hop
-        return
-    with anyio.CancelScope(shield=True):
-        await run_in_threadpool(_finish, session, True)
+            await run_in_threadpool(_finish, session, True)
+    finally:
+        if slots is not None:
+            slots.release()
 
 
 # scope="function": commit before the response is sent, so a client never sees success for a
