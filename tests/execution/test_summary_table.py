@@ -1,6 +1,7 @@
 """The data tables of a package's index.html, built in Python, are what the template's cell
-by cell loop wrote: every value escaped, missing and null cells empty; the page is written
-one collection's table at a time."""
+by cell loop wrote: every value escaped, missing and null cells empty; each collection's part,
+rendered once per map version around its count and table, is what the page's loop wrote; the
+page is written one collection's table at a time."""
 
 from __future__ import annotations
 
@@ -19,6 +20,18 @@ from tests.execution import shop
 CELL_BY_CELL = (
     "{% for row in c.rows %}<tr>{% for f in c.fields %}"
     "<td>{{ row[f.name] if row[f.name] is not none }}</td>{% endfor %}</tr>\n{% endfor %}"
+)
+# The page's loop before each collection's part was rendered once per map version.
+PAGE_LOOP = (
+    "{% for c in collections %}\n"
+    '<h3 id="{{ c.name }}">{{ c.title }} '
+    '({{ c.rows | length }} record{{ "s" if c.rows | length != 1 }})</h3>\n'
+    "{% if c.description %}<p>{{ c.description }}</p>{% endif %}\n"
+    "<p>Files: <code>data/{{ c.name }}.json</code>, <code>data/{{ c.name }}.csv</code></p>\n"
+    "<table><tr>{{ c.head_html }}</tr>\n"
+    "{{ c.table }}</table>\n"
+    "<dl>{{ c.fields_html }}</dl>\n"
+    "{% endfor %}\n"
 )
 NAMES = ["id", "email", "note", "total", "created"]
 scalar = (
@@ -45,6 +58,26 @@ def test_rows_match_the_cell_by_cell_template(rows: list[dict[str, Any]]) -> Non
 def test_markup_in_a_value_is_escaped() -> None:
     html = str(data_rows([{"id": "<script>alert(1)</script>"}], ["id"]))
     assert html == "<tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td></tr>\n"
+
+
+@settings(max_examples=50, deadline=None)
+@given(counts=st.lists(st.integers(min_value=1, max_value=3), min_size=1, max_size=4))
+def test_each_collections_part_is_what_the_page_loop_wrote(counts: list[int]) -> None:
+    dm = parse_files(read_files(shop.DATAMAP))
+    plan = build_plan(dm)
+    steps = [step for step in plan.steps if shown_fields(step)]
+    # One collection with a description (to be escaped), the others without one.
+    dm.dataset[0].collections[0].description = "What we keep <and> why & how"
+    data = {
+        step.name: [
+            {f.name: f"<{step.name}> & '{i}'" for f in shown_fields(step)} for i in range(n)
+        ]
+        for step, n in zip(steps, counts * len(steps), strict=False)
+    }
+    contents = describe(dm, plan, data)
+    written = "".join(f"{c['top']}{c['table'].__html__()}{c['bottom']}" for c in contents)
+    expected = environment().overlay(autoescape=True).from_string(PAGE_LOOP)
+    assert written == expected.render(collections=contents)
 
 
 class _Read(dict[str, Any]):

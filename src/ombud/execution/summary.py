@@ -3,12 +3,13 @@ data map's names and words, what was left out, and what GDPR Art. 15 adds."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, TypeVar
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ombud.clock import utcnow
 from ombud.datamap.schemas import Authority, DataMap
@@ -163,11 +164,24 @@ def data_rows(rows: list[Row], names: list[str]) -> Markup:
     lines = []
     for row in rows:
         cells = "".join(
-            "<td></td>" if (value := row.get(name)) is None else f"<td>{escape(value)}</td>"
+            "<td></td>" if (value := row.get(name)) is None else f"<td>{_escaped(value)}</td>"
             for name in names
         )
         lines.append(f"<tr>{cells}</tr>\n")
     return Markup("".join(lines))
+
+
+def _escaped(value: object) -> str:
+    """``markupsafe.escape(value)`` for a value read from a database (no ``__html__``): the
+    same five replacements, without a ``Markup`` object per cell (a third of the time)."""
+    text = value if type(value) is str else str(value)
+    return (
+        text.replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
 
 
 @dataclass(frozen=True)
@@ -190,8 +204,36 @@ def describe(datamap: DataMap, plan: Plan, data: dict[str, list[Row]]) -> list[d
     for name, rows in data.items():
         about = _per_plan(("about", name), (datamap, plan), partial(_about, datamap, plan, name))
         names = [f["name"] for f in about["fields"]]
-        out.append({**about, "rows": rows, "table": _Table(rows, names)})
+        top, bottom = about["frame"]
+        count = RECORDS[len(rows) != 1].format(n=len(rows))
+        out.append(
+            {
+                **about,
+                "rows": rows,
+                "top": Markup(top.replace(_COUNT, count)),
+                "table": _Table(rows, names),
+                "bottom": bottom,
+            }
+        )
     return out
+
+
+# How a collection's heading counts its rows (English, as the page).
+RECORDS = ("{n} record", "{n} records")
+# Where a request's count and table go in a collection's part of the page, rendered once per
+# map version: text no data map holds (a NUL byte and a random word).
+_COUNT = f"\x00count-{secrets.token_hex(8)}\x00"
+_TABLE = f"\x00table-{secrets.token_hex(8)}\x00"
+
+
+def _frame(about: dict[str, Any]) -> tuple[str, Markup]:
+    """A collection's part of the page around its table: the text before it (its count still
+    to be filled in) and the text after it."""
+    text = render(
+        "execution/collection_section.html", c=about, count=Markup(_COUNT), table=Markup(_TABLE)
+    )
+    top, bottom = text.split(_TABLE)
+    return top, Markup(bottom)
 
 
 def _about(datamap: DataMap, plan: Plan, name: str) -> dict[str, Any]:
@@ -219,7 +261,7 @@ def _about(datamap: DataMap, plan: Plan, name: str) -> dict[str, Any]:
         "fields_html": Markup(render("execution/collection_fields.html", fields=fields)),
         "fields_text": render("execution/collection_fields.txt", fields=fields),
     }
-    return {
+    about: dict[str, Any] = {
         "name": name,
         "title": humanize(step.collection),
         "description": (found.description if found else None) or "",
@@ -231,6 +273,8 @@ def _about(datamap: DataMap, plan: Plan, name: str) -> dict[str, Any]:
             if is_credential(f)
         ],
     }
+    about["frame"] = _frame(about)
+    return about
 
 
 def _context(
