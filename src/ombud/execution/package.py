@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -93,6 +94,7 @@ def package_name(organization: str, request_type: str, on: date) -> str:
     return f"{slugify(organization) or 'package'}-{slugify(request_type)}-{on.isoformat()}"
 
 
+@lru_cache(maxsize=256)  # every package of a company names the same organization
 def slugify(text: str) -> str:
     """ASCII lower-case words joined by hyphens (``Straße & Co.`` -> ``strasse-co``)."""
     text = text.replace("ß", "ss").replace("ẞ", "SS")
