@@ -1,7 +1,7 @@
 """Benchmark of the consent ledger on SQLite and PostgreSQL.
 
     .venv/bin/python benchmarks/consent.py [--stores sqlite,postgresql] [--records 10000000]
-        [--sqlite-records N] [--single 3000] [--bulk-batches 20] [--concurrency 32]
+        [--sqlite-records N] [--single 3000] [--bulk-batches 20] [--concurrency 32,128]
         [--single-only]
 
 Columns of the table: ``single/s`` single decisions per second as the clients saw them;
@@ -12,15 +12,16 @@ second the machine could reach with the clients elsewhere. CPU per decision depe
 on the client threads sharing the cores nor on other load, so runs on a busy machine compare.
 A website's banner clicks arrive from many browsers at once, and each server process commits
 the decisions arriving together in one transaction (docs/consent.md, "Group commit"), so the
-default concurrency is 32 clients; each sends 5 decisions first (connections, token cache)
-before the clock starts.
+single decisions are sent by 32 clients and again by 128 (one table line each): with more
+decisions in flight, each transaction carries more of them. Each client sends 5 decisions
+first (connections, token cache) before the clock starts.
 
 For each store: a fresh migrated store with a small data map and one staff token; real
 uvicorn servers (``--workers`` single-process servers on free localhost ports, clients spread
 over them; one on SQLite); then
-1. single decisions: ``--single`` POSTs of ``/api/v1/consent/decisions`` from ``--concurrency``
-   client threads (raw keep-alive sockets, so the client costs little CPU; SQLite uses
-   ``--sqlite-concurrency``);
+1. single decisions: ``--single`` POSTs of ``/api/v1/consent/decisions`` from each count of
+   ``--concurrency`` client threads in turn (raw keep-alive sockets, so the client costs
+   little CPU; SQLite uses ``--sqlite-concurrency``);
 2. bulk decisions: ``--bulk-batches`` POSTs of 1,000 decisions to ``/decisions/bulk``;
 3. the ledger is filled to ``--records`` records (PostgreSQL: COPY; SQLite: executemany) for
    ``records / 10`` people with 10 decisions each over 5 purposes, plus the current state;
@@ -227,7 +228,12 @@ def main() -> None:
     parser.add_argument("--sqlite-records", type=int, default=None)
     parser.add_argument("--single", type=int, default=3000)
     parser.add_argument("--bulk-batches", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--concurrency",
+        default="32,128",
+        help="client threads sending single decisions; several counts, comma-separated, "
+        "are measured in turn",
+    )
     parser.add_argument("--workers", type=int, default=2, help="server processes (PostgreSQL)")
     parser.add_argument(
         "--sqlite-concurrency",
@@ -242,6 +248,7 @@ def main() -> None:
         help="measure single decisions only (no bulk, no fill, no check): quick comparisons",
     )
     args = parser.parse_args()
+    _enough(args.single, [args.sqlite_concurrency, *_counts(args.concurrency)])
     print(machine())
     rows = []
     nan = float("nan")
@@ -251,16 +258,20 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp, store(kind, Path(tmp)) as url:
             settings, token = prepare(url, Path(tmp))
             sqlite = kind == "sqlite"
-            clients = args.sqlite_concurrency if sqlite else args.concurrency
+            counts = [args.sqlite_concurrency] if sqlite else _counts(args.concurrency)
             workers = 1 if sqlite else args.workers
             with servers(url, workers) as procs:
                 base = procs[0].base
-                run = single(procs, url, token, args.single, clients)
-                print(
-                    f"{kind}: single {run.rate:,.0f}/s, server {run.cpu_ms:.2f} CPU-ms/decision, "
-                    f"database {run.db_cpu_ms:.2f}, clients {run.client_cpu_ms:.2f}",
-                    file=sys.stderr,
-                )
+                runs = []
+                for clients in counts:
+                    run = single(procs, url, token, args.single, clients)
+                    print(
+                        f"{kind} ({clients} clients): single {run.rate:,.0f}/s, server "
+                        f"{run.cpu_ms:.2f} CPU-ms/decision, database {run.db_cpu_ms:.2f}, "
+                        f"clients {run.client_cpu_ms:.2f}",
+                        file=sys.stderr,
+                    )
+                    runs.append((clients, run))
                 if not args.single_only:
                     bulk_rate = bulk(base, token, args.bulk_batches)
                     print(f"{kind}: bulk {bulk_rate:,.0f}/s", file=sys.stderr)
@@ -268,7 +279,11 @@ def main() -> None:
                     print(f"{kind}: loaded {records:,} records in {load:.0f} s", file=sys.stderr)
                     in_proc, over_http = check(url, base, token, records, settings)
         filled = 0 if args.single_only else records
-        rows.append((kind, clients, run, bulk_rate, filled, load, in_proc, over_http))
+        for i, (clients, run) in enumerate(runs):
+            if i == 0:
+                rows.append((kind, clients, run, bulk_rate, filled, load, in_proc, over_http))
+            else:  # the other columns were measured once, on the first line
+                rows.append((kind, clients, run, nan, 0, nan, nan, nan))
         print(f"{kind}: done", file=sys.stderr)
     print()
     print(
@@ -281,12 +296,34 @@ def main() -> None:
             f"{r.capacity:>8,.0f}{b:>10,.0f}{n:>12,}{load:>8.0f}{ip:>20.3f} s{oh:>17.3f} s"
         )
     print(
-        f"(single: {args.single} requests from (N c) client threads; cpu-ms: server CPU "
-        "(user + system) per decision; db-ms: PostgreSQL backends' CPU per decision; cap/s: "
+        f"(single: {args.single} requests from (N c) client threads, each count in turn; "
+        "cpu-ms: server CPU (user + system) per decision; db-ms: PostgreSQL backends' CPU "
+        "per decision; cap/s: "
         f"{os.cpu_count()} cores / (cpu-ms + db-ms); uvicorn "
         f"workers: {args.workers} on PostgreSQL, 1 on SQLite; bulk: {args.bulk_batches} x "
         "1,000; check: median of 5)"
     )
+
+
+def _counts(text: str) -> list[int]:
+    """Client counts from ``--concurrency`` (``32,128``)."""
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise SystemExit(f"--concurrency: {text!r} is not a list of numbers, e.g. 32,128") from None
+    if not counts or min(counts) < 1:
+        raise SystemExit(f"--concurrency: {text!r}: give at least one count of 1 or more")
+    return counts
+
+
+def _enough(total: int, counts: list[int]) -> None:
+    """Refuse a ``--single`` too small to give every client a decision past its warm-up."""
+    for clients in counts:
+        if total // clients <= WARMUP:
+            raise SystemExit(
+                f"--single {total}: {clients} clients each need more than {WARMUP} decisions "
+                f"(their warm-up); give at least {clients * (WARMUP + 1)}"
+            )
 
 
 if __name__ == "__main__":
