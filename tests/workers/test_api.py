@@ -70,6 +70,16 @@ def test_worker_command_needs_a_broker(cli_store: str) -> None:
     assert "OMBUD_BROKER_URL is not set" in res.output
 
 
+def test_worker_threads_stay_within_the_connections_a_process_opens(cli_store: str) -> None:
+    from ombud import db
+    from ombud.cli.worker import MAX_THREADS
+
+    assert MAX_THREADS == db.POOL_SIZE + db.MAX_OVERFLOW - db.BACKGROUND_CONNECTIONS
+    res = CliRunner().invoke(cli, ["worker", f"--concurrency={MAX_THREADS + 1}"])
+    assert res.exit_code == 2
+    assert "--concurrency" in res.output and f"less than or equal to {MAX_THREADS}" in res.output
+
+
 def test_jobs_command_lists_each_job_and_its_last_run(
     cli_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

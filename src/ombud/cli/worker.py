@@ -11,13 +11,24 @@ from rich.table import Table
 
 from ombud.cli.common import cli_session, console, fail, load_settings, server_settings
 
+# Threads a worker process may run: each holds a store connection while its task runs, and a
+# process opens at most 15 (``db.POOL_SIZE + db.MAX_OVERFLOW``), 5 of which stay for its own
+# threads (``db.BACKGROUND_CONNECTIONS``: scheduler, jobs, webhooks). More threads would wait
+# for connections, and fail after the pool's 30 s; start more worker processes instead.
+MAX_THREADS = 10
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``worker`` and ``jobs`` commands."""
 
     @app.command("worker")
     def worker(
-        concurrency: int = typer.Option(4, min=1, help="Tasks run at once (threads)."),
+        concurrency: int = typer.Option(
+            4,
+            min=1,
+            max=MAX_THREADS,
+            help="Tasks run at once (threads); for more, start more worker processes.",
+        ),
         scheduler: bool = typer.Option(
             True, help="Also run the periodic jobs (each slot runs once over all workers)."
         ),
