@@ -78,6 +78,7 @@ from benchmarks.e2e_harness import (
     wait_done_in_store,
 )
 from benchmarks.e2e_public import LIMITS, Public
+from ombud.cli.worker import MAX_THREADS
 from ombud.config import Settings, get_settings
 
 
@@ -298,6 +299,13 @@ def main() -> None:
         parser.error(f"--modes: worker counts separated by commas, e.g. 0,1,2,4 (not {args.modes})")
     if any(m < 0 for m in modes):
         parser.error("--modes: worker counts are 0 (embedded) or more")
+    for name in ("single", "concurrent", "api"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name}: at least 1 (not {getattr(args, name)})")
+    if not 1 <= args.concurrency <= MAX_THREADS:
+        parser.error(f"--concurrency: threads per worker from 1 to {MAX_THREADS}")
+    if args.interval <= 0:
+        parser.error(f"--interval: seconds above 0 (not {args.interval})")
 
     needed = len(modes) * 2 * (args.single + (1 + ENGINE_RUNS) * args.concurrent) + 10
     if needed > args.people:
