@@ -20,6 +20,7 @@ import os
 import platform
 import secrets
 import statistics
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -29,6 +30,8 @@ from typing import BinaryIO
 
 from pydantic import SecretStr
 
+if not __package__:  # run as a script: benchmarks/ itself is on sys.path, not the project
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.dsr import demo_map
 from benchmarks.e2e_harness import machine_speed
 from ombud.config import Settings

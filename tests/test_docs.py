@@ -26,3 +26,22 @@ def test_readme_starts_with_the_two_commands() -> None:
         "make",
         "test",
     ]
+
+
+def test_each_benchmark_runs_as_the_readme_says() -> None:
+    import subprocess
+    import sys
+
+    scripts = [p for p in sorted((ROOT / "benchmarks").glob("*.py")) if "__main__" in p.read_text()]
+    assert len(scripts) >= 5
+    for script in scripts:
+        # As README.md says: `.venv/bin/python benchmarks/<name>.py --help`, from the project.
+        run = subprocess.run(
+            [sys.executable, str(script.relative_to(ROOT)), "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, f"{script.name}: {run.stderr[-500:]}"
+        assert run.stdout.startswith("usage:"), script.name
