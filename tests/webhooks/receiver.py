@@ -31,6 +31,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     failures: int = 0
     attempts: int = 0
+    delay: float = 0.0  # seconds it takes to answer, as a slow receiver
 
     def wait(self, count: int, timeout: float = 10.0) -> list[Received]:
         """The first ``count`` deliveries, waiting for them up to ``timeout`` seconds."""
@@ -70,6 +71,7 @@ def _serve(tls: tuple[Path, Path] | None = None) -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             state.attempts += 1
+            time.sleep(state.delay)
             if state.failures > 0:
                 state.failures -= 1
                 self.send_response(500)

@@ -167,3 +167,27 @@ def test_https_deliveries_share_one_verifying_tls_context(
     got = [json.loads(r.body)["data"]["request_id"] for r in tls_receiver.state.received]
     assert got == ["r-0", "r-1", "r-2"]
     assert made == [str(tls_receiver.cert)]
+
+
+def test_a_slow_receiver_ties_up_a_few_threads_not_one_per_transaction(
+    hooks_store: tuple[Settings, Engine], receiver: Receiver
+) -> None:
+    _, engine = hooks_store
+    with unit_of_work(engine) as session:
+        service.add_endpoint(
+            session, url=receiver.url, events=["request.approved"], description="", actor="t"
+        )
+    receiver.delay = 0.2
+    transactions = 40
+    peak = 0
+    for n in range(transactions):
+        with unit_of_work(engine) as session:  # each commit hands its delivery over
+            service.emit(session, "request.approved", {"request_id": f"r-{n}", "type": "access"})
+        busy = [t for t in threading.enumerate() if t.name == "ombud-webhooks"]
+        peak = max(peak, len(busy))
+    got = receiver.wait(transactions, timeout=60)
+    assert sorted(json.loads(r.body)["data"]["request_id"] for r in got) == sorted(
+        f"r-{n}" for n in range(transactions)
+    )
+    assert 1 <= peak <= delivery.THREADS
+    assert all(r.status == "delivered" for r in _rows(engine))

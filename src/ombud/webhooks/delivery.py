@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
 import ssl
 import threading
@@ -36,6 +37,15 @@ LEASE = timedelta(minutes=10)
 FIRST_WAIT = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=6)
 USER_AGENT = "Ombud-Webhooks/1"
+# Threads a process delivers with. A slow receiver holds one for up to the timeout per
+# delivery, and a thread per emitting transaction (a consent batch emits every few
+# milliseconds under load) grew without bound. Transactions past these wait their turn: their
+# rows are committed, and a process that dies first leaves them to the next drain.
+THREADS = 4
+
+_jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+_threads: list[threading.Thread] = []
+_threads_lock = threading.Lock()
 REMOVED = "the webhook endpoint was removed"
 
 Stage = Callable[[], AbstractContextManager[Session]]
@@ -57,7 +67,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 def start(engine: Engine, settings: Settings, ids: list[str]) -> None:
-    """Deliver ``ids`` in a background thread (after-commit hook)."""
+    """Deliver ``ids`` soon, in one of the process's ``THREADS`` delivery threads (the
+    after-commit hook): never in the committing thread, never one thread per transaction."""
 
     def _run() -> None:
         try:
@@ -65,7 +76,19 @@ def start(engine: Engine, settings: Settings, ids: list[str]) -> None:
         except Exception:  # committed work must not fail now; the queue keeps them
             log.exception("webhook delivery failed; the deliveries stay queued")
 
-    threading.Thread(target=_run, name="ombud-webhooks", daemon=True).start()
+    _jobs.put(_run)
+    with _threads_lock:
+        _threads[:] = [t for t in _threads if t.is_alive()]
+        if len(_threads) < THREADS:
+            thread = threading.Thread(target=_work, name="ombud-webhooks", daemon=True)
+            thread.start()
+            _threads.append(thread)
+
+
+def _work() -> None:
+    """A delivery thread: runs queued deliveries, one transaction's at a time, for good."""
+    while True:
+        _jobs.get()()
 
 
 def drain(engine: Engine | None, settings: Settings, *, limit: int = 100) -> Report:
