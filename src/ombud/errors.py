@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ombud.i18n import Lazy, lazy
+
+log = logging.getLogger(__name__)
 
 
 class OmbudError(Exception):
@@ -187,6 +190,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     install_data_error_handlers(app)
+    install_store_down_handlers(app)
 
 
 # Pages get a sentence in the reader's language for Starlette's own errors ("Not Found").
@@ -245,6 +249,32 @@ def install_data_error_handlers(app: FastAPI) -> None:
     for kind in data_errors:
         app.add_exception_handler(kind, _data)
     app.add_exception_handler(sqlalchemy.exc.StatementError, _statement)
+
+
+_STORE_DOWN = "the store is not answering (restarting, or every connection busy); try again"
+_STORE_DOWN_SAID = lazy("Our records cannot be reached at the moment. Please try again shortly.")
+# Seconds a client is asked to wait before trying again while the store is down.
+STORE_RETRY_AFTER = 5
+
+
+def install_store_down_handlers(app: FastAPI) -> None:
+    """A store that cannot be reached (down, restarting, a lost connection, no free
+    connection in time) is a 503 with ``Retry-After``, which clients and load balancers retry,
+    not a 500. What failed goes to the log; the answer names no host, port or statement."""
+    import sqlalchemy.exc
+
+    async def _down(request: Request, exc: Exception) -> Response:
+        log.warning("the store is unavailable: %s", str(exc).splitlines()[0][:300])
+        headers = {"Retry-After": str(STORE_RETRY_AFTER)}
+        said = str(_STORE_DOWN_SAID)
+        return _render(request, 503, "unavailable", _STORE_DOWN, None, headers, said)
+
+    for kind in (
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        sqlalchemy.exc.TimeoutError,
+    ):
+        app.add_exception_handler(kind, _down)
 
 
 class ErrorBody(BaseModel):
