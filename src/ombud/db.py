@@ -77,6 +77,7 @@ def request_slots(engine: Engine) -> int | None:
     pool = engine.pool
     if not isinstance(pool, QueuePool):
         return None
+    # The overflow limit has no public accessor; -1 (no limit) counts as none here.
     most = pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
     return max(1, most - BACKGROUND_CONNECTIONS)
 
