@@ -125,5 +125,9 @@ def test_request_sessions_leave_connections_for_the_process_own_threads(
         assert slots == db.POOL_SIZE + db.MAX_OVERFLOW - db.BACKGROUND_CONNECTIONS
     finally:
         engine.dispose()
-    # A pool that never makes a thread wait (one shared in-memory connection): no limit.
+    # Pools that never make a thread wait (one shared in-memory connection; no overflow
+    # limit): no limit.
     assert db.request_slots(make_engine("sqlite://")) is None
+    unlimited = make_engine(settings.database_url, max_overflow=-1)
+    assert db.request_slots(unlimited) is None
+    unlimited.dispose()

@@ -77,9 +77,10 @@ def request_slots(engine: Engine) -> int | None:
     pool = engine.pool
     if not isinstance(pool, QueuePool):
         return None
-    # The overflow limit has no public accessor; -1 (no limit) counts as none here.
-    most = pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
-    return max(1, most - BACKGROUND_CONNECTIONS)
+    overflow = int(getattr(pool, "_max_overflow", 0))  # no public accessor
+    if overflow < 0:  # opens as many connections as asked: no thread ever waits
+        return None
+    return max(1, pool.size() + overflow - BACKGROUND_CONNECTIONS)
 
 
 def _ping_after_idle(engine: Engine) -> None:
