@@ -22,11 +22,8 @@ from ombud import db
 from ombud.app import create_app
 from ombud.config import Settings
 from ombud.consent import repository
-from ombud.datamap import service as datamap_service
-from ombud.datamap.loader import load_datamap
 from ombud.db import make_engine, unit_of_work
-from ombud.staff import service as staff_service
-from tests.consent.conftest import DATAMAP_FILE
+from tests.consent.conftest import seed_officer_store
 from tests.fixtures.api import make_settings
 from tests.fixtures.smtp import SmtpServer
 
@@ -53,14 +50,7 @@ def live(
 
     monkeypatch.setattr(app_module, "make_engine", engine_for)
     engine = make_engine(committed_store_url)
-    with unit_of_work(engine) as session:
-        datamap_service.apply_map(
-            session, datamap=load_datamap(DATAMAP_FILE), files={}, author="test"
-        )
-        staff_service.create_user(
-            session, email="officer@staff.test", password="a long password", role="privacy_officer"
-        )
-        secret = staff_service.create_token(session, email="officer@staff.test", name="t").secret
+    secret = seed_officer_store(engine)
     engine.dispose()
     yield settings, secret
 

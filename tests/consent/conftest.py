@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ombud.config import Settings, get_settings
@@ -15,9 +16,23 @@ from ombud.datamap import service as datamap_service
 from ombud.datamap.loader import load_datamap
 from ombud.db import unit_of_work
 from ombud.models.datamap import DataMapVersion
+from ombud.staff import service as staff_service
 
 DATAMAP_FILE = Path(__file__).with_name("datamap.yml")
 LINK_RE = re.compile(r"(http://testserver/\S+)")
+
+
+def seed_officer_store(engine: Engine) -> str:
+    """Commit the consent data map and a privacy officer into a store; the officer's API
+    token secret."""
+    with unit_of_work(engine) as session:
+        datamap_service.apply_map(
+            session, datamap=load_datamap(DATAMAP_FILE), files={}, author="test"
+        )
+        staff_service.create_user(
+            session, email="officer@staff.test", password="a long password", role="privacy_officer"
+        )
+        return staff_service.create_token(session, email="officer@staff.test", name="t").secret
 
 
 @pytest.fixture

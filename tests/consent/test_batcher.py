@@ -22,12 +22,9 @@ from ombud.consent.batcher import DecisionBatcher, Prepare, batcher_for
 from ombud.consent.ledger import Entry
 from ombud.consent.purposes import MapInfo
 from ombud.consent.schemas import DecisionCreate
-from ombud.datamap import service as datamap_service
-from ombud.datamap.loader import load_datamap
 from ombud.db import make_engine, unit_of_work
 from ombud.errors import InvalidInput
-from ombud.staff import service as staff_service
-from tests.consent.conftest import DATAMAP_FILE
+from tests.consent.conftest import seed_officer_store
 from tests.fixtures.api import make_settings
 from tests.fixtures.smtp import SmtpServer
 
@@ -44,14 +41,7 @@ def live(
     settings = make_settings(committed_store_url, tmp_path, smtp_server)
     monkeypatch.setattr("ombud.config.get_settings", lambda: settings)
     engine = make_engine(committed_store_url)
-    with unit_of_work(engine) as session:
-        datamap_service.apply_map(
-            session, datamap=load_datamap(DATAMAP_FILE), files={}, author="test"
-        )
-        staff_service.create_user(
-            session, email="officer@staff.test", password="a long password", role="privacy_officer"
-        )
-        secret = staff_service.create_token(session, email="officer@staff.test", name="t").secret
+    secret = seed_officer_store(engine)
     yield settings, engine, secret
     engine.dispose()
 
