@@ -9,13 +9,14 @@ import socket
 import typer
 from rich.table import Table
 
+from ombud import db
 from ombud.cli.common import cli_session, console, fail, load_settings, server_settings
 
-# Threads a worker process may run: each holds a store connection while its task runs, and a
-# process opens at most 15 (``db.POOL_SIZE + db.MAX_OVERFLOW``), 5 of which stay for its own
-# threads (``db.BACKGROUND_CONNECTIONS``: scheduler, jobs, webhooks). More threads would wait
-# for connections, and fail after the pool's 30 s; start more worker processes instead.
-MAX_THREADS = 10
+# Threads a worker process may run (10): each holds a store connection while its task runs,
+# and a process opens at most ``db.POOL_SIZE + db.MAX_OVERFLOW``, some of which stay for its
+# own threads (``db.BACKGROUND_CONNECTIONS``: scheduler, jobs, webhooks). More threads would
+# wait for connections, and fail after the pool's 30 s; start more worker processes instead.
+MAX_THREADS = db.POOL_SIZE + db.MAX_OVERFLOW - db.BACKGROUND_CONNECTIONS
 
 
 def register(app: typer.Typer) -> None:
