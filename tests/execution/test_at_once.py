@@ -94,9 +94,20 @@ def test_an_approved_access_request_is_claimed_and_completed_in_one_transaction(
     assert report.status == "completed"
     seen = _seen_while_reading(monkeypatch, engine)
     background = BackgroundRunner(engine, settings.model_copy(update={"execute_in_server": True}))
-    with statements(engine, "SELECT", "FOR UPDATE") as locks:
+    with (
+        statements(engine, "SELECT", "FOR UPDATE") as locks,
+        statements(engine, "UPDATE privacy_requests") as request_updates,
+        statements(engine, "", "execution_runs") as run_writes,
+    ):
         (report,) = background.run_named([named])
     assert report.status == "completed", report
+    # Written once at the end: the request from approved to completed in one update (not
+    # one per status it passed through), its run inserted as it ended (not updated after).
+    assert len(request_updates) == 1 and "closed_at" in request_updates[0]
+    writes = [
+        w.split()[0].upper() for w in run_writes if not w.lstrip().upper().startswith("SELECT")
+    ]
+    assert writes == ["INSERT"]
     # Nobody else saw the claim before the commit, and the rows were locked once.
     assert seen == ["approved"]
     # The request, then its run (none yet): at the claim only.

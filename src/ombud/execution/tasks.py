@@ -109,8 +109,10 @@ def _at_once(
     # another runner may be writing, or which is done.
     reading: list[str] = []
     try:
-        # The commit is counted with the completion it ends.
-        with phase("completion", 0), unit_of_work(engine) as session:
+        # The commit is counted with the completion it ends. Nothing here reads back what it
+        # wrote, so the writes wait for one flush at the end (``insert_steps``, the commit):
+        # a request's row is then updated once, not for each status it passes through.
+        with phase("completion", 0), unit_of_work(engine) as session, session.no_autoflush:
             with phase("claim", len(ids)):
                 taken = claim_in(session, ids, actor=actor, settings=settings, datamap=datamap)
             if taken.planned is None or not _reads_only(taken):
