@@ -14,7 +14,8 @@ server). Staff approve once the intake's letters have left, so the clock runs fr
 completion without them. Reports, for access and erasure, the median and p95 latency from the
 approval's answer to ``completed`` one request at a time (as the client saw it, polling the API
 every 10 ms or, with ``--wait store``, watching the store so that the server answers no polls; and
-as the store stamped it, ``decided_at`` to ``closed_at``), completions per second with
+as the store stamped it, ``decided_at`` to ``closed_at``, and for access the part up to the
+claim that ran it), completions per second with
 ``--concurrent`` requests approved at once, CPU per request (all processes, and the server's by
 phase from ``/api/v1/metrics``, summed over the API processes: intake, verification, approval,
 claim, execution, package, completion, letter, mail), the engine-only floor (``execute_batch`` on
@@ -172,7 +173,7 @@ def run_mode(
                     single_phases[name] = single_phases.get(name, 0.0) + spent
                 if kind == "access":
                     assert body["result"].get("export_id") or body["result"].get("no_data")
-            stamped = server_latency(store_url, singles)
+            stamped, claimed = server_latency(store_url, singles)
             batch = [next(pool_people) for _ in range(args.concurrent)]
             mail_settled(watch)
             phases0 = client.phases(args.api)
@@ -207,6 +208,7 @@ def run_mode(
                 },
                 "single_cpu": single_cpu / max(1, args.single),
                 "server_median": statistics.median(stamped),
+                "claim_median": statistics.median(claimed) if claimed else 0.0,
                 "server_p95": p95(stamped),
                 "median": statistics.median(lat),
                 "p95": p95(lat),
